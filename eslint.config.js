@@ -1,0 +1,66 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'http', 'net', 'crypto', 'url', 'events', 'stream', 'util'];
+
+/** Layer rules: who may import whom (see ARCHITECTURE.md). */
+const layer = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'libpss/**', 'test-results/**', 'playwright-report/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['src-renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      ...layer(
+        ['electron', 'electron/*', 'koffi', 'ws', ...nodeBuiltins, '**/src-main/**', '**/src-preload/**'],
+        'The renderer runs sandboxed in a browser: it may import only src-shared and browser libraries.',
+      ),
+    },
+  },
+  {
+    files: ['src-shared/**/*.ts'],
+    rules: layer(
+      ['electron', 'electron/*', 'koffi', 'ws', 'react', 'zustand', ...nodeBuiltins, '**/src-main/**', '**/src-renderer/**', '**/src-preload/**'],
+      'src-shared is imported by every process: no Node, no DOM, no Electron.',
+    ),
+  },
+  {
+    files: ['src-preload/**/*.ts'],
+    rules: layer(['koffi', 'ws', ...nodeBuiltins, '**/src-main/**', '**/src-renderer/**'], 'The preload is sandboxed: electron + src-shared only.'),
+  },
+  {
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/pss/**'],
+    rules: layer(['koffi', '**/src-renderer/**', '**/src-preload/**'], 'Only src-main/pss knows koffi; main never imports renderer code.'),
+  },
+  {
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/electron/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportSpecifier[imported.name=/^(ipcMain|ipcRenderer|BrowserWindow)$/]", message: 'Raw Electron IPC lives only in src-main/electron (the Electron adapter).' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,52 @@
+/**
+ * Raw native memory for the allocator strategies (src-main/alloc), behind a small facade so that
+ * only src-main/pss knows koffi. Addresses are bigint end to end; 0n is NULL.
+ */
+import koffi from 'koffi';
+
+const libc = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : 'libc.so.6');
+
+const cMalloc = libc.func('void *malloc(size_t size)') as (size: number) => bigint | null;
+const cFree = libc.func('void free(void *ptr)') as (ptr: bigint) => void;
+const cMemset = libc.func('void *memset(void *s, int c, size_t n)') as (p: bigint, c: number, n: number) => bigint;
+const cGettid =
+  process.platform === 'linux' ? (libc.func('int gettid(void)') as () => number) : null;
+const kernel32 =
+  process.platform === 'win32' ? koffi.load('kernel32.dll') : null;
+const cGetCurrentThreadId = kernel32
+  ? (kernel32.func('uint32_t __stdcall GetCurrentThreadId(void)') as () => number)
+  : null;
+
+function asAddress(p: bigint | null | number): bigint {
+  if (p === null) return 0n;
+  return typeof p === 'bigint' ? p : BigInt(p);
+}
+
+export const nativeMemory = {
+  /** libc malloc; 0n when it fails. */
+  malloc(size: number): bigint {
+    return asAddress(cMalloc(size));
+  },
+  /** libc free; free(0n) is a no-op as in C. */
+  free(address: bigint): void {
+    if (address !== 0n) cFree(address);
+  },
+  fill(address: bigint, byte: number, length: number): void {
+    if (length > 0) cMemset(address, byte, length);
+  },
+  /**
+   * A writable view of `length` bytes of native memory at `address`. The view is only valid
+   * while the memory is; never keep it past the block's free.
+   */
+  view(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(koffi.view(address, length));
+  },
+  /** The OS id of the calling thread (gettid on Linux, GetCurrentThreadId on Windows). */
+  currentThreadId(): number {
+    if (cGettid) return cGettid();
+    if (cGetCurrentThreadId) return cGetCurrentThreadId();
+    return 0;
+  },
+};
+
+export type NativeMemory = typeof nativeMemory;
