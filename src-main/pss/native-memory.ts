@@ -8,11 +8,14 @@ const libc = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : 'libc.so.6
 
 const cMalloc = libc.func('void *malloc(size_t size)') as (size: number) => bigint | null;
 const cFree = libc.func('void free(void *ptr)') as (ptr: bigint) => void;
-const cMemset = libc.func('void *memset(void *s, int c, size_t n)') as (p: bigint, c: number, n: number) => bigint;
+const cMemset = libc.func('void *memset(void *s, int c, size_t n)') as (
+  p: bigint,
+  c: number,
+  n: number,
+) => bigint;
 const cGettid =
   process.platform === 'linux' ? (libc.func('int gettid(void)') as () => number) : null;
-const kernel32 =
-  process.platform === 'win32' ? koffi.load('kernel32.dll') : null;
+const kernel32 = process.platform === 'win32' ? koffi.load('kernel32.dll') : null;
 const cGetCurrentThreadId = kernel32
   ? (kernel32.func('uint32_t __stdcall GetCurrentThreadId(void)') as () => number)
   : null;

@@ -50,7 +50,8 @@ export class EventWriter {
     private readonly clockNs: () => number,
     firstSeq = 0,
   ) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError('capacity must be a positive integer');
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new RangeError('capacity must be a positive integer');
     this.nextSeq = firstSeq;
     this.allocate();
   }
@@ -115,7 +116,19 @@ export class EventWriter {
   /** Convenience form for code that is not hot. */
   writeFields(e: EventFields): number {
     const [lo, hi] = splitAddress(e.address);
-    return this.write(e.kind, e.api, e.walkClass, e.strategy, e.markerId, e.threadId, lo, hi, e.size, e.aux0, e.aux1);
+    return this.write(
+      e.kind,
+      e.api,
+      e.walkClass,
+      e.strategy,
+      e.markerId,
+      e.threadId,
+      lo,
+      hi,
+      e.size,
+      e.aux0,
+      e.aux1,
+    );
   }
 
   /** Hands over the pending events (if any) as one batch. */
@@ -160,7 +173,9 @@ export class EventBatchView {
 
   constructor(readonly buffer: ArrayBuffer) {
     if (buffer.byteLength % EVENT_SIZE !== 0) {
-      throw new CorruptBatchError(`event batch of ${buffer.byteLength} bytes is not a multiple of ${EVENT_SIZE}`);
+      throw new CorruptBatchError(
+        `event batch of ${buffer.byteLength} bytes is not a multiple of ${EVENT_SIZE}`,
+      );
     }
     this.count = buffer.byteLength / EVENT_SIZE;
     this.f64 = new Float64Array(buffer);
@@ -223,15 +238,21 @@ export class EventBatchView {
   validate(expectedFirstSeq?: number): void {
     for (let i = 0; i < this.count; i++) {
       const kind = this.kind(i);
-      if (EVENT_KIND_NAMES[kind] === undefined) throw new CorruptBatchError(`record ${i}: unknown event kind ${kind}`);
+      if (EVENT_KIND_NAMES[kind] === undefined)
+        throw new CorruptBatchError(`record ${i}: unknown event kind ${kind}`);
       const api = this.api(i);
-      if (API_CALL_NAMES[api] === undefined) throw new CorruptBatchError(`record ${i}: unknown API ${api}`);
+      if (API_CALL_NAMES[api] === undefined)
+        throw new CorruptBatchError(`record ${i}: unknown API ${api}`);
       const cls = this.walkClass(i);
-      if (cls > 4 && cls !== NO_CLASS) throw new CorruptBatchError(`record ${i}: unknown walk class ${cls}`);
+      if (cls > 4 && cls !== NO_CLASS)
+        throw new CorruptBatchError(`record ${i}: unknown walk class ${cls}`);
       const seq = this.seq(i);
-      const want = expectedFirstSeq === undefined ? (i === 0 ? seq : this.seq(0) + i) : expectedFirstSeq + i;
-      if (seq !== want || !Number.isInteger(seq)) throw new CorruptBatchError(`record ${i}: sequence ${seq}, expected ${want}`);
-      if (!Number.isFinite(this.timeNs(i))) throw new CorruptBatchError(`record ${i}: time is not a number`);
+      const want =
+        expectedFirstSeq === undefined ? (i === 0 ? seq : this.seq(0) + i) : expectedFirstSeq + i;
+      if (seq !== want || !Number.isInteger(seq))
+        throw new CorruptBatchError(`record ${i}: sequence ${seq}, expected ${want}`);
+      if (!Number.isFinite(this.timeNs(i)))
+        throw new CorruptBatchError(`record ${i}: time is not a number`);
     }
   }
 

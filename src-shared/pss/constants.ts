@@ -166,7 +166,8 @@ const errorTexts: Record<number, string> = {
   [Win32Error.NOT_ENOUGH_MEMORY]: 'Not enough memory: the allocator returned NULL.',
   [Win32Error.BAD_LENGTH]: 'The buffer length does not match the structure size for this class.',
   [Win32Error.NOT_SUPPORTED]: 'This capture feature is not supported on this platform.',
-  [Win32Error.INVALID_PARAMETER]: 'A parameter is invalid (for example a process id that does not exist).',
+  [Win32Error.INVALID_PARAMETER]:
+    'A parameter is invalid (for example a process id that does not exist).',
   [Win32Error.MORE_DATA]: 'More data is available.',
   [Win32Error.NO_MORE_ITEMS]: 'No more items: the walk reached the end of this class.',
   [Win32Error.PROCESS_ABORTED]: 'The target process exited while it was being captured.',

@@ -96,9 +96,34 @@ export interface ThreadEntry {
 }
 
 export type HandleTypeSpecific =
-  | { type: 'process'; exitStatus: number; pebBaseAddress: HexAddress; affinityMask: HexAddress; basePriority: number; processId: number; parentProcessId: number; flags: number }
-  | { type: 'thread'; exitStatus: number; tebBaseAddress: HexAddress; processId: number; threadId: number; affinityMask: HexAddress; priority: number; basePriority: number; win32StartAddress: HexAddress }
-  | { type: 'mutant'; currentCount: number; abandoned: boolean; ownerProcessId: number; ownerThreadId: number }
+  | {
+      type: 'process';
+      exitStatus: number;
+      pebBaseAddress: HexAddress;
+      affinityMask: HexAddress;
+      basePriority: number;
+      processId: number;
+      parentProcessId: number;
+      flags: number;
+    }
+  | {
+      type: 'thread';
+      exitStatus: number;
+      tebBaseAddress: HexAddress;
+      processId: number;
+      threadId: number;
+      affinityMask: HexAddress;
+      priority: number;
+      basePriority: number;
+      win32StartAddress: HexAddress;
+    }
+  | {
+      type: 'mutant';
+      currentCount: number;
+      abandoned: boolean;
+      ownerProcessId: number;
+      ownerThreadId: number;
+    }
   | { type: 'event'; manualReset: boolean; signaled: boolean }
   | { type: 'section'; baseAddress: HexAddress; allocationAttributes: number; maximumSize: number }
   | { type: 'semaphore'; currentCount: number; maximumCount: number };
