@@ -1,0 +1,216 @@
+/**
+ * THE IPC contract: every request the renderer can make, every message the host pushes, their
+ * validators and the channel names. Imported by main (host, both adapters), the preload and the
+ * renderer; contract.test.ts checks both adapters implement all of it.
+ */
+import { parseAllocatorOptions, type AllocatorOptions } from '../alloc/options';
+import { WALKABLE_CLASSES, type WalkableClass } from '../pss/constants';
+import type {
+  EntryPage,
+  ErrorReply,
+  EventAggregate,
+  Pace,
+  ProcessRow,
+  SessionState,
+  SessionSummary,
+  SnapshotDiff,
+  SnapshotInfo,
+  AppInfo,
+} from './model';
+import {
+  array,
+  bytes,
+  literal,
+  number,
+  object,
+  optional,
+  refine,
+  string,
+  tagged,
+  type Infer,
+  type Validator,
+} from './validate';
+
+const id = string({ max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+const pid = number({ int: true, min: 1, max: 0x7fffffff });
+const u32 = number({ int: true, min: 0, max: 0xffffffff });
+const walkClass = literal(...WALKABLE_CLASSES);
+
+const allocatorOptions: Validator<AllocatorOptions> = {
+  parse(x, path = '') {
+    const r = parseAllocatorOptions(x);
+    return r.ok ? r : { ok: false, error: `${path || 'allocator'}: ${r.error}` };
+  },
+};
+
+const pace: Validator<Pace> = tagged('mode', {
+  run: object({}),
+  paced: object({ entriesPerSecond: number({ min: 0.1, max: 1_000_000 }) }),
+});
+
+/** Every request: its params validator; the response type is in RequestResults. */
+export const requestParams = {
+  appInfo: object({}),
+  listProcesses: object({}),
+  capture: object({ pid, flags: u32 }),
+  freeSnapshot: object({ snapshotId: id }),
+  querySnapshot: object({
+    snapshotId: id,
+    cls: walkClass,
+    offset: number({ int: true, min: 0 }),
+    limit: number({ int: true, min: 1, max: 200_000 }),
+  }),
+  diffSnapshots: object({ a: id, b: id }),
+  startSession: refine(
+    object({
+      pid: optional(pid),
+      snapshotId: optional(id),
+      flags: u32,
+      allocator: allocatorOptions,
+      classes: array(walkClass, { min: 1, max: 4 }),
+      pace,
+      onAllocFailure: literal('stop', 'retry'),
+    }),
+    (p) =>
+      p.pid === undefined && p.snapshotId === undefined
+        ? 'give a pid to capture or an existing snapshotId'
+        : null,
+  ),
+  sessionControl: object({
+    sessionId: id,
+    action: literal(
+      'pause',
+      'resume',
+      'step',
+      'seekToBeginning',
+      'savePosition',
+      'restorePosition',
+      'cancel',
+      'setPace',
+    ),
+    bookmarkId: optional(number({ int: true, min: 0 })),
+    pace: optional(pace),
+  }),
+  closeSession: object({ sessionId: id }),
+  sessionSummary: object({ sessionId: id }),
+  getEvents: object({
+    sessionId: id,
+    fromSeq: number({ int: true, min: 0 }),
+    count: number({ int: true, min: 1, max: 1_000_000 }),
+  }),
+  getEntries: object({
+    sessionId: id,
+    cls: walkClass,
+    offset: number({ int: true, min: 0 }),
+    limit: number({ int: true, min: 1, max: 200_000 }),
+  }),
+  ackEvents: object({ sessionId: id, seq: number({ int: true, min: 0 }) }),
+  exportTrace: object({ sessionId: id }),
+  importTrace: object({ fileName: string({ max: 1024 }), bytes: bytes() }),
+} as const;
+
+export type RequestName = keyof typeof requestParams;
+export type RequestParams<N extends RequestName> = Infer<(typeof requestParams)[N]>;
+
+/** What each request answers on success. */
+export interface RequestResults {
+  appInfo: AppInfo;
+  listProcesses: ProcessRow[];
+  capture: SnapshotInfo;
+  freeSnapshot: { freed: true };
+  querySnapshot: EntryPage;
+  diffSnapshots: SnapshotDiff;
+  startSession: SessionState;
+  sessionControl: SessionState;
+  closeSession: { closed: true };
+  sessionSummary: SessionSummary;
+  /** Binary event records (src-shared/events) from fromSeq on; `count` may be less at the end. */
+  getEvents: { sessionId: string; fromSeq: number; bytes: ArrayBuffer };
+  getEntries: {
+    sessionId: string;
+    cls: WalkableClass;
+    offset: number;
+    total: number;
+    entries: EntryPage['entries'];
+  };
+  ackEvents: { ok: true };
+  exportTrace: { fileName: string; bytes: ArrayBuffer };
+  importTrace: SessionState;
+}
+
+export const REQUEST_NAMES = Object.keys(requestParams) as RequestName[];
+
+export type Reply<N extends RequestName> =
+  { ok: true; value: RequestResults[N] } | { ok: false; error: ErrorReply };
+
+/** Messages the host pushes without being asked. */
+export interface PushMessages {
+  /** Binary: one batch of event records; firstSeq is the first record's seq. */
+  events: { sessionId: string; firstSeq: number; bytes: ArrayBuffer };
+  /** Decoded walk entries, in walk order. */
+  entries: {
+    sessionId: string;
+    cls: WalkableClass;
+    startIndex: number;
+    entries: EntryPage['entries'];
+  };
+  /** Events the host coalesced because the renderer fell behind; details via getEvents. */
+  aggregate: EventAggregate;
+  sessionState: SessionState;
+  summary: SessionSummary;
+  /** An error not tied to a request (a session failed in the background). */
+  error: { sessionId: string | null; error: ErrorReply };
+  /** The application menu asked for something the renderer does. */
+  command: { command: 'openTrace' | 'exportTrace' | 'about' };
+}
+export type PushName = keyof PushMessages;
+export const PUSH_NAMES: readonly PushName[] = [
+  'events',
+  'entries',
+  'aggregate',
+  'sessionState',
+  'summary',
+  'error',
+  'command',
+];
+
+/** Pushed messages that carry a binary payload in `bytes`. */
+export const BINARY_PUSHES: ReadonlySet<PushName> = new Set(['events']);
+
+/** The one place channel names live. */
+export const Channels = {
+  /** Electron: ipcRenderer.invoke(Channels.request, name, params) → Reply. */
+  request: 'pss:request',
+  /** Electron: the renderer asks main for the MessagePort pushes arrive on. */
+  connectPort: 'pss:connect-port',
+  /** Electron: main → renderer, the port itself (transferred). */
+  port: 'pss:port',
+  /** Web mode: the WebSocket path. */
+  webSocket: '/pss-ws',
+} as const;
+
+/** The API the renderer sees, identical over the preload (Electron) and the WebSocket bridge. */
+export interface PssApi {
+  readonly transport: 'electron' | 'web';
+  request<N extends RequestName>(name: N, params: RequestParams<N>): Promise<Reply<N>>;
+  /** Subscribe to one kind of push; returns the unsubscribe function. */
+  on<P extends PushName>(name: P, listener: (message: PushMessages[P]) => void): () => void;
+}
+
+export function validateRequest<N extends RequestName>(
+  name: unknown,
+  params: unknown,
+): { ok: true; name: N; params: RequestParams<N> } | { ok: false; error: string } {
+  if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(requestParams, name)) {
+    return {
+      ok: false,
+      error: `unknown request ${JSON.stringify(typeof name === 'string' ? name.slice(0, 64) : name)}`,
+    };
+  }
+  const r = (requestParams[name as RequestName] as Validator<unknown>).parse(params, 'params');
+  return r.ok
+    ? { ok: true, name: name as N, params: r.value as RequestParams<N> }
+    : { ok: false, error: r.error };
+}
+
+export type { ProcessRow, SnapshotInfo, SessionState, SessionSummary, ErrorReply } from './model';

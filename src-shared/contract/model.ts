@@ -1,0 +1,174 @@
+/**
+ * The data the host and the renderer exchange (besides the binary event batches of
+ * src-shared/events). Plain, JSON-able, defined once.
+ */
+import type { WalkableClass } from '../pss/constants';
+import type {
+  PerformanceCounters,
+  ProcessInformation,
+  SnapshotCounts,
+  WalkEntry,
+} from '../pss/entries';
+
+/** One row of the process picker. */
+export interface ProcessRow {
+  pid: number;
+  ppid: number;
+  name: string;
+  /** argv joined by spaces, possibly empty (kernel threads). */
+  commandLine: string;
+  user: string;
+  uid: number;
+  threads: number;
+  rssBytes: number;
+  vsizeBytes: number;
+  state: string;
+  startTimeMs: number;
+  /** Whether this inspector may capture it (handles/VA space need ptrace-read access). */
+  inspectable: boolean;
+  /** Why not, when it is not. */
+  reason?: string;
+  /** The inspector's own process. */
+  self: boolean;
+}
+
+export interface SnapshotInfo {
+  snapshotId: string;
+  pid: number;
+  processName: string;
+  flags: number;
+  capturedAtMs: number;
+  captureMs: number;
+  process: ProcessInformation;
+  counts: SnapshotCounts;
+  performance: PerformanceCounters | null;
+}
+
+export interface EntryPage {
+  snapshotId: string;
+  cls: WalkableClass;
+  offset: number;
+  total: number;
+  entries: WalkEntry[];
+}
+
+export type ChangeKind = 'added' | 'removed' | 'changed';
+export interface DiffRow<T> {
+  change: ChangeKind;
+  key: string;
+  before: T | null;
+  after: T | null;
+  /** Names of the fields that differ (for 'changed'). */
+  fields: string[];
+}
+export interface SnapshotDiff {
+  a: string;
+  b: string;
+  threads: DiffRow<WalkEntry>[];
+  handles: DiffRow<WalkEntry>[];
+  regions: DiffRow<WalkEntry>[];
+  unchanged: { threads: number; handles: number; regions: number };
+}
+
+export type Pace = { mode: 'run' } | { mode: 'paced'; entriesPerSecond: number };
+
+export type SessionStateName =
+  'starting' | 'running' | 'paused' | 'finished' | 'cancelled' | 'failed';
+
+export interface ClassProgress {
+  cls: WalkableClass;
+  walked: number;
+  /** From the snapshot's query class; null when unknown. */
+  total: number | null;
+  done: boolean;
+}
+
+export interface Bookmark {
+  id: number;
+  label: string;
+  cls: WalkableClass;
+  entryIndex: number;
+  /** PssWalkMarkerGetPosition value, as a decimal string (64-bit). */
+  position: string;
+}
+
+export interface SessionState {
+  sessionId: string;
+  state: SessionStateName;
+  pid: number;
+  snapshotId: string | null;
+  pace: Pace;
+  classes: ClassProgress[];
+  current: { cls: WalkableClass; entryIndex: number } | null;
+  bookmarks: Bookmark[];
+  eventsStored: number;
+  error: ErrorReply | null;
+  /** The target exited while the session ran (the walk continues from the capture). */
+  targetExited: boolean;
+}
+
+export interface CountBytes {
+  count: number;
+  bytes: number;
+}
+
+/** Totals a session's tracer keeps; always equal to what the stored events add up to. */
+export interface SessionSummary {
+  sessionId: string;
+  events: number;
+  allocations: number;
+  allocationFailures: number;
+  frees: number;
+  freeNulls: number;
+  bytesAllocated: number;
+  bytesFreed: number;
+  peakLiveBytes: number;
+  outstandingBlocks: number;
+  outstandingBytes: number;
+  violations: Record<string, number>;
+  byApi: Record<string, { allocations: number; frees: number; bytes: number }>;
+  byClass: Record<string, { allocations: number; frees: number; bytes: number }>;
+  entriesWalked: Record<string, number>;
+  durations: { captureMs: number; walkMs: number; totalMs: number };
+  strategy: Record<string, unknown>;
+}
+
+/** Coalesced view of events the renderer has not received in detail (flow control). */
+export interface EventAggregate {
+  sessionId: string;
+  fromSeq: number;
+  toSeq: number;
+  allocations: number;
+  frees: number;
+  freeNulls: number;
+  failures: number;
+  violations: number;
+  bytesAllocated: number;
+  bytesFreed: number;
+  liveBytes: number;
+  firstTimeNs: number;
+  lastTimeNs: number;
+}
+
+export type ErrorKind =
+  'pss' | 'validation' | 'misuse' | 'not-found' | 'unsupported' | 'io' | 'internal';
+
+/** Errors cross IPC as data, never as thrown classes. */
+export interface ErrorReply {
+  kind: ErrorKind;
+  /** Win32 error code when the failure came from a Pss* call. */
+  code: number | null;
+  codeName: string | null;
+  message: string;
+  /** What the user can do about it. */
+  hint: string;
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  platform: string;
+  transport: 'electron' | 'web';
+  library: string;
+  pid: number;
+}
