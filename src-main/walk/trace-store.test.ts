@@ -94,13 +94,13 @@ describe('TraceStore', () => {
   });
 
   describe('corrupt trace files give a clear TraceFileError', () => {
-    const good = (): Uint8Array => {
+    const good = (): Uint8Array<ArrayBuffer> => {
       const s = new TraceStore(meta);
       fill(s, 20);
       s.setSummary({ events: 20 } as never);
       return new Uint8Array(s.export());
     };
-    const cases: [string, (b: Uint8Array) => ArrayBuffer, RegExp][] = [
+    const cases: [string, (b: Uint8Array<ArrayBuffer>) => ArrayBuffer, RegExp][] = [
       ['empty', () => new ArrayBuffer(0), /only 0 bytes/],
       [
         'bad magic',

@@ -2,6 +2,7 @@
  * The data the host and the renderer exchange (besides the binary event batches of
  * src-shared/events). Plain, JSON-able, defined once.
  */
+import type { AllocatorOptions } from '../alloc/options';
 import type { WalkableClass } from '../pss/constants';
 import type {
   PerformanceCounters,
@@ -105,6 +106,10 @@ export interface SessionState {
   error: ErrorReply | null;
   /** The target exited while the session ran (the walk continues from the capture). */
   targetExited: boolean;
+  /** Wall-clock time (ms since the Unix epoch) of the session clock's zero: event timeNs is relative to it. */
+  clockOriginEpochMs: number;
+  /** The allocator options the session runs with (the block map shows guard red zones from them). */
+  allocator: AllocatorOptions;
 }
 
 export interface CountBytes {

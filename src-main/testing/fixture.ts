@@ -1,0 +1,124 @@
+/**
+ * Starts libpss's fixture program (libpss/build/pss-fixture), which makes exactly the threads,
+ * file descriptors and mappings asked for, prints one JSON line of ground truth, then READY,
+ * and waits until its stdin closes. Tests and benchmarks compare walks against that truth.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const FIXTURE_PATH = join(import.meta.dirname, '..', '..', 'libpss', 'build', 'pss-fixture');
+
+export interface FixtureSpec {
+  threads?: number;
+  eventfds?: number;
+  semaphores?: number;
+  pipes?: number;
+  sockets?: number;
+  memfds?: number;
+  files?: number;
+  dirs?: number;
+  timerfds?: number;
+  epolls?: number;
+  pidfds?: number;
+  maps?: number;
+  exitAfterMs?: number;
+}
+
+/** 200 threads, 2,000 fds of mixed kinds, 5,000 mappings (the issue's "large fixture"). */
+export const LARGE_FIXTURE: FixtureSpec = {
+  threads: 200,
+  eventfds: 250,
+  semaphores: 50,
+  pipes: 200, // 400 fds
+  sockets: 150, // 300 fds (pairs)
+  memfds: 200,
+  files: 500,
+  dirs: 100,
+  timerfds: 100,
+  epolls: 50,
+  pidfds: 50,
+  maps: 5000,
+};
+
+/** The fixture's ground truth (its JSON line); fields as libpss/README.md documents them. */
+export interface FixtureTruth {
+  pid: number;
+  threads?: number[];
+  fds?: { fd: number; kind: string; objectType: number; typeName: string; name: string }[];
+  maps?: { start: string; size: number; prot: string; file: string | null }[];
+  [key: string]: unknown;
+}
+
+export interface RunningFixture {
+  pid: number;
+  truth: FixtureTruth;
+  child: ChildProcess;
+  /** Closes its stdin and waits for it to exit (reaps it). */
+  stop(): Promise<void>;
+  /** SIGKILLs it and reaps it. */
+  kill(): Promise<void>;
+}
+
+function toArgs(spec: FixtureSpec): string[] {
+  const args: string[] = [];
+  for (const [k, v] of Object.entries(spec)) {
+    if (v === undefined) continue;
+    args.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(v));
+  }
+  return args;
+}
+
+export async function startFixture(spec: FixtureSpec = {}): Promise<RunningFixture> {
+  const child = spawn(FIXTURE_PATH, toArgs(spec), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  let truth: FixtureTruth | null = null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('fixture did not print READY within 20 s')), 20_000);
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot start ${FIXTURE_PATH}: ${e.message} (run "npm run build:native")`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`fixture exited (code ${code}) before READY`));
+      });
+      lines.on('line', (line) => {
+        if (line.trim() === 'READY') {
+          clearTimeout(timer);
+          resolve();
+        } else if (line.startsWith('{')) {
+          truth = JSON.parse(line) as FixtureTruth;
+        }
+      });
+    });
+  } catch (e) {
+    child.kill('SIGKILL');
+    await exited;
+    throw e;
+  }
+  if (!truth) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error('fixture printed READY without its JSON ground truth');
+  }
+  lines.close();
+  const t = truth as FixtureTruth;
+  return {
+    pid: child.pid as number,
+    truth: t,
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

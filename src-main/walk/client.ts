@@ -1,0 +1,176 @@
+/**
+ * The WalkService the host uses. Captures, queries and sessions run in a worker thread (the
+ * main thread never blocks on native calls); `inThread: true` runs the same core on the calling
+ * thread (benchmarks and tests that measure the core without message passing).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { WalkableClass } from '../../src-shared/pss/constants';
+import type { WalkEntry } from '../../src-shared/pss/entries';
+import type { EntryPage, ErrorReply, SessionState, SnapshotInfo } from '../../src-shared/contract/model';
+import type { CallResults, FromWorker, WorkerCall, WorkerStats } from './protocol';
+import type { SessionAction, SessionControlArgs, SessionSink, StartSessionOptions, WalkService } from './service';
+import { WalkCore } from './core';
+
+/** A worker/core call failed; carries the ErrorReply the host passes on. */
+export class WalkServiceError extends Error {
+  constructor(readonly reply: ErrorReply) {
+    super(reply.message);
+    this.name = 'WalkServiceError';
+  }
+}
+
+export interface WalkServiceOptions {
+  /** Run the core on this thread instead of a worker. */
+  inThread?: boolean;
+}
+
+/** How to start the worker: the bundled walk-worker.js, or worker.ts through tsx in a source checkout. */
+function workerSource(): { file: string; eval: boolean } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const url = new URL('./worker.ts', import.meta.url).href;
+    return {
+      file: `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`,
+      eval: true,
+    };
+  }
+  for (const dir of [dirname(here), join(dirname(here), '..')]) {
+    const file = join(dir, 'walk-worker.js');
+    if (existsSync(file)) return { file, eval: false };
+  }
+  throw new Error(`walk-worker.js not found next to ${here}; run "electron-vite build"`);
+}
+
+export function createWalkService(options: WalkServiceOptions = {}): WalkService & { stats(): Promise<WorkerStats> } {
+  return new WalkClient(options);
+}
+
+class WalkClient implements WalkService {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private readonly sinks = new Map<string, SessionSink>();
+  private readonly worker: Worker | null;
+  private readonly core: WalkCore | null;
+  private dead: ErrorReply | null = null;
+
+  constructor(options: WalkServiceOptions) {
+    if (options.inThread) {
+      this.worker = null;
+      this.core = new WalkCore((m) => this.onMessage(m));
+    } else {
+      this.core = null;
+      const src = workerSource();
+      this.worker = new Worker(src.file, { eval: src.eval, name: 'pss-walk' });
+      this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+      this.worker.on('error', (e) => this.onWorkerDeath(`the walk worker failed: ${e.message}`));
+      this.worker.on('exit', (code) => this.onWorkerDeath(`the walk worker exited (code ${code})`));
+      // The worker must not keep the process alive on its own.
+      this.worker.unref();
+    }
+  }
+
+  private onWorkerDeath(message: string): void {
+    if (this.dead) return;
+    this.dead = { kind: 'internal', code: null, codeName: null, message, hint: 'Restart the session; the worker is restarted on the next request.' };
+    for (const p of this.pending.values()) p.reject(new WalkServiceError(this.dead));
+    this.pending.clear();
+    for (const [sessionId, sink] of this.sinks) {
+      sink.state({ ...failedState(sessionId), error: this.dead });
+    }
+    this.sinks.clear();
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.t) {
+      case 'result': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(new WalkServiceError(m.error));
+        return;
+      }
+      case 'events':
+        this.sinks.get(m.sessionId)?.events(m.firstSeq, m.batch);
+        return;
+      case 'entries':
+        this.sinks.get(m.sessionId)?.entries(m.cls, m.startIndex, m.entries);
+        return;
+      case 'state':
+        this.sinks.get(m.state.sessionId)?.state(m.state);
+        return;
+      case 'summary': {
+        const sink = this.sinks.get(m.summary.sessionId);
+        this.sinks.delete(m.summary.sessionId);
+        sink?.summary(m.summary);
+        return;
+      }
+    }
+  }
+
+  private call<K extends WorkerCall['op']>(call: Extract<WorkerCall, { op: K }>): Promise<CallResults[K]> {
+    if (this.dead) return Promise.reject(new WalkServiceError(this.dead));
+    const id = this.nextId++;
+    return new Promise<CallResults[K]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (this.worker) this.worker.postMessage({ t: 'call', id, call });
+      else (this.core as WalkCore).handle(id, call);
+    });
+  }
+
+  capture(pid: number, flags: number): Promise<SnapshotInfo> {
+    return this.call({ op: 'capture', pid, flags });
+  }
+  async freeSnapshot(snapshotId: string): Promise<void> {
+    await this.call({ op: 'freeSnapshot', snapshotId });
+  }
+  querySnapshot(snapshotId: string, cls: WalkableClass, offset: number, limit: number): Promise<EntryPage> {
+    return this.call({ op: 'query', snapshotId, cls, offset, limit });
+  }
+  allEntries(snapshotId: string, cls: WalkableClass): Promise<WalkEntry[]> {
+    return this.call({ op: 'allEntries', snapshotId, cls });
+  }
+  async startSession(sessionId: string, options: StartSessionOptions, sink: SessionSink): Promise<SessionState> {
+    this.sinks.set(sessionId, sink);
+    try {
+      return await this.call({ op: 'startSession', sessionId, options });
+    } catch (e) {
+      this.sinks.delete(sessionId);
+      throw e;
+    }
+  }
+  control(sessionId: string, action: SessionAction, args: SessionControlArgs): Promise<SessionState> {
+    return this.call({ op: 'control', sessionId, action, args });
+  }
+  stats(): Promise<WorkerStats> {
+    return this.call({ op: 'stats' });
+  }
+  async close(): Promise<void> {
+    if (this.dead) return;
+    await this.call({ op: 'shutdown' }).catch(() => undefined);
+    this.dead = { kind: 'internal', code: null, codeName: null, message: 'the walk service is closed', hint: '' };
+    if (this.worker) await this.worker.terminate();
+  }
+}
+
+function failedState(sessionId: string): SessionState {
+  return {
+    sessionId,
+    state: 'failed',
+    pid: 0,
+    snapshotId: null,
+    pace: { mode: 'run' },
+    classes: [],
+    current: null,
+    bookmarks: [],
+    eventsStored: 0,
+    error: null,
+    targetExited: false,
+    clockOriginEpochMs: 0,
+    allocator: { strategy: 'heap' },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Messages between the main thread (./client.ts) and the walk worker (./worker.ts). Internal to
+ * src-main/walk: both ends are ours, so these are typed, not validated (inbound IPC from the
+ * renderer is validated by the host before anything reaches here).
+ */
+import type { WalkableClass } from '../../src-shared/pss/constants';
+import type { WalkEntry } from '../../src-shared/pss/entries';
+import type { EntryPage, ErrorReply, SessionState, SessionSummary, SnapshotInfo } from '../../src-shared/contract/model';
+import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
+
+export type WorkerCall =
+  | { op: 'capture'; pid: number; flags: number }
+  | { op: 'freeSnapshot'; snapshotId: string }
+  | { op: 'query'; snapshotId: string; cls: WalkableClass; offset: number; limit: number }
+  | { op: 'allEntries'; snapshotId: string; cls: WalkableClass }
+  | { op: 'startSession'; sessionId: string; options: StartSessionOptions }
+  | { op: 'control'; sessionId: string; action: SessionAction; args: SessionControlArgs }
+  | { op: 'stats' }
+  | { op: 'shutdown' };
+
+export interface WorkerStats {
+  snapshots: number;
+  sessions: number;
+  /** Native bytes the worker's allocators hold right now (0 when nothing is live). */
+  allocatorNativeBytes: number;
+  heapUsed: number;
+  rss: number;
+}
+
+export interface CallResults {
+  capture: SnapshotInfo;
+  freeSnapshot: null;
+  query: EntryPage;
+  allEntries: WalkEntry[];
+  startSession: SessionState;
+  control: SessionState;
+  stats: WorkerStats;
+  shutdown: null;
+}
+
+export type ToWorker = { t: 'call'; id: number; call: WorkerCall };
+
+export type FromWorker =
+  | { t: 'result'; id: number; ok: true; value: unknown }
+  | { t: 'result'; id: number; ok: false; error: ErrorReply }
+  | { t: 'events'; sessionId: string; firstSeq: number; batch: ArrayBuffer }
+  | { t: 'entries'; sessionId: string; cls: WalkableClass; startIndex: number; entries: WalkEntry[] }
+  | { t: 'state'; state: SessionState }
+  | { t: 'summary'; summary: SessionSummary };
+
+/** Where the core sends what sessions produce (postMessage in the worker; direct in-thread). */
+export type Emit = (message: FromWorker, transfer?: ArrayBuffer[]) => void;

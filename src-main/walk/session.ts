@@ -1,0 +1,479 @@
+/**
+ * One traced walk session, run by the worker core: capture (or borrow) a snapshot, create a
+ * marker whose PSS_ALLOCATOR is the traced strategy, walk the chosen classes at the chosen pace,
+ * free everything. Every Pss call is bracketed by tracer.enter/leave so each allocation event
+ * names the call (and walk class) that made it.
+ *
+ * Cleanup is unconditional: whatever ends the session (last entry, cancel, an allocator
+ * failure, the target dying, an exception), finish() frees the marker, releases the allocator
+ * and frees an owned snapshot, then sends the final summary after the last events.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { PssError, Snapshot, WalkMarker } from '../pss';
+import { ApiCall, NO_CLASS } from '../../src-shared/events/layout';
+import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
+import type { WalkEntry } from '../../src-shared/pss/entries';
+import type { Bookmark, ClassProgress, ErrorReply, Pace, SessionState, SessionStateName, SessionSummary } from '../../src-shared/contract/model';
+import { createSessionTracer, type SessionTracer } from './tracing';
+import { captureSnapshot } from './snapshot-cache';
+import { toErrorReply } from './errors';
+import type { Emit } from './protocol';
+import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
+
+/** Longest slice of work between two yields to the worker's event loop in 'run' mode. */
+const RUN_SLICE_MS = 8;
+/** Timer period in 'paced' mode; several entries per tick at high rates. */
+const MIN_TICK_MS = 4;
+/** How many times a step that failed for lack of memory is retried under the 'retry' policy. */
+const MAX_RETRIES = 8;
+/** Decoded entries are shipped in groups of at most this many. */
+const ENTRY_BATCH = 512;
+
+export interface SessionDeps {
+  emit: Emit;
+  /** The snapshot to walk when the session does not capture its own. */
+  borrowSnapshot(snapshotId: string): Snapshot;
+  /** Called once the session has released everything. */
+  onDone(sessionId: string): void;
+}
+
+export class WalkSession {
+  private state: SessionStateName = 'starting';
+  private pace: Pace;
+  private snapshot: Snapshot | null = null;
+  private ownsSnapshot = false;
+  private marker: WalkMarker | null = null;
+  private tracer: SessionTracer | null = null;
+  private readonly progress: ClassProgress[];
+  private classIndex = 0;
+  private readonly bookmarks: Bookmark[] = [];
+  private nextBookmark = 1;
+  private error: ErrorReply | null = null;
+  private targetExited = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private pendingEntries: { cls: WalkableClass; start: number; list: WalkEntry[] } | null = null;
+  private lastTick = 0;
+  private credit = 0;
+  private readonly t0 = performance.now();
+  private readonly clockOriginEpochMs = performance.timeOrigin + this.t0;
+  private captureMs = 0;
+  private walkStartMs = 0;
+  private walkMs = 0;
+  private ended = false;
+  private lastExitCheck = 0;
+
+  constructor(
+    readonly sessionId: string,
+    private readonly options: StartSessionOptions,
+    private readonly deps: SessionDeps,
+  ) {
+    this.pace = options.pace;
+    this.progress = options.classes.map((cls) => ({ cls, walked: 0, total: null, done: false }));
+  }
+
+  /** Captures (or borrows) the snapshot and creates the traced marker; then starts walking. */
+  start(): SessionState {
+    try {
+      if (this.options.snapshotId !== undefined) {
+        this.snapshot = this.deps.borrowSnapshot(this.options.snapshotId);
+      } else {
+        const t = performance.now();
+        this.snapshot = captureSnapshot(this.options.pid as number, this.options.flags, `${this.sessionId}-snap`).snapshot;
+        this.ownsSnapshot = true;
+        this.captureMs = performance.now() - t;
+      }
+      const counts = this.snapshot.counts();
+      const totals: Record<WalkableClass, number | null> = {
+        THREADS: counts.threads,
+        HANDLES: counts.handles,
+        VA_SPACE: counts.regions,
+        AUXILIARY_PAGES: counts.auxPages,
+      };
+      for (const p of this.progress) p.total = totals[p.cls];
+      this.tracer = createSessionTracer(this.options.allocator, this.t0, (firstSeq, batch) =>
+        this.deps.emit({ t: 'events', sessionId: this.sessionId, firstSeq, batch }, [batch]),
+      );
+      this.createMarker();
+      this.walkStartMs = performance.now();
+      this.state = 'running';
+      this.schedule(0);
+    } catch (e) {
+      this.fail(e);
+    }
+    return this.snapshotState();
+  }
+
+  private createMarker(): void {
+    const tracer = this.tracer as SessionTracer;
+    for (let attempt = 0; ; attempt++) {
+      tracer.enter(ApiCall.PssWalkMarkerCreate, NO_CLASS);
+      try {
+        this.marker = WalkMarker.create(tracer.allocator, {
+          onCallbackError: (routine, err) => tracer.callbackError(routine, err),
+        });
+        tracer.leave(Win32Error.SUCCESS);
+        tracer.markerCreated();
+        return;
+      } catch (e) {
+        const code = e instanceof PssError ? e.code : Win32Error.NOT_ENOUGH_MEMORY;
+        tracer.leave(code);
+        tracer.apiError(ApiCall.PssWalkMarkerCreate, code);
+        if (!(e instanceof PssError) || code !== Win32Error.NOT_ENOUGH_MEMORY || !this.mayRetry(attempt)) throw e;
+      }
+    }
+  }
+
+  private mayRetry(attempt: number): boolean {
+    return this.options.onAllocFailure === 'retry' && attempt < MAX_RETRIES;
+  }
+
+  control(action: SessionAction, args: SessionControlArgs): SessionState {
+    if (this.ended && action !== 'cancel') return this.snapshotState();
+    switch (action) {
+      case 'pause':
+        if (this.state === 'running') {
+          this.state = 'paused';
+          this.clearTimer();
+          this.flushOut();
+        }
+        break;
+      case 'resume':
+        if (this.state === 'paused') {
+          this.state = 'running';
+          this.lastTick = 0;
+          this.schedule(0);
+        }
+        break;
+      case 'step':
+        if (this.state === 'running') {
+          this.state = 'paused';
+          this.clearTimer();
+        }
+        if (this.state === 'paused') {
+          this.guard(() => this.stepOnce());
+          this.flushOut();
+        }
+        break;
+      case 'seekToBeginning':
+        this.guard(() => {
+          const tracer = this.tracer as SessionTracer;
+          tracer.enter(ApiCall.PssWalkMarkerSeekToBeginning, NO_CLASS);
+          (this.marker as WalkMarker).seekToBeginning();
+          tracer.leave(Win32Error.SUCCESS);
+          tracer.seek();
+          for (const p of this.progress) {
+            p.walked = 0;
+            p.done = false;
+          }
+          this.classIndex = 0;
+        });
+        this.flushOut();
+        break;
+      case 'savePosition':
+        this.guard(() => {
+          const tracer = this.tracer as SessionTracer;
+          const cur = this.progress[this.classIndex];
+          if (!cur) throw new Error('the walk is complete: there is no position to save');
+          tracer.enter(ApiCall.PssWalkMarkerGetPosition, NO_CLASS);
+          const position = (this.marker as WalkMarker).getPosition();
+          tracer.leave(Win32Error.SUCCESS);
+          tracer.positionGet(position);
+          this.bookmarks.push({
+            id: this.nextBookmark++,
+            label: `${cur.cls} #${cur.walked}`,
+            cls: cur.cls,
+            entryIndex: cur.walked,
+            position: position.toString(),
+          });
+        });
+        this.flushOut();
+        break;
+      case 'restorePosition': {
+        const b = this.bookmarks.find((x) => x.id === args.bookmarkId);
+        if (!b) throw new Error(`no bookmark ${String(args.bookmarkId)} in this session`);
+        this.guard(() => {
+          const tracer = this.tracer as SessionTracer;
+          const position = BigInt(b.position);
+          tracer.enter(ApiCall.PssWalkMarkerSetPosition, PssWalkClass[b.cls]);
+          (this.marker as WalkMarker).setPosition(position);
+          tracer.leave(Win32Error.SUCCESS);
+          tracer.positionSet(position);
+          const idx = this.progress.findIndex((p) => p.cls === b.cls);
+          const p = this.progress[idx] as ClassProgress;
+          p.walked = b.entryIndex;
+          p.done = false;
+          this.classIndex = idx;
+        });
+        this.flushOut();
+        break;
+      }
+      case 'setPace':
+        if (args.pace) {
+          this.pace = args.pace;
+          this.lastTick = 0;
+          this.credit = 0;
+          if (this.state === 'running') {
+            this.clearTimer();
+            this.schedule(0);
+          }
+        }
+        break;
+      case 'cancel':
+        if (!this.ended) this.finish('cancelled');
+        break;
+    }
+    const s = this.snapshotState();
+    this.emitState();
+    return s;
+  }
+
+  /** Runs an operation; an exception fails the session cleanly. */
+  private guard(op: () => void): void {
+    try {
+      op();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(delayMs: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(() => this.tick(), delayMs);
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.state !== 'running') return;
+    this.guard(() => {
+      if (this.pace.mode === 'run') {
+        const until = performance.now() + RUN_SLICE_MS;
+        while (this.state === 'running' && performance.now() < until) {
+          for (let i = 0; i < 64 && this.state === 'running'; i++) this.stepOnce();
+        }
+      } else {
+        const now = performance.now();
+        const elapsed = this.lastTick === 0 ? 1000 / this.pace.entriesPerSecond : now - this.lastTick;
+        this.lastTick = now;
+        this.credit = Math.min(this.credit + (elapsed * this.pace.entriesPerSecond) / 1000, 10_000);
+        while (this.credit >= 1 && this.state === 'running') {
+          this.credit -= 1;
+          this.stepOnce();
+        }
+      }
+    });
+    this.checkTarget();
+    this.flushOut();
+    if (this.state === 'running') {
+      this.emitState();
+      const period = this.pace.mode === 'run' ? 0 : Math.max(MIN_TICK_MS, 1000 / this.pace.entriesPerSecond);
+      this.schedule(period);
+    }
+  }
+
+  /** One PssWalkSnapshot call on the current class (or class change / completion). */
+  private stepOnce(): void {
+    const cur = this.progress[this.classIndex];
+    if (!cur) {
+      this.finish('finished');
+      return;
+    }
+    if (cur.done) {
+      this.advanceClass();
+      return;
+    }
+    const tracer = this.tracer as SessionTracer;
+    const marker = this.marker as WalkMarker;
+    const snapshot = this.snapshot as Snapshot;
+    const cls = PssWalkClass[cur.cls];
+    for (let attempt = 0; ; attempt++) {
+      tracer.enter(ApiCall.PssWalkSnapshot, cls);
+      const code = snapshot.walkNextRaw(marker, cur.cls);
+      tracer.leave(code);
+      if (code === Win32Error.SUCCESS) {
+        const entry = snapshot.decodeCurrent(marker, cur.cls);
+        tracer.walkStep(cls, cur.walked, code);
+        this.queueEntry(cur.cls, cur.walked, entry);
+        cur.walked++;
+        return;
+      }
+      if (code === Win32Error.NO_MORE_ITEMS) {
+        tracer.walkEnd(cls, cur.walked);
+        cur.done = true;
+        if (cur.total === null) cur.total = cur.walked;
+        this.advanceClass();
+        return;
+      }
+      tracer.apiError(ApiCall.PssWalkSnapshot, code);
+      if (code === Win32Error.NOT_FOUND) {
+        // This class was not captured: nothing to walk, the session goes on with the next.
+        cur.done = true;
+        cur.total = 0;
+        this.advanceClass();
+        return;
+      }
+      if (code === Win32Error.NOT_ENOUGH_MEMORY && this.mayRetry(attempt)) continue;
+      throw new PssError('PssWalkSnapshot', code, code === Win32Error.NOT_ENOUGH_MEMORY ? `The allocator returned NULL while walking ${cur.cls} entry ${cur.walked}.` : undefined);
+    }
+  }
+
+  private advanceClass(): void {
+    const next = this.progress.findIndex((p) => !p.done);
+    if (next === -1) {
+      this.classIndex = this.progress.length;
+      this.finish('finished');
+    } else {
+      this.classIndex = next;
+    }
+  }
+
+  private queueEntry(cls: WalkableClass, index: number, entry: WalkEntry): void {
+    const p = this.pendingEntries;
+    if (p && p.cls === cls && p.start + p.list.length === index && p.list.length < ENTRY_BATCH) {
+      p.list.push(entry);
+      return;
+    }
+    this.flushEntries();
+    this.pendingEntries = { cls, start: index, list: [entry] };
+  }
+
+  private flushEntries(): void {
+    const p = this.pendingEntries;
+    if (!p) return;
+    this.pendingEntries = null;
+    this.deps.emit({ t: 'entries', sessionId: this.sessionId, cls: p.cls, startIndex: p.start, entries: p.list });
+  }
+
+  /** Sends what is buffered: entries first (the events of a step refer to its entry), then events. */
+  private flushOut(): void {
+    this.flushEntries();
+    this.tracer?.flush();
+  }
+
+  /** Notes (once) that the target exited; the walk goes on from the capture. */
+  private checkTarget(): void {
+    const now = performance.now();
+    if (this.targetExited || this.options.pid === undefined || now - this.lastExitCheck < 250) return;
+    this.lastExitCheck = now;
+    const pid = this.options.pid;
+    let gone = !existsSync(`/proc/${pid}`);
+    if (!gone) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        gone = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+      } catch {
+        gone = true;
+      }
+    }
+    if (gone) this.targetExited = true;
+  }
+
+  private fail(e: unknown): void {
+    if (this.ended) return;
+    this.error = toErrorReply(e);
+    this.finish('failed');
+  }
+
+  /** Frees everything this session holds, then reports its end. Runs exactly once. */
+  private finish(state: SessionStateName): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearTimer();
+    if (this.walkStartMs > 0) this.walkMs = performance.now() - this.walkStartMs;
+    this.state = state;
+    const problems: unknown[] = [];
+    const tracer = this.tracer;
+    if (this.marker && !this.marker.isFreed && tracer) {
+      tracer.enter(ApiCall.PssWalkMarkerFree, NO_CLASS);
+      try {
+        this.marker.free();
+        tracer.leave(Win32Error.SUCCESS);
+      } catch (e) {
+        tracer.leave(e instanceof PssError ? e.code : Win32Error.INVALID_HANDLE);
+        problems.push(e);
+      }
+      tracer.markerFreed();
+    }
+    this.marker = null;
+    if (this.snapshot && this.ownsSnapshot && !this.snapshot.isFreed) {
+      try {
+        this.snapshot.free();
+      } catch (e) {
+        problems.push(e);
+      }
+    }
+    this.snapshot = null;
+    this.flushEntries();
+    const summary = this.buildSummary();
+    if (tracer) {
+      tracer.flush();
+      tracer.release();
+    }
+    if (problems.length > 0 && !this.error) this.error = toErrorReply(problems[0]);
+    if (problems.length > 0 && this.state === 'finished') this.state = 'failed';
+    this.emitState();
+    this.deps.emit({ t: 'summary', summary });
+    this.deps.onDone(this.sessionId);
+  }
+
+  private buildSummary(): SessionSummary {
+    const t = this.tracer?.summary();
+    const entriesWalked: Record<string, number> = {};
+    for (const p of this.progress) entriesWalked[p.cls] = p.walked;
+    return {
+      sessionId: this.sessionId,
+      events: t?.events ?? 0,
+      allocations: t?.allocations ?? 0,
+      allocationFailures: t?.failures ?? 0,
+      frees: t?.frees ?? 0,
+      freeNulls: t?.freeNulls ?? 0,
+      bytesAllocated: t?.bytesAllocated ?? 0,
+      bytesFreed: t?.bytesFreed ?? 0,
+      peakLiveBytes: t?.peakLiveBytes ?? 0,
+      outstandingBlocks: t?.outstandingBlocks ?? 0,
+      outstandingBytes: t?.outstandingBytes ?? 0,
+      violations: t?.violations ?? {},
+      byApi: t?.byApi ?? {},
+      byClass: t?.byClass ?? {},
+      entriesWalked,
+      durations: { captureMs: this.captureMs, walkMs: this.walkMs, totalMs: performance.now() - this.t0 },
+      strategy: t?.strategy ?? {},
+    };
+  }
+
+  private emitState(): void {
+    this.deps.emit({ t: 'state', state: this.snapshotState() });
+  }
+
+  snapshotState(): SessionState {
+    const cur = this.progress[this.classIndex];
+    return {
+      sessionId: this.sessionId,
+      state: this.state,
+      pid: this.options.pid ?? 0,
+      snapshotId: this.options.snapshotId ?? null,
+      pace: this.pace,
+      classes: this.progress.map((p) => ({ ...p })),
+      current: cur && !this.ended ? { cls: cur.cls, entryIndex: cur.walked } : null,
+      bookmarks: [...this.bookmarks],
+      eventsStored: this.tracer?.eventCount ?? 0,
+      error: this.error,
+      targetExited: this.targetExited,
+      clockOriginEpochMs: this.clockOriginEpochMs,
+      allocator: this.options.allocator,
+    };
+  }
+
+  get borrowedSnapshotId(): string | undefined {
+    return this.options.snapshotId;
+  }
+
+  /** Ends the session now (worker shutdown, or its borrowed snapshot is being freed). */
+  cancel(): void {
+    if (!this.ended) this.finish('cancelled');
+  }
+}

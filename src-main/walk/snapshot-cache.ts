@@ -1,0 +1,101 @@
+/**
+ * Snapshots captured for the explorer, owned by the worker core. A snapshot is immutable, so
+ * the decoded entries of a class are walked once (default allocator) and kept for paging.
+ */
+import { ProcessHandle, Snapshot } from '../pss';
+import { PssCaptureFlags, type WalkableClass } from '../../src-shared/pss/constants';
+import type { WalkEntry } from '../../src-shared/pss/entries';
+import type { EntryPage, SnapshotInfo } from '../../src-shared/contract/model';
+import { NotFoundError } from './errors';
+
+interface Held {
+  snapshot: Snapshot;
+  info: SnapshotInfo;
+  entries: Map<WalkableClass, WalkEntry[]>;
+}
+
+/** The capture flag that must be set for a class to be walkable. */
+export const CLASS_FLAG: Record<WalkableClass, number> = {
+  THREADS: PssCaptureFlags.THREADS,
+  HANDLES: PssCaptureFlags.HANDLES,
+  VA_SPACE: PssCaptureFlags.VA_SPACE,
+  AUXILIARY_PAGES: 0,
+};
+
+/** Captures pid and describes the snapshot. The caller owns the returned snapshot. */
+export function captureSnapshot(pid: number, flags: number, snapshotId: string): { snapshot: Snapshot; info: SnapshotInfo } {
+  const t0 = performance.now();
+  const proc = pid === process.pid ? ProcessHandle.current() : ProcessHandle.open(pid);
+  let snapshot: Snapshot;
+  try {
+    snapshot = Snapshot.capture(proc, flags);
+  } finally {
+    proc.close();
+  }
+  const captureMs = performance.now() - t0;
+  try {
+    const processInfo = snapshot.processInformation();
+    const info: SnapshotInfo = {
+      snapshotId,
+      pid,
+      processName: processInfo.imageFileName.split('/').pop() || `pid ${pid}`,
+      flags: flags >>> 0,
+      capturedAtMs: Date.now(),
+      captureMs,
+      process: processInfo,
+      counts: snapshot.counts(),
+      performance: snapshot.performanceCounters(),
+    };
+    return { snapshot, info };
+  } catch (e) {
+    snapshot.free();
+    throw e;
+  }
+}
+
+export class SnapshotCache {
+  private readonly held = new Map<string, Held>();
+  private next = 1;
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  capture(pid: number, flags: number): SnapshotInfo {
+    const id = `snap${this.next++}`;
+    const { snapshot, info } = captureSnapshot(pid, flags, id);
+    this.held.set(id, { snapshot, info, entries: new Map() });
+    return info;
+  }
+
+  get(snapshotId: string): Held {
+    const h = this.held.get(snapshotId);
+    if (!h) throw new NotFoundError(`snapshot ${snapshotId} does not exist (freed, or never captured)`);
+    return h;
+  }
+
+  entries(snapshotId: string, cls: WalkableClass): WalkEntry[] {
+    const h = this.get(snapshotId);
+    let list = h.entries.get(cls);
+    if (!list) {
+      list = [...h.snapshot.entries(cls)];
+      h.entries.set(cls, list);
+    }
+    return list;
+  }
+
+  page(snapshotId: string, cls: WalkableClass, offset: number, limit: number): EntryPage {
+    const all = this.entries(snapshotId, cls);
+    return { snapshotId, cls, offset, total: all.length, entries: all.slice(offset, offset + limit) };
+  }
+
+  free(snapshotId: string): void {
+    const h = this.get(snapshotId);
+    this.held.delete(snapshotId);
+    h.snapshot.free();
+  }
+
+  freeAll(): void {
+    for (const id of [...this.held.keys()]) this.free(id);
+  }
+}
