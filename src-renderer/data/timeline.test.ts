@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { EventKind } from '../../src-shared/events/layout';
+import { AllocAnalysis, CHUNK } from './analysis';
+import { EventColumns } from './eventColumns';
+import { alloc, encode, free } from './testEvents';
+import type { TestEvent } from './testEvents';
+import { downsample, nearestSeq, panWindow, zoomWindow } from './timeline';
+
+function setup(n: number): { c: EventColumns; a: AllocAnalysis } {
+  // Alloc, alloc, free pattern; t = 1000 × seq.
+  const evs: TestEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 3 === 2) evs.push(free(BigInt(0x1000 + (i - 1) * 64), 64));
+    else if (i === 501) evs.push({ kind: EventKind.AllocFailed, size: 1 });
+    else evs.push(alloc(BigInt(0x1000 + i * 64), 64));
+  }
+  const c = new EventColumns();
+  c.append(encode(evs), 0);
+  const a = new AllocAnalysis();
+  a.advance(c);
+  return { c, a };
+}
+
+describe('downsample', () => {
+  it('matches a brute-force reduction, using chunk summaries inside bins', () => {
+    const n = CHUNK * 20 + 17;
+    const { c, a } = setup(n);
+    const bins = downsample(c, a, 0, n * 1000, 7);
+    let allocs = 0;
+    let frees = 0;
+    for (let b = 0; b < 7; b++) {
+      allocs += bins.allocs[b] as number;
+      frees += bins.frees[b] as number;
+      // brute force for this bin
+      const t0 = (b * n * 1000) / 7;
+      const t1 = ((b + 1) * n * 1000) / 7;
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let s = 0; s < n; s++) {
+        const t = c.timeNs[s] as number;
+        if (t >= t0 && t < t1) {
+          mn = Math.min(mn, a.liveAfter[s] as number);
+          mx = Math.max(mx, a.liveAfter[s] as number);
+        }
+      }
+      expect(bins.minLive[b]).toBe(mn);
+      expect(bins.maxLive[b]).toBe(mx);
+    }
+    expect(allocs).toBe(a.allocations);
+    expect(frees).toBe(a.frees);
+    expect([...bins.fails.subarray(0, 7)].reduce((x, y) => x + y, 0)).toBe(1);
+    expect(bins.firstProblem.includes(501)).toBe(true);
+  });
+
+  it('carries the last level through empty bins', () => {
+    const { c, a } = setup(10);
+    const bins = downsample(c, a, 0, 100_000, 100);
+    expect(bins.minLive[50]).toBe(a.liveAfter[9]);
+    expect(bins.allocs[50]).toBe(0);
+  });
+});
+
+describe('time helpers', () => {
+  it('finds the nearest event', () => {
+    const { c } = setup(10);
+    expect(nearestSeq(c, 10, 2400)).toBe(2);
+    expect(nearestSeq(c, 10, 2600)).toBe(3);
+    expect(nearestSeq(c, 10, 1e9)).toBe(9);
+    expect(nearestSeq(c, 0, 5)).toBe(-1);
+  });
+  it('zooms around the cursor and pans within bounds', () => {
+    const w = zoomWindow({ t0: 0, t1: 1000_000, follow: true }, 500_000, 0.5, 1000_000);
+    expect(w).toEqual({ t0: 250_000, t1: 750_000, follow: false });
+    expect(panWindow(w, -1e9, 1000_000).t0).toBe(0);
+    expect(panWindow(w, 1e9, 1000_000).t1).toBe(1000_000);
+    expect(zoomWindow(w, 0, 10, 1000_000).follow).toBe(true);
+  });
+});
