@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiCall, EventKind, StrategyId } from '../../src-shared/events/layout';
+import { ApiCall, EventKind, StrategyId } from '../lib/traceEvents';
 import { AllocAnalysis, CHUNK, classSlot } from './analysis';
 import { EventColumns } from './eventColumns';
 import { alloc, encode, free } from './testEvents';

@@ -5,13 +5,7 @@
  * the address spans of the block map. Order matters (a free matches an earlier alloc), so rows
  * past a missing range wait until the range is filled.
  */
-import {
-  EventKind,
-  FAULTY_BIT,
-  NO_CLASS,
-  StrategyId,
-  isViolation,
-} from '../../src-shared/events/layout';
+import { EventKind, FAULTY_BIT, NO_CLASS, StrategyId, isViolation } from '../lib/traceEvents';
 import { growTo, U32List } from '../lib/growable';
 import { AddressSpans } from './blockLayout';
 import type { EventColumns } from './eventColumns';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventColumns, MISSING_KIND } from './eventColumns';
 import { alloc, encode, free } from './testEvents';
-import { EventKind } from '../../src-shared/events/layout';
+import { EventKind } from '../lib/traceEvents';
 
 function many(n: number, first = 0): ArrayBuffer {
   const evs = [];

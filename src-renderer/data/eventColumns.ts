@@ -7,7 +7,7 @@
  * range is recorded in `missing` (its rows hold MISSING_KIND and interpolated times, so the time
  * column stays monotonic for binary search) until a page fills it.
  */
-import { EventBatchView } from '../../src-shared/events/batch';
+import { EventBatchView } from '../lib/traceEvents';
 import { RangeSet } from '../lib/rangeSet';
 import { growTo } from '../lib/growable';
 

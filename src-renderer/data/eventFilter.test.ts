@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiCall, EventKind, NO_CLASS } from '../../src-shared/events/layout';
+import { ApiCall, EventKind, NO_CLASS } from '../lib/traceEvents';
 import { EventColumns } from './eventColumns';
 import { FilteredIndex, isFilterActive, makeMatcher, NO_FILTER, opGroupOf } from './eventFilter';
 import { alloc, encode, free } from './testEvents';

@@ -1,5 +1,5 @@
 /** Event-log filtering over the column store: a predicate per row and an incremental index. */
-import { EventKind, isViolation, NO_CLASS } from '../../src-shared/events/layout';
+import { EventKind, isViolation, NO_CLASS } from '../lib/traceEvents';
 import { U32List } from '../lib/growable';
 import type { EventColumns } from './eventColumns';
 import { MISSING_KIND } from './eventColumns';

@@ -1,6 +1,6 @@
 /** Test helper: builds binary event batches with the shared encoder. Used only by *.test.ts. */
-import { EventWriter } from '../../src-shared/events/batch';
-import { ApiCall, EventKind, NO_CLASS } from '../../src-shared/events/layout';
+import { EventWriter } from '../lib/traceEvents';
+import { ApiCall, EventKind, NO_CLASS } from '../lib/traceEvents';
 
 export interface TestEvent {
   kind: number;

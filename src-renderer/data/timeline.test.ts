@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventKind } from '../../src-shared/events/layout';
+import { EventKind } from '../lib/traceEvents';
 import { AllocAnalysis, CHUNK } from './analysis';
 import { EventColumns } from './eventColumns';
 import { alloc, encode, free } from './testEvents';

@@ -3,7 +3,7 @@
  * column (min/max live bytes, alloc/free/failure/violation counts). Whole CHUNKs inside a bin
  * come from the analysis' chunk summaries, so a frame costs O(pixels × CHUNK), not O(events).
  */
-import { EventKind, isViolation } from '../../src-shared/events/layout';
+import { EventKind, isViolation } from '../lib/traceEvents';
 import type { AllocAnalysis } from './analysis';
 import { CHUNK } from './analysis';
 import type { EventColumns } from './eventColumns';
