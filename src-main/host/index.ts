@@ -3,3 +3,4 @@ export { SessionHost, type ConnectionSink, type HostConnection, type HostOptions
 export { DEFAULT_FLOW, type FlowOptions, type FlowStats } from './flow';
 export { toErrorReply, HostError } from './errors';
 export { listProcesses } from './processes';
+export { appRoot, appVersion, libraryDescription, rendererDir } from './app';

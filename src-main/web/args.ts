@@ -1,0 +1,44 @@
+/** Command-line arguments of web mode. */
+export interface WebArgs {
+  port: number;
+  host: string;
+  allowRemote: boolean;
+}
+
+export function parseWebArgs(argv: readonly string[]): WebArgs | string {
+  const args: WebArgs = { port: 0, host: '127.0.0.1', allowRemote: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [flag, inline] = a.includes('=') ? (a.split('=', 2) as [string, string]) : [a, undefined];
+    const valueOf = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case '--port': {
+        const v = Number(valueOf());
+        if (!Number.isInteger(v) || v < 0 || v > 65535)
+          return `--port wants 0..65535 (0 = any free port)`;
+        args.port = v;
+        break;
+      }
+      case '--host': {
+        const v = valueOf();
+        if (!v) return '--host wants an address, e.g. 127.0.0.1';
+        args.host = v;
+        break;
+      }
+      case '--allow-remote':
+        args.allowRemote = true;
+        break;
+      case '--web':
+      case '--no-build':
+        break;
+      case '--help':
+      case '-h':
+        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote]';
+      default:
+        // Chromium/Electron switches may reach us when the packaged app runs with --web.
+        if (flag.startsWith('--')) break;
+        return `unknown argument ${JSON.stringify(a)}`;
+    }
+  }
+  return args;
+}
