@@ -102,8 +102,10 @@ export class PoolStrategy extends StrategyBase {
     this.slabCount[c] = (this.slabCount[c] as number) + 1;
     let stack = this.freeStacks[c] as Float64Array;
     const top = this.freeTop[c] as number;
-    if (top + this.blocksPerSlab > stack.length) {
-      const bigger = new Float64Array(Math.max(stack.length * 2, top + this.blocksPerSlab));
+    // Every block of the class may end up on the stack at once: room for all of them.
+    const blocks = (this.slabCount[c] as number) * this.blocksPerSlab;
+    if (blocks > stack.length) {
+      const bigger = new Float64Array(Math.max(stack.length * 2, blocks));
       bigger.set(stack.subarray(0, top));
       this.freeStacks[c] = stack = bigger;
     }

@@ -205,6 +205,16 @@ describe('pool', () => {
     expect(p.lastFact).toBe(POOL_LARGE_FACT);
     expect(p.stats().nativeBytes).toBe(2 * 32 + 0);
   });
+  it('takes back every block of a class after several slabs (free list never overflows)', () => {
+    const p = track(new PoolStrategy([16], 4));
+    for (let round = 0; round < 3; round++) {
+      const xs = Array.from({ length: 4 * 5 }, () => p.alloc(16));
+      expect(new Set(xs).size).toBe(20);
+      for (const x of xs) p.free(x);
+      const f = p.stats().facts;
+      expect(f.strategy === 'pool' && f.classes[0]).toMatchObject({ slabs: 5, inUse: 0, free: 20 });
+    }
+  });
 });
 
 describe('guard', () => {

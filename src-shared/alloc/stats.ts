@@ -129,6 +129,8 @@ export interface AllocatorStats extends AllocatorCounters {
 export interface BreakdownRow {
   /** Pss calls entered (enter()) with this API / walk class. */
   calls: number;
+  /** Of those, calls that left with a code other than SUCCESS, NO_MORE_ITEMS or MORE_DATA. */
+  errors: number;
   allocations: number;
   allocBytes: number;
   failures: number;
