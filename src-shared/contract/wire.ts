@@ -19,6 +19,7 @@
  *
  * No Node or DOM imports: the browser bridge and the web server both use this file.
  */
+import { PUSH_NAMES, type PushMessages, type PushName } from './contract';
 
 export type WireFrame =
   | { t: 'req'; id: number; name: string; params: unknown }
@@ -280,4 +281,43 @@ function decodeBinary(u8: Uint8Array): DecodeResult {
     return fail(`binary frame: ${u8.byteLength - at} bytes after the last part`, id);
   }
   return { ok: true, frame: checked.frame };
+}
+
+// ---- push delivery, shared by the preload and the browser bridge ---------------------------
+
+type AnyListener = (message: never) => void;
+
+/** Listeners per push name; a listener that throws does not stop the others. */
+export class PushListeners {
+  private readonly byName = new Map<PushName, Set<AnyListener>>();
+
+  add<P extends PushName>(name: P, listener: (message: PushMessages[P]) => void): () => void {
+    if (!(PUSH_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(`unknown push ${JSON.stringify(name)}`);
+    }
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    let set = this.byName.get(name);
+    if (!set) this.byName.set(name, (set = new Set()));
+    const l = listener as AnyListener;
+    set.add(l);
+    return () => {
+      set.delete(l);
+    };
+  }
+
+  dispatch<P extends PushName>(name: P, message: PushMessages[P]): void {
+    const set = this.byName.get(name);
+    if (!set) return;
+    for (const l of [...set]) {
+      try {
+        (l as (m: PushMessages[P]) => void)(message);
+      } catch (e) {
+        console.error(`pss: a "${name}" listener threw`, e);
+      }
+    }
+  }
+
+  count(name: PushName): number {
+    return this.byName.get(name)?.size ?? 0;
+  }
 }
