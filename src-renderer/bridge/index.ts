@@ -33,7 +33,9 @@ export function getPssApi(): PssApi {
   if (injected && injected.transport === 'electron') {
     api = injected;
   } else {
-    bridge = createWebSocketBridge({ url: socketUrl(location, Channels.webSocket) });
+    // Read through globalThis so this module also type-checks where it is bundled for tests.
+    const page = (globalThis as unknown as { location: Parameters<typeof socketUrl>[0] }).location;
+    bridge = createWebSocketBridge({ url: socketUrl(page, Channels.webSocket) });
     api = bridge;
   }
   return api;
