@@ -8,7 +8,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ProcessHandle, Snapshot } from '../src-main/pss';
-import { DEFAULT_CAPTURE_FLAGS, PssCaptureFlags, WALKABLE_CLASSES } from '../src-shared/pss/constants';
+import {
+  DEFAULT_CAPTURE_FLAGS,
+  PssCaptureFlags,
+  WALKABLE_CLASSES,
+} from '../src-shared/pss/constants';
 import { startFixture, LARGE_FIXTURE } from '../src-main/testing/fixture';
 import { figure, median, writeResults } from './lib/results';
 
@@ -59,7 +63,9 @@ function tsCaptureWalk(pid: number): { ms: number; entries: number } {
 const fixture = await startFixture(LARGE_FIXTURE);
 try {
   const pid = fixture.pid;
-  console.log(`fixture pid ${pid}: ${fixture.truth.threads?.length ?? '?'} threads, ${fixture.truth.fds?.length ?? '?'} fds, ${fixture.truth.maps?.length ?? '?'} mappings`);
+  console.log(
+    `fixture pid ${pid}: ${fixture.truth.tids.length} threads, ${fixture.truth.fds.length} fds, ${fixture.truth.maps.length} mappings`,
+  );
   const floor = cBench('bench-floor', pid);
   const capture = cBench('bench-capture', pid);
   const ts = tsCaptureWalk(pid);
@@ -68,7 +74,13 @@ try {
   const figures = [
     figure('floor: plain C read of the same /proc files', floor, 'ms', floor, 'baseline'),
     figure('libpss capture + walk (C)', capture, 'ms', floor, 'target ≤ 1.5× floor'),
-    figure(`TypeScript capture + walk (${ts.entries} entries decoded)`, ts.ms, 'ms', floor, 'target ≤ 2× floor'),
+    figure(
+      `TypeScript capture + walk (${ts.entries} entries decoded)`,
+      ts.ms,
+      'ms',
+      floor,
+      'target ≤ 2× floor',
+    ),
   ];
   if (lsof !== null) {
     figures.push(figure('lsof -p', lsof, 'ms', floor));

@@ -21,6 +21,12 @@ import {
   PSS_AUXILIARY_PAGE_ENTRY,
   PSS_HANDLE_ENTRY,
   PSS_HANDLE_TYPE_SPECIFIC,
+  HandleProcessInfo,
+  HandleThreadInfo,
+  HandleMutantInfo,
+  HandleEventInfo,
+  HandleSectionInfo,
+  HandleSemaphoreInfo,
   PSS_PERFORMANCE_COUNTERS,
   PSS_PROCESS_INFORMATION,
   PSS_THREAD_ENTRY,
@@ -156,8 +162,40 @@ const HE = offsetsOf(
   'ObjectName',
   'TypeSpecificInformation',
 );
-/** The union starts at HE.TypeSpecificInformation; member structs start at its offset 0. */
-const TS = HE.TypeSpecificInformation + koffi.offsetof(PSS_HANDLE_TYPE_SPECIFIC, 'Process');
+/** The union starts at HE.TypeSpecificInformation; every member struct starts at its offset 0. */
+const TS =
+  HE.TypeSpecificInformation + (PSS_HANDLE_TYPE_SPECIFIC.members?.['Process']?.offset ?? 0);
+const TP = offsetsOf(
+  HandleProcessInfo,
+  'ExitStatus',
+  'PebBaseAddress',
+  'AffinityMask',
+  'BasePriority',
+  'ProcessId',
+  'ParentProcessId',
+  'Flags',
+);
+const TT = offsetsOf(
+  HandleThreadInfo,
+  'ExitStatus',
+  'TebBaseAddress',
+  'ProcessId',
+  'ThreadId',
+  'AffinityMask',
+  'Priority',
+  'BasePriority',
+  'Win32StartAddress',
+);
+const TM = offsetsOf(
+  HandleMutantInfo,
+  'CurrentCount',
+  'Abandoned',
+  'OwnerProcessId',
+  'OwnerThreadId',
+);
+const TE = offsetsOf(HandleEventInfo, 'ManualReset', 'Signaled');
+const TX = offsetsOf(HandleSectionInfo, 'BaseAddress', 'AllocationAttributes', 'MaximumSize');
+const TZ = offsetsOf(HandleSemaphoreInfo, 'CurrentCount', 'MaximumCount');
 
 function decodeTypeSpecific(dv: DataView, objectType: number): HandleTypeSpecific | null {
   const b = TS;
@@ -165,52 +203,52 @@ function decodeTypeSpecific(dv: DataView, objectType: number): HandleTypeSpecifi
     case PssObjectType.PROCESS:
       return {
         type: 'process',
-        exitStatus: dv.getUint32(b, true),
-        pebBaseAddress: hexAt(dv, b + 8),
-        affinityMask: hexAt(dv, b + 16),
-        basePriority: dv.getInt32(b + 24, true),
-        processId: dv.getUint32(b + 28, true),
-        parentProcessId: dv.getUint32(b + 32, true),
-        flags: dv.getUint32(b + 36, true),
+        exitStatus: dv.getUint32(b + TP.ExitStatus, true),
+        pebBaseAddress: hexAt(dv, b + TP.PebBaseAddress),
+        affinityMask: hexAt(dv, b + TP.AffinityMask),
+        basePriority: dv.getInt32(b + TP.BasePriority, true),
+        processId: dv.getUint32(b + TP.ProcessId, true),
+        parentProcessId: dv.getUint32(b + TP.ParentProcessId, true),
+        flags: dv.getUint32(b + TP.Flags, true),
       };
     case PssObjectType.THREAD:
       return {
         type: 'thread',
-        exitStatus: dv.getUint32(b, true),
-        tebBaseAddress: hexAt(dv, b + 8),
-        processId: dv.getUint32(b + 16, true),
-        threadId: dv.getUint32(b + 20, true),
-        affinityMask: hexAt(dv, b + 24),
-        priority: dv.getInt32(b + 32, true),
-        basePriority: dv.getInt32(b + 36, true),
-        win32StartAddress: hexAt(dv, b + 40),
+        exitStatus: dv.getUint32(b + TT.ExitStatus, true),
+        tebBaseAddress: hexAt(dv, b + TT.TebBaseAddress),
+        processId: dv.getUint32(b + TT.ProcessId, true),
+        threadId: dv.getUint32(b + TT.ThreadId, true),
+        affinityMask: hexAt(dv, b + TT.AffinityMask),
+        priority: dv.getInt32(b + TT.Priority, true),
+        basePriority: dv.getInt32(b + TT.BasePriority, true),
+        win32StartAddress: hexAt(dv, b + TT.Win32StartAddress),
       };
     case PssObjectType.MUTANT:
       return {
         type: 'mutant',
-        currentCount: dv.getInt32(b, true),
-        abandoned: dv.getInt32(b + 4, true) !== 0,
-        ownerProcessId: dv.getUint32(b + 8, true),
-        ownerThreadId: dv.getUint32(b + 12, true),
+        currentCount: dv.getInt32(b + TM.CurrentCount, true),
+        abandoned: dv.getInt32(b + TM.Abandoned, true) !== 0,
+        ownerProcessId: dv.getUint32(b + TM.OwnerProcessId, true),
+        ownerThreadId: dv.getUint32(b + TM.OwnerThreadId, true),
       };
     case PssObjectType.EVENT:
       return {
         type: 'event',
-        manualReset: dv.getInt32(b, true) !== 0,
-        signaled: dv.getInt32(b + 4, true) !== 0,
+        manualReset: dv.getInt32(b + TE.ManualReset, true) !== 0,
+        signaled: dv.getInt32(b + TE.Signaled, true) !== 0,
       };
     case PssObjectType.SECTION:
       return {
         type: 'section',
-        baseAddress: hexAt(dv, b),
-        allocationAttributes: dv.getUint32(b + 8, true),
-        maximumSize: Number(dv.getBigInt64(b + 16, true)),
+        baseAddress: hexAt(dv, b + TX.BaseAddress),
+        allocationAttributes: dv.getUint32(b + TX.AllocationAttributes, true),
+        maximumSize: Number(dv.getBigInt64(b + TX.MaximumSize, true)),
       };
     case PssObjectType.SEMAPHORE:
       return {
         type: 'semaphore',
-        currentCount: dv.getInt32(b, true),
-        maximumCount: dv.getInt32(b + 4, true),
+        currentCount: dv.getInt32(b + TZ.CurrentCount, true),
+        maximumCount: dv.getInt32(b + TZ.MaximumCount, true),
       };
     default:
       return null;

@@ -124,7 +124,7 @@ export const PSS_VA_SPACE_ENTRY = koffi.struct('PSS_VA_SPACE_ENTRY', {
   MappedFileName: 'void *',
 });
 
-const HandleProcessInfo = koffi.struct('PSS_HANDLE_ENTRY_PROCESS', {
+export const HandleProcessInfo = koffi.struct('PSS_HANDLE_ENTRY_PROCESS', {
   ExitStatus: 'uint32',
   PebBaseAddress: 'void *',
   AffinityMask: 'uint64',
@@ -133,7 +133,7 @@ const HandleProcessInfo = koffi.struct('PSS_HANDLE_ENTRY_PROCESS', {
   ParentProcessId: 'uint32',
   Flags: 'uint32',
 });
-const HandleThreadInfo = koffi.struct('PSS_HANDLE_ENTRY_THREAD', {
+export const HandleThreadInfo = koffi.struct('PSS_HANDLE_ENTRY_THREAD', {
   ExitStatus: 'uint32',
   TebBaseAddress: 'void *',
   ProcessId: 'uint32',
@@ -143,22 +143,22 @@ const HandleThreadInfo = koffi.struct('PSS_HANDLE_ENTRY_THREAD', {
   BasePriority: 'int32',
   Win32StartAddress: 'void *',
 });
-const HandleMutantInfo = koffi.struct('PSS_HANDLE_ENTRY_MUTANT', {
+export const HandleMutantInfo = koffi.struct('PSS_HANDLE_ENTRY_MUTANT', {
   CurrentCount: 'int32',
   Abandoned: 'int32',
   OwnerProcessId: 'uint32',
   OwnerThreadId: 'uint32',
 });
-const HandleEventInfo = koffi.struct('PSS_HANDLE_ENTRY_EVENT', {
+export const HandleEventInfo = koffi.struct('PSS_HANDLE_ENTRY_EVENT', {
   ManualReset: 'int32',
   Signaled: 'int32',
 });
-const HandleSectionInfo = koffi.struct('PSS_HANDLE_ENTRY_SECTION', {
+export const HandleSectionInfo = koffi.struct('PSS_HANDLE_ENTRY_SECTION', {
   BaseAddress: 'void *',
   AllocationAttributes: 'uint32',
   MaximumSize: 'int64',
 });
-const HandleSemaphoreInfo = koffi.struct('PSS_HANDLE_ENTRY_SEMAPHORE', {
+export const HandleSemaphoreInfo = koffi.struct('PSS_HANDLE_ENTRY_SEMAPHORE', {
   CurrentCount: 'int32',
   MaximumCount: 'int32',
 });

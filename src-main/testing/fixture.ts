@@ -23,6 +23,11 @@ export interface FixtureSpec {
   pidfds?: number;
   maps?: number;
   exitAfterMs?: number;
+  dups?: number;
+  signalfds?: number;
+  inotifys?: number;
+  devices?: number;
+  elfmaps?: number;
 }
 
 /** 200 threads, 2,000 fds of mixed kinds, 5,000 mappings (the issue's "large fixture"). */
@@ -41,13 +46,36 @@ export const LARGE_FIXTURE: FixtureSpec = {
   maps: 5000,
 };
 
-/** The fixture's ground truth (its JSON line); fields as libpss/README.md documents them. */
+/** The fixture's ground truth (its JSON line), as libpss/README.md documents it. */
+export interface FixtureFd {
+  fd: number;
+  /** eventfd, pipe, socket, memfd, file, dir, timerfd, epoll, pidfd, … or 'inherited'. */
+  kind: string;
+  /** Expected PSS_OBJECT_TYPE; null for fds the fixture inherited. */
+  object_type: number | null;
+  type_name: string | null;
+  /** readlink text of /proc/PID/fd/N. */
+  name: string;
+  granted_access: number | null;
+  attributes: number | null;
+  handle_count: number | null;
+}
+export interface FixtureMap {
+  start: string;
+  size: number;
+  prot: string;
+  file: string | null;
+  offset: number;
+  type: number;
+  state: number;
+  protect: number;
+}
 export interface FixtureTruth {
   pid: number;
-  threads?: number[];
-  fds?: { fd: number; kind: string; objectType: number; typeName: string; name: string }[];
-  maps?: { start: string; size: number; prot: string; file: string | null }[];
-  [key: string]: unknown;
+  tids: number[];
+  tmpdir: string;
+  fds: FixtureFd[];
+  maps: FixtureMap[];
 }
 
 export interface RunningFixture {
@@ -76,10 +104,15 @@ export async function startFixture(spec: FixtureSpec = {}): Promise<RunningFixtu
   let truth: FixtureTruth | null = null;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('fixture did not print READY within 20 s')), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error('fixture did not print READY within 20 s')),
+        20_000,
+      );
       child.once('error', (e) => {
         clearTimeout(timer);
-        reject(new Error(`cannot start ${FIXTURE_PATH}: ${e.message} (run "npm run build:native")`));
+        reject(
+          new Error(`cannot start ${FIXTURE_PATH}: ${e.message} (run "npm run build:native")`),
+        );
       });
       child.once('exit', (code) => {
         clearTimeout(timer);

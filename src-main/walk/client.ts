@@ -9,9 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
-import type { EntryPage, ErrorReply, SessionState, SnapshotInfo } from '../../src-shared/contract/model';
+import type {
+  EntryPage,
+  ErrorReply,
+  SessionState,
+  SnapshotInfo,
+} from '../../src-shared/contract/model';
 import type { CallResults, FromWorker, WorkerCall, WorkerStats } from './protocol';
-import type { SessionAction, SessionControlArgs, SessionSink, StartSessionOptions, WalkService } from './service';
+import type {
+  SessionAction,
+  SessionControlArgs,
+  SessionSink,
+  StartSessionOptions,
+  WalkService,
+} from './service';
 import { WalkCore } from './core';
 
 /** A worker/core call failed; carries the ErrorReply the host passes on. */
@@ -45,13 +56,18 @@ function workerSource(): { file: string; eval: boolean } {
   throw new Error(`walk-worker.js not found next to ${here}; run "electron-vite build"`);
 }
 
-export function createWalkService(options: WalkServiceOptions = {}): WalkService & { stats(): Promise<WorkerStats> } {
+export function createWalkService(
+  options: WalkServiceOptions = {},
+): WalkService & { stats(): Promise<WorkerStats> } {
   return new WalkClient(options);
 }
 
 class WalkClient implements WalkService {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve(v: unknown): void; reject(e: unknown): void }
+  >();
   private readonly sinks = new Map<string, SessionSink>();
   private readonly worker: Worker | null;
   private readonly core: WalkCore | null;
@@ -75,7 +91,13 @@ class WalkClient implements WalkService {
 
   private onWorkerDeath(message: string): void {
     if (this.dead) return;
-    this.dead = { kind: 'internal', code: null, codeName: null, message, hint: 'Restart the session; the worker is restarted on the next request.' };
+    this.dead = {
+      kind: 'internal',
+      code: null,
+      codeName: null,
+      message,
+      hint: 'Restart the session; the worker is restarted on the next request.',
+    };
     for (const p of this.pending.values()) p.reject(new WalkServiceError(this.dead));
     this.pending.clear();
     for (const [sessionId, sink] of this.sinks) {
@@ -112,7 +134,9 @@ class WalkClient implements WalkService {
     }
   }
 
-  private call<K extends WorkerCall['op']>(call: Extract<WorkerCall, { op: K }>): Promise<CallResults[K]> {
+  private call<K extends WorkerCall['op']>(
+    call: Extract<WorkerCall, { op: K }>,
+  ): Promise<CallResults[K]> {
     if (this.dead) return Promise.reject(new WalkServiceError(this.dead));
     const id = this.nextId++;
     return new Promise<CallResults[K]>((resolve, reject) => {
@@ -128,13 +152,22 @@ class WalkClient implements WalkService {
   async freeSnapshot(snapshotId: string): Promise<void> {
     await this.call({ op: 'freeSnapshot', snapshotId });
   }
-  querySnapshot(snapshotId: string, cls: WalkableClass, offset: number, limit: number): Promise<EntryPage> {
+  querySnapshot(
+    snapshotId: string,
+    cls: WalkableClass,
+    offset: number,
+    limit: number,
+  ): Promise<EntryPage> {
     return this.call({ op: 'query', snapshotId, cls, offset, limit });
   }
   allEntries(snapshotId: string, cls: WalkableClass): Promise<WalkEntry[]> {
     return this.call({ op: 'allEntries', snapshotId, cls });
   }
-  async startSession(sessionId: string, options: StartSessionOptions, sink: SessionSink): Promise<SessionState> {
+  async startSession(
+    sessionId: string,
+    options: StartSessionOptions,
+    sink: SessionSink,
+  ): Promise<SessionState> {
     this.sinks.set(sessionId, sink);
     try {
       return await this.call({ op: 'startSession', sessionId, options });
@@ -143,7 +176,11 @@ class WalkClient implements WalkService {
       throw e;
     }
   }
-  control(sessionId: string, action: SessionAction, args: SessionControlArgs): Promise<SessionState> {
+  control(
+    sessionId: string,
+    action: SessionAction,
+    args: SessionControlArgs,
+  ): Promise<SessionState> {
     return this.call({ op: 'control', sessionId, action, args });
   }
   stats(): Promise<WorkerStats> {
@@ -152,7 +189,13 @@ class WalkClient implements WalkService {
   async close(): Promise<void> {
     if (this.dead) return;
     await this.call({ op: 'shutdown' }).catch(() => undefined);
-    this.dead = { kind: 'internal', code: null, codeName: null, message: 'the walk service is closed', hint: '' };
+    this.dead = {
+      kind: 'internal',
+      code: null,
+      codeName: null,
+      message: 'the walk service is closed',
+      hint: '',
+    };
     if (this.worker) await this.worker.terminate();
   }
 }

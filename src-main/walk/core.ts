@@ -32,7 +32,8 @@ export class WalkCore {
         return this.snapshots.capture(call.pid, call.flags);
       case 'freeSnapshot':
         // A session walking this snapshot ends first: the snapshot must outlive its markers.
-        for (const s of [...this.sessions.values()]) if (s.borrowedSnapshotId === call.snapshotId) s.cancel();
+        for (const s of [...this.sessions.values()])
+          if (s.borrowedSnapshotId === call.snapshotId) s.cancel();
         this.snapshots.free(call.snapshotId);
         return null;
       case 'query':
@@ -40,7 +41,8 @@ export class WalkCore {
       case 'allEntries':
         return this.snapshots.entries(call.snapshotId, call.cls);
       case 'startSession': {
-        if (this.sessions.has(call.sessionId)) throw new Error(`session ${call.sessionId} already exists`);
+        if (this.sessions.has(call.sessionId))
+          throw new Error(`session ${call.sessionId} already exists`);
         const session = new WalkSession(call.sessionId, call.options, {
           emit: this.emit,
           borrowSnapshot: (snapshotId) => this.snapshots.get(snapshotId).snapshot,
@@ -51,7 +53,10 @@ export class WalkCore {
       }
       case 'control': {
         const session = this.sessions.get(call.sessionId);
-        if (!session) throw new NotFoundError(`session ${call.sessionId} is not running (it ended or never started)`);
+        if (!session)
+          throw new NotFoundError(
+            `session ${call.sessionId} is not running (it ended or never started)`,
+          );
         return session.control(call.action, call.args);
       }
       case 'stats':

@@ -5,7 +5,13 @@
  */
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
-import type { EntryPage, ErrorReply, SessionState, SessionSummary, SnapshotInfo } from '../../src-shared/contract/model';
+import type {
+  EntryPage,
+  ErrorReply,
+  SessionState,
+  SessionSummary,
+  SnapshotInfo,
+} from '../../src-shared/contract/model';
 import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
 
 export type WorkerCall =
@@ -44,7 +50,13 @@ export type FromWorker =
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: ErrorReply }
   | { t: 'events'; sessionId: string; firstSeq: number; batch: ArrayBuffer }
-  | { t: 'entries'; sessionId: string; cls: WalkableClass; startIndex: number; entries: WalkEntry[] }
+  | {
+      t: 'entries';
+      sessionId: string;
+      cls: WalkableClass;
+      startIndex: number;
+      entries: WalkEntry[];
+    }
   | { t: 'state'; state: SessionState }
   | { t: 'summary'; summary: SessionSummary };
 

@@ -13,7 +13,15 @@ import { PssError, Snapshot, WalkMarker } from '../pss';
 import { ApiCall, NO_CLASS } from '../../src-shared/events/layout';
 import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
-import type { Bookmark, ClassProgress, ErrorReply, Pace, SessionState, SessionStateName, SessionSummary } from '../../src-shared/contract/model';
+import type {
+  Bookmark,
+  ClassProgress,
+  ErrorReply,
+  Pace,
+  SessionState,
+  SessionStateName,
+  SessionSummary,
+} from '../../src-shared/contract/model';
 import { createSessionTracer, type SessionTracer } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
 import { toErrorReply } from './errors';
@@ -78,7 +86,11 @@ export class WalkSession {
         this.snapshot = this.deps.borrowSnapshot(this.options.snapshotId);
       } else {
         const t = performance.now();
-        this.snapshot = captureSnapshot(this.options.pid as number, this.options.flags, `${this.sessionId}-snap`).snapshot;
+        this.snapshot = captureSnapshot(
+          this.options.pid as number,
+          this.options.flags,
+          `${this.sessionId}-snap`,
+        ).snapshot;
         this.ownsSnapshot = true;
         this.captureMs = performance.now() - t;
       }
@@ -118,7 +130,12 @@ export class WalkSession {
         const code = e instanceof PssError ? e.code : Win32Error.NOT_ENOUGH_MEMORY;
         tracer.leave(code);
         tracer.apiError(ApiCall.PssWalkMarkerCreate, code);
-        if (!(e instanceof PssError) || code !== Win32Error.NOT_ENOUGH_MEMORY || !this.mayRetry(attempt)) throw e;
+        if (
+          !(e instanceof PssError) ||
+          code !== Win32Error.NOT_ENOUGH_MEMORY ||
+          !this.mayRetry(attempt)
+        )
+          throw e;
       }
     }
   }
@@ -257,7 +274,8 @@ export class WalkSession {
         }
       } else {
         const now = performance.now();
-        const elapsed = this.lastTick === 0 ? 1000 / this.pace.entriesPerSecond : now - this.lastTick;
+        const elapsed =
+          this.lastTick === 0 ? 1000 / this.pace.entriesPerSecond : now - this.lastTick;
         this.lastTick = now;
         this.credit = Math.min(this.credit + (elapsed * this.pace.entriesPerSecond) / 1000, 10_000);
         while (this.credit >= 1 && this.state === 'running') {
@@ -270,7 +288,8 @@ export class WalkSession {
     this.flushOut();
     if (this.state === 'running') {
       this.emitState();
-      const period = this.pace.mode === 'run' ? 0 : Math.max(MIN_TICK_MS, 1000 / this.pace.entriesPerSecond);
+      const period =
+        this.pace.mode === 'run' ? 0 : Math.max(MIN_TICK_MS, 1000 / this.pace.entriesPerSecond);
       this.schedule(period);
     }
   }
@@ -317,7 +336,13 @@ export class WalkSession {
         return;
       }
       if (code === Win32Error.NOT_ENOUGH_MEMORY && this.mayRetry(attempt)) continue;
-      throw new PssError('PssWalkSnapshot', code, code === Win32Error.NOT_ENOUGH_MEMORY ? `The allocator returned NULL while walking ${cur.cls} entry ${cur.walked}.` : undefined);
+      throw new PssError(
+        'PssWalkSnapshot',
+        code,
+        code === Win32Error.NOT_ENOUGH_MEMORY
+          ? `The allocator returned NULL while walking ${cur.cls} entry ${cur.walked}.`
+          : undefined,
+      );
     }
   }
 
@@ -345,7 +370,13 @@ export class WalkSession {
     const p = this.pendingEntries;
     if (!p) return;
     this.pendingEntries = null;
-    this.deps.emit({ t: 'entries', sessionId: this.sessionId, cls: p.cls, startIndex: p.start, entries: p.list });
+    this.deps.emit({
+      t: 'entries',
+      sessionId: this.sessionId,
+      cls: p.cls,
+      startIndex: p.start,
+      entries: p.list,
+    });
   }
 
   /** Sends what is buffered: entries first (the events of a step refer to its entry), then events. */
@@ -357,7 +388,8 @@ export class WalkSession {
   /** Notes (once) that the target exited; the walk goes on from the capture. */
   private checkTarget(): void {
     const now = performance.now();
-    if (this.targetExited || this.options.pid === undefined || now - this.lastExitCheck < 250) return;
+    if (this.targetExited || this.options.pid === undefined || now - this.lastExitCheck < 250)
+      return;
     this.lastExitCheck = now;
     const pid = this.options.pid;
     let gone = !existsSync(`/proc/${pid}`);
@@ -440,7 +472,11 @@ export class WalkSession {
       byApi: t?.byApi ?? {},
       byClass: t?.byClass ?? {},
       entriesWalked,
-      durations: { captureMs: this.captureMs, walkMs: this.walkMs, totalMs: performance.now() - this.t0 },
+      durations: {
+        captureMs: this.captureMs,
+        walkMs: this.walkMs,
+        totalMs: performance.now() - this.t0,
+      },
       strategy: t?.strategy ?? {},
     };
   }

@@ -23,7 +23,11 @@ export const CLASS_FLAG: Record<WalkableClass, number> = {
 };
 
 /** Captures pid and describes the snapshot. The caller owns the returned snapshot. */
-export function captureSnapshot(pid: number, flags: number, snapshotId: string): { snapshot: Snapshot; info: SnapshotInfo } {
+export function captureSnapshot(
+  pid: number,
+  flags: number,
+  snapshotId: string,
+): { snapshot: Snapshot; info: SnapshotInfo } {
   const t0 = performance.now();
   const proc = pid === process.pid ? ProcessHandle.current() : ProcessHandle.open(pid);
   let snapshot: Snapshot;
@@ -70,7 +74,8 @@ export class SnapshotCache {
 
   get(snapshotId: string): Held {
     const h = this.held.get(snapshotId);
-    if (!h) throw new NotFoundError(`snapshot ${snapshotId} does not exist (freed, or never captured)`);
+    if (!h)
+      throw new NotFoundError(`snapshot ${snapshotId} does not exist (freed, or never captured)`);
     return h;
   }
 
@@ -86,7 +91,13 @@ export class SnapshotCache {
 
   page(snapshotId: string, cls: WalkableClass, offset: number, limit: number): EntryPage {
     const all = this.entries(snapshotId, cls);
-    return { snapshotId, cls, offset, total: all.length, entries: all.slice(offset, offset + limit) };
+    return {
+      snapshotId,
+      cls,
+      offset,
+      total: all.length,
+      entries: all.slice(offset, offset + limit),
+    };
   }
 
   free(snapshotId: string): void {

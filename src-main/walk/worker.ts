@@ -5,7 +5,9 @@ import { WalkCore } from './core';
 
 if (!parentPort) throw new Error('walk-worker must run as a worker thread');
 const port = parentPort;
-const core = new WalkCore((message: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer ?? []));
+const core = new WalkCore((message: FromWorker, transfer?: ArrayBuffer[]) =>
+  port.postMessage(message, transfer ?? []),
+);
 port.on('message', (m: ToWorker) => {
   if (m.t === 'call') core.handle(m.id, m.call);
 });

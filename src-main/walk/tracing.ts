@@ -1,0 +1,144 @@
+/**
+ * The session's view of src-main/alloc: one strategy built from the session's allocator
+ * options, wrapped in a TracedAllocator writing into the session's EventWriter. Also keeps the
+ * set of strategies not yet released, so the worker can report native bytes still held.
+ */
+import type { NativeAllocator } from '../pss';
+import { TracedAllocator, createStrategy, type AllocatorStrategy } from '../alloc';
+import { EventWriter } from '../../src-shared/events/batch';
+import { EventKind } from '../../src-shared/events/layout';
+import type { AllocatorOptions } from '../../src-shared/alloc/options';
+import type { BreakdownRow } from '../../src-shared/alloc/stats';
+
+const BATCH_EVENTS = 4096;
+/** Every session has exactly one marker. */
+const MARKER_ID = 1;
+
+const unreleased = new Set<AllocatorStrategy>();
+
+/** Native bytes held by strategies that have not been released yet (0 when all sessions ended). */
+export function liveAllocatorNativeBytes(): number {
+  let total = 0;
+  for (const s of unreleased) total += s.stats().nativeBytes;
+  return total;
+}
+
+export interface TracerTotals {
+  events: number;
+  allocations: number;
+  failures: number;
+  frees: number;
+  freeNulls: number;
+  bytesAllocated: number;
+  bytesFreed: number;
+  peakLiveBytes: number;
+  outstandingBlocks: number;
+  outstandingBytes: number;
+  violations: Record<string, number>;
+  byApi: Record<string, { allocations: number; frees: number; bytes: number }>;
+  byClass: Record<string, { allocations: number; frees: number; bytes: number }>;
+  strategy: Record<string, unknown>;
+}
+
+export interface SessionTracer {
+  /** What gets registered as the marker's PSS_ALLOCATOR. */
+  readonly allocator: NativeAllocator;
+  readonly eventCount: number;
+  enter(api: number, walkClass: number): void;
+  leave(code: number): void;
+  markerCreated(): void;
+  walkStep(walkClass: number, entryIndex: number, code: number): void;
+  walkEnd(walkClass: number, count: number): void;
+  positionGet(position: bigint): void;
+  positionSet(position: bigint): void;
+  seek(): void;
+  apiError(api: number, code: number): void;
+  callbackError(routine: 'alloc' | 'free', error: unknown): void;
+  markerFreed(): void;
+  /** Sends the pending events as a batch. */
+  flush(): void;
+  /** Returns the strategy's native memory (deferred by the tracer while the marker lives). */
+  release(): void;
+  summary(): TracerTotals;
+}
+
+function compact(
+  rows: Record<string, BreakdownRow>,
+): Record<string, { allocations: number; frees: number; bytes: number }> {
+  const out: Record<string, { allocations: number; frees: number; bytes: number }> = {};
+  for (const [name, r] of Object.entries(rows)) {
+    if (r.calls === 0 && r.allocations === 0 && r.frees === 0 && r.freeNulls === 0) continue;
+    out[name] = { allocations: r.allocations, frees: r.frees + r.freeNulls, bytes: r.allocBytes };
+  }
+  return out;
+}
+
+/**
+ * @param t0 the session's performance.now() origin: event times are ns since then.
+ * @param onBatch receives each full (or flushed) batch, in order.
+ */
+export function createSessionTracer(
+  options: AllocatorOptions,
+  t0: number,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+): SessionTracer {
+  const strategy = createStrategy(options);
+  unreleased.add(strategy);
+  const writer = new EventWriter(
+    BATCH_EVENTS,
+    (batch, firstSeq) => onBatch(firstSeq, batch),
+    () => (performance.now() - t0) * 1e6,
+  );
+  const traced = new TracedAllocator({ strategy, writer, markerId: MARKER_ID });
+  return {
+    allocator: traced,
+    get eventCount() {
+      return writer.seq;
+    },
+    enter: (api, walkClass) => traced.enter(api, walkClass),
+    leave: (code) => traced.leave(code),
+    markerCreated: () => traced.markerCreated(MARKER_ID),
+    walkStep: (c, i, code) => traced.walkStep(c, i, code),
+    walkEnd: (c, n) => traced.walkEnd(c, n),
+    positionGet: (p) => traced.positionGet(p),
+    positionSet: (p) => traced.positionSet(p),
+    seek: () => traced.seek(),
+    apiError: (api, code) => traced.apiError(api, code),
+    callbackError: (routine, error) => traced.onCallbackError(routine, error),
+    markerFreed: () => traced.markerFreed(),
+    flush: () => writer.flush(),
+    release() {
+      traced.release();
+      if (strategy.released) unreleased.delete(strategy);
+    },
+    summary(): TracerTotals {
+      const s = traced.summary();
+      const violations: Record<string, number> = {};
+      for (const [k, v] of Object.entries(s.violations)) if (v > 0) violations[k] = v;
+      return {
+        events: writer.seq,
+        allocations: s.allocations,
+        failures: s.failures,
+        frees: s.frees,
+        freeNulls: s.freeNulls,
+        bytesAllocated: s.bytesAllocated,
+        bytesFreed: s.bytesFreed,
+        peakLiveBytes: s.peakLiveBytes,
+        outstandingBlocks: s.outstandingBlocks,
+        outstandingBytes: s.outstandingBytes,
+        violations,
+        byApi: compact(s.byApi),
+        byClass: compact(s.byWalkClass),
+        strategy: { ...traced.stats() },
+      };
+    },
+  };
+}
+
+/** Event kinds that are allocator-routine calls (for recounting in tests). */
+export const ROUTINE_KINDS = [
+  EventKind.Alloc,
+  EventKind.AllocFailed,
+  EventKind.Free,
+  EventKind.FreeNull,
+] as const;
