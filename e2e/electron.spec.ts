@@ -15,11 +15,10 @@ const { locateElectron } = (await import(
   pathToFileURL(join(ROOT, 'scripts', 'electron-binary.mjs')).href
 )) as { locateElectron(): { path: string | null; reason: string } };
 const binary = locateElectron();
+const SKIP_MESSAGE = `Electron binary absent (${binary.reason}): the Electron flow is skipped; web mode runs the same host.`;
+if (binary.path === null) console.log(`[e2e] ${SKIP_MESSAGE}`);
 
-test.skip(
-  binary.path === null,
-  `Electron binary absent (${binary.reason}): the Electron flow is skipped; web mode runs the same host.`,
-);
+test.skip(binary.path === null, SKIP_MESSAGE);
 
 let fixture: RunningFixture;
 test.beforeAll(async () => {
