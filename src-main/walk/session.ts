@@ -9,7 +9,8 @@
  * and frees an owned snapshot, then sends the final summary after the last events.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { PssError, Snapshot, WalkMarker } from '../pss';
+import type { Snapshot } from '../pss';
+import { PssError, WalkMarker } from '../pss';
 import { ApiCall, NO_CLASS } from '../../src-shared/events/layout';
 import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
