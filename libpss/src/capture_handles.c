@@ -101,7 +101,7 @@ struct dev_magic {
 };
 
 struct type_name_cache {
-    char text[64];
+    char text[96];
     struct pss_strref ref;
 };
 

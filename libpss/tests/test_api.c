@@ -1,0 +1,544 @@
+/*
+ * test_api.c -- layouts, constants, and every documented argument/error path of the
+ * twelve functions.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+
+int test_layout_sizes_and_offsets(void)
+{
+    CHECK_EQ(sizeof(FILETIME), 8);
+    CHECK_EQ(_Alignof(FILETIME), 4);
+    CHECK_EQ(sizeof(MEMORY_BASIC_INFORMATION), 48);
+    CHECK_EQ(sizeof(PSS_ALLOCATOR), 24);
+    CHECK_EQ(offsetof(PSS_ALLOCATOR, AllocRoutine), 8);
+    CHECK_EQ(sizeof(PSS_PROCESS_INFORMATION), 704);
+    CHECK_EQ(offsetof(PSS_PROCESS_INFORMATION, ParentProcessId), 32);
+    CHECK_EQ(offsetof(PSS_PROCESS_INFORMATION, UserTime), 64);
+    CHECK_EQ(offsetof(PSS_PROCESS_INFORMATION, PrivateUsage), 168);
+    CHECK_EQ(offsetof(PSS_PROCESS_INFORMATION, ImageFileName), 180);
+    CHECK_EQ(sizeof(PSS_VA_CLONE_INFORMATION), 8);
+    CHECK_EQ(sizeof(PSS_AUXILIARY_PAGES_INFORMATION), 4);
+    CHECK_EQ(sizeof(PSS_VA_SPACE_INFORMATION), 4);
+    CHECK_EQ(sizeof(PSS_HANDLE_INFORMATION), 4);
+    CHECK_EQ(sizeof(PSS_THREAD_INFORMATION), 8);
+    CHECK_EQ(sizeof(PSS_HANDLE_TRACE_INFORMATION), 16);
+    CHECK_EQ(offsetof(PSS_HANDLE_TRACE_INFORMATION, Size), 8);
+    CHECK_EQ(sizeof(PSS_PERFORMANCE_COUNTERS), 96);
+    CHECK_EQ(sizeof(PSS_AUXILIARY_PAGE_ENTRY), 80);
+    CHECK_EQ(offsetof(PSS_AUXILIARY_PAGE_ENTRY, BasicInformation), 8);
+    CHECK_EQ(sizeof(PSS_VA_SPACE_ENTRY), 80);
+    CHECK_EQ(offsetof(PSS_VA_SPACE_ENTRY, AllocationProtect), 16);
+    CHECK_EQ(offsetof(PSS_VA_SPACE_ENTRY, Protect), 36);
+    CHECK_EQ(offsetof(PSS_VA_SPACE_ENTRY, Type), 40);
+    CHECK_EQ(offsetof(PSS_VA_SPACE_ENTRY, SizeOfImage), 48);
+    CHECK_EQ(offsetof(PSS_VA_SPACE_ENTRY, MappedFileName), 72);
+    CHECK_EQ(sizeof(PSS_HANDLE_ENTRY), 136);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, ObjectType), 12);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, Attributes), 24);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, GrantedAccess), 28);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, NonPagedPoolCharge), 44);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeName), 64);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, ObjectName), 80);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation), 88);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Process.PebBaseAddress), 96);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Process.AffinityMask), 104);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Process.ParentProcessId), 120);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Thread.ThreadId), 108);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Thread.Priority), 120);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Event.Signaled), 92);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Section.MaximumSize), 104);
+    CHECK_EQ(offsetof(PSS_HANDLE_ENTRY, TypeSpecificInformation.Semaphore.CurrentCount), 88);
+    CHECK_EQ(sizeof(PSS_THREAD_ENTRY), 120);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, ThreadId), 20);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, Priority), 32);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, LastSyscallFirstArgument), 40);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, CreateTime), 52);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, ExitTime), 60);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, KernelTime), 68);
+    CHECK_EQ(offsetof(PSS_THREAD_ENTRY, ContextRecord), 112);
+    CHECK_EQ(sizeof(PSS_THREAD_NAME), 16);
+    CHECK_EQ(sizeof(CONTEXT), 1232);
+    CHECK_EQ(offsetof(CONTEXT, ContextFlags), 0x30);
+    CHECK_EQ(offsetof(CONTEXT, Rsp), 0x98);
+    CHECK_EQ(offsetof(CONTEXT, Rip), 0xF8);
+    CHECK_EQ(offsetof(CONTEXT, FltSave), 0x100);
+    CHECK_EQ(offsetof(CONTEXT, Xmm15), 0x290);
+    CHECK_EQ(offsetof(CONTEXT, DebugControl), 0x4A8);
+    CHECK_EQ(sizeof(HPSS), 8);
+    CHECK_EQ(sizeof(HPSSWALK), 8);
+    CHECK_EQ(sizeof(WCHAR), 2);
+    CHECK_EQ(sizeof(BOOL), 4);
+    CHECK_EQ(sizeof(LONG), 4);
+    return 0;
+}
+
+int test_constants_match_windows(void)
+{
+    CHECK_EQ(PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION, 0x1000);
+    CHECK_EQ(PSS_CAPTURE_IPT_TRACE, 0x2000);
+    CHECK_EQ(PSS_CAPTURE_RESERVED_00004000, 0x4000);
+    CHECK_EQ(PSS_CREATE_RELEASE_SECTION, 0x80000000u);
+    CHECK_EQ(PSS_CREATE_MEASURE_PERFORMANCE, 0x40000000u);
+    CHECK_EQ(PSS_QUERY_PERFORMANCE_COUNTERS, 7);
+    CHECK_EQ(PSS_WALK_THREADS, 3);
+    CHECK_EQ(PSS_WALK_THREAD_NAME, 4);
+    CHECK_EQ(PSS_OBJECT_TYPE_SEMAPHORE, 6);
+    CHECK_EQ(PSS_HANDLE_HAVE_TYPE_SPECIFIC_INFORMATION, 8);
+    CHECK_EQ(PSS_PROCESS_FLAGS_FROZEN, 0x10);
+    CHECK_EQ(PSS_PERF_RESOLUTION, 1000000);
+    CHECK_EQ(ERROR_BAD_LENGTH, 24);
+    CHECK_EQ(ERROR_MORE_DATA, 234);
+    CHECK_EQ(ERROR_NO_MORE_ITEMS, 259);
+    CHECK_EQ(ERROR_NOT_FOUND, 1168);
+    CHECK_EQ(ERROR_PROCESS_ABORTED, 1067);
+    CHECK_EQ(MEM_IMAGE, 0x01000000);
+    CHECK_EQ(PAGE_EXECUTE_WRITECOPY, 0x80);
+    CHECK_EQ(CONTEXT_ALL, 0x0010001F);
+    CHECK_EQ(CONTEXT_FULL, 0x0010000B);
+    CHECK_EQ(CONTEXT_XSTATE, 0x00100040);
+    CHECK_EQ((uintptr_t)PSS_CURRENT_PROCESS, UINTPTR_MAX);
+    return 0;
+}
+
+static void *thread_report_tid(void *arg)
+{
+    pid_t *out = arg;
+    *out = (pid_t)syscall(SYS_gettid);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    return NULL;
+}
+
+/* A PID that was just freed (a reaped child). */
+static pid_t dead_pid(void)
+{
+    pid_t p = fork();
+    if (p == 0)
+        _exit(0);
+    if (p > 0)
+        waitpid(p, NULL, 0);
+    return p;
+}
+
+int test_open_process_errors(void)
+{
+    HANDLE h = (HANDLE)0x1234;
+    CHECK_EQ(PssLinuxOpenProcess(0, &h), ERROR_INVALID_PARAMETER);
+    CHECK(h == NULL);
+    CHECK_EQ(PssLinuxOpenProcess((DWORD)getpid(), NULL), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssLinuxOpenProcess(0xFFFFFFF0u, &h), ERROR_INVALID_PARAMETER);
+    pid_t gone = dead_pid();
+    CHECK(gone > 0);
+    CHECK_EQ(PssLinuxOpenProcess((DWORD)gone, &h), ERROR_INVALID_PARAMETER);
+
+    /* A thread id is not a process id (as OpenProcess). */
+    pthread_t th;
+    volatile pid_t tid = 0;
+    CHECK(pthread_create(&th, NULL, thread_report_tid, (void *)&tid) == 0);
+    while (tid == 0)
+        sched_yield();
+    DWORD rc = PssLinuxOpenProcess((DWORD)tid, &h);
+    pthread_join(th, NULL);
+    CHECK_EQ(rc, ERROR_INVALID_PARAMETER);
+
+    CHECK_EQ(PssLinuxCloseProcess(NULL), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssLinuxCloseProcess(PSS_CURRENT_PROCESS), ERROR_SUCCESS);
+    uint64_t garbage[4] = {1, 2, 3, 4};
+    CHECK_EQ(PssLinuxCloseProcess((HANDLE)garbage), ERROR_INVALID_HANDLE);
+
+    CHECK_EQ(PssLinuxOpenProcess((DWORD)getpid(), &h), ERROR_SUCCESS);
+    CHECK(h != NULL && h != PSS_CURRENT_PROCESS);
+    CHECK_EQ(PssLinuxCloseProcess(h), ERROR_SUCCESS);
+    if (!test_under_valgrind()) /* reads the freed handle on purpose */
+        CHECK_EQ(PssLinuxCloseProcess(h), ERROR_INVALID_HANDLE);
+    return 0;
+}
+
+int test_capture_argument_errors(void)
+{
+    HPSS s = (HPSS)0x1234;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, 0, 0, NULL), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssCaptureSnapshot(NULL, 0, 0, &s), ERROR_INVALID_HANDLE);
+    CHECK(s == NULL);
+    uint64_t garbage[4] = {1, 2, 3, 4};
+    CHECK_EQ(PssCaptureSnapshot((HANDLE)garbage, 0, 0, &s), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssCaptureSnapshot((HANDLE)((char *)garbage + 1), 0, 0, &s), ERROR_INVALID_HANDLE);
+
+    /* A snapshot handle is not a process handle. */
+    HPSS real;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, 0, 0, &real), ERROR_SUCCESS);
+    CHECK_EQ(PssCaptureSnapshot((HANDLE)real, 0, 0, &s), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, real), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_capture_unsupported_and_ignored_flags(void)
+{
+    static const DWORD unsupported[] = {PSS_CAPTURE_VA_CLONE, PSS_CAPTURE_HANDLE_TRACE,
+                                        PSS_CAPTURE_IPT_TRACE,
+                                        PSS_CAPTURE_THREAD_CONTEXT_EXTENDED};
+    static const DWORD invalid[] = {PSS_CAPTURE_RESERVED_00000002,
+                                    PSS_CAPTURE_RESERVED_00000400,
+                                    PSS_CAPTURE_RESERVED_00004000, 0x00008000u, 0x00100000u,
+                                    0x02000000u};
+    static const DWORD ignored[] = {PSS_CREATE_BREAKAWAY_OPTIONAL, PSS_CREATE_BREAKAWAY,
+                                    PSS_CREATE_FORCE_BREAKAWAY, PSS_CREATE_USE_VM_ALLOCATIONS,
+                                    PSS_CREATE_RELEASE_SECTION};
+    HPSS s;
+    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+        s = (HPSS)0x1;
+        CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, unsupported[i], 0, &s),
+                 ERROR_NOT_SUPPORTED);
+        CHECK(s == NULL);
+    }
+    for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
+        CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, invalid[i] | PSS_CAPTURE_THREADS, 0, &s),
+                 ERROR_INVALID_PARAMETER);
+    /* Reserved bits win over unsupported ones. */
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS,
+                                PSS_CAPTURE_VA_CLONE | PSS_CAPTURE_RESERVED_00000002, 0, &s),
+             ERROR_INVALID_PARAMETER);
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
+        CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, ignored[i] | PSS_CAPTURE_THREADS, 0, &s),
+                 ERROR_SUCCESS);
+        CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    }
+    /* Thread context flag checks come before the target. */
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREAD_CONTEXT, 0, &s),
+             ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREAD_CONTEXT, 0x1F, &s),
+             ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREAD_CONTEXT,
+                                CONTEXT_ALL | 0x80u, &s),
+             ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREAD_CONTEXT,
+                                CONTEXT_ALL | CONTEXT_XSTATE, &s),
+             ERROR_NOT_SUPPORTED);
+    /* ThreadContextFlags are ignored without PSS_CAPTURE_THREAD_CONTEXT. */
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0xFFFFFFFFu, &s),
+             ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_capture_self_minimal(void)
+{
+    HPSS s;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_NONE, 0, &s), ERROR_SUCCESS);
+    PSS_PROCESS_INFORMATION pi;
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_PROCESS_INFORMATION, &pi, sizeof pi), ERROR_SUCCESS);
+    CHECK_EQ(pi.ProcessId, getpid());
+    CHECK_EQ(pi.ParentProcessId, getppid());
+    CHECK_EQ(pi.ExitStatus, STILL_ACTIVE);
+    CHECK(pi.VirtualSize > 0 && pi.PeakVirtualSize >= pi.VirtualSize);
+    CHECK(pi.WorkingSetSize > 0 && pi.PeakWorkingSetSize >= pi.WorkingSetSize);
+    CHECK(pi.AffinityMask != 0);
+    CHECK_EQ(pi.PriorityClass, NORMAL_PRIORITY_CLASS);
+    CHECK_EQ(pi.BasePriority, 8);
+    CHECK_EQ(pi.ExecuteFlags, MEM_EXECUTE_OPTION_DISABLE | MEM_EXECUTE_OPTION_PERMANENT);
+    char exe[4096], name[600];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    CHECK(n > 0);
+    exe[n] = '\0';
+    size_t len = 0;
+    while (len < MAX_PATH && pi.ImageFileName[len])
+        len++;
+    test_utf16_to_ascii(pi.ImageFileName, (WORD)(len * 2), name, sizeof name);
+    /* Under valgrind /proc/self/exe is the tool; only the test's own readlink is faked. */
+    if (!test_under_valgrind())
+        CHECK_MSG(strcmp(name, exe) == 0, "ImageFileName %s != %s", name, exe);
+    /* CreateTime is in the past and after 2020. */
+    uint64_t ct = ((uint64_t)pi.CreateTime.dwHighDateTime << 32) | pi.CreateTime.dwLowDateTime;
+    uint64_t now = (uint64_t)time(NULL) * 10000000u + 116444736000000000u;
+    CHECK(ct <= now + 20000000u);
+    CHECK(ct > 132223104000000000u);
+    CHECK(pi.Flags == 0);
+
+    PSS_THREAD_INFORMATION ti;
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_THREAD_INFORMATION, &ti, sizeof ti), ERROR_NOT_FOUND);
+    PSS_AUXILIARY_PAGES_INFORMATION ai = {99};
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_AUXILIARY_PAGES_INFORMATION, &ai, sizeof ai),
+             ERROR_SUCCESS);
+    CHECK_EQ(ai.AuxPagesCaptured, 0);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_query_errors_and_classes(void)
+{
+    HPSS s;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, TEST_ALL_FLAGS, 0, &s), ERROR_SUCCESS);
+    unsigned char buf[1024];
+    CHECK_EQ(PssQuerySnapshot(NULL, 0, buf, 704), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssQuerySnapshot((HPSS)PSS_CURRENT_PROCESS, 0, buf, 704), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssQuerySnapshot(s, 0, NULL, 704), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssQuerySnapshot(s, 8, buf, 8), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssQuerySnapshot(s, -1, buf, 8), ERROR_INVALID_PARAMETER);
+    static const DWORD sizes[8] = {704, 8, 4, 4, 4, 8, 16, 96};
+    for (int c = 0; c < 8; c++) {
+        CHECK_EQ(PssQuerySnapshot(s, c, buf, sizes[c] - 1), ERROR_BAD_LENGTH);
+        CHECK_EQ(PssQuerySnapshot(s, c, buf, sizes[c] + 1), ERROR_BAD_LENGTH);
+        CHECK_EQ(PssQuerySnapshot(s, c, buf, 0), ERROR_BAD_LENGTH);
+    }
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_VA_CLONE_INFORMATION, buf, 8), ERROR_NOT_FOUND);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_HANDLE_TRACE_INFORMATION, buf, 16), ERROR_NOT_FOUND);
+
+    PSS_VA_SPACE_INFORMATION vi;
+    PSS_HANDLE_INFORMATION hi;
+    PSS_THREAD_INFORMATION ti;
+    PSS_PERFORMANCE_COUNTERS pc;
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_VA_SPACE_INFORMATION, &vi, sizeof vi), ERROR_SUCCESS);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_HANDLE_INFORMATION, &hi, sizeof hi), ERROR_SUCCESS);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_THREAD_INFORMATION, &ti, sizeof ti), ERROR_SUCCESS);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_PERFORMANCE_COUNTERS, &pc, sizeof pc), ERROR_SUCCESS);
+    CHECK(vi.RegionCount > 10);
+    CHECK(hi.HandlesCaptured >= 3);
+    CHECK_EQ(ti.ThreadsCaptured, 1);
+    CHECK_EQ(ti.ContextLength, 0);
+    CHECK(pc.TotalCycleCount > 0);
+    CHECK(pc.TotalCycleCount >= pc.HandlesCycleCount + pc.VaSpaceCycleCount);
+    CHECK(pc.TotalWallClockPeriod >= pc.VaSpaceWallClockPeriod);
+    CHECK(pc.TotalWallClockPeriod >= pc.HandlesWallClockPeriod);
+    CHECK_EQ(pc.VaCloneCycleCount, 0);
+    CHECK_EQ(pc.AuxPagesWallClockPeriod, 0);
+    /* A capture takes more than 0 and less than 10 s (the unit is microseconds). */
+    CHECK(pc.TotalWallClockPeriod < 10u * PSS_PERF_RESOLUTION);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0, &s), ERROR_SUCCESS);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_PERFORMANCE_COUNTERS, &pc, sizeof pc), ERROR_NOT_FOUND);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_VA_SPACE_INFORMATION, &vi, sizeof vi), ERROR_NOT_FOUND);
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_HANDLE_INFORMATION, &hi, sizeof hi), ERROR_NOT_FOUND);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_walk_errors(void)
+{
+    HPSS s;
+    HPSSWALK w;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS | PSS_CAPTURE_HANDLES,
+                                0, &s),
+             ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    unsigned char buf[256];
+    CHECK_EQ(PssWalkSnapshot(NULL, PSS_WALK_THREADS, w, buf, 120), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkSnapshot((HPSS)PSS_CURRENT_PROCESS, PSS_WALK_THREADS, w, buf, 120),
+             ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, NULL, buf, 120), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, (HPSSWALK)PSS_CURRENT_PROCESS, buf, 120),
+             ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, (HPSSWALK)s, buf, 120), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkSnapshot((HPSS)w, PSS_WALK_THREADS, w, buf, 120), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREAD_NAME, w, buf, 16), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkSnapshot(s, 5, w, buf, 16), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkSnapshot(s, -1, w, buf, 16), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_VA_SPACE, w, buf, 80), ERROR_NOT_FOUND);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_VA_SPACE, w, NULL, 0), ERROR_NOT_FOUND);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w, buf, 119), ERROR_BAD_LENGTH);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w, buf, 121), ERROR_BAD_LENGTH);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, buf, 135), ERROR_BAD_LENGTH);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, buf, 0), ERROR_BAD_LENGTH);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_AUXILIARY_PAGES, w, buf, 79), ERROR_BAD_LENGTH);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_AUXILIARY_PAGES, w, buf, 80), ERROR_NO_MORE_ITEMS);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_AUXILIARY_PAGES, w, NULL, 0), ERROR_NO_MORE_ITEMS);
+    /* A failed call does not move anything: the first thread is still next. */
+    PSS_THREAD_ENTRY t;
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w, &t, sizeof t), ERROR_SUCCESS);
+    CHECK_EQ(t.ThreadId, getpid());
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w, &t, sizeof t), ERROR_NO_MORE_ITEMS);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w, &t, sizeof t), ERROR_NO_MORE_ITEMS);
+    CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_walk_more_data_does_not_advance(void)
+{
+    HPSS s;
+    HPSSWALK w;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, TEST_ALL_FLAGS, 0, &s), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    PSS_HANDLE_ENTRY a, b;
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, NULL, 0), ERROR_MORE_DATA);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, NULL, 12345), ERROR_MORE_DATA);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, &a, sizeof a), ERROR_SUCCESS);
+    CHECK_EQ((uintptr_t)a.Handle, 0); /* fd 0 is first */
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, NULL, 0), ERROR_MORE_DATA);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, &b, sizeof b), ERROR_SUCCESS);
+    CHECK((uintptr_t)b.Handle > (uintptr_t)a.Handle);
+    while (PssWalkSnapshot(s, PSS_WALK_HANDLES, w, &b, sizeof b) == ERROR_SUCCESS)
+        ;
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_HANDLES, w, NULL, 0), ERROR_NO_MORE_ITEMS);
+    CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_marker_errors(void)
+{
+    HPSSWALK w;
+    CHECK_EQ(PssWalkMarkerCreate(NULL, NULL), ERROR_INVALID_PARAMETER);
+    PSS_ALLOCATOR bad = {NULL, NULL, NULL};
+    w = (HPSSWALK)0x1;
+    CHECK_EQ(PssWalkMarkerCreate(&bad, &w), ERROR_INVALID_PARAMETER);
+    CHECK(w == NULL);
+    ULONG_PTR pos;
+    CHECK_EQ(PssWalkMarkerGetPosition(NULL, &pos), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerSetPosition(NULL, 0), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerSeekToBeginning(NULL), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerFree(NULL), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerFree((HPSSWALK)PSS_CURRENT_PROCESS), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerSeekToBeginning((HPSSWALK)PSS_CURRENT_PROCESS), ERROR_INVALID_HANDLE);
+
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerGetPosition(w, NULL), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerGetPosition(w, &pos), ERROR_SUCCESS);
+    CHECK_EQ(pos, UINT64_C(0x5053000000000000));
+    CHECK_EQ(PssWalkMarkerSetPosition(w, 0), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, 12345), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053010000000000)), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000500000000)), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000000000001)), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000000000000)), ERROR_SUCCESS);
+    /* Unbound marker: any index of a valid class is accepted. */
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000400000007)), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerGetPosition(w, &pos), ERROR_SUCCESS);
+    CHECK_EQ(pos, UINT64_C(0x5053000400000007));
+
+    /* Bound marker: an index beyond the class's entry count is rejected. */
+    HPSS s;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0, &s), ERROR_SUCCESS);
+    PSS_THREAD_ENTRY t;
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w, &t, sizeof t), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000400000002)), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000400000001)), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000400000000)), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerSetPosition(w, UINT64_C(0x5053000100000001)), ERROR_INVALID_PARAMETER);
+
+    CHECK_EQ(PssWalkMarkerFree((HPSSWALK)s), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+    if (!test_under_valgrind()) /* reads the freed marker on purpose */
+        CHECK_EQ(PssWalkMarkerFree(w), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_free_snapshot_errors_and_double_free(void)
+{
+    HPSS s;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0, &s), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(NULL, s), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, NULL), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, (HPSS)PSS_CURRENT_PROCESS), ERROR_INVALID_HANDLE);
+    HPSSWALK w;
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, (HPSS)w), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+
+    /* Another process's handle: a snapshot never lives there. */
+    struct fixture f;
+    const char *args[] = {NULL};
+    TRY(fixture_start(&f, args));
+    HANDLE other;
+    CHECK_EQ(PssLinuxOpenProcess((DWORD)f.pid, &other), ERROR_SUCCESS);
+    DWORD rc = PssFreeSnapshot(other, s);
+    CHECK_EQ(PssLinuxCloseProcess(other), ERROR_SUCCESS);
+    CHECK_EQ(fixture_stop(&f), 0);
+    CHECK_EQ(rc, ERROR_NOT_SUPPORTED);
+
+    /* A handle of our own pid counts as the current process. */
+    HANDLE self;
+    CHECK_EQ(PssLinuxOpenProcess((DWORD)getpid(), &self), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(self, s), ERROR_SUCCESS);
+    CHECK_EQ(PssLinuxCloseProcess(self), ERROR_SUCCESS);
+    if (!test_under_valgrind()) /* reads the freed snapshot on purpose */
+        CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_INVALID_HANDLE);
+    return 0;
+}
+
+static int count_class(HPSS s, int cls, DWORD size, DWORD *count)
+{
+    HPSSWALK w;
+    unsigned char buf[256];
+    *count = 0;
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    DWORD rc;
+    while ((rc = PssWalkSnapshot(s, cls, w, buf, size)) == ERROR_SUCCESS)
+        (*count)++;
+    CHECK_EQ(rc, ERROR_NO_MORE_ITEMS);
+    CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+    return 0;
+}
+
+int test_duplicate_snapshot(void)
+{
+    HPSS s, d = NULL;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, TEST_ALL_FLAGS, 0, &s), ERROR_SUCCESS);
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, PSS_CURRENT_PROCESS, NULL, 0),
+             ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, PSS_CURRENT_PROCESS, &d, 2),
+             ERROR_INVALID_PARAMETER);
+    CHECK_EQ(PssDuplicateSnapshot(NULL, s, PSS_CURRENT_PROCESS, &d, 0), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, NULL, &d, 0), ERROR_INVALID_HANDLE);
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, NULL, PSS_CURRENT_PROCESS, &d, 0),
+             ERROR_INVALID_HANDLE);
+    /* CLOSE_SOURCE needs a PSS_CREATE_USE_VM_ALLOCATIONS snapshot; nothing happens. */
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, PSS_CURRENT_PROCESS, &d,
+                                  PSS_DUPLICATE_CLOSE_SOURCE),
+             ERROR_INVALID_PARAMETER);
+    /* Other processes. */
+    struct fixture f;
+    const char *args[] = {NULL};
+    TRY(fixture_start(&f, args));
+    HANDLE other;
+    CHECK_EQ(PssLinuxOpenProcess((DWORD)f.pid, &other), ERROR_SUCCESS);
+    DWORD rc1 = PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, other, &d, 0);
+    DWORD rc2 = PssDuplicateSnapshot(other, s, PSS_CURRENT_PROCESS, &d, 0);
+    CHECK_EQ(PssLinuxCloseProcess(other), ERROR_SUCCESS);
+    CHECK_EQ(fixture_stop(&f), 0);
+    CHECK_EQ(rc1, ERROR_NOT_SUPPORTED);
+    CHECK_EQ(rc2, ERROR_NOT_SUPPORTED);
+
+    /* A deep copy, independent of the source. */
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, PSS_CURRENT_PROCESS, &d, 0),
+             ERROR_SUCCESS);
+    CHECK(d != NULL && d != s);
+    DWORD n_src[4], n_dup[4];
+    static const DWORD sizes[4] = {80, 80, 136, 120};
+    for (int c = 1; c < 4; c++)
+        TRY(count_class(s, c, sizes[c], &n_src[c]));
+    PSS_PROCESS_INFORMATION a, b;
+    CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_PROCESS_INFORMATION, &a, sizeof a), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    CHECK_EQ(PssQuerySnapshot(d, PSS_QUERY_PROCESS_INFORMATION, &b, sizeof b), ERROR_SUCCESS);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    for (int c = 1; c < 4; c++) {
+        TRY(count_class(d, c, sizes[c], &n_dup[c]));
+        CHECK_EQ(n_dup[c], n_src[c]);
+    }
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, d), ERROR_SUCCESS);
+
+    /* CLOSE_SOURCE on a USE_VM_ALLOCATIONS snapshot frees the source. */
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS,
+                                PSS_CAPTURE_THREADS | PSS_CREATE_USE_VM_ALLOCATIONS, 0, &s),
+             ERROR_SUCCESS);
+    CHECK_EQ(PssDuplicateSnapshot(PSS_CURRENT_PROCESS, s, PSS_CURRENT_PROCESS, &d,
+                                  PSS_DUPLICATE_CLOSE_SOURCE),
+             ERROR_SUCCESS);
+    if (!test_under_valgrind()) /* reads the freed source on purpose */
+        CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_INVALID_HANDLE);
+    TRY(count_class(d, PSS_WALK_THREADS, 120, &n_dup[3]));
+    CHECK_EQ(n_dup[3], 1);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, d), ERROR_SUCCESS);
+    return 0;
+}
