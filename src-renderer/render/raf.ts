@@ -1,0 +1,132 @@
+/**
+ * The one owner of requestAnimationFrame (after Perfetto's raf scheduler). Data code never
+ * draws: it marks a topic dirty ("events", "selection", "theme", …) and the scheduler runs, once
+ * per frame, first the registered update steps (bounded work such as analysing newly arrived
+ * events), then the redraw of every canvas subscribed to a dirty topic. Per-frame timings are
+ * kept for the status bar and the benchmark.
+ */
+export type Topic = 'events' | 'selection' | 'hover' | 'theme' | 'layout' | 'snapshot' | 'timeline';
+
+export interface Canvas {
+  /** Marks this canvas alone for redraw. */
+  markDirty(): void;
+  dispose(): void;
+}
+
+interface CanvasReg {
+  draw: () => void;
+  topics: ReadonlySet<Topic>;
+  dirty: boolean;
+}
+
+/** An update step returns true while it has more work (the scheduler asks for another frame). */
+type Update = () => boolean;
+
+const FRAME_SAMPLES = 240;
+
+export class RafScheduler {
+  private canvases = new Set<CanvasReg>();
+  private updates = new Set<Update>();
+  private requested = false;
+  private readonly raf: (cb: (t: number) => void) => unknown;
+  private readonly now: () => number;
+  /** Work time (ms) of recent frames, ring buffer. */
+  readonly frameWork = new Float64Array(FRAME_SAMPLES);
+  frames = 0;
+  lastDrawMs = 0;
+  lastUpdateMs = 0;
+
+  constructor(
+    raf: (cb: (t: number) => void) => unknown = (cb) => requestAnimationFrame(cb),
+    now: () => number = () => performance.now(),
+  ) {
+    this.raf = raf;
+    this.now = now;
+  }
+
+  addCanvas(topics: readonly Topic[], draw: () => void): Canvas {
+    const reg: CanvasReg = { draw, topics: new Set(topics), dirty: true };
+    this.canvases.add(reg);
+    this.request();
+    return {
+      markDirty: () => {
+        reg.dirty = true;
+        this.request();
+      },
+      dispose: () => {
+        this.canvases.delete(reg);
+      },
+    };
+  }
+
+  addUpdate(step: Update): () => void {
+    this.updates.add(step);
+    this.request();
+    return () => this.updates.delete(step);
+  }
+
+  /** Marks every canvas subscribed to one of the topics. */
+  invalidate(...topics: Topic[]): void {
+    let any = false;
+    for (const c of this.canvases) {
+      if (!c.dirty && topics.some((t) => c.topics.has(t))) {
+        c.dirty = true;
+        any = true;
+      }
+    }
+    if (any) this.request();
+  }
+
+  /** Asks for a frame (for new update work). */
+  wake(): void {
+    this.request();
+  }
+
+  private request(): void {
+    if (this.requested) return;
+    this.requested = true;
+    this.raf(() => this.frame());
+  }
+
+  /** One frame: updates, then dirty canvases. Public for tests. */
+  frame(): void {
+    // `requested` stays set during the updates: what they invalidate is drawn in this frame.
+    const t0 = this.now();
+    let more = false;
+    for (const u of this.updates) {
+      try {
+        if (u()) more = true;
+      } catch (e) {
+        console.error('update step failed', e);
+      }
+    }
+    const t1 = this.now();
+    this.requested = false;
+    for (const c of this.canvases) {
+      if (!c.dirty) continue;
+      c.dirty = false;
+      try {
+        c.draw();
+      } catch (e) {
+        console.error('canvas draw failed', e);
+      }
+    }
+    const t2 = this.now();
+    this.lastUpdateMs = t1 - t0;
+    this.lastDrawMs = t2 - t1;
+    this.frameWork[this.frames % FRAME_SAMPLES] = t2 - t0;
+    this.frames++;
+    if (more) this.request();
+  }
+
+  /** p-th percentile of recent frame work times. */
+  workPercentile(p: number): number {
+    const n = Math.min(this.frames, FRAME_SAMPLES);
+    if (n === 0) return 0;
+    const s = Array.from(this.frameWork.subarray(0, n)).sort((a, b) => a - b);
+    return s[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)] as number;
+  }
+}
+
+/** The app's scheduler. */
+export const raf = new RafScheduler();

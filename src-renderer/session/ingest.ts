@@ -1,0 +1,312 @@
+/**
+ * Push handling: events into the column store (then acked so the host's flow control can
+ * proceed), aggregates recorded as missing ranges and paged in with getEvents, walk entries,
+ * session state, summaries and errors into the store. Analysis runs as a raf update step with
+ * a per-frame budget; the store's counts are refreshed at most every COUNTS_INTERVAL_MS.
+ */
+import type { PushMessages } from '../../src-shared/contract/contract';
+import type { SessionState } from '../../src-shared/contract/model';
+import { WALKABLE_CLASSES } from '../../src-shared/pss/constants';
+import { onPush, request } from '../api/connection';
+import { raf } from '../render/raf';
+import { appStore } from '../store';
+import type { LiveCounts } from '../store';
+import { openSessionData, sessionData, type SessionData } from './sessionData';
+
+/** Events analysed per frame at most (keeps a frame well under 16 ms). */
+const ANALYSE_BUDGET = 200_000;
+const COUNTS_INTERVAL_MS = 250;
+const ENTRIES_INTERVAL_MS = 250;
+/** Events per getEvents page when filling a missing range. */
+const PAGE_EVENTS = 131_072;
+
+/** Pushes for a session whose startSession reply has not arrived yet. */
+const early = new Map<string, { name: string; msg: unknown }[]>();
+let expectingSession = false;
+
+export function expectSession(on: boolean): void {
+  expectingSession = on;
+  if (!on) early.clear();
+}
+
+function isCurrent(sessionId: string, name: string, msg: unknown): SessionData | null {
+  const d = sessionData();
+  if (d && d.sessionId === sessionId) return d;
+  if (expectingSession) {
+    const list = early.get(sessionId) ?? [];
+    if (list.length < 10_000) list.push({ name, msg });
+    early.set(sessionId, list);
+  }
+  return null;
+}
+
+/** Opens the data of a session and replays what arrived before we knew its id. */
+export function adoptSession(state: SessionState): SessionData {
+  const d = openSessionData(state.sessionId);
+  d.filtered.setFilter(d.columns, appStore.get().eventFilter);
+  appStore.get().setSession(state);
+  const buffered = early.get(state.sessionId) ?? [];
+  early.clear();
+  expectingSession = false;
+  for (const { name, msg } of buffered) dispatch(name, msg);
+  afterState(d, state);
+  publishCounts();
+  return d;
+}
+
+// ---- counts --------------------------------------------------------------------------------
+
+let countsTimer: ReturnType<typeof setTimeout> | null = null;
+
+export function computeCounts(d: SessionData): LiveCounts {
+  const a = d.analysis;
+  const c = d.columns;
+  const last = a.frontier > 0 ? (c.timeNs[a.frontier - 1] as number) : 0;
+  return {
+    known: c.length,
+    received: c.received,
+    missing: c.missing.size,
+    analysed: a.frontier,
+    allocations: a.allocations,
+    frees: a.frees,
+    freeNulls: a.freeNulls,
+    failures: a.failures,
+    violations: a.violations,
+    leaks: a.leaks,
+    apiErrors: a.apiErrors,
+    liveBlocks: a.live.size,
+    liveBytes: a.liveBytes,
+    peakLiveBytes: a.peakLiveBytes,
+    bytesAllocated: a.bytesAllocated,
+    bytesFreed: a.bytesFreed,
+    lastTimeNs: last,
+    storeBytes: c.byteSize + a.liveAfter.byteLength,
+  };
+}
+
+function publishCounts(): void {
+  if (countsTimer !== null) {
+    clearTimeout(countsTimer);
+    countsTimer = null;
+  }
+  const d = sessionData();
+  if (d) appStore.get().setCounts(computeCounts(d));
+}
+
+function scheduleCounts(): void {
+  if (countsTimer !== null) return;
+  countsTimer = setTimeout(publishCounts, COUNTS_INTERVAL_MS);
+}
+
+let entriesTimer: ReturnType<typeof setTimeout> | null = null;
+function scheduleEntries(): void {
+  if (entriesTimer !== null) return;
+  entriesTimer = setTimeout(() => {
+    entriesTimer = null;
+    appStore.get().bumpEntries();
+  }, ENTRIES_INTERVAL_MS);
+}
+
+// ---- analysis as a frame update step ---------------------------------------------------------
+
+function analyseStep(): boolean {
+  const d = sessionData();
+  if (!d) return false;
+  const n = d.analysis.advance(d.columns, ANALYSE_BUDGET);
+  if (n > 0) {
+    d.filtered.extend(d.analysis.frontier);
+    raf.invalidate('events');
+    scheduleCounts();
+  }
+  const gap = d.columns.missing.first();
+  const reachable = gap === null ? d.columns.length : gap.start;
+  return d.analysis.frontier < reachable;
+}
+
+// ---- acks --------------------------------------------------------------------------------
+
+let ackWanted = -1;
+let ackSent = -1;
+let ackInFlight = false;
+let ackSession = '';
+
+function ack(sessionId: string, seq: number): void {
+  if (sessionId !== ackSession) {
+    ackSession = sessionId;
+    ackWanted = -1;
+    ackSent = -1;
+  }
+  if (seq > ackWanted) ackWanted = seq;
+  void pumpAck();
+}
+
+async function pumpAck(): Promise<void> {
+  if (ackInFlight) return;
+  while (ackWanted > ackSent) {
+    ackInFlight = true;
+    const seq = ackWanted;
+    const session = ackSession;
+    const r = await request('ackEvents', { sessionId: session, seq });
+    ackInFlight = false;
+    if (session !== ackSession) return;
+    if (!r.ok) return;
+    ackSent = seq;
+  }
+}
+
+// ---- gap filling ---------------------------------------------------------------------------
+
+let filling = false;
+
+export async function fillGaps(): Promise<void> {
+  if (filling) return;
+  filling = true;
+  try {
+    for (;;) {
+      const d = sessionData();
+      const gap = d?.columns.missing.first();
+      if (!d || !gap) return;
+      const count = Math.min(gap.end - gap.start, PAGE_EVENTS);
+      const r = await request('getEvents', { sessionId: d.sessionId, fromSeq: gap.start, count });
+      if (sessionData() !== d) continue;
+      if (!r.ok) {
+        appStore.get().setSessionError(r.error);
+        return;
+      }
+      if (r.value.bytes.byteLength === 0) {
+        // The host has fewer events than announced: forget the rest of the range.
+        d.columns.missing.remove(gap.start, gap.end);
+        d.columns.length = Math.min(d.columns.length, gap.start);
+        return;
+      }
+      const before = d.analysis.frontier;
+      d.columns.append(r.value.bytes, r.value.fromSeq);
+      if (d.filtered.scanned > gap.start) {
+        d.filtered.reset();
+      }
+      if (before < d.columns.length) raf.wake();
+      scheduleCounts();
+    }
+  } finally {
+    filling = false;
+  }
+}
+
+// ---- entries for finished sessions (imports) -------------------------------------------------
+
+async function fetchEntries(d: SessionData, state: SessionState): Promise<void> {
+  for (const p of state.classes) {
+    let have = d.entries[p.cls].length;
+    const want = p.walked;
+    while (have < want) {
+      const r = await request('getEntries', {
+        sessionId: d.sessionId,
+        cls: p.cls,
+        offset: have,
+        limit: Math.min(200_000, want - have),
+      });
+      if (!r.ok || r.value.entries.length === 0 || sessionData() !== d) return;
+      d.setEntries(p.cls, r.value.offset, r.value.entries);
+      have = d.entries[p.cls].length;
+      scheduleEntries();
+    }
+  }
+}
+
+const TERMINAL = new Set(['finished', 'cancelled', 'failed']);
+
+function afterState(d: SessionData, s: SessionState): void {
+  if (!TERMINAL.has(s.state)) return;
+  if (s.eventsStored > d.columns.length) {
+    const t = d.columns.length > 0 ? (d.columns.timeNs[d.columns.length - 1] as number) : 0;
+    d.columns.noteMissing(d.columns.length, s.eventsStored, t, t);
+    void fillGaps();
+  }
+  if (s.classes.some((p) => d.entries[p.cls].length < p.walked)) void fetchEntries(d, s);
+}
+
+// ---- dispatch ------------------------------------------------------------------------------
+
+type Handlers = { [P in keyof PushMessages]: (m: PushMessages[P]) => void };
+
+const handlers: Handlers = {
+  events(m) {
+    const d = isCurrent(m.sessionId, 'events', m);
+    if (!d) return;
+    const before = d.columns.length;
+    d.columns.append(m.bytes, m.firstSeq);
+    const count = m.bytes.byteLength / 48;
+    if (count > 0) ack(m.sessionId, m.firstSeq + count - 1);
+    if (m.firstSeq > before) void fillGaps();
+    raf.wake();
+  },
+  aggregate(m) {
+    const d = isCurrent(m.sessionId, 'aggregate', m);
+    if (!d) return;
+    d.columns.noteMissing(m.fromSeq, m.toSeq, m.firstTimeNs, m.lastTimeNs);
+    if (m.toSeq > m.fromSeq) ack(m.sessionId, m.toSeq - 1);
+    scheduleCounts();
+    void fillGaps();
+  },
+  entries(m) {
+    const d = isCurrent(m.sessionId, 'entries', m);
+    if (!d) return;
+    d.setEntries(m.cls, m.startIndex, m.entries);
+    scheduleEntries();
+  },
+  sessionState(m) {
+    const d = isCurrent(m.sessionId, 'sessionState', m);
+    if (!d) return;
+    appStore.get().setSession(m);
+    afterState(d, m);
+  },
+  summary(m) {
+    const d = isCurrent(m.sessionId, 'summary', m);
+    if (!d) return;
+    appStore.get().setSummary(m);
+    publishCounts();
+  },
+  error(m) {
+    const d = sessionData();
+    if (m.sessionId !== null && d?.sessionId === m.sessionId)
+      appStore.get().setSessionError(m.error);
+    else appStore.get().setBanner(m.error);
+  },
+  command(m) {
+    commandListener?.(m.command);
+  },
+};
+
+function dispatch(name: string, msg: unknown): void {
+  const h = (handlers as Record<string, (m: unknown) => void>)[name];
+  h?.(msg);
+}
+
+let commandListener: ((c: PushMessages['command']['command']) => void) | null = null;
+export function onCommand(fn: (c: PushMessages['command']['command']) => void): void {
+  commandListener = fn;
+}
+
+/** Subscribes to every push; call once at start-up. */
+export function startIngest(): () => void {
+  const offs = [
+    onPush('events', handlers.events),
+    onPush('aggregate', handlers.aggregate),
+    onPush('entries', handlers.entries),
+    onPush('sessionState', handlers.sessionState),
+    onPush('summary', handlers.summary),
+    onPush('error', handlers.error),
+    onPush('command', handlers.command),
+    raf.addUpdate(analyseStep),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+/** Re-publishes counts now (after a reset or a filter change). */
+export function refreshCounts(): void {
+  publishCounts();
+}
+
+export const ALL_CLASSES = WALKABLE_CLASSES;

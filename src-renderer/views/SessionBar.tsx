@@ -1,0 +1,203 @@
+/** Walk controls shared by the Walk and Allocations tabs: play/pause/step/speed, progress, counters. */
+import { describeOptions } from '../../src-shared/alloc/options';
+import type { Pace, SessionState } from '../../src-shared/contract/model';
+import { closeSession, control, exportTrace } from '../api/actions';
+import { useKey } from '../components/hooks';
+import { CLASS_LABELS } from '../data/entryColumns';
+import { formatBytes, formatCount } from '../lib/format';
+import { useApp, useAppShallow } from '../store';
+
+const SPEEDS: { label: string; pace: Pace }[] = [
+  { label: '1 entry/s', pace: { mode: 'paced', entriesPerSecond: 1 } },
+  { label: '5 /s', pace: { mode: 'paced', entriesPerSecond: 5 } },
+  { label: '20 /s', pace: { mode: 'paced', entriesPerSecond: 20 } },
+  { label: '100 /s', pace: { mode: 'paced', entriesPerSecond: 100 } },
+  { label: '1,000 /s', pace: { mode: 'paced', entriesPerSecond: 1000 } },
+  { label: '10,000 /s', pace: { mode: 'paced', entriesPerSecond: 10000 } },
+  { label: 'full speed', pace: { mode: 'run' } },
+];
+
+function paceKey(p: Pace): string {
+  return p.mode === 'run' ? 'run' : String(p.entriesPerSecond);
+}
+
+export const isActive = (s: SessionState | null): boolean =>
+  s !== null && (s.state === 'running' || s.state === 'paused' || s.state === 'starting');
+
+export function SessionBar() {
+  const session = useApp((s) => s.session);
+  const pending = useApp((s) => s.controlPending);
+  const c = useAppShallow((s) => ({
+    allocations: s.counts.allocations,
+    frees: s.counts.frees,
+    failures: s.counts.failures,
+    violations: s.counts.violations + s.counts.leaks,
+    liveBytes: s.counts.liveBytes,
+    known: s.counts.known,
+    missing: s.counts.missing,
+  }));
+  const active = isActive(session);
+  const running = session?.state === 'running';
+  const paused = session?.state === 'paused';
+
+  useKey((e) => {
+    if (!session || !active) return;
+    if (e.key === ' ') {
+      e.preventDefault();
+      void control(running ? 'pause' : 'resume');
+    } else if (e.key === 'ArrowRight' || e.key === 'ArrowDown') {
+      e.preventDefault();
+      void control('step');
+    } else if (e.key === 'Home') {
+      e.preventDefault();
+      void control('seekToBeginning');
+    }
+  }, active);
+
+  if (!session) return null;
+  const speedOptions = SPEEDS.some((s) => paceKey(s.pace) === paceKey(session.pace))
+    ? SPEEDS
+    : [...SPEEDS, { label: `${paceKey(session.pace)} /s`, pace: session.pace }];
+
+  return (
+    <div className="session-bar" data-testid="session-bar">
+      <div className="controls">
+        <span className={`state-badge state-${session.state}`} data-testid="session-state">
+          {session.state}
+        </span>
+        <button
+          onClick={() => void control('resume')}
+          disabled={!paused || pending !== null}
+          data-testid="walk-play"
+          title="Play (Space)"
+          aria-label="Play"
+        >
+          ▶
+        </button>
+        <button
+          onClick={() => void control('pause')}
+          disabled={!running || pending !== null}
+          data-testid="walk-pause"
+          title="Pause (Space)"
+          aria-label="Pause"
+        >
+          ⏸
+        </button>
+        <button
+          onClick={() => void control('step')}
+          disabled={!active || running || pending !== null}
+          data-testid="walk-step"
+          title="Step one entry (→)"
+          aria-label="Step"
+        >
+          ⏭
+        </button>
+        <button
+          onClick={() => void control('seekToBeginning')}
+          disabled={!active || pending !== null}
+          data-testid="walk-seek-start"
+          title="Seek to beginning (Home): PssWalkMarkerSeekToBeginning"
+          aria-label="Seek to beginning"
+        >
+          ⏮
+        </button>
+        <select
+          value={paceKey(session.pace)}
+          onChange={(e) => {
+            const s = speedOptions.find((x) => paceKey(x.pace) === e.target.value);
+            if (s) void control('setPace', { pace: s.pace });
+          }}
+          disabled={!active}
+          data-testid="walk-speed"
+          aria-label="Speed"
+        >
+          {speedOptions.map((s) => (
+            <option key={paceKey(s.pace)} value={paceKey(s.pace)}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+        <button
+          onClick={() => void control('savePosition')}
+          disabled={!active || pending !== null}
+          data-testid="walk-save-position"
+          title="Bookmark the position (PssWalkMarkerGetPosition)"
+        >
+          🔖 Save position
+        </button>
+        <button
+          onClick={() => void control('cancel')}
+          disabled={!active}
+          data-testid="walk-cancel"
+          title="Cancel the walk"
+        >
+          ■ Stop
+        </button>
+      </div>
+      <div className="progress-list">
+        {session.classes.map((p) => {
+          const frac = p.total ? Math.min(1, p.walked / p.total) : p.done ? 1 : 0;
+          const cur = session.current?.cls === p.cls;
+          return (
+            <div
+              key={p.cls}
+              className={`progress${cur ? ' current' : ''}`}
+              data-testid={`progress-${p.cls}`}
+              title={`${p.walked} of ${p.total ?? '?'} entries`}
+            >
+              <span className="progress-label">{CLASS_LABELS[p.cls]}</span>
+              <span className="progress-track">
+                <span className="progress-fill" style={{ width: `${(frac * 100).toFixed(1)}%` }} />
+              </span>
+              <span className="progress-num mono">
+                {p.walked}/{p.total ?? '?'}
+                {p.done ? ' ✓' : ''}
+              </span>
+            </div>
+          );
+        })}
+      </div>
+      <div className="counters">
+        <span title="Successful allocations">
+          allocs <b data-testid="count-allocations">{formatCount(c.allocations)}</b>
+        </span>
+        <span title="Frees">
+          frees <b data-testid="count-frees">{formatCount(c.frees)}</b>
+        </span>
+        <span title="Failed allocations" className={c.failures ? 'bad' : ''}>
+          failed <b data-testid="count-failures">{formatCount(c.failures)}</b>
+        </span>
+        <span title="Violations and leaks" className={c.violations ? 'bad' : ''}>
+          problems <b data-testid="count-violations">{formatCount(c.violations)}</b>
+        </span>
+        <span title="Live bytes">
+          live <b data-testid="count-live-bytes">{formatBytes(c.liveBytes)}</b>
+        </span>
+        <span title="Events received (missing ones are being fetched)">
+          events <b data-testid="count-events">{formatCount(c.known)}</b>
+          {c.missing > 0 && <span className="muted"> ({formatCount(c.missing)} fetching)</span>}
+        </span>
+      </div>
+      <div className="session-actions">
+        <span className="muted small" title="Allocator">
+          {describeOptions(session.allocator)}
+        </span>
+        <button
+          onClick={() => void exportTrace()}
+          data-testid="export-trace"
+          title="Save the trace to a file"
+        >
+          Export trace
+        </button>
+        <button
+          onClick={() => void closeSession()}
+          disabled={active}
+          data-testid="session-close"
+          title="Close the session and free its trace"
+        >
+          Close
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,174 @@
+/** The walk: controls, the entry tables filling as the walk proceeds, bookmarks, summary. */
+import { useState } from 'react';
+import type { WalkableClass } from '../../src-shared/pss/constants';
+import { control } from '../api/actions';
+import { EntryTable } from '../components/EntryTable';
+import { Empty, ErrorBox } from '../components/ErrorBox';
+import { CLASS_LABELS, columnsFor } from '../data/entryColumns';
+import { sessionData } from '../session/sessionData';
+import { useApp } from '../store';
+import { SessionBar } from './SessionBar';
+import { SummaryCard } from './SummaryCard';
+
+const EMPTY: never[] = [];
+
+export function WalkView() {
+  const session = useApp((s) => s.session);
+  const summary = useApp((s) => s.summary);
+  const sessionError = useApp((s) => s.sessionError);
+  const entriesVersion = useApp((s) => s.entriesVersion);
+  const [tab, setTab] = useState<WalkableClass | null>(null);
+  const [followCurrent, setFollowCurrent] = useState(true);
+  const currentCls = session?.current?.cls ?? null;
+
+  if (!session) {
+    return (
+      <section className="view" data-testid="view-walk">
+        {sessionError && <ErrorBox error={sessionError} testId="session-error" />}
+        <Empty title="No walk session" testId="walk-empty">
+          Choose a process, set the capture flags and the allocator in the Capture tab, and press{' '}
+          <b>Start walk</b>. Every allocation the walk makes through your allocator appears here and
+          in the Allocations tab as it happens.
+          <div>
+            <button
+              onClick={() =>
+                useApp.getState().setTab(useApp.getState().selectedPid ? 'capture' : 'processes')
+              }
+              data-testid="walk-go-capture"
+            >
+              Set up a walk
+            </button>
+          </div>
+        </Empty>
+      </section>
+    );
+  }
+
+  const classes = session.classes.map((p) => p.cls);
+  const wanted = followCurrent && currentCls ? currentCls : tab;
+  const shown = wanted && classes.includes(wanted) ? wanted : (classes[0] ?? 'THREADS');
+  const data = sessionData();
+  const rows = data?.entries[shown] ?? EMPTY;
+  const currentRow = session.current?.cls === shown ? session.current.entryIndex : null;
+
+  return (
+    <section className="view walk-view" data-testid="view-walk">
+      <SessionBar />
+      {sessionError && (
+        <ErrorBox
+          error={sessionError}
+          testId="session-error"
+          onDismiss={() => useApp.getState().setSessionError(null)}
+        />
+      )}
+      {session.error && <ErrorBox error={session.error} testId="session-state-error" />}
+      {session.targetExited && (
+        <div className="notice">
+          The target process exited; the walk continues over the captured snapshot.
+        </div>
+      )}
+      <div className="walk-body">
+        <div className="walk-main">
+          <div className="subtabs" role="tablist">
+            {classes.map((c) => (
+              <button
+                key={c}
+                role="tab"
+                aria-selected={c === shown}
+                className={`subtab${c === shown ? ' on' : ''}${c === currentCls ? ' live' : ''}`}
+                onClick={() => {
+                  setTab(c);
+                  setFollowCurrent(false);
+                }}
+                data-testid={`walk-class-${c}`}
+              >
+                {CLASS_LABELS[c]} <span className="muted">{data?.entries[c].length ?? 0}</span>
+              </button>
+            ))}
+            <label className="check small">
+              <input
+                type="checkbox"
+                checked={followCurrent}
+                onChange={(e) => setFollowCurrent(e.target.checked)}
+                data-testid="walk-follow"
+              />
+              follow the walk
+            </label>
+          </div>
+          <EntryTable
+            key={shown}
+            testId={`walk-entries-${shown}`}
+            rows={rows}
+            version={entriesVersion}
+            columns={columnsFor(shown)}
+            currentRow={currentRow}
+            rowTestId={(_r, i) => `walk-entry-${shown}-${i}`}
+            emptyText={
+              session.state === 'starting'
+                ? 'Capturing…'
+                : 'No entries walked yet: press ▶ or step.'
+            }
+          />
+        </div>
+        <aside className="walk-side">
+          <div className="card">
+            <div className="card-title">Current position</div>
+            <div data-testid="walk-current">
+              {session.current ? (
+                <>
+                  {CLASS_LABELS[session.current.cls]} entry <b>#{session.current.entryIndex}</b>
+                </>
+              ) : (
+                <span className="muted">
+                  {session.state === 'finished' ? 'walk finished' : 'not started'}
+                </span>
+              )}
+            </div>
+          </div>
+          <div className="card" data-testid="bookmarks">
+            <div className="card-title">Saved positions</div>
+            {session.bookmarks.length === 0 ? (
+              <div className="muted small">
+                None yet. <b>Save position</b> calls PssWalkMarkerGetPosition; restoring calls
+                PssWalkMarkerSetPosition.
+              </div>
+            ) : (
+              <ul className="bookmark-list">
+                {session.bookmarks.map((b) => (
+                  <li key={b.id} data-testid={`bookmark-${b.id}`}>
+                    <span>
+                      <b>{b.label}</b> · {CLASS_LABELS[b.cls]} #{b.entryIndex}
+                      <span className="muted mono small"> pos {b.position}</span>
+                    </span>
+                    <button
+                      onClick={() => void control('restorePosition', { bookmarkId: b.id })}
+                      data-testid={`bookmark-restore-${b.id}`}
+                      disabled={
+                        session.state === 'finished' ||
+                        session.state === 'cancelled' ||
+                        session.state === 'failed'
+                      }
+                    >
+                      Restore
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+          {summary ? (
+            <SummaryCard summary={summary} />
+          ) : (
+            <div className="card muted small">The summary appears when the walk ends.</div>
+          )}
+          <button
+            onClick={() => useApp.getState().setTab('allocations')}
+            data-testid="walk-go-allocations"
+          >
+            Allocation views →
+          </button>
+        </aside>
+      </div>
+    </section>
+  );
+}
