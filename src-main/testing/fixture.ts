@@ -33,16 +33,19 @@ export interface FixtureSpec {
 /** 200 threads, 2,000 fds of mixed kinds, 5,000 mappings (the "large fixture"). */
 export const LARGE_FIXTURE: FixtureSpec = {
   threads: 200,
+  // Every count is a number of fds (pipes and socket pairs count both ends): 2,000 in all.
   eventfds: 250,
   semaphores: 50,
-  pipes: 200, // 400 fds
-  sockets: 150, // 300 fds (pairs)
+  pipes: 400,
+  sockets: 300,
   memfds: 200,
-  files: 500,
+  files: 450,
   dirs: 100,
   timerfds: 100,
   epolls: 50,
   pidfds: 50,
+  signalfds: 25,
+  inotifys: 25,
   maps: 5000,
 };
 
