@@ -29,8 +29,38 @@ export interface ProbeReport {
   /** Allocation → page latency per batch (ms), from its last record. */
   latenciesMs: number[];
   frameDeltasMs: number[];
+  /** When each frame delta ended (epoch ms), to pick the frames of a time window. */
+  frameAtMs: number[];
   nextSeq: number;
   gaps: number;
+}
+
+/** Counts records of raw binary WebSocket messages (the benchmark's baseline, without the host). */
+export function rawReceiver(url: string, expectEvents: number) {
+  return new Promise<{ events: number; allocations: number; firstMs: number; lastMs: number }>(
+    (resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.binaryType = 'arraybuffer';
+      let events = 0;
+      let allocations = 0;
+      let firstMs = 0;
+      let lastMs = 0;
+      ws.onmessage = (e) => {
+        const now = performance.timeOrigin + performance.now();
+        if (firstMs === 0) firstMs = now;
+        lastMs = now;
+        const v = new EventBatchView(e.data as ArrayBuffer);
+        for (let i = 0; i < v.count; i++) if (v.kind(i) === EventKind.Alloc) allocations++;
+        events += v.count;
+        if (events >= expectEvents) {
+          ws.close();
+          resolve({ events, allocations, firstMs, lastMs });
+        }
+      };
+      ws.onerror = () => reject(new Error('baseline socket failed'));
+      ws.onopen = () => ws.send('go');
+    },
+  );
 }
 
 /**
@@ -49,6 +79,7 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
     lastArrivalMs: 0,
     latenciesMs: [],
     frameDeltasMs: [],
+    frameAtMs: [],
     nextSeq: 0,
     gaps: 0,
   };
@@ -97,7 +128,10 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
   let raf = 0;
   let last = 0;
   const frame = (t: number) => {
-    if (last !== 0) r.frameDeltasMs.push(t - last);
+    if (last !== 0) {
+      r.frameDeltasMs.push(t - last);
+      r.frameAtMs.push(performance.timeOrigin + t);
+    }
     last = t;
     raf = requestAnimationFrame(frame);
   };
@@ -110,7 +144,27 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
       ...r,
       latenciesMs: [...r.latenciesMs],
       frameDeltasMs: [...r.frameDeltasMs],
+      frameAtMs: [...r.frameAtMs],
     }),
+    /** Forgets what was counted (between benchmark rounds). */
+    reset() {
+      Object.assign(r, {
+        events: 0,
+        batches: 0,
+        aggregates: 0,
+        aggregatedEvents: 0,
+        allocations: 0,
+        frees: 0,
+        firstArrivalMs: 0,
+        lastArrivalMs: 0,
+        latenciesMs: [],
+        frameDeltasMs: [],
+        frameAtMs: [],
+        nextSeq: 0,
+        gaps: 0,
+      });
+      ackSeq = -1;
+    },
     stop() {
       offEvents();
       offAgg();
