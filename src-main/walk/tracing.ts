@@ -3,7 +3,7 @@
  * options, wrapped in a TracedAllocator writing into the session's EventWriter. Also keeps the
  * set of strategies not yet released, so the worker can report native bytes still held.
  */
-import type { NativeAllocator } from '../pss';
+import { nativeMemory, type NativeAllocator } from '../pss';
 import { TracedAllocator, createStrategy, type AllocatorStrategy } from '../alloc';
 import { EventWriter } from '../../src-shared/events/batch';
 import { EventKind } from '../../src-shared/events/layout';
@@ -15,6 +15,13 @@ const BATCH_EVENTS = 4096;
 const MARKER_ID = 1;
 
 const unreleased = new Set<AllocatorStrategy>();
+
+/**
+ * The OS id of this JS thread, read once: allocator callbacks always run on the JS thread that
+ * made the Pss call (koffi queues foreign-thread calls to it), so it cannot change per call,
+ * and a gettid syscall per Pss call would cost ~200 ns on the hot path.
+ */
+const THREAD_ID = nativeMemory.currentThreadId();
 
 /** Native bytes held by strategies that have not been released yet (0 when all sessions ended). */
 export function liveAllocatorNativeBytes(): number {
@@ -89,7 +96,12 @@ export function createSessionTracer(
     (batch, firstSeq) => onBatch(firstSeq, batch),
     () => (performance.now() - t0) * 1e6,
   );
-  const traced = new TracedAllocator({ strategy, writer, markerId: MARKER_ID });
+  const traced = new TracedAllocator({
+    strategy,
+    writer,
+    markerId: MARKER_ID,
+    threadId: () => THREAD_ID,
+  });
   return {
     allocator: traced,
     get eventCount() {
