@@ -70,7 +70,13 @@ function startApp(): void {
     const w = win;
     if (!w || w.isDestroyed() || event.sender !== w.webContents) return false;
     const frame = event.senderFrame;
-    return frame !== null && frame === w.webContents.mainFrame && isAppPage(frame.url, pageUrl);
+    const main = w.webContents.mainFrame;
+    return (
+      frame !== null &&
+      frame.processId === main.processId &&
+      frame.routingId === main.routingId &&
+      isAppPage(frame.url, pageUrl)
+    );
   };
 
   function createWindow(): void {

@@ -281,8 +281,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       hint: 'The message was malformed and was ignored; the connection stays open.',
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      const r = decodeFrame(isBinary ? bytes : bytes.toString('utf8'));
+      // ws hands over Buffers by default (no copy here; decodeFrame reads views).
+      const bytes = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : new Uint8Array(data);
+      const r = decodeFrame(isBinary ? bytes : Buffer.from(bytes).toString('utf8'));
       if (!r.ok) {
         if (r.id !== null)
           send({ t: 'rep', id: r.id, reply: { ok: false, error: frameError(r.error) } });
