@@ -34,7 +34,8 @@ const dev = !app.isPackaged || process.env.PSS_DEV === '1';
 if (process.argv.includes('--web')) {
   // Web mode inside the Electron binary: no window, the same server as `npm run web`.
   app.dock?.hide();
-  void app.whenReady().then(() => runWebMode(process.argv.slice(1)));
+  // argv: [electron, app-dir, …] in development, [app, …] when packaged.
+  void app.whenReady().then(() => runWebMode(process.argv.slice(app.isPackaged ? 1 : 2)));
 } else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
