@@ -31,7 +31,7 @@ import type {
 } from '../../src-shared/contract/model';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import { WALKABLE_CLASSES, type WalkableClass } from '../../src-shared/pss/constants';
-import type { SessionSink, WalkService } from '../walk/service';
+import type { SessionControlArgs, SessionSink, WalkService } from '../walk/service';
 import { TraceStore, type TraceMeta, type TraceStoreOptions } from '../walk/trace-store';
 import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
 import { EventForwarder, type FlowOptions, type FlowStats } from './flow';
@@ -282,10 +282,10 @@ class Connection implements HostConnection {
             'Start a new session to walk again; the trace of this one stays available.',
           );
         }
-        const args: { bookmarkId?: number; pace?: typeof pace } = {};
+        const args: SessionControlArgs = {};
         if (bookmarkId !== undefined) args.bookmarkId = bookmarkId;
         if (pace !== undefined) args.pace = pace;
-        const state = await this.walk.control(sessionId, action, args as never);
+        const state = await this.walk.control(sessionId, action, args);
         return this.noteState(s, state);
       },
       closeSession: async ({ sessionId }) => {
@@ -459,7 +459,7 @@ class Connection implements HostConnection {
     return s.state;
   }
 
-  private importTrace(fileName: string, bytes: ArrayBuffer): SessionState {
+  private importTrace(_fileName: string, bytes: ArrayBuffer): SessionState {
     const store = TraceStore.import(bytes, this.host.options.traceStore);
     const sessionId = newId('t');
     const meta = store.meta;
@@ -505,7 +505,6 @@ class Connection implements HostConnection {
     );
     const summary = store.summary ? { ...store.summary, sessionId } : null;
     this.sessions.set(sessionId, { id: sessionId, store, forwarder, state, summary, live: false });
-    this.host.log(`imported ${fileName.slice(0, 200)} as ${sessionId} (${store.count} events)`);
     return state;
   }
 
