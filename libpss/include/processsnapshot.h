@@ -943,9 +943,10 @@ PSS_API DWORD WINAPI PssQuerySnapshot(HPSS SnapshotHandle,
  * -> ERROR_BAD_LENGTH; allocation of the per-class state -> ERROR_NOT_ENOUGH_MEMORY;
  * cursor at the end -> ERROR_NO_MORE_ITEMS; Buffer == NULL -> ERROR_MORE_DATA (cursor not
  * advanced); copying the entry's strings/context -> ERROR_NOT_ENOUGH_MEMORY (cursor not
- * advanced, nothing kept).  If the marker was last used with a different snapshot, every
- * cursor restarts at the beginning first.  Pointers in the entry stay valid until
- * PssWalkMarkerFree, even after PssFreeSnapshot.
+ * advanced, nothing kept).  A marker is bound to the first snapshot it walks (cursors set
+ * before that with PssWalkMarkerSetPosition are kept, clamped to the entry counts); if it
+ * is later used with a different snapshot, every cursor restarts at the beginning.
+ * Pointers in the entry stay valid until PssWalkMarkerFree, even after PssFreeSnapshot.
  */
 PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
                                      PSS_WALK_INFORMATION_CLASS InformationClass,
@@ -994,8 +995,9 @@ PSS_API DWORD WINAPI PssWalkMarkerGetPosition(HPSSWALK WalkMarkerHandle, ULONG_P
  * marker): sets that class's cursor and makes it the "last walked" class; the other
  * classes keep their cursors.  The class-0 form rewinds everything like
  * PssWalkMarkerSeekToBeginning.  Wrong tag, non-zero reserved bits, class > 3, or an index
- * beyond the number of entries of that class in the snapshot the marker is walking ->
- * ERROR_INVALID_PARAMETER.  Never allocates.
+ * beyond the number of entries of that class in the snapshot the marker is bound to ->
+ * ERROR_INVALID_PARAMETER (a marker not bound yet accepts any index and clamps it when it
+ * binds).  Never allocates.
  */
 PSS_API DWORD WINAPI PssWalkMarkerSetPosition(HPSSWALK WalkMarkerHandle, ULONG_PTR Position);
 

@@ -54,44 +54,115 @@ static bool is_group_stop_signal(int sig)
     return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* Waits until tid reports a ptrace stop (or exits).  ERROR_SUCCESS or ERROR_TIMEOUT. */
-static DWORD wait_for_stop(struct pss_frozen_thread *t)
+/*
+ * Looks at tid's next wait event without consuming an exit of the group leader: the
+ * target may be a child of the calling process, and reaping its leader here would steal
+ * the exit status from the caller's own waitpid().  Exits of other threads are consumed
+ * (that releases them and lets a dying leader become reportable).  Returns 0 = nothing
+ * yet, 1 = stopped (the stop is consumed into *status), 2 = exited or no longer ours.
+ */
+static int peek_event(pid_t tid, pid_t leader, int *status)
 {
-    const uint64_t deadline = pss_monotonic_ns() + STOP_TIMEOUT_NS;
-    unsigned spins = 0;
     for (;;) {
-        int status = 0;
-        pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
-        if (r == t->tid) {
-            if (WIFSTOPPED(status)) {
-                int sig = WSTOPSIG(status);
-                int event = (status >> 16) & 0xFF;
-                if (event == PTRACE_EVENT_STOP) {
-                    if (is_group_stop_signal(sig))
-                        t->job_stopped = true;
-                } else if (sig != SIGTRAP) {
-                    t->pending_signal = sig; /* signal-delivery stop: deliver at detach */
-                }
-                t->stopped = true;
-                return ERROR_SUCCESS;
-            }
-            if (WIFEXITED(status) || WIFSIGNALED(status)) {
-                t->exited = true;
-                return ERROR_SUCCESS;
-            }
-            continue;
-        }
-        if (r < 0) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) != 0) {
             if (errno == EINTR)
                 continue;
-            t->exited = true; /* ECHILD: no longer our tracee */
+            return 2; /* ECHILD */
+        }
+        if (si.si_pid == 0)
+            return 0;
+        if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+            if (tid != leader)
+                while (waitpid(tid, status, __WALL | WNOHANG) < 0 && errno == EINTR)
+                    ;
+            return 2;
+        }
+        pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == tid && WIFSTOPPED(*status))
+            return 1;
+        if (r < 0)
+            return 2;
+        return 0; /* consumed by someone else meanwhile: look again next round */
+    }
+}
+
+/* Polls one seized thread once.  Returns true when it has settled (stopped or exited). */
+static bool poll_stop(struct pss_frozen_thread *t, pid_t leader)
+{
+    int status = 0;
+    switch (peek_event(t->tid, leader, &status)) {
+    case 1: {
+        int sig = WSTOPSIG(status);
+        int event = (status >> 16) & 0xFF;
+        if (event == PTRACE_EVENT_STOP) {
+            if (is_group_stop_signal(sig))
+                t->job_stopped = true;
+        } else if (sig != SIGTRAP) {
+            t->pending_signal = sig; /* signal-delivery stop: deliver at detach */
+        }
+        t->stopped = true;
+        return true;
+    }
+    case 2:
+        t->exited = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A stopped tracee that was SIGKILLed meanwhile reports its exit; collect it. */
+static void reap_if_exited(struct pss_frozen_thread *t, pid_t leader)
+{
+    int status = 0;
+    if (peek_event(t->tid, leader, &status) == 2) {
+        t->exited = true;
+        t->stopped = false;
+    }
+}
+
+/*
+ * Waits until every thread in [first, n) has reached its ptrace stop or exited.  All of
+ * them are polled in turn rather than one after the other: when the target is killed
+ * meanwhile, a dying group leader is only reported after its (traced, zombie) sibling
+ * threads have been reaped by us.  ERROR_SUCCESS or ERROR_TIMEOUT after 2 s.
+ */
+static DWORD wait_for_stops(struct pss_freeze *f, size_t first, pid_t leader)
+{
+    const uint64_t deadline = pss_monotonic_ns() + STOP_TIMEOUT_NS;
+    unsigned idle_rounds = 0;
+    for (;;) {
+        bool pending = false, progress = false;
+        for (size_t i = first; i < f->n; i++) {
+            struct pss_frozen_thread *t = &f->t[i];
+            if (t->stopped || t->exited || t->foreign_tracer)
+                continue;
+            if (poll_stop(t, leader))
+                progress = true;
+            else
+                pending = true;
+        }
+        if (!pending)
             return ERROR_SUCCESS;
+        if (!progress && idle_rounds >= 8) {
+            /* Stuck: the target may have been killed.  A dying group leader is only
+             * reported after its traced sibling threads (stopped earlier, zombies now)
+             * have been reaped by us, so collect those exits. */
+            for (size_t i = 0; i < f->n; i++)
+                if (f->t[i].stopped && !f->t[i].exited)
+                    reap_if_exited(&f->t[i], leader);
         }
         if (pss_monotonic_ns() > deadline)
             return ERROR_TIMEOUT;
-        if (++spins < 64) {
+        if (progress)
+            idle_rounds = 0;
+        else if (++idle_rounds < 64)
             sched_yield();
-        } else {
+        else {
             struct timespec ts = {0, 20000};
             nanosleep(&ts, NULL);
         }
@@ -161,14 +232,9 @@ static DWORD seize_pass(struct pss_capture *c, size_t *added)
     pss_dir_close(&it);
 
     /* Collect the stops of everything seized in this pass. */
-    for (size_t i = first_new; i < f->n; i++) {
-        struct pss_frozen_thread *t = &f->t[i];
-        if (t->exited || t->foreign_tracer)
-            continue;
-        DWORD w = wait_for_stop(t);
-        if (w != ERROR_SUCCESS && rc == ERROR_SUCCESS)
-            rc = w;
-    }
+    DWORD w = wait_for_stops(f, first_new, c->target.pid);
+    if (rc == ERROR_SUCCESS)
+        rc = w;
     return rc;
 }
 

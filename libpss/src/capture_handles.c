@@ -12,7 +12,8 @@
  *   getxattr              sockets: system.sockprotoname ("Socket/UNIX-STREAM")
  * An fd that disappears (ENOENT/ESRCH) is skipped.  If fdinfo and statx disagree on the
  * inode, the fd number was reused in between and the fd is read again.
- * HandleCount: fds are grouped by (mnt_id, inode, kind) and each group is sorted with
+ * HandleCount: fds are grouped by (mnt_id, inode, kind, eventfd-id, access mode) -- all
+ * immutable for an open file description -- and each group of two or more is sorted with
  * kcmp(KCMP_FILE), whose ordering is stable, so equal open file descriptions are
  * adjacent; the count is the run length.  Without kcmp every count is 1.
  */
@@ -80,6 +81,7 @@ struct fdinfo {
     bool have_ino;
     bool have_eventfd;
     uint64_t eventfd_count;
+    uint64_t eventfd_id;
     bool eventfd_semaphore;
     bool have_pid;
     int64_t pid;
@@ -90,6 +92,8 @@ struct fd_extra {
     int fd;
     enum fd_kind kind;
     uint64_t mnt_id, ino;
+    uint64_t eventfd_id;  /* distinguishes eventfds, which all share one anon inode */
+    uint32_t access_mode; /* O_ACCMODE | O_PATH bits: immutable per open description */
     uint32_t dev_major, dev_minor; /* from statx, for fds named by a path */
     bool groupable;
     uint32_t rec; /* index into snap->handles */
@@ -142,6 +146,8 @@ static void parse_fdinfo(const char *buf, struct fdinfo *fi)
         } else if (strncmp(p, "eventfd-count:", 14) == 0) {
             fi->eventfd_count = parse_u(p + 14, 16);
             fi->have_eventfd = true;
+        } else if (strncmp(p, "eventfd-id:", 11) == 0) {
+            fi->eventfd_id = parse_u(p + 11, 10);
         } else if (strncmp(p, "eventfd-semaphore:", 18) == 0) {
             fi->eventfd_semaphore = parse_u(p + 18, 10) != 0;
         } else if (strncmp(p, "Pid:", 4) == 0) {
@@ -563,6 +569,8 @@ static int capture_one(struct handle_pass *hp, const char *name, int fd, bool *r
     x->kind = kind;
     x->mnt_id = fi.mnt_id;
     x->ino = fi.have_ino ? fi.ino : (have_sx ? sx.stx_ino : 0);
+    x->eventfd_id = fi.eventfd_id;
+    x->access_mode = (uint32_t)(fi.flags & (O_ACCMODE | O_PATH));
     x->dev_major = have_sx ? sx.stx_dev_major : 0;
     x->dev_minor = have_sx ? sx.stx_dev_minor : 0;
     x->groupable = fi.ok && fi.have_ino;
@@ -589,7 +597,19 @@ static int cmp_group_key(const void *a, const void *b)
         return x->ino < y->ino ? -1 : 1;
     if (x->kind != y->kind)
         return x->kind < y->kind ? -1 : 1;
+    if (x->eventfd_id != y->eventfd_id)
+        return x->eventfd_id < y->eventfd_id ? -1 : 1;
+    if (x->access_mode != y->access_mode)
+        return x->access_mode < y->access_mode ? -1 : 1;
     return x->fd < y->fd ? -1 : (x->fd > y->fd);
+}
+
+/* Same key: the fds may share an open file description (kcmp decides). */
+static bool same_group(const struct fd_extra *x, const struct fd_extra *y)
+{
+    return x->groupable && y->groupable && x->mnt_id == y->mnt_id && x->ino == y->ino &&
+           x->kind == y->kind && x->eventfd_id == y->eventfd_id &&
+           x->access_mode == y->access_mode;
 }
 
 static int cmp_kcmp(const void *a, const void *b, void *arg)
@@ -624,8 +644,7 @@ static void count_handles(struct handle_pass *hp)
     size_t i = 0;
     while (i < n && hp->extra[i].groupable) {
         size_t j = i + 1;
-        while (j < n && hp->extra[j].groupable && hp->extra[j].mnt_id == hp->extra[i].mnt_id &&
-               hp->extra[j].ino == hp->extra[i].ino && hp->extra[j].kind == hp->extra[i].kind)
+        while (j < n && same_group(&hp->extra[j], &hp->extra[i]))
             j++;
         if (j - i > 1 && !k.failed) {
             qsort_r(hp->extra + i, j - i, sizeof *hp->extra, cmp_kcmp, &k);
@@ -780,6 +799,11 @@ DWORD pss_capture_handles(struct pss_capture *c)
     long num;
     int r;
     while ((r = pss_dir_next_number(&it, &name, &num)) > 0) {
+        /* Capturing ourselves: leave out the descriptors this capture itself holds. */
+        if (c->target.self &&
+            (num == it.fd || num == hp.fddir || num == hp.fdinfodir ||
+             (c->target.owns_fd && num == c->target.procfd)))
+            continue;
         for (int attempt = 0; attempt < 3; attempt++) {
             bool reused = false;
             int got = capture_one(&hp, name, (int)num, &reused);

@@ -249,9 +249,13 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
     if (Buffer != NULL && BufferLength != size)
         return ERROR_BAD_LENGTH;
 
-    /* Effective cursor: a different snapshot restarts every class. */
-    const bool rebind = !m->bound || m->snapshot != s || m->snapshot_id != s->id;
-    const uint32_t index = rebind ? 0 : m->cursor[c];
+    /* Effective cursor: a different snapshot restarts every class.  The first snapshot
+     * a marker walks keeps the cursors set with SetPosition (clamped to the counts). */
+    const bool first_bind = !m->bound;
+    const bool rebind = first_bind || m->snapshot != s || m->snapshot_id != s->id;
+    uint32_t index = rebind && !first_bind ? 0 : m->cursor[c];
+    if (index > count)
+        index = count;
 
     /* Allocation 1: the per-class state on first use. */
     struct pss_class_state *new_state = NULL;
@@ -389,9 +393,10 @@ commit_no_advance:
         m->snapshot_id = s->id;
         m->bound = true;
         for (int k = 0; k < PSS_WALK_CLASS_COUNT; k++) {
-            m->cursor[k] = 0;
             uint32_t n = 0;
             m->count[k] = class_count(s, k, &n) ? n : 0;
+            if (!first_bind || m->cursor[k] > m->count[k])
+                m->cursor[k] = first_bind ? m->count[k] : 0;
         }
     }
     if (new_state != NULL)

@@ -416,6 +416,7 @@ int test_marker_errors(void)
     CHECK_EQ(pos, UINT64_C(0x5053000400000007));
 
     /* Bound marker: an index beyond the class's entry count is rejected. */
+    CHECK_EQ(PssWalkMarkerSeekToBeginning(w), ERROR_SUCCESS);
     HPSS s;
     CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0, &s), ERROR_SUCCESS);
     PSS_THREAD_ENTRY t;
@@ -540,5 +541,68 @@ int test_duplicate_snapshot(void)
     TRY(count_class(d, PSS_WALK_THREADS, 120, &n_dup[3]));
     CHECK_EQ(n_dup[3], 1);
     CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, d), ERROR_SUCCESS);
+    return 0;
+}
+
+/* ---- UTF-8 -> UTF-16 ---- */
+
+#include "../src/pss_internal.h"
+
+static int conv(const char *in, size_t n, const uint16_t *expect, size_t expect_n)
+{
+    uint16_t out[32];
+    size_t got = pss_utf8_to_utf16_fixed(in, n, out, 32);
+    CHECK_EQ(got, expect_n);
+    for (size_t i = 0; i < expect_n; i++)
+        CHECK_MSG(out[i] == expect[i], "unit %zu: 0x%04x != 0x%04x", i, out[i], expect[i]);
+    CHECK_EQ(out[got], 0);
+    return 0;
+}
+
+int test_utf16_conversion(void)
+{
+    TRY(conv("abc", 3, (const uint16_t[]){'a', 'b', 'c'}, 3));
+    TRY(conv("\xc3\xa9", 2, (const uint16_t[]){0xE9}, 1));                 /* é */
+    TRY(conv("\xe2\x82\xac", 3, (const uint16_t[]){0x20AC}, 1));           /* € */
+    TRY(conv("\xf0\x9f\x98\x80", 4, (const uint16_t[]){0xD83D, 0xDE00}, 2)); /* U+1F600 */
+    TRY(conv("a\xffz", 3, (const uint16_t[]){'a', 0xFFFD, 'z'}, 3));
+    TRY(conv("\xc0\x80", 2, (const uint16_t[]){0xFFFD, 0xFFFD}, 2));       /* overlong NUL */
+    TRY(conv("\xed\xa0\x80", 3, (const uint16_t[]){0xFFFD, 0xFFFD, 0xFFFD}, 3)); /* surrogate */
+    TRY(conv("\xe2\x82", 2, (const uint16_t[]){0xFFFD, 0xFFFD}, 2));       /* truncated */
+    TRY(conv("\xf4\x90\x80\x80", 4, (const uint16_t[]){0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD}, 4));
+    /* Truncation never splits a surrogate pair. */
+    uint16_t small[3];
+    CHECK_EQ(pss_utf8_to_utf16_fixed("a\xf0\x9f\x98\x80", 5, small, 3), 1);
+    CHECK_EQ(small[1], 0);
+
+    /* Through a real handle: a file name that is not UTF-8. */
+    char path[] = "/var/tmp/pss-test-\xff-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    unlink(path);
+    HPSS s;
+    HPSSWALK w;
+    DWORD rc = PssCaptureSnapshot(PSS_CURRENT_PROCESS,
+                                  PSS_CAPTURE_HANDLES | PSS_CAPTURE_HANDLE_NAME_INFORMATION, 0, &s);
+    int open_now = test_count_open_fds();
+    close(fd);
+    CHECK_EQ(rc, ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    PSS_HANDLE_ENTRY h;
+    int seen = 0, handles = 0;
+    while (PssWalkSnapshot(s, PSS_WALK_HANDLES, w, &h, sizeof h) == ERROR_SUCCESS) {
+        handles++;
+        if ((int)(uintptr_t)h.Handle != fd)
+            continue;
+        seen = 1;
+        CHECK(h.ObjectNameLength >= 2 * 19);
+        CHECK_EQ(h.ObjectName[18], 0xFFFD); /* "/var/tmp/pss-test-" is 18 units */
+        CHECK_EQ(h.ObjectName[19], '-');
+    }
+    /* A self-capture lists the process's fds, not the ones the capture itself held. */
+    CHECK_EQ(handles, open_now);
+    CHECK(seen);
+    CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
     return 0;
 }

@@ -121,6 +121,8 @@ int test_zombie_capture(void)
 struct killer {
     pid_t pid;
     long delay_us;
+    pid_t reaped;
+    int status;
 };
 
 static void *killer_main(void *p)
@@ -128,7 +130,7 @@ static void *killer_main(void *p)
     struct killer *k = p;
     sleep_us(k->delay_us);
     kill(k->pid, SIGKILL);
-    while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
+    while ((k->reaped = waitpid(k->pid, &k->status, 0)) < 0 && errno == EINTR)
         ;
     return NULL;
 }
@@ -160,7 +162,7 @@ int test_stress_capture_while_killed(void)
         TRY(fixture_start(&f, args));
         HANDLE h;
         CHECK_EQ(PssLinuxOpenProcess((DWORD)f.pid, &h), ERROR_SUCCESS);
-        struct killer k = {f.pid, (long)(rand_r(&seed) % 4000)};
+        struct killer k = {f.pid, (long)(rand_r(&seed) % 4000), 0, 0};
         DWORD flags = TEST_ALL_FLAGS | ((iter % 3 == 0) ? PSS_CAPTURE_THREAD_CONTEXT : 0u);
         pthread_t th;
         CHECK(pthread_create(&th, NULL, killer_main, &k) == 0);
@@ -186,6 +188,14 @@ int test_stress_capture_while_killed(void)
         pthread_join(th, NULL);
         f.pid = -1; /* reaped by the killer */
         fixture_kill(&f);
+        /* The parent's waitpid got the real exit status: libpss (which waits for its
+         * ptrace stops) never reaped the caller's child itself. */
+        if (!bad && (k.reaped != k.pid || !WIFSIGNALED(k.status) ||
+                     WTERMSIG(k.status) != SIGKILL)) {
+            test_fail(__FILE__, __LINE__, "iteration %d: waitpid -> %d status 0x%x", iter,
+                      (int)k.reaped, k.status);
+            bad = 1;
+        }
         if (!bad) {
             HPSS s;
             DWORD last = PssCaptureSnapshot(h, flags, CONTEXT_ALL, &s);

@@ -47,11 +47,20 @@ int test_positions_save_restore(void)
     CHECK_EQ(PssWalkMarkerCreate(NULL, &w2), ERROR_SUCCESS);
     CHECK_EQ(PssWalkMarkerSetPosition(w2, pos), ERROR_SUCCESS);
     CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_VA_SPACE, w2, &again, sizeof again), ERROR_SUCCESS);
-    /* w2 was unbound: its first use binds it and restarts every cursor. */
-    CHECK(again.BaseAddress == v[0].BaseAddress);
+    /* w2 was unbound: binding keeps the position it was given. */
+    CHECK(again.BaseAddress == v[3].BaseAddress);
     CHECK_EQ(PssWalkMarkerSetPosition(w2, pos), ERROR_SUCCESS);
     CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_VA_SPACE, w2, &again, sizeof again), ERROR_SUCCESS);
     CHECK(again.BaseAddress == v[3].BaseAddress);
+    /* An unbound marker clamps an index beyond the end when it binds. */
+    HPSSWALK w3;
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w3), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerSetPosition(w3, UINT64_C(0x5053000400001000)), ERROR_SUCCESS);
+    PSS_THREAD_ENTRY te;
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, w3, &te, sizeof te), ERROR_NO_MORE_ITEMS);
+    CHECK_EQ(PssWalkMarkerGetPosition(w3, &hpos), ERROR_SUCCESS);
+    CHECK_EQ(hpos, UINT64_C(0x5053000400000001));
+    CHECK_EQ(PssWalkMarkerFree(w3), ERROR_SUCCESS);
 
     /* The end position is valid and restores "no more items". */
     PSS_VA_SPACE_INFORMATION vi;
