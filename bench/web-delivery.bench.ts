@@ -16,12 +16,24 @@
  * through the host with getEvents, and raw WebSocket throughput of the same bytes in the same
  * batch sizes from a bare `ws` server to the same page code, without the host.
  */
-import { chromium, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { startFixture, LARGE_FIXTURE } from '../src-main/testing/fixture';
 import { DEFAULT_CAPTURE_FLAGS } from '../src-shared/pss/constants';
-import type { SessionState, SessionSummary, SnapshotInfo } from '../src-shared/contract/model';
+import type {
+  EntryPage,
+  SessionState,
+  SessionSummary,
+  SnapshotInfo,
+} from '../src-shared/contract/model';
+import type { WalkEntry } from '../src-shared/pss/entries';
+import type { SessionSink, StartSessionOptions, WalkService } from '../src-main/walk/service';
+import { SessionHost } from '../src-main/host';
+import { startWebServer } from '../src-main/web/server';
 import type * as PageHelpers from '../e2e/page/entry';
 import type { ProbeReport } from '../e2e/page/entry';
 import { CHROMIUM_ARGS, chromiumPath } from '../e2e/support/chromium';
@@ -31,6 +43,8 @@ import { startWebMode } from '../e2e/support/web-mode';
 import { figure, percentile, writeResults } from './lib/results';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
+const REPLAY_EVENTS = Number(process.env['BENCH_REPLAY_EVENTS'] ?? 4_000_000);
+const REPLAY_BATCH = 4096;
 
 type Api = {
   request(
@@ -234,6 +248,11 @@ async function main(): Promise<void> {
       [`ws://127.0.0.1:${port}/`, traceBytes.byteLength / 48] as const,
     );
 
+    // Push-path capacity: the same trace replayed (re-sequenced, re-timed) through an in-process
+    // host + web server as fast as its flow control lets it, into the same page code. The walk
+    // does not limit this one, so it shows what the delivery path itself sustains.
+    const replay = await replayThroughHost(browser, traceBytes, REPLAY_EVENTS);
+
     // ---- figures ----
     const totalDetail = rounds.reduce((n, r) => n + r.detail, 0);
     const totalEvents = rounds.reduce((n, r) => n + r.events, 0);
@@ -275,6 +294,36 @@ async function main(): Promise<void> {
         baseRate,
         'vs raw WebSocket',
       ),
+      figure(
+        'push path: replayed session delivered to the page',
+        replay.delivered,
+        'events/s',
+        baseRate,
+        'host flow control + WebSocket + page decode/ack; vs raw WebSocket; target ≥ 1e6',
+      ),
+      figure(
+        'push path: events coalesced into aggregates',
+        replay.aggregatedFraction,
+        'fraction',
+        null,
+        'the source outruns the page on purpose',
+      ),
+      figure('push path: latency p50', percentile(replay.latencies, 50), 'ms'),
+      figure(
+        'push path: latency p99',
+        percentile(replay.latencies, 99),
+        'ms',
+        null,
+        'target ≤ 100 ms',
+      ),
+      figure('push path: frame time p99', percentile(replay.frames, 99), 'ms'),
+      figure(
+        'push path: frames > 16.7 ms',
+        replay.frames.length
+          ? (replay.frames.filter((f) => f > 17.7).length / replay.frames.length) * 100
+          : 0,
+        '%',
+      ),
       figure('raw WebSocket, same bytes (baseline)', baseRate, 'events/s'),
       figure(
         'events coalesced into aggregates',
@@ -310,6 +359,13 @@ async function main(): Promise<void> {
         pushes: r.batches,
       })),
       meanEventsPerPush: meanBatch,
+      replay: {
+        events: replay.events,
+        detail: replay.detail,
+        aggregated: replay.aggregated,
+        ms: replay.ms,
+        pushes: replay.pushes,
+      },
       frames: frames.length,
       latencySamples: lat.length,
       fixture: {
@@ -348,6 +404,192 @@ async function fetchTraceBytes(page: Page, sessionId: string, count: number): Pr
     [sessionId, count] as const,
   );
   return new Uint8Array(Buffer.concat(chunks.map((c) => Buffer.from(c, 'base64'))));
+}
+
+/** A WalkService whose one kind of session replays recorded event records at full speed. */
+class ReplayWalk implements WalkService {
+  private readonly running = new Set<string>();
+  constructor(
+    private readonly records: Uint8Array,
+    private readonly total: number,
+  ) {}
+  capture(): Promise<SnapshotInfo> {
+    return Promise.reject(new Error('replay only'));
+  }
+  freeSnapshot(): Promise<void> {
+    return Promise.resolve();
+  }
+  querySnapshot(): Promise<EntryPage> {
+    return Promise.reject(new Error('replay only'));
+  }
+  allEntries(): Promise<WalkEntry[]> {
+    return Promise.resolve([]);
+  }
+  startSession(
+    sessionId: string,
+    options: StartSessionOptions,
+    sink: SessionSink,
+  ): Promise<SessionState> {
+    const t0 = performance.now();
+    const state: SessionState = {
+      sessionId,
+      state: 'running',
+      pid: options.pid ?? 0,
+      snapshotId: null,
+      pace: options.pace,
+      classes: [],
+      current: null,
+      bookmarks: [],
+      eventsStored: 0,
+      error: null,
+      targetExited: false,
+      clockOriginEpochMs: performance.timeOrigin + t0,
+      allocator: options.allocator,
+    };
+    this.running.add(sessionId);
+    const n = this.records.byteLength / 48;
+    let seq = 0;
+    const tick = (): void => {
+      if (!this.running.has(sessionId)) return;
+      // A few batches per turn of the event loop, like a busy worker.
+      for (let k = 0; k < 4 && seq < this.total; k++) {
+        const count = Math.min(REPLAY_BATCH, this.total - seq);
+        const batch = new ArrayBuffer(count * 48);
+        const out = new Uint8Array(batch);
+        for (let i = 0; i < count;) {
+          const from = (seq + i) % n;
+          const take = Math.min(count - i, n - from);
+          out.set(this.records.subarray(from * 48, (from + take) * 48), i * 48);
+          i += take;
+        }
+        const f64 = new Float64Array(batch);
+        const now = (performance.now() - t0) * 1e6;
+        for (let i = 0; i < count; i++) {
+          f64[i * 6] = seq + i;
+          f64[i * 6 + 1] = now;
+        }
+        sink.events(seq, batch);
+        seq += count;
+      }
+      if (seq < this.total) setImmediate(tick);
+      else {
+        this.running.delete(sessionId);
+        sink.state({ ...state, state: 'finished', eventsStored: seq });
+        sink.summary({
+          sessionId,
+          events: seq,
+          allocations: 0,
+          allocationFailures: 0,
+          frees: 0,
+          freeNulls: 0,
+          bytesAllocated: 0,
+          bytesFreed: 0,
+          peakLiveBytes: 0,
+          outstandingBlocks: 0,
+          outstandingBytes: 0,
+          violations: {},
+          byApi: {},
+          byClass: {},
+          entriesWalked: {},
+          durations: {
+            captureMs: 0,
+            walkMs: performance.now() - t0,
+            totalMs: performance.now() - t0,
+          },
+          strategy: {},
+        });
+      }
+    };
+    setImmediate(tick);
+    return Promise.resolve(state);
+  }
+  control(sessionId: string): Promise<SessionState> {
+    this.running.delete(sessionId);
+    return Promise.reject(new Error('replay sessions run to the end'));
+  }
+  close(): Promise<void> {
+    this.running.clear();
+    return Promise.resolve();
+  }
+}
+
+async function replayThroughHost(browser: Browser, records: Uint8Array, total: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'pss-bench-web-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>replay</title>');
+  const walk = new ReplayWalk(records, total);
+  const host = new SessionHost({
+    walk,
+    transport: 'web',
+    library: 'replay',
+    version: '0',
+    log: () => undefined,
+  });
+  const server = await startWebServer({ host, rendererDir: dir, port: 0, log: () => undefined });
+  const origin = new URL(server.url).origin;
+  const page = await browser.newPage();
+  try {
+    await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+    await page.goto(server.url);
+    await injectPageHelpers(page, origin);
+    await page.evaluate(() => {
+      const P = (globalThis as unknown as { PssPage: typeof PageHelpers }).PssPage;
+      const api = P.getPssApi();
+      let o = 0;
+      (globalThis as unknown as { __t: unknown }).__t = {
+        api,
+        probe: P.createProbe(api, () => o),
+        setOrigin: (x: number) => (o = x),
+      };
+    });
+    const st = await call<SessionState>(page, 'startSession', {
+      pid: 1,
+      flags: 0,
+      allocator: { strategy: 'heap' },
+      classes: ['THREADS'],
+      pace: { mode: 'run' },
+      onAllocFailure: 'stop',
+    });
+    await page.evaluate(
+      ([id, o]) => {
+        const t = (globalThis as unknown as { __t: T }).__t;
+        t.probe.follow(id as string);
+        t.setOrigin(o as number);
+      },
+      [st.sessionId, st.clockOriginEpochMs] as const,
+    );
+    const t0 = Date.now();
+    let rep = await probeReport(page);
+    while (rep.nextSeq < total) {
+      if (Date.now() - t0 > 120_000)
+        throw new Error(`replay stalled at ${rep.nextSeq} of ${total}`);
+      await new Promise((r) => setTimeout(r, 50));
+      rep = await probeReport(page);
+    }
+    const frames = rep.frameDeltasMs.filter((_d, k) => {
+      const at = rep.frameAtMs[k] as number;
+      return at >= rep.firstArrivalMs && at <= rep.lastArrivalMs + 16.7;
+    });
+    const ms = rep.lastArrivalMs - rep.firstArrivalMs;
+    console.log(
+      `replay: ${total} events, ${rep.events} in detail, ${rep.aggregatedEvents} aggregated, ${rep.batches} pushes, ${ms.toFixed(0)} ms`,
+    );
+    return {
+      events: total,
+      detail: rep.events,
+      aggregated: rep.aggregatedEvents,
+      aggregatedFraction: rep.aggregatedEvents / total,
+      delivered: (rep.events / ms) * 1000,
+      ms,
+      pushes: rep.batches,
+      latencies: rep.latenciesMs,
+      frames,
+    };
+  } finally {
+    await page.close();
+    await server.close();
+    await host.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 await main();

@@ -26,9 +26,10 @@ export async function startWebMode(args: string[] = []): Promise<WebMode> {
       `${WEB_ENTRY} is missing: run "npm run build" (electron-vite build) before the e2e tests`,
     );
   }
-  const child = spawn(process.execPath, [WEB_ENTRY, '--port', '0', ...args], {
+  // --exit-with-stdin: if this process dies without stopping it, web mode goes too.
+  const child = spawn(process.execPath, [WEB_ENTRY, '--port', '0', '--exit-with-stdin', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const output: string[] = [];

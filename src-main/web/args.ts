@@ -3,10 +3,12 @@ export interface WebArgs {
   port: number;
   host: string;
   allowRemote: boolean;
+  /** Stop when standard input closes (so a test harness that dies takes web mode with it). */
+  exitWithStdin: boolean;
 }
 
 export function parseWebArgs(argv: readonly string[]): WebArgs | string {
-  const args: WebArgs = { port: 0, host: '127.0.0.1', allowRemote: false };
+  const args: WebArgs = { port: 0, host: '127.0.0.1', allowRemote: false, exitWithStdin: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const [flag, inline] = a.includes('=') ? (a.split('=', 2) as [string, string]) : [a, undefined];
@@ -28,12 +30,15 @@ export function parseWebArgs(argv: readonly string[]): WebArgs | string {
       case '--allow-remote':
         args.allowRemote = true;
         break;
+      case '--exit-with-stdin':
+        args.exitWithStdin = true;
+        break;
       case '--web':
       case '--no-build':
         break;
       case '--help':
       case '-h':
-        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote]';
+        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote] [--exit-with-stdin]';
       default:
         // Chromium/Electron switches may reach us when the packaged app runs with --web.
         if (flag.startsWith('--')) break;

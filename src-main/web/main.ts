@@ -49,7 +49,11 @@ export async function runWebMode(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-  // Exit when the parent closes our stdin? No: web mode runs detached from a terminal too.
+  if (args.exitWithStdin) {
+    process.stdin.on('end', () => void stop());
+    process.stdin.on('close', () => void stop());
+    process.stdin.resume();
+  }
 }
 
 const isEntry = process.argv[1] !== undefined && /(^|[\\/])web\.(js|ts)$/.test(process.argv[1]);

@@ -240,12 +240,11 @@ describe('web mode arguments', () => {
       port: 0,
       host: '127.0.0.1',
       allowRemote: false,
+      exitWithStdin: false,
     });
-    expect(parseWebArgs(['--port=8080', '--host', '0.0.0.0', '--allow-remote'])).toEqual({
-      port: 8080,
-      host: '0.0.0.0',
-      allowRemote: true,
-    });
+    expect(
+      parseWebArgs(['--port=8080', '--host', '0.0.0.0', '--allow-remote', '--exit-with-stdin']),
+    ).toEqual({ port: 8080, host: '0.0.0.0', allowRemote: true, exitWithStdin: true });
     expect(parseWebArgs(['--port', 'x'])).toMatch(/--port/);
     expect(parseWebArgs(['stray'])).toMatch(/unknown argument/);
   });
