@@ -45,8 +45,7 @@ static bool has_foreign_tracer(int procfd, pid_t tid)
     if (pss_read_small(procfd, path, buf, sizeof buf) < 0)
         return false;
     uint64_t tracer = 0;
-    return pss_status_field(buf, "TracerPid", &tracer) && tracer != 0 &&
-           tracer != (uint64_t)getpid();
+    return pss_status_field(buf, "TracerPid", &tracer) && tracer != 0;
 }
 
 static bool is_group_stop_signal(int sig)

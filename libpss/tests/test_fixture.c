@@ -561,7 +561,14 @@ int test_thread_context_fixture(void)
                 test_fail(__FILE__, __LINE__, "thread %lld still traced", t->inum);
                 bad = 1;
             }
+            /* After PTRACE_DETACH a job-stopped thread is woken and re-enters its group
+             * stop, so give it a moment to show 'T' again. */
             char st = task_state(f.pid, (pid_t)t->inum);
+            for (int k = 0; stopped && st != 'T' && k < 1000; k++) {
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+                st = task_state(f.pid, (pid_t)t->inum);
+            }
             if (stopped ? st != 'T' : (st != 'S' && st != 'R')) {
                 test_fail(__FILE__, __LINE__, "thread %lld in state %c", t->inum, st);
                 bad = 1;
