@@ -54,11 +54,12 @@ static ssize_t read_small(int dirfd, const char *path, char *buf, size_t cap)
         return -1;
     size_t len = 0;
     for (;;) {
-        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        size_t want = cap - 1 - len;
+        ssize_t r = read(fd, buf + len, want);
         if (r <= 0)
             break;
         len += (size_t)r;
-        if (len + 1 >= cap)
+        if ((size_t)r < want || len + 1 >= cap) /* same short-read rule as libpss */
             break;
     }
     close(fd);

@@ -33,16 +33,19 @@ ssize_t pss_read_small(int dirfd, const char *path, char *buf, size_t cap)
     size_t len = 0;
     int err = 0;
     while (len + 1 < cap) {
-        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        size_t want = cap - 1 - len;
+        ssize_t r = read(fd, buf + len, want);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             err = errno;
             break;
         }
-        if (r == 0)
-            break;
         len += (size_t)r;
+        /* The small /proc files (stat, status, fdinfo, ...) are generated whole on the
+         * first read: a short read is the end, which saves a read() per file. */
+        if (r == 0 || (size_t)r < want)
+            break;
     }
     close(fd);
     if (err != 0)
