@@ -36,6 +36,19 @@ static char proc_state(pid_t pid)
     return p != NULL && p[1] == ' ' ? p[2] : 0;
 }
 
+static int count_tasks(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] >= '0' && de->d_name[0] <= '9';
+    closedir(d);
+    return n;
+}
+
 int test_nonexistent_pid(void)
 {
     pid_t p = fork();
@@ -78,9 +91,14 @@ int test_zombie_capture(void)
     HANDLE h;
     CHECK_EQ(PssLinuxOpenProcess((DWORD)f.pid, &h), ERROR_SUCCESS);
     kill(f.pid, SIGKILL);
-    for (int i = 0; i < 5000 && proc_state(f.pid) != 'Z'; i++)
+    /* Wait until the leader is a zombie and its sibling threads are gone. */
+    char task_dir[64];
+    snprintf(task_dir, sizeof task_dir, "/proc/%d/task", (int)f.pid);
+    for (int i = 0; i < 10000 && (proc_state(f.pid) != 'Z' || count_tasks(task_dir) != 1); i++)
         sleep_us(200);
-    int bad = proc_state(f.pid) != 'Z';
+    int bad = proc_state(f.pid) != 'Z' || count_tasks(task_dir) != 1;
+    if (bad)
+        test_fail(__FILE__, __LINE__, "the killed fixture did not settle as a zombie");
     HPSS s = NULL;
     DWORD rc = PssCaptureSnapshot(h, TEST_ALL_FLAGS, 0, &s);
     if (!bad && rc != ERROR_SUCCESS) {
