@@ -74,11 +74,19 @@ export function BlockMap() {
       return;
     }
     const by = appStore.get().colorBy;
-    const l = layoutBlockMap(d.analysis.spans, width, height, {
+    let l = layoutBlockMap(d.analysis.spans, width, height, {
       rowHeight: ROW_H,
       rowGap: 2,
       gapPx: 14,
     });
+    // Few rows: make them taller (same scale, since the rows still fit).
+    const taller = Math.min(28, Math.floor(height / Math.max(1, l.rows)));
+    if (taller > ROW_H)
+      l = layoutBlockMap(d.analysis.spans, width, height, {
+        rowHeight: taller,
+        rowGap: 2,
+        gapPx: 14,
+      });
     layout.current = l;
     if (info.current) {
       info.current.textContent = `${hexNumber(d.analysis.spans.min)} – ${hexNumber(d.analysis.spans.max)} · ${d.analysis.spans.count} range${d.analysis.spans.count === 1 ? '' : 's'} · ${formatBytes(l.bytesPerPx)}/px`;
@@ -143,6 +151,12 @@ export function BlockMap() {
       ctx.fill();
     });
     if (zones.length) {
+      // Red zones as a lower-half stripe, so blocks stay distinguishable from their guards.
+      for (let k = 0; k < zones.length; k += 4) {
+        const half = (zones[k + 3] as number) / 2;
+        zones[k + 1] = (zones[k + 1] as number) + half;
+        zones[k + 3] = half;
+      }
       ctx.fillStyle = p.redZone;
       ctx.beginPath();
       for (let k = 0; k < zones.length; k += 4)
@@ -275,8 +289,6 @@ export function BlockMap() {
             violation
           </span>
         </span>
-        <span className="spacer" />
-        <span className="muted small mono" ref={info} data-testid="blockmap-range" />
       </div>
       <div
         className="canvas-stack"
@@ -303,6 +315,7 @@ export function BlockMap() {
         <canvas ref={overlayRef} className="layer" />
         <div className="chart-tooltip" ref={tooltip} hidden data-testid="blockmap-tooltip" />
       </div>
+      <div className="chart-foot muted small mono" ref={info} data-testid="blockmap-range" />
     </div>
   );
 }

@@ -19,7 +19,7 @@ import { palette } from '../render/theme';
 import { useRafCanvas } from '../render/useCanvas';
 import { sessionData } from '../session/sessionData';
 import { appStore } from '../store';
-import { niceByteStep, niceStep } from './axis';
+import { formatTick, niceByteStep, niceStep } from './axis';
 
 const RATE_H = 36;
 const AXIS_H = 16;
@@ -155,7 +155,7 @@ export function Timeline() {
     for (let t = Math.ceil(w.t0 / step) * step; t <= w.t1; t += step) {
       const x = PAD_L + ((t - w.t0) / (w.t1 - w.t0)) * plotW;
       ctx.fillRect(Math.round(x), ay, 1, 3);
-      ctx.fillText(formatNs(t), x, ay + 3);
+      ctx.fillText(formatTick(t), x, ay + 3);
     }
   });
 
@@ -235,9 +235,26 @@ export function Timeline() {
       <div className="chart-head">
         <span className="chart-title">Live bytes over time</span>
         <span className="legend">
-          <i className="sw sw-live" /> live bytes <i className="sw sw-alloc" /> allocs{' '}
-          <i className="sw sw-free" /> frees <i className="sw sw-fail" /> failures{' '}
-          <i className="sw sw-viol" /> violations
+          <span>
+            <i className="sw sw-live" />
+            live
+          </span>
+          <span>
+            <i className="sw sw-alloc" />
+            allocs
+          </span>
+          <span>
+            <i className="sw sw-free" />
+            frees
+          </span>
+          <span>
+            <i className="sw sw-fail" />
+            failed
+          </span>
+          <span>
+            <i className="sw sw-viol" />
+            violations
+          </span>
         </span>
         <span className="spacer" />
         <span className="muted small mono" ref={label} data-testid="timeline-range" />

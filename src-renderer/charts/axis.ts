@@ -17,3 +17,14 @@ export function niceByteStep(range: number, targetTicks: number): number {
 export function crisp(x: number): number {
   return Math.round(x) + 0.5;
 }
+
+/** Axis label for a time in ns: "0", "250 µs", "1.5 ms", "2 s" (no trailing zeros). */
+export function formatTick(ns: number): string {
+  const a = Math.abs(ns);
+  const trim = (v: number): string => String(Number(v.toPrecision(4)));
+  if (a === 0) return '0';
+  if (a < 1e3) return `${trim(ns)} ns`;
+  if (a < 1e6) return `${trim(ns / 1e3)} µs`;
+  if (a < 1e9) return `${trim(ns / 1e6)} ms`;
+  return `${trim(ns / 1e9)} s`;
+}

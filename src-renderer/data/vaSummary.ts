@@ -103,7 +103,7 @@ export function summarizeVa(regions: readonly VaSpaceEntry[]): VaSummary {
     }
   }
   return {
-    byType: [...byType.values()].filter((r) => r.regions > 0),
+    byType: [...byType.values()].filter((r) => r.regions > 0 || r.label === 'Free'),
     byProtect: [...byProtect.values()].sort((a, b) => b.size - a.size),
     total,
   };

@@ -150,6 +150,7 @@ function AllocatorEditor({
           <label
             key={s}
             className={`strategy-card${base.strategy === s ? ' on' : ''}`}
+            data-testid={`allocator-strategy-${s}`}
             title={STRATEGY_INFO[s].description}
           >
             <input
@@ -161,7 +162,7 @@ function AllocatorEditor({
                 if (d.strategy === 'pool') setPoolText(d.classes.join(', '));
                 setBase(d);
               }}
-              data-testid={`allocator-strategy-${s}`}
+              aria-label={STRATEGY_INFO[s].label}
             />
             <b>{STRATEGY_INFO[s].label}</b>
             <span className="muted small">{STRATEGY_INFO[s].description}</span>

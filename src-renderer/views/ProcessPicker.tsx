@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { ProcessRow } from '../../src-shared/contract/model';
 import { refreshProcesses } from '../api/actions';
 import { ErrorBox, Spinner } from '../components/ErrorBox';
+import { Icon } from '../components/Icon';
 import { nextSort, VirtualTable } from '../components/VirtualTable';
 import type { ColumnSpec } from '../data/entryColumns';
 import { buildIndex, type SortSpec } from '../data/tableIndex';
@@ -30,8 +31,8 @@ const COLUMNS: ColumnSpec<ProcessRow>[] = [
   },
   {
     id: 'rss',
-    label: 'Memory (RSS)',
-    width: 105,
+    label: 'Resident',
+    width: 100,
     align: 'right',
     text: (p) => formatBytes(p.rssBytes),
     sortKey: (p) => p.rssBytes,
@@ -186,7 +187,7 @@ export function ProcessPicker() {
                 <span className="badge ok">{p.self ? 'self' : 'yes'}</span>
               ) : (
                 <span className="badge no" title={p.reason}>
-                  🔒 {p.reason ?? 'not permitted'}
+                  <Icon name="lock" /> {p.reason ?? 'not permitted'}
                 </span>
               )
             ) : (

@@ -3,6 +3,7 @@ import { describeOptions } from '../../src-shared/alloc/options';
 import type { Pace, SessionState } from '../../src-shared/contract/model';
 import { closeSession, control, exportTrace } from '../api/actions';
 import { useKey } from '../components/hooks';
+import { Icon } from '../components/Icon';
 import { CLASS_LABELS } from '../data/entryColumns';
 import { formatBytes, formatCount } from '../lib/format';
 import { useApp, useAppShallow } from '../store';
@@ -72,7 +73,7 @@ export function SessionBar() {
           title="Play (Space)"
           aria-label="Play"
         >
-          ▶
+          <Icon name="play" />
         </button>
         <button
           onClick={() => void control('pause')}
@@ -81,7 +82,7 @@ export function SessionBar() {
           title="Pause (Space)"
           aria-label="Pause"
         >
-          ⏸
+          <Icon name="pause" />
         </button>
         <button
           onClick={() => void control('step')}
@@ -90,7 +91,7 @@ export function SessionBar() {
           title="Step one entry (→)"
           aria-label="Step"
         >
-          ⏭
+          <Icon name="step" />
         </button>
         <button
           onClick={() => void control('seekToBeginning')}
@@ -99,7 +100,7 @@ export function SessionBar() {
           title="Seek to beginning (Home): PssWalkMarkerSeekToBeginning"
           aria-label="Seek to beginning"
         >
-          ⏮
+          <Icon name="seekStart" />
         </button>
         <select
           value={paceKey(session.pace)}
@@ -123,7 +124,7 @@ export function SessionBar() {
           data-testid="walk-save-position"
           title="Bookmark the position (PssWalkMarkerGetPosition)"
         >
-          🔖 Save position
+          <Icon name="bookmark" /> Save position
         </button>
         <button
           onClick={() => void control('cancel')}
@@ -131,7 +132,7 @@ export function SessionBar() {
           data-testid="walk-cancel"
           title="Cancel the walk"
         >
-          ■ Stop
+          <Icon name="stop" /> Stop
         </button>
       </div>
       <div className="progress-list">

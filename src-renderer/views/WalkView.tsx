@@ -54,7 +54,7 @@ export function WalkView() {
   return (
     <section className="view walk-view" data-testid="view-walk">
       <SessionBar />
-      {sessionError && (
+      {sessionError && sessionError.message !== session.error?.message && (
         <ErrorBox
           error={sessionError}
           testId="session-error"

@@ -1,0 +1,39 @@
+/** Renderer entry: mounts the app, subscribes to the host's pushes, starts the frame scheduler. */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { connect } from './api/connection';
+import { bridgeStoreToCanvases } from './render/storeBridge';
+import { watchTheme } from './render/theme';
+import { startIngest } from './session/ingest';
+import { appStore } from './store';
+import './styles/app.css';
+
+function onReconnect(): void {
+  // The host ends a dropped connection's sessions: keep the data on screen, mark it ended.
+  const s = appStore.get();
+  if (s.session && ['running', 'paused', 'starting'].includes(s.session.state)) {
+    s.setSession({ ...s.session, state: 'cancelled' });
+  }
+  s.setBanner({
+    kind: 'io',
+    code: null,
+    codeName: null,
+    message: 'Reconnected to the host.',
+    hint: 'A running walk was ended by the disconnect; its events so far stay on screen. Start it again to continue.',
+  });
+  s.setProcesses({ loadedAtMs: 0 });
+}
+
+const root = document.getElementById('root');
+if (root) {
+  startIngest();
+  connect(onReconnect);
+  watchTheme();
+  bridgeStoreToCanvases();
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,216 @@
+/** Two snapshots of one process side by side: threads, handles and regions added, removed, changed. */
+import { useMemo, useState } from 'react';
+import type { ChangeKind, DiffRow } from '../../src-shared/contract/model';
+import type { WalkEntry } from '../../src-shared/pss/entries';
+import { compareSnapshots } from '../api/actions';
+import { Empty, ErrorBox, Spinner } from '../components/ErrorBox';
+import { VirtualTable } from '../components/VirtualTable';
+import { diffCounts, diffEntry, fieldChange, filterDiff } from '../data/diff';
+import {
+  HANDLE_COLUMNS,
+  REGION_COLUMNS,
+  THREAD_COLUMNS,
+  searchText,
+  type ColumnSpec,
+} from '../data/entryColumns';
+import { formatCount, formatEpochMs } from '../lib/format';
+import { useApp } from '../store';
+
+type Cat = 'threads' | 'handles' | 'regions';
+const KINDS: ChangeKind[] = ['added', 'removed', 'changed'];
+
+function valueText(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function baseColumns(cat: Cat): ColumnSpec<WalkEntry>[] {
+  const pick = <T,>(cols: ColumnSpec<T>[], ids: string[]): ColumnSpec<WalkEntry>[] =>
+    cols.filter((c) => ids.includes(c.id)) as unknown as ColumnSpec<WalkEntry>[];
+  if (cat === 'threads')
+    return pick(THREAD_COLUMNS, ['tid', 'priority', 'start', 'kernel', 'user', 'state']);
+  if (cat === 'handles') return pick(HANDLE_COLUMNS, ['handle', 'type', 'name', 'access']);
+  return pick(REGION_COLUMNS, ['base', 'size', 'category', 'state', 'protect', 'file']);
+}
+
+function columnsFor(cat: Cat): ColumnSpec<DiffRow<WalkEntry>>[] {
+  const wrap = (c: ColumnSpec<WalkEntry>): ColumnSpec<DiffRow<WalkEntry>> => ({
+    ...c,
+    text: (r) => {
+      const e = diffEntry(r);
+      return e ? c.text(e) : '';
+    },
+    sortKey: (r) => {
+      const e = diffEntry(r);
+      return e ? c.sortKey(e) : '';
+    },
+  });
+  return [
+    { id: 'change', label: 'Change', width: 80, text: (r) => r.change, sortKey: (r) => r.change },
+    ...baseColumns(cat).map(wrap),
+    {
+      id: 'fields',
+      label: 'What changed',
+      width: 380,
+      text: (r) =>
+        r.change === 'changed'
+          ? r.fields
+              .map((f) => {
+                const [a, b] = fieldChange(r, f);
+                return `${f}: ${valueText(a)} → ${valueText(b)}`;
+              })
+              .join('; ')
+          : '',
+      sortKey: (r) => r.fields.join(','),
+    },
+  ];
+}
+
+export function CompareView() {
+  const snapshots = useApp((s) => s.snapshots);
+  const compare = useApp((s) => s.compare);
+  const [cat, setCat] = useState<Cat>('handles');
+  const [kinds, setKinds] = useState<ReadonlySet<ChangeKind>>(new Set(KINDS));
+  const [query, setQuery] = useState('');
+  const a = compare.a ?? snapshots[snapshots.length - 2]?.snapshotId ?? null;
+  const b = compare.b ?? snapshots[snapshots.length - 1]?.snapshotId ?? null;
+  const sa = snapshots.find((s) => s.snapshotId === a) ?? null;
+  const sb = snapshots.find((s) => s.snapshotId === b) ?? null;
+  const diff = compare.diff && compare.diff.a === a && compare.diff.b === b ? compare.diff : null;
+  const rows = useMemo(() => (diff ? diff[cat] : []), [diff, cat]);
+  const columns = useMemo(() => columnsFor(cat), [cat]);
+  const counts = useMemo(() => diffCounts(rows), [rows]);
+  const index = useMemo(
+    () => filterDiff(rows, kinds, query, (r) => `${r.key} ${r.change} ${searchText(columns, r)}`),
+    [rows, kinds, query, columns],
+  );
+
+  if (snapshots.length < 2) {
+    return (
+      <section className="view" data-testid="view-compare">
+        <Empty title="Compare needs two snapshots" testId="compare-empty">
+          Capture the same process twice (Capture tab, or <b>Capture again</b> in the snapshot
+          explorer) to see threads, handles and regions added, removed and changed in between.
+          <div>
+            <button
+              onClick={() =>
+                useApp.getState().setTab(useApp.getState().selectedPid ? 'capture' : 'processes')
+              }
+              data-testid="compare-go-capture"
+            >
+              Capture a snapshot
+            </button>
+          </div>
+        </Empty>
+      </section>
+    );
+  }
+
+  const option = (id: string | null, set: (v: string) => void, testId: string, label: string) => (
+    <label className="field">
+      <span>{label}</span>
+      <select value={id ?? ''} onChange={(e) => set(e.target.value)} data-testid={testId}>
+        {snapshots.map((s) => (
+          <option key={s.snapshotId} value={s.snapshotId}>
+            {s.processName} ({s.pid}) · {formatEpochMs(s.capturedAtMs).slice(11)} · {s.snapshotId}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  const setA = (v: string): void => useApp.getState().setCompare({ a: v, b });
+  const setB = (v: string): void => useApp.getState().setCompare({ a, b: v });
+
+  return (
+    <section className="view compare-view" data-testid="view-compare">
+      <div className="toolbar wrap">
+        {option(a, setA, 'compare-a', 'Before')}
+        {option(b, setB, 'compare-b', 'After')}
+        <button
+          className="primary"
+          disabled={!a || !b || a === b || compare.loading}
+          onClick={() => a && b && void compareSnapshots(a, b)}
+          data-testid="compare-run"
+        >
+          {compare.loading ? 'Comparing…' : 'Compare'}
+        </button>
+        {sa && sb && sa.pid !== sb.pid && (
+          <span className="badge no">
+            different processes ({sa.pid} vs {sb.pid})
+          </span>
+        )}
+        {a === b && <span className="muted">choose two different snapshots</span>}
+      </div>
+      {compare.error && <ErrorBox error={compare.error} testId="compare-error" />}
+      {compare.loading && <Spinner label="Comparing snapshots…" />}
+      {!diff && !compare.loading && !compare.error && (
+        <div className="muted hint-line">Pick the two snapshots and press Compare.</div>
+      )}
+      {diff && (
+        <>
+          <div className="subtabs" role="tablist">
+            {(['threads', 'handles', 'regions'] as Cat[]).map((c) => {
+              const n = diff[c].length;
+              return (
+                <button
+                  key={c}
+                  role="tab"
+                  aria-selected={cat === c}
+                  className={`subtab${cat === c ? ' on' : ''}`}
+                  onClick={() => setCat(c)}
+                  data-testid={`compare-tab-${c}`}
+                >
+                  {c[0]?.toUpperCase()}
+                  {c.slice(1)} <span className={n ? 'count-badge' : 'muted'}>{formatCount(n)}</span>
+                  <span className="muted small"> ({formatCount(diff.unchanged[c])} same)</span>
+                </button>
+              );
+            })}
+          </div>
+          <div className="table-toolbar">
+            {KINDS.map((k) => (
+              <button
+                key={k}
+                className={`chip change-${k}${kinds.has(k) ? ' on' : ''}`}
+                aria-pressed={kinds.has(k)}
+                onClick={() => {
+                  const next = new Set(kinds);
+                  if (next.has(k)) next.delete(k);
+                  else next.add(k);
+                  setKinds(next);
+                }}
+                data-testid={`compare-kind-${k}`}
+              >
+                {k} <b data-testid={`compare-count-${k}`}>{formatCount(counts[k])}</b>
+              </button>
+            ))}
+            <input
+              type="search"
+              className="filter-input"
+              placeholder="Filter"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              data-testid="compare-filter"
+            />
+            <span className="muted small">{formatCount(index.length)} rows</span>
+          </div>
+          <VirtualTable<DiffRow<WalkEntry>>
+            testId="compare-table"
+            columns={columns}
+            rowCount={index.length}
+            rowAt={(i) => rows[index[i] as number]}
+            rowTestId={(_i, r) => (r ? `diff-row-${r.change}-${r.key}` : undefined)}
+            rowClassName={(_i, r) => (r ? `diff-${r.change}` : undefined)}
+            emptyText={
+              rows.length === 0
+                ? `No ${cat} changed between the two snapshots.`
+                : 'No row matches the filter.'
+            }
+            ariaLabel="Differences"
+          />
+        </>
+      )}
+    </section>
+  );
+}

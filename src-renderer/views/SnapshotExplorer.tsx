@@ -1,0 +1,487 @@
+/** A captured snapshot: process information, threads, handles, VA space (summary, map, table). */
+import { useEffect, useMemo, useState } from 'react';
+import type { SnapshotInfo } from '../../src-shared/contract/model';
+import {
+  PssCaptureFlags,
+  PssProcessFlags,
+  STILL_ACTIVE,
+  flagNames,
+  nameOf,
+  type WalkableClass,
+} from '../../src-shared/pss/constants';
+import type {
+  HandleEntry,
+  ThreadEntry,
+  VaSpaceEntry,
+  WalkEntry,
+} from '../../src-shared/pss/entries';
+import { captureSnapshot, freeSnapshot, startSession } from '../api/actions';
+import { VaMap } from '../charts/VaMap';
+import { EntryTable } from '../components/EntryTable';
+import { Empty, ErrorBox, Spinner } from '../components/ErrorBox';
+import {
+  HANDLE_COLUMNS,
+  PAGE_COLUMNS,
+  REGION_COLUMNS,
+  THREAD_COLUMNS,
+  type ColumnSpec,
+} from '../data/entryColumns';
+import { summarizeVa, type SummaryRow } from '../data/vaSummary';
+import { formatBytes, formatCount, formatEpochMs, formatHundredNs, formatMs } from '../lib/format';
+import { loadSnapshotClass, snapshotRows } from '../session/snapshotCache';
+import { useApp } from '../store';
+
+type SubTab = 'process' | 'threads' | 'handles' | 'va' | 'pages';
+
+const PRIORITY_CLASSES: Record<string, number> = {
+  NORMAL: 0x20,
+  IDLE: 0x40,
+  HIGH: 0x80,
+  REALTIME: 0x100,
+  BELOW_NORMAL: 0x4000,
+  ABOVE_NORMAL: 0x8000,
+};
+
+function KV({ rows, testId }: { rows: [string, React.ReactNode][]; testId: string }) {
+  return (
+    <dl className="kv" data-testid={testId}>
+      {rows.map(([k, v]) => (
+        <div className="kv-row" key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function ProcessPanel({ snap }: { snap: SnapshotInfo }) {
+  const p = snap.process;
+  const perf = snap.performance;
+  const perfMs = (v: number): string => formatMs(v / 1000);
+  return (
+    <div className="process-panel" data-testid="snapshot-process">
+      <div className="card">
+        <div className="card-title">Process</div>
+        <KV
+          testId="process-info"
+          rows={[
+            [
+              'Image',
+              <span className="mono" key="i">
+                {p.imageFileName || '—'}
+              </span>,
+            ],
+            ['Process id', p.processId],
+            ['Parent id', p.parentProcessId],
+            [
+              'Exit status',
+              p.exitStatus === STILL_ACTIVE ? 'running (STILL_ACTIVE)' : p.exitStatus,
+            ],
+            ['Flags', flagNames(p.flags, PssProcessFlags).join(' | ') || 'none'],
+            [
+              'Priority class',
+              `${nameOf(p.priorityClass, PRIORITY_CLASSES)} (base ${p.basePriority})`,
+            ],
+            [
+              'Affinity',
+              <span className="mono" key="a">
+                {p.affinityMask}
+              </span>,
+            ],
+            [
+              'PEB (stack block)',
+              <span className="mono" key="p">
+                {p.pebBaseAddress}
+              </span>,
+            ],
+            ['Created', formatEpochMs(p.createTime)],
+            [
+              'CPU kernel / user',
+              `${formatHundredNs(p.kernelTime)} / ${formatHundredNs(p.userTime)}`,
+            ],
+            ['Execute flags', `0x${p.executeFlags.toString(16)}`],
+          ]}
+        />
+      </div>
+      <div className="card">
+        <div className="card-title">Memory</div>
+        <KV
+          testId="process-memory"
+          rows={[
+            [
+              'Working set',
+              `${formatBytes(p.workingSetSize)} (peak ${formatBytes(p.peakWorkingSetSize)})`,
+            ],
+            [
+              'Virtual size',
+              `${formatBytes(p.virtualSize)} (peak ${formatBytes(p.peakVirtualSize)})`,
+            ],
+            ['Private bytes', formatBytes(p.privateUsage)],
+            [
+              'Pagefile usage',
+              `${formatBytes(p.pagefileUsage)} (peak ${formatBytes(p.peakPagefileUsage)})`,
+            ],
+            ['Page faults', formatCount(p.pageFaultCount)],
+            [
+              'Non-paged pool',
+              `${formatBytes(p.quotaNonPagedPoolUsage)} (peak ${formatBytes(p.quotaPeakNonPagedPoolUsage)})`,
+            ],
+            [
+              'Paged pool',
+              `${formatBytes(p.quotaPagedPoolUsage)} (peak ${formatBytes(p.quotaPeakPagedPoolUsage)})`,
+            ],
+          ]}
+        />
+      </div>
+      <div className="card">
+        <div className="card-title">Snapshot</div>
+        <KV
+          testId="snapshot-info"
+          rows={[
+            [
+              'Snapshot id',
+              <span className="mono" key="s">
+                {snap.snapshotId}
+              </span>,
+            ],
+            ['Captured', formatEpochMs(snap.capturedAtMs)],
+            ['Capture took', formatMs(snap.captureMs)],
+            [
+              'Flags',
+              <span className="mono small" key="f">
+                {flagNames(snap.flags, PssCaptureFlags).join(' | ') || 'NONE'}
+              </span>,
+            ],
+            ['Threads', snap.counts.threads ?? 'not captured'],
+            ['Handles', snap.counts.handles ?? 'not captured'],
+            ['Regions', snap.counts.regions ?? 'not captured'],
+            ['Aux pages', snap.counts.auxPages ?? 'not captured'],
+          ]}
+        />
+        {perf && (
+          <>
+            <div className="subhead">Capture performance (PSS_PERFORMANCE_COUNTERS)</div>
+            <KV
+              testId="snapshot-performance"
+              rows={[
+                ['Total', perfMs(perf.totalWallClockPeriod)],
+                ['VA space', perfMs(perf.vaSpaceWallClockPeriod)],
+                ['Handles', perfMs(perf.handlesWallClockPeriod)],
+                ['Threads', perfMs(perf.threadsWallClockPeriod)],
+                ['VA clone', perfMs(perf.vaCloneWallClockPeriod)],
+              ]}
+            />
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function useClassRows(snapshotId: string, cls: WalkableClass, enabled: boolean) {
+  const version = useApp((s) => s.snapshotDataVersion);
+  useEffect(() => {
+    if (enabled) void loadSnapshotClass(snapshotId, cls);
+  }, [snapshotId, cls, enabled]);
+  return { data: snapshotRows(snapshotId, cls), version };
+}
+
+function ClassTable<T extends WalkEntry>({
+  snapshotId,
+  cls,
+  columns,
+  testId,
+  rowId,
+  defaultSort,
+}: {
+  snapshotId: string;
+  cls: WalkableClass;
+  columns: ColumnSpec<T>[];
+  testId: string;
+  rowId: (r: T, i: number) => string;
+  defaultSort?: { column: string; dir: 'asc' | 'desc' };
+}) {
+  const { data, version } = useClassRows(snapshotId, cls, true);
+  if (!data || (data.loading && data.rows.length === 0)) return <Spinner label="Loading rows…" />;
+  if (data.error) return <ErrorBox error={data.error} testId={`${testId}-error`} />;
+  return (
+    <EntryTable<T>
+      testId={testId}
+      rows={data.rows as T[]}
+      version={version + data.rows.length}
+      columns={columns}
+      defaultSort={defaultSort ?? null}
+      rowTestId={rowId}
+    />
+  );
+}
+
+function SummaryTable({
+  title,
+  rows,
+  total,
+  testId,
+  swatch,
+}: {
+  title: string;
+  rows: SummaryRow[];
+  total: SummaryRow;
+  testId: string;
+  swatch?: boolean;
+}) {
+  return (
+    <table className="breakdown va-summary" data-testid={testId}>
+      <thead>
+        <tr>
+          <th>{title}</th>
+          <th className="num">Regions</th>
+          <th className="num">Size</th>
+          <th className="num">Committed</th>
+          <th className="num">Reserved</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.label} data-testid={`${testId}-${r.label.replace(/[^A-Za-z]+/g, '-')}`}>
+            <td>
+              {swatch && <i className={`sw rg-${r.label}`} />}
+              {r.label}
+            </td>
+            <td className="num">{formatCount(r.regions)}</td>
+            <td className="num">{formatBytes(r.size)}</td>
+            <td className="num">{formatBytes(r.committed)}</td>
+            <td className="num">{formatBytes(r.reserved)}</td>
+          </tr>
+        ))}
+        <tr className="total">
+          <td>{total.label}</td>
+          <td className="num">{formatCount(total.regions)}</td>
+          <td className="num">{formatBytes(total.size)}</td>
+          <td className="num">{formatBytes(total.committed)}</td>
+          <td className="num">{formatBytes(total.reserved)}</td>
+        </tr>
+      </tbody>
+    </table>
+  );
+}
+
+function VaPanel({ snapshotId }: { snapshotId: string }) {
+  const { data, version } = useClassRows(snapshotId, 'VA_SPACE', true);
+  const [selected, setSelected] = useState<number | null>(null);
+  const rows = (data?.rows ?? []) as VaSpaceEntry[];
+  const loaded = data !== null && !data.loading;
+  const summary = useMemo(() => (loaded ? summarizeVa(rows) : null), [rows, loaded]);
+  if (!data || (data.loading && data.rows.length === 0))
+    return <Spinner label="Loading regions…" />;
+  if (data.error) return <ErrorBox error={data.error} testId="va-error" />;
+  return (
+    <div className="va-panel" data-testid="snapshot-va">
+      <div className="va-top">
+        {summary && (
+          <>
+            <SummaryTable
+              title="Type"
+              rows={summary.byType}
+              total={summary.total}
+              testId="va-by-type"
+              swatch
+            />
+            <SummaryTable
+              title="Protection"
+              rows={summary.byProtect.slice(0, 8)}
+              total={summary.total}
+              testId="va-by-protect"
+            />
+          </>
+        )}
+      </div>
+      <VaMap regions={rows} selected={selected} onSelect={setSelected} />
+      <EntryTable<VaSpaceEntry>
+        testId="va-table"
+        rows={rows}
+        version={version + rows.length}
+        columns={REGION_COLUMNS}
+        currentRow={selected}
+        selectedRow={selected}
+        onSelectRow={setSelected}
+        rowTestId={(_r, i) => `va-row-${i}`}
+      />
+    </div>
+  );
+}
+
+export function SnapshotExplorer() {
+  const snapshots = useApp((s) => s.snapshots);
+  const activeId = useApp((s) => s.activeSnapshotId);
+  const form = useApp((s) => s.captureForm);
+  const capturing = useApp((s) => s.capturing);
+  const captureError = useApp((s) => s.captureError);
+  const [tab, setTab] = useState<SubTab>('process');
+  const snap =
+    snapshots.find((s) => s.snapshotId === activeId) ?? snapshots[snapshots.length - 1] ?? null;
+
+  if (!snap) {
+    return (
+      <section className="view" data-testid="view-snapshot">
+        {captureError && <ErrorBox error={captureError} testId="capture-error" />}
+        <Empty title="No snapshot captured" testId="snapshot-empty">
+          Pick a process and press <b>Capture snapshot</b> in the Capture tab.
+          <div>
+            <button
+              onClick={() =>
+                useApp.getState().setTab(useApp.getState().selectedPid ? 'capture' : 'processes')
+              }
+              data-testid="snapshot-go-capture"
+            >
+              Capture a snapshot
+            </button>
+          </div>
+        </Empty>
+      </section>
+    );
+  }
+
+  const tabs: [SubTab, string, number | null][] = [
+    ['process', 'Process', null],
+    ['threads', 'Threads', snap.counts.threads],
+    ['handles', 'Handles', snap.counts.handles],
+    ['va', 'VA space', snap.counts.regions],
+  ];
+  if ((snap.counts.auxPages ?? 0) > 0) tabs.push(['pages', 'Aux pages', snap.counts.auxPages]);
+  const others = snapshots.filter((s) => s.pid === snap.pid && s.snapshotId !== snap.snapshotId);
+
+  return (
+    <section className="view snapshot-view" data-testid="view-snapshot">
+      <div className="toolbar">
+        <select
+          value={snap.snapshotId}
+          onChange={(e) => useApp.getState().setActiveSnapshot(e.target.value)}
+          data-testid="snapshot-select"
+          aria-label="Snapshot"
+        >
+          {snapshots.map((s) => (
+            <option key={s.snapshotId} value={s.snapshotId}>
+              {s.processName} ({s.pid}) · {formatEpochMs(s.capturedAtMs).slice(11)} · {s.snapshotId}
+            </option>
+          ))}
+        </select>
+        <span className="muted small">
+          captured in {formatMs(snap.captureMs)} · {snap.counts.threads ?? '–'} threads ·{' '}
+          {snap.counts.handles ?? '–'} handles · {snap.counts.regions ?? '–'} regions
+        </span>
+        <span className="spacer" />
+        <button
+          onClick={() => void captureSnapshot(snap.pid, snap.flags)}
+          disabled={capturing}
+          data-testid="snapshot-recapture"
+          title="Capture the same process again with the same flags"
+        >
+          {capturing ? 'Capturing…' : 'Capture again'}
+        </button>
+        <button
+          onClick={() => {
+            const s = useApp.getState();
+            s.setCompare({
+              a: others[others.length - 1]?.snapshotId ?? null,
+              b: snap.snapshotId,
+              diff: null,
+              error: null,
+            });
+            s.setTab('compare');
+          }}
+          data-testid="snapshot-compare"
+        >
+          Compare…
+        </button>
+        <button
+          onClick={() => void startSession({ snapshotId: snap.snapshotId }, form)}
+          data-testid="snapshot-walk"
+          title="Walk this snapshot with the allocator set in the Capture tab"
+        >
+          Walk with allocator ▶
+        </button>
+        <button
+          onClick={() => void freeSnapshot(snap.snapshotId)}
+          data-testid="snapshot-free"
+          title="PssFreeSnapshot"
+        >
+          Free
+        </button>
+      </div>
+      {captureError && (
+        <ErrorBox
+          error={captureError}
+          testId="capture-error"
+          onDismiss={() => useApp.getState().setCapturing(false)}
+        />
+      )}
+      <div className="subtabs" role="tablist">
+        {tabs.map(([id, label, count]) => (
+          <button
+            key={id}
+            role="tab"
+            aria-selected={tab === id}
+            className={`subtab${tab === id ? ' on' : ''}`}
+            onClick={() => setTab(id)}
+            data-testid={`snap-tab-${id}`}
+          >
+            {label}
+            {count !== null && <span className="muted"> {formatCount(count)}</span>}
+          </button>
+        ))}
+      </div>
+      <div className="snapshot-body">
+        {tab === 'process' && <ProcessPanel snap={snap} />}
+        {tab === 'threads' &&
+          (snap.counts.threads === null ? (
+            <Empty title="Threads were not captured" testId="threads-not-captured">
+              Capture with PSS_CAPTURE_THREADS.
+            </Empty>
+          ) : (
+            <ClassTable<ThreadEntry>
+              key={snap.snapshotId}
+              snapshotId={snap.snapshotId}
+              cls="THREADS"
+              columns={THREAD_COLUMNS}
+              testId="threads-table"
+              rowId={(t) => `thread-row-${t.threadId}`}
+            />
+          ))}
+        {tab === 'handles' &&
+          (snap.counts.handles === null ? (
+            <Empty title="Handles were not captured" testId="handles-not-captured">
+              Capture with PSS_CAPTURE_HANDLES.
+            </Empty>
+          ) : (
+            <ClassTable<HandleEntry>
+              key={snap.snapshotId}
+              snapshotId={snap.snapshotId}
+              cls="HANDLES"
+              columns={HANDLE_COLUMNS}
+              testId="handles-table"
+              rowId={(h) => `handle-row-${h.handle}`}
+            />
+          ))}
+        {tab === 'va' &&
+          (snap.counts.regions === null ? (
+            <Empty title="The VA space was not captured" testId="va-not-captured">
+              Capture with PSS_CAPTURE_VA_SPACE.
+            </Empty>
+          ) : (
+            <VaPanel key={snap.snapshotId} snapshotId={snap.snapshotId} />
+          ))}
+        {tab === 'pages' && (
+          <ClassTable
+            key={snap.snapshotId}
+            snapshotId={snap.snapshotId}
+            cls="AUXILIARY_PAGES"
+            columns={PAGE_COLUMNS}
+            testId="pages-table"
+            rowId={(_p, i) => `page-row-${i}`}
+          />
+        )}
+      </div>
+    </section>
+  );
+}
