@@ -3,7 +3,9 @@
  *
  * Every batch the walk produces is already in the trace store; this decides how the connection
  * hears about it. While the connection's unacknowledged detail (events pushed but not yet
- * acked with ackEvents) is below the window, batches go out as `events` pushes (batches that
+ * acked with ackEvents) is below the window — targetLatencyMs worth of what the connection has
+ * been measured to consume, between minWindowEvents and windowEvents (8 MB), so detail stays
+ * fresh — batches go out as `events` pushes (batches that
  * arrive in the same turn of the event loop are coalesced into one push). Beyond the window the
  * forwarder stops sending detail and sends `aggregate` pushes instead — counts, bytes and live
  * bytes of the events since the last one, at most every `aggregateIntervalMs`. When acks bring
@@ -20,8 +22,16 @@ import { EVENT_SIZE, EventKind, isViolation } from '../../src-shared/events/layo
 import type { EventAggregate } from '../../src-shared/contract/model';
 
 export interface FlowOptions {
-  /** Unacknowledged detail events allowed in flight (default: 8 MB worth). */
+  /** Most unacknowledged detail events allowed in flight (default: 8 MB worth). */
   windowEvents: number;
+  /**
+   * The window adapts to what the connection consumes: at most this many milliseconds of its
+   * measured ack rate (so detail stays this fresh), never less than minWindowEvents.
+   */
+  targetLatencyMs: number;
+  minWindowEvents: number;
+  /** The window before the first measurement. */
+  initialWindowEvents: number;
   /** Aggregates are pushed at most this often while the connection is behind. */
   aggregateIntervalMs: number;
   /** One `events` push carries at most this many bytes (coalescing limit). */
@@ -30,6 +40,9 @@ export interface FlowOptions {
 
 export const DEFAULT_FLOW: FlowOptions = {
   windowEvents: Math.floor((8 * 1024 * 1024) / EVENT_SIZE),
+  targetLatencyMs: 100,
+  minWindowEvents: 32_768,
+  initialWindowEvents: 65_536,
   aggregateIntervalMs: 50,
   maxPushBytes: 4 * 1024 * 1024,
 };
@@ -47,6 +60,10 @@ export interface FlowStats {
   backlog: number;
   /** Highest seq acknowledged + 1. */
   acked: number;
+  /** The window in force now (events). */
+  window: number;
+  /** Measured consumption (events acknowledged per second), 0 before it is known. */
+  ackRate: number;
 }
 
 function emptyAggregate(sessionId: string, fromSeq: number): EventAggregate {
@@ -133,6 +150,11 @@ export class EventForwarder {
   private lastAggregateAt = 0;
   private live = 0;
   private disposed = false;
+  /** Ack-rate measurement (see measure()). */
+  private busySince = 0;
+  private busyMs = 0;
+  private rateFreed = 0;
+  private ackRate = 0;
   private readonly counters = { detailEvents: 0, aggregatedEvents: 0, aggregates: 0 };
 
   constructor(
@@ -149,6 +171,8 @@ export class EventForwarder {
       ...this.counters,
       backlog: this.backlog + this.pendingEvents,
       acked: this.acked,
+      window: this.window(),
+      ackRate: this.ackRate,
     };
   }
 
@@ -158,7 +182,7 @@ export class EventForwarder {
     const view = new EventBatchView(batch);
     if (view.count === 0) return;
     const inFlight = this.backlog + this.pendingEvents;
-    const fits = inFlight + view.count <= this.opts.windowEvents || inFlight === 0;
+    const fits = inFlight + view.count <= this.window() || inFlight === 0;
     if (this.mode === 'detail' && fits) {
       if (this.pendingEvents > 0 && this.pendingBytes + batch.byteLength > this.opts.maxPushBytes) {
         this.flushDetail();
@@ -212,6 +236,7 @@ export class EventForwarder {
     this.pendingEvents = 0;
     this.pendingBytes = 0;
     this.inFlight.push([first + count - 1, count]);
+    if (this.backlog === 0) this.busySince = performance.now();
     this.backlog += count;
     this.out.events(first, bytes);
   }
@@ -229,20 +254,48 @@ export class EventForwarder {
     this.out.aggregate(agg);
   }
 
+  /** Events allowed in flight now: targetLatencyMs of the measured ack rate, within bounds. */
+  private window(): number {
+    const max = this.opts.windowEvents;
+    const min = Math.min(this.opts.minWindowEvents, max);
+    if (this.ackRate === 0) return Math.max(min, Math.min(max, this.opts.initialWindowEvents));
+    return Math.max(min, Math.min(max, (this.ackRate * this.opts.targetLatencyMs) / 1000));
+  }
+
   /** The connection received everything up to and including `seq`. */
   ack(seq: number): void {
     if (this.disposed) return;
     if (seq + 1 > this.acked) this.acked = seq + 1;
+    let freed = 0;
     while (this.inFlight.length > 0) {
       const head = this.inFlight[0] as [number, number];
       if (head[0] >= this.acked) break;
       this.backlog -= head[1];
+      freed += head[1];
       this.inFlight.shift();
     }
-    if (this.mode === 'aggregate' && this.backlog <= this.opts.windowEvents / 2) {
+    this.measure(freed);
+    if (this.mode === 'aggregate' && this.backlog <= this.window() / 2) {
       this.flushAggregate();
       this.mode = 'detail';
     }
+  }
+
+  /**
+   * Smoothed consumption rate: events acknowledged per second of the time the connection had
+   * detail in flight (idle time, when the walk is slower than the page, does not count).
+   */
+  private measure(freed: number): void {
+    if (freed === 0 || this.busySince === 0) return;
+    const now = performance.now();
+    this.busyMs += now - this.busySince;
+    this.busySince = this.backlog > 0 ? now : 0;
+    this.rateFreed += freed;
+    if (this.busyMs < 50) return;
+    const rate = (this.rateFreed / this.busyMs) * 1000;
+    this.ackRate = this.ackRate === 0 ? rate : 0.7 * this.ackRate + 0.3 * rate;
+    this.busyMs = 0;
+    this.rateFreed = 0;
   }
 
   /** Sends everything held back (before a state change or the summary, so order is kept). */
