@@ -10,7 +10,6 @@ import { FailReason, GuardVerdict } from '../../src-shared/events/layout';
 import type { ArenaFacts } from '../../src-shared/alloc/stats';
 import { LIMITS } from '../../src-shared/alloc/options';
 import { nativeMemory } from '../pss/native-memory';
-import { toAddressNumber } from './address-table';
 import { StrategyBase, align16 } from './strategy';
 
 export class ArenaStrategy extends StrategyBase {
@@ -61,9 +60,8 @@ export class ArenaStrategy extends StrategyBase {
     return BigInt(n);
   }
 
-  free(address: bigint): void {
+  freeAt(address: bigint, n: number): void {
     if (address === 0n) return this.noteFreeNull();
-    const n = toAddressNumber(address);
     const i = this.released ? -1 : this.live.find(n);
     if (i < 0) return this.noteBadFree(GuardVerdict.UnknownAddress);
     const size = this.live.sizeAt(i);

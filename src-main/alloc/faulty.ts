@@ -11,6 +11,7 @@ import type { FaultyOptions } from '../../src-shared/alloc/options';
 import { DEFAULT_FAULTY_SEED } from '../../src-shared/alloc/options';
 import type { AllocatorStrategy, GuardFinding, LiveBlock } from './strategy';
 import { withFaults } from './strategy';
+import { toAddressNumber } from './address-table';
 
 /** mulberry32: a tiny, fast, well-distributed 32-bit PRNG; returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -29,6 +30,7 @@ export type FaultRules = Omit<FaultyOptions, 'strategy' | 'inner'>;
 export class FaultyStrategy implements AllocatorStrategy {
   readonly code: number;
   lastFact = 0;
+  lastAddress = 0;
   lastFailReason: number = FailReason.None;
   lastVerdict = 0;
   private attempts = 0;
@@ -82,6 +84,7 @@ export class FaultyStrategy implements AllocatorStrategy {
     }
     const p = this.inner.alloc(size);
     this.lastFact = this.inner.lastFact;
+    this.lastAddress = this.inner.lastAddress;
     if (p === 0n) {
       this.innerFailures++;
       this.lastFailReason = this.inner.lastFailReason;
@@ -90,7 +93,11 @@ export class FaultyStrategy implements AllocatorStrategy {
   }
 
   free(address: bigint): void {
-    this.inner.free(address);
+    this.freeAt(address, address === 0n ? 0 : toAddressNumber(address));
+  }
+
+  freeAt(address: bigint, n: number): void {
+    this.inner.freeAt(address, n);
     this.lastFact = this.inner.lastFact;
     this.lastVerdict = this.inner.lastVerdict;
   }

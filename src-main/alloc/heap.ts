@@ -6,7 +6,6 @@
 import { FailReason, GuardVerdict } from '../../src-shared/events/layout';
 import type { HeapFacts } from '../../src-shared/alloc/stats';
 import { nativeMemory } from '../pss/native-memory';
-import { toAddressNumber } from './address-table';
 import { StrategyBase } from './strategy';
 
 export class HeapStrategy extends StrategyBase {
@@ -21,9 +20,9 @@ export class HeapStrategy extends StrategyBase {
     return p;
   }
 
-  free(address: bigint): void {
+  freeAt(address: bigint, n: number): void {
     if (address === 0n) return this.noteFreeNull();
-    const i = this.released ? -1 : this.live.find(toAddressNumber(address));
+    const i = this.released ? -1 : this.live.find(n);
     if (i < 0) return this.noteBadFree(GuardVerdict.UnknownAddress);
     this.noteFree(i, this.live.sizeAt(i));
     nativeMemory.free(address);

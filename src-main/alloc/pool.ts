@@ -11,7 +11,6 @@ import { POOL_LARGE_FACT } from '../../src-shared/alloc/stats';
 import type { PoolFacts } from '../../src-shared/alloc/stats';
 import { LIMITS } from '../../src-shared/alloc/options';
 import { nativeMemory } from '../pss/native-memory';
-import { toAddressNumber } from './address-table';
 import { StrategyBase } from './strategy';
 
 export class PoolStrategy extends StrategyBase {
@@ -117,9 +116,8 @@ export class PoolStrategy extends StrategyBase {
     return t;
   }
 
-  free(address: bigint): void {
+  freeAt(address: bigint, n: number): void {
     if (address === 0n) return this.noteFreeNull();
-    const n = toAddressNumber(address);
     const i = this.released ? -1 : this.live.find(n);
     if (i < 0) return this.noteBadFree(GuardVerdict.UnknownAddress);
     const c = this.live.tagAt(i);

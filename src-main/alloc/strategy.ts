@@ -18,7 +18,7 @@ import type {
   StrategyFacts,
 } from '../../src-shared/alloc/stats';
 import type { BaseStrategyName } from '../../src-shared/alloc/options';
-import { AddressTable, addrHi, addrLo } from './address-table';
+import { AddressTable, addrHi, addrLo, toAddressNumber } from './address-table';
 
 /** A block the strategy gave out and that was not freed yet. */
 export interface LiveBlock {
@@ -44,6 +44,9 @@ export interface AllocatorStrategy extends NativeAllocator {
    * malloc fallback); guard → red-zone bytes at alloc, GuardVerdict at free; heap → 0.
    */
   readonly lastFact: number;
+  /** The last successful alloc's address as a number (exact: below 2^53), so the tracer
+   *  need not convert the returned bigint again (~26 ns). */
+  readonly lastAddress: number;
   /** FailReason of the last alloc that returned 0n. */
   readonly lastFailReason: number;
   /**
@@ -54,6 +57,11 @@ export interface AllocatorStrategy extends NativeAllocator {
   readonly lastVerdict: number;
   /** Requested bytes of the live blocks. */
   readonly liveBytes: number;
+  /**
+   * free() with the address already converted by the caller (toAddressNumber(address); 0 for
+   * NULL, -1 when it cannot be ours). free(a) ≡ freeAt(a, toAddressNumber(a)).
+   */
+  freeAt(address: bigint, n: number): void;
   readonly released: boolean;
   /** Number of queued guard findings (0 for every other strategy). */
   readonly pendingFindings: number;
@@ -81,6 +89,7 @@ export interface AllocatorStrategy extends NativeAllocator {
 export abstract class StrategyBase implements AllocatorStrategy {
   abstract readonly id: BaseStrategyName;
   lastFact = 0;
+  lastAddress = 0;
   lastFailReason: number = FailReason.None;
   lastVerdict: number = GuardVerdict.Ok;
   allocations = 0;
@@ -104,7 +113,11 @@ export abstract class StrategyBase implements AllocatorStrategy {
   }
 
   abstract alloc(size: number): bigint;
-  abstract free(address: bigint): void;
+  abstract freeAt(address: bigint, n: number): void;
+
+  free(address: bigint): void {
+    this.freeAt(address, address === 0n ? 0 : toAddressNumber(address));
+  }
   abstract release(): void;
   protected abstract facts(): StrategyFacts;
   protected abstract nativeBytes(): number;
@@ -124,6 +137,7 @@ export abstract class StrategyBase implements AllocatorStrategy {
   /** Bookkeeping of a successful allocation at numeric address `n`. */
   protected noteAlloc(n: number, size: number, tag: number): void {
     this.live.set(n, size, tag);
+    this.lastAddress = n;
     this.allocations++;
     this.totalBytes += size;
     const live = (this.liveBytes += size);

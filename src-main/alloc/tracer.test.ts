@@ -344,7 +344,7 @@ describe('TracedAllocator event stream', () => {
     boom.alloc = (): bigint => {
       throw new Error('alloc boom');
     };
-    boom.free = (): void => {
+    boom.freeAt = (): void => {
       throw new Error('free boom');
     };
     const t = traced(boom, s, {

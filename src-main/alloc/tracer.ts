@@ -236,7 +236,7 @@ export class TracedAllocator implements NativeAllocator {
     const s = this.strategy;
     const p = s.alloc(size);
     if (p === 0n) return this.noteFailed(size, s.lastFailReason);
-    const n = Number(p);
+    const n = s.lastAddress;
     this.live.set(n, size, this.writer.seq >>> 0);
     this.committed = p;
     this.allocations++;
@@ -262,7 +262,7 @@ export class TracedAllocator implements NativeAllocator {
   }
 
   private traceFree(address: bigint): void {
-    const n = toAddressNumber(address);
+    const n = address === 0n ? 0 : toAddressNumber(address);
     if (this.api === ApiCall.None || this.verifyThread) this.checkContext(address, n, 0);
     if (this.released) {
       this.emitAddress(
@@ -277,7 +277,7 @@ export class TracedAllocator implements NativeAllocator {
     }
     const s = this.strategy;
     if (address === 0n) {
-      s.free(0n);
+      s.freeAt(0n, 0);
       this.freeNulls++;
       add(this.byApi, this.api * FIELDS + F_FREE_NULLS, 1);
       add(this.byClass, classRow(this.cls) * FIELDS + F_FREE_NULLS, 1);
@@ -290,7 +290,7 @@ export class TracedAllocator implements NativeAllocator {
       table = this.leaked;
       i = table.find(n);
     }
-    s.free(address);
+    s.freeAt(address, n);
     if (i >= 0) {
       const size = table.sizeAt(i);
       table.removeAt(i);
