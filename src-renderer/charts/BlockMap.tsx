@@ -50,7 +50,7 @@ export function BlockMap() {
   const layout = useRef<BlockMapLayout | null>(null);
   const hover = useRef<{ x: number; y: number } | null>(null);
   const tooltip = useRef<HTMLDivElement | null>(null);
-  const info = useRef<HTMLSpanElement | null>(null);
+  const info = useRef<HTMLDivElement | null>(null);
   const guardFallback =
     allocator?.strategy === 'guard'
       ? Math.ceil(allocator.redZoneBytes / 16) * 16

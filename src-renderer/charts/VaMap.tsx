@@ -25,22 +25,26 @@ const GAP = 3;
 
 export function VaMap({
   regions,
+  version,
   selected,
   onSelect,
 }: {
   regions: readonly VaSpaceEntry[];
+  /** Changes when rows are appended to `regions` in place. */
+  version: number;
   selected: number | null;
   onSelect: (row: number) => void;
 }) {
   const [scale, setScale] = useState<VaScale>('log');
   const [showFree, setShowFree] = useState(false);
   const order = useMemo(() => {
+    void version;
     const idx: number[] = [];
     regions.forEach((r, i) => {
       if (showFree || r.state !== MemState.FREE) idx.push(i);
     });
     return Uint32Array.from(idx);
-  }, [regions, showFree]);
+  }, [regions, showFree, version]);
   const line = useMemo(() => vaLine(regions, order, scale), [regions, order, scale]);
   const hover = useRef<{ x: number; y: number } | null>(null);
   const tooltip = useRef<HTMLDivElement | null>(null);

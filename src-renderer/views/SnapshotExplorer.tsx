@@ -266,12 +266,18 @@ function SummaryTable({
   );
 }
 
+const NO_REGIONS: VaSpaceEntry[] = [];
+
 function VaPanel({ snapshotId }: { snapshotId: string }) {
   const { data, version } = useClassRows(snapshotId, 'VA_SPACE', true);
   const [selected, setSelected] = useState<number | null>(null);
-  const rows = (data?.rows ?? []) as VaSpaceEntry[];
+  const rows = (data?.rows ?? NO_REGIONS) as VaSpaceEntry[];
   const loaded = data !== null && !data.loading;
-  const summary = useMemo(() => (loaded ? summarizeVa(rows) : null), [rows, loaded]);
+  const count = rows.length;
+  const summary = useMemo(
+    () => (loaded && count >= 0 ? summarizeVa(rows) : null),
+    [rows, loaded, count],
+  );
   if (!data || (data.loading && data.rows.length === 0))
     return <Spinner label="Loading regions…" />;
   if (data.error) return <ErrorBox error={data.error} testId="va-error" />;
@@ -296,7 +302,12 @@ function VaPanel({ snapshotId }: { snapshotId: string }) {
           </>
         )}
       </div>
-      <VaMap regions={rows} selected={selected} onSelect={setSelected} />
+      <VaMap
+        regions={rows}
+        version={version + rows.length}
+        selected={selected}
+        onSelect={setSelected}
+      />
       <EntryTable<VaSpaceEntry>
         testId="va-table"
         rows={rows}
