@@ -3,6 +3,7 @@
  * twelve functions.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,4 +606,73 @@ int test_utf16_conversion(void)
     CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
     CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
     return 0;
+}
+
+/* ---- the maps parser on synthetic text ---- */
+
+static int write_maps(const char *dir, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/maps", dir);
+    FILE *f = fopen(path, "we");
+    CHECK(f != NULL);
+    fputs(text, f);
+    CHECK(fclose(f) == 0);
+    return 0;
+}
+
+int test_maps_parser(void)
+{
+    char dir[] = "/var/tmp/pss-maps-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(dfd >= 0);
+    int bad = write_maps(dir,
+                         "00400000-00401000 r-xp 00000000 08:01 1234       /usr/bin/x y (deleted)\n"
+                         "00401000-00402000 rw-s 00001000 fd:1a 99    /dev/shm/a\\012b\n"
+                         /* repeated (maps is generated page by page): dropped */
+                         "00401000-00402000 rw-s 00001000 fd:1a 99    /dev/shm/a\\012b\n"
+                         "00401800-00403000 rw-p 00000000 00:00 0 \n"
+                         "7ffc0000-7ffc1000 ---p 00000000 00:00 0\n"
+                         "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]");
+    struct pss_maps m;
+    memset(&m, 0, sizeof m);
+    DWORD rc = bad ? ERROR_GEN_FAILURE : pss_maps_read(dfd, &m);
+    if (rc == ERROR_SUCCESS) {
+        bad |= m.n != 4;
+        bad |= m.vma[0].start != 0x400000 || m.vma[0].end != 0x401000 || !m.vma[0].x ||
+               m.vma[0].w || m.vma[0].ino != 1234 || m.vma[0].dev_major != 8 ||
+               m.vma[0].dev_minor != 1;
+        bad |= m.vma[0].name_len != strlen("/usr/bin/x y (deleted)") ||
+               memcmp(m.vma[0].name, "/usr/bin/x y (deleted)", m.vma[0].name_len) != 0;
+        bad |= !m.vma[1].shared || m.vma[1].offset != 0x1000 || m.vma[1].dev_major != 0xfd ||
+               m.vma[1].dev_minor != 0x1a;
+        bad |= m.vma[2].start != 0x7ffc0000 || m.vma[2].r || m.vma[2].name_len != 0;
+        bad |= m.vma[3].start != UINT64_C(0xffffffffff600000) || m.vma[3].name_len != 10;
+        if (bad)
+            test_fail(__FILE__, __LINE__, "parsed maps differ (%zu entries)", m.n);
+    } else {
+        test_fail(__FILE__, __LINE__, "pss_maps_read: %u", rc);
+        bad = 1;
+    }
+    pss_maps_free(&m);
+    /* Malformed text is ERROR_INVALID_DATA, not a crash. */
+    static const char *const broken[] = {"zzzz-1000 r--p 0 0:0 0\n", "1000-2000 r--p\n",
+                                         "2000-1000 r--p 00000000 00:00 0\n",
+                                         "1000-2000 r--p 00000000 00:00\n"};
+    for (size_t i = 0; !bad && i < sizeof broken / sizeof broken[0]; i++) {
+        bad = write_maps(dir, broken[i]);
+        memset(&m, 0, sizeof m);
+        if (!bad && pss_maps_read(dfd, &m) != ERROR_INVALID_DATA) {
+            test_fail(__FILE__, __LINE__, "broken line %zu accepted", i);
+            bad = 1;
+        }
+        pss_maps_free(&m);
+    }
+    close(dfd);
+    char path[256];
+    snprintf(path, sizeof path, "%s/maps", dir);
+    unlink(path);
+    rmdir(dir);
+    return bad;
 }

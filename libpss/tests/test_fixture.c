@@ -574,6 +574,26 @@ int test_thread_context_fixture(void)
                 bad = 1;
             }
         }
+        if (stopped && bad == 0) {
+            /* Without the ptrace freeze the job-control stop shows the same way. */
+            DWORD rc2 = test_capture_pid(f.pid, PSS_CAPTURE_THREADS, 0, &s);
+            CHECK_EQ(rc2, ERROR_SUCCESS);
+            CHECK_EQ(PssQuerySnapshot(s, PSS_QUERY_PROCESS_INFORMATION, &pi, sizeof pi),
+                     ERROR_SUCCESS);
+            CHECK_EQ(pi.Flags & PSS_PROCESS_FLAGS_FROZEN, PSS_PROCESS_FLAGS_FROZEN);
+            CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+            PSS_THREAD_ENTRY te;
+            size_t n = 0;
+            while (PssWalkSnapshot(s, PSS_WALK_THREADS, w, &te, sizeof te) == ERROR_SUCCESS) {
+                n++;
+                CHECK_EQ(te.SuspendCount, 1);
+                CHECK(te.ContextRecord == NULL && te.SizeOfContextRecord == 0);
+                CHECK(te.TebBaseAddress == NULL);
+            }
+            CHECK_EQ(n, 5);
+            CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
+            CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+        }
         if (stopped)
             kill(f.pid, SIGCONT);
     }
