@@ -121,7 +121,6 @@ typedef struct HPSSWALK__ *HPSSWALK;
  * ---------------------------------------------------------------------------------- */
 
 #define ERROR_SUCCESS 0u
-#define ERROR_FILE_NOT_FOUND 2u        /* not returned by PSS functions; listed for bindings */
 #define ERROR_TOO_MANY_OPEN_FILES 4u   /* EMFILE/ENFILE in the calling process */
 #define ERROR_ACCESS_DENIED 5u         /* EACCES/EPERM reading /proc or attaching with ptrace */
 #define ERROR_INVALID_HANDLE 6u        /* NULL, wrong kind, or freed HPSS/HPSSWALK/process handle */
@@ -230,8 +229,9 @@ typedef struct HPSSWALK__ *HPSSWALK;
  *     PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION  Process/Thread (pidfd), Event and
  *                                      Semaphore (eventfd), Section (memfd, tmpfs, shm)
  *     PSS_CAPTURE_THREADS              one entry per /proc/PID/task/TID
- *     PSS_CAPTURE_THREAD_CONTEXT       x64 CONTEXT of each thread via ptrace; the whole
- *                                      capture then runs with every thread ptrace-stopped
+ *     PSS_CAPTURE_THREAD_CONTEXT       x64 CONTEXT of each thread via ptrace (implies
+ *                                      PSS_CAPTURE_THREADS); the whole capture then runs
+ *                                      with every thread ptrace-stopped
  *                                      (ThreadContextFlags must contain CONTEXT_AMD64; any
  *                                      bits outside CONTEXT_ALL -> ERROR_INVALID_PARAMETER,
  *                                      CONTEXT_XSTATE -> ERROR_NOT_SUPPORTED).  Capturing
@@ -260,7 +260,8 @@ typedef struct HPSSWALK__ *HPSSWALK;
  *                                      the flag is remembered only because it is the
  *                                      documented precondition of PSS_DUPLICATE_CLOSE_SOURCE.
  *
- * Checks are made in this order: unknown/reserved bits, unsupported features, handle.
+ * Checks are made in this order: SnapshotHandle NULL, reserved/unknown bits, unsupported
+ * features, ThreadContextFlags, the process handle, THREAD_CONTEXT on the caller itself.
  */
 typedef uint32_t PSS_CAPTURE_FLAGS;
 #define PSS_CAPTURE_NONE 0x00000000u
