@@ -4,15 +4,46 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'http', 'net', 'crypto', 'url', 'events', 'stream', 'util'];
+/** Bare Node module names: matched exactly (as `paths`), so src-shared/events is not caught. */
+const nodeModules = [
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'worker_threads',
+  'http',
+  'net',
+  'crypto',
+  'url',
+  'events',
+  'stream',
+  'util',
+];
+const nodeBuiltins = ['node:*'];
 
 /** Layer rules: who may import whom (see ARCHITECTURE.md). */
-const layer = (patterns, message) => ({
-  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+const layer = (patterns, message, paths = nodeModules) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: paths.map((name) => ({ name, message })),
+      patterns: patterns.map((group) => ({ group: [group], message })),
+    },
+  ],
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'libpss/**', 'test-results/**', 'playwright-report/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'out/**',
+      'dist/**',
+      'libpss/**',
+      'test-results/**',
+      'playwright-report/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,7 +52,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       eqeqeq: ['error', 'always'],
     },
   },
@@ -32,7 +66,15 @@ export default tseslint.config(
     rules: {
       ...reactHooks.configs.recommended.rules,
       ...layer(
-        ['electron', 'electron/*', 'koffi', 'ws', ...nodeBuiltins, '**/src-main/**', '**/src-preload/**'],
+        [
+          'electron',
+          'electron/*',
+          'koffi',
+          'ws',
+          ...nodeBuiltins,
+          '**/src-main/**',
+          '**/src-preload/**',
+        ],
         'The renderer runs sandboxed in a browser: it may import only src-shared and browser libraries.',
       ),
     },
@@ -40,18 +82,36 @@ export default tseslint.config(
   {
     files: ['src-shared/**/*.ts'],
     rules: layer(
-      ['electron', 'electron/*', 'koffi', 'ws', 'react', 'zustand', ...nodeBuiltins, '**/src-main/**', '**/src-renderer/**', '**/src-preload/**'],
+      [
+        'electron',
+        'electron/*',
+        'koffi',
+        'ws',
+        'react',
+        'zustand',
+        ...nodeBuiltins,
+        '**/src-main/**',
+        '**/src-renderer/**',
+        '**/src-preload/**',
+      ],
       'src-shared is imported by every process: no Node, no DOM, no Electron.',
     ),
   },
   {
     files: ['src-preload/**/*.ts'],
-    rules: layer(['koffi', 'ws', ...nodeBuiltins, '**/src-main/**', '**/src-renderer/**'], 'The preload is sandboxed: electron + src-shared only.'),
+    rules: layer(
+      ['koffi', 'ws', ...nodeBuiltins, '**/src-main/**', '**/src-renderer/**'],
+      'The preload is sandboxed: electron + src-shared only.',
+    ),
   },
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/pss/**'],
-    rules: layer(['koffi', '**/src-renderer/**', '**/src-preload/**'], 'Only src-main/pss knows koffi; main never imports renderer code.'),
+    rules: layer(
+      ['koffi', '**/src-renderer/**', '**/src-preload/**'],
+      'Only src-main/pss knows koffi; main never imports renderer code.',
+      [],
+    ),
   },
   {
     files: ['src-main/**/*.ts'],
@@ -59,7 +119,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "ImportSpecifier[imported.name=/^(ipcMain|ipcRenderer|BrowserWindow)$/]", message: 'Raw Electron IPC lives only in src-main/electron (the Electron adapter).' },
+        {
+          selector: 'ImportSpecifier[imported.name=/^(ipcMain|ipcRenderer|BrowserWindow)$/]',
+          message: 'Raw Electron IPC lives only in src-main/electron (the Electron adapter).',
+        },
       ],
     },
   },

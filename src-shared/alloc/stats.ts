@@ -5,8 +5,6 @@
  *
  * No Node or DOM imports: this file is shared by every process.
  */
-// The layer rule's 'events' pattern is meant for Node's events module; this is src-shared/events.
-// eslint-disable-next-line no-restricted-imports
 import type { ApiCallName } from '../events/layout';
 import type { BaseStrategyName } from './options';
 
