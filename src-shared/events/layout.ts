@@ -48,6 +48,13 @@ export const Off = {
  * - ApiError: aux1 = Win32 error code
  * - Leak: address/size of the block still outstanding at marker free
  * - Violation*: aux0 = GuardVerdict (guard) or 0
+ * - ViolationWrongThread: aux0 = 1 outside any Pss call, 2 thread mismatch (aux1 = caller's tid)
+ * - ViolationAllocatorReleased: aux0 = 1 release deferred while the marker lives, 2 used after release
+ * - Leak: aux0 = seq of the block's Alloc event
+ * - MarkerFreed: aux0 = leaked blocks, aux1 = leaked bytes
+ * - AllocFailed with aux0 = FailReason.None: the allocator threw (caught, NULL returned)
+ * - pool Alloc/Free with aux0 = 0xffff: the request bypassed the size classes (malloc fallback)
+ * (src-shared/alloc/stats.ts names these values.)
  */
 export const EventKind = {
   Alloc: 0,
