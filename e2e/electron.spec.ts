@@ -1,7 +1,7 @@
 /**
- * The Electron app (Playwright's _electron) running the same flow as web mode: the preload's
- * window.pss exposes exactly the contract, a session's pushes arrive with binary batches, and
- * the totals equal the summary. Skipped, saying so, where the Electron binary is absent (an
+ * The Electron app (Playwright's _electron) running the same flows as web mode: the preload's
+ * window.pss exposes exactly the contract, a session's pushes arrive with binary batches and the
+ * totals equal the summary, and the UI flow of web-ui.spec.ts. Skipped, saying so, where the Electron binary is absent (an
  * offline machine cannot download it; web mode covers the host there).
  */
 import { _electron as electron, expect, test } from '@playwright/test';
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { startFixture, type RunningFixture } from '../src-main/testing/fixture';
 import { DEFAULT_CAPTURE_FLAGS } from '../src-shared/pss/constants';
 import { ROOT } from './support/web-mode';
+import { walkFlowThroughUi } from './support/ui-flow';
 
 const { locateElectron } = (await import(
   pathToFileURL(join(ROOT, 'scripts', 'electron-binary.mjs')).href
@@ -95,6 +96,23 @@ test('Electron: window.pss is exactly the contract, and a session delivers every
     expect(result.binary).toBe(true);
     expect(result.summaryEvents).toBeGreaterThan(0);
     expect(result.events).toBe(result.summaryEvents);
+  } finally {
+    await app.close();
+  }
+});
+
+test('Electron: the same UI flow as web mode (picker → paced walk → pause/step → finish)', async () => {
+  const app = await electron.launch({
+    executablePath: binary.path as string,
+    args: [ROOT, '--no-sandbox'],
+    cwd: ROOT,
+  });
+  try {
+    const win = await app.firstWindow();
+    const problems: string[] = [];
+    win.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await walkFlowThroughUi(win, fixture.pid);
+    expect(problems).toEqual([]);
   } finally {
     await app.close();
   }
