@@ -310,6 +310,7 @@ describe('SessionHost: traces', () => {
       await c.handle('importTrace', { fileName: file.fileName, bytes: file.bytes }),
     );
     expect(imported.state).toBe('finished');
+    expect(imported.clockOriginEpochMs).toBe(st.clockOriginEpochMs);
     expect(imported.eventsStored).toBe(320);
     const sum = value<SessionSummary>(
       await c.handle('sessionSummary', { sessionId: imported.sessionId }),

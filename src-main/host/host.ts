@@ -295,11 +295,18 @@ class Connection implements HostConnection {
       },
       sessionSummary: ({ sessionId }) => {
         const s = this.session(sessionId);
-        if (!s.summary) {
+        if (!s.summary && s.live) {
           throw new HostError(
             'misuse',
             `session ${sessionId} is still ${s.state.state}: its summary is made when it ends`,
             'Wait for the summary push, or cancel the session to end it now.',
+          );
+        }
+        if (!s.summary) {
+          throw new HostError(
+            'not-found',
+            `session ${sessionId} has no summary (the trace file holds none)`,
+            'The events are all there: page them with getEvents.',
           );
         }
         return Promise.resolve(s.summary);
@@ -456,6 +463,8 @@ class Connection implements HostConnection {
     const order = (x: SessionState): number =>
       ENDED.has(x.state) ? 2 : x.state === 'starting' ? 0 : 1;
     if (order(state) >= order(s.state)) s.state = state;
+    // Exported traces keep the session clock's origin, so imported events have wall-clock times.
+    if (state.clockOriginEpochMs > 0) s.store.meta.clockOriginEpochMs = state.clockOriginEpochMs;
     return s.state;
   }
 
