@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -210,8 +211,26 @@ int fixture_start(struct fixture *f, const char *const *args)
     return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* A fixture that was killed cannot remove its temporary directory itself. */
+static void remove_fixture_tmpdir(const struct fixture *f)
+{
+    const char *dir = f->json ? json_str(f->json, "tmpdir") : NULL;
+    if (dir == NULL || strstr(dir, "/pss-fixture-") == NULL || access(dir, F_OK) != 0)
+        return;
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void fixture_release(struct fixture *f)
 {
+    if (f->pid <= 0)
+        remove_fixture_tmpdir(f); /* the process is gone (reaped) */
     if (f->stdin_fd >= 0)
         close(f->stdin_fd);
     f->stdin_fd = -1;
@@ -223,13 +242,18 @@ static void fixture_release(struct fixture *f)
 
 int fixture_stop(struct fixture *f)
 {
-    fixture_release(f);
-    if (f->pid <= 0)
+    if (f->stdin_fd >= 0)
+        close(f->stdin_fd); /* EOF: the fixture cleans up and exits */
+    f->stdin_fd = -1;
+    if (f->pid <= 0) {
+        fixture_release(f);
         return -1;
+    }
     int status = 0;
     while (waitpid(f->pid, &status, 0) < 0 && errno == EINTR)
         ;
     f->pid = -1;
+    fixture_release(f);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
