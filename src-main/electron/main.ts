@@ -97,6 +97,8 @@ function startApp(): void {
         allowRunningInsecureContent: false,
         webviewTag: false,
         spellcheck: false,
+        // Developer tools only in development builds (the menu offers them there too).
+        devTools: dev,
       },
     });
     const w = win;
