@@ -197,14 +197,19 @@ describe('errors are typed and nothing leaks', () => {
     expect((e as PssError).code).toBe(Win32Error.PROCESS_ABORTED);
   });
 
-  it('a pid we may not read (unprivileged user)', () => {
+  it('a pid we may not read (unprivileged user)', async () => {
     if (process.getuid?.() !== 0) return;
+    // A root-owned target that root itself can capture (the control), read by a throw-away user.
+    const target = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = new Promise((r) => target.once('exit', r));
     const user = 'pss_ts_nobody';
     spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', user]);
     try {
+      await new Promise((r) => setTimeout(r, 50));
+      capture(target.pid as number).free();
       const script = `
         import { ProcessHandle, Snapshot } from ${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)};
-        try { const p = ProcessHandle.open(1); try { Snapshot.capture(p, ${FULL}); console.log('captured'); } finally { p.close(); } }
+        try { const p = ProcessHandle.open(${target.pid}); try { Snapshot.capture(p, ${FULL}).free(); console.log('captured'); } finally { p.close(); } }
         catch (e) { console.log(e.name + ' ' + e.code); }`;
       const r = spawnSync(
         'setpriv',
@@ -229,6 +234,8 @@ describe('errors are typed and nothing leaks', () => {
       expect(r.stdout.trim(), r.stderr).toBe(`PssError ${Win32Error.ACCESS_DENIED}`);
     } finally {
       spawnSync('userdel', [user]);
+      target.kill('SIGKILL');
+      await exited;
     }
   });
 
