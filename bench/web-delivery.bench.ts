@@ -530,6 +530,10 @@ async function replayThroughHost(browser: Browser, records: Uint8Array, total: n
     library: 'replay',
     version: '0',
     log: () => undefined,
+    // BENCH_TARGET_LATENCY_MS tries other flow-control targets (default: the host's).
+    ...(process.env['BENCH_TARGET_LATENCY_MS']
+      ? { flow: { targetLatencyMs: Number(process.env['BENCH_TARGET_LATENCY_MS']) } }
+      : {}),
   });
   const server = await startWebServer({ host, rendererDir: dir, port: 0, log: () => undefined });
   const origin = new URL(server.url).origin;
