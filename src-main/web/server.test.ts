@@ -267,6 +267,21 @@ describe('web mode arguments', () => {
       log: (l) => lines.push(l),
     });
     expect(lines.join('\n')).toMatch(/WARNING/);
+    // Remote access: IP-literal Host headers are accepted (with the token), DNS names are not.
+    const at = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: s.port, path: `/?token=${s.token}`, headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await at(`192.0.2.7:${s.port}`)).toBe(200);
+    expect(await at(`rebind.example:${s.port}`)).toBe(403);
     await s.close();
   });
 });
