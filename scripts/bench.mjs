@@ -24,5 +24,7 @@ for (const f of files) {
   console.log(`\n######## ${f}`);
   if (!run(process.execPath, ['--expose-gc', '--import', 'tsx', join('bench', f)])) failed++;
 }
-console.log(`\n${files.length - failed}/${files.length} benchmarks completed; figures in bench/results/`);
+console.log(
+  `\n${files.length - failed}/${files.length} benchmarks completed; figures in bench/results/`,
+);
 process.exit(failed ? 1 : 0);

@@ -14,18 +14,26 @@ if (process.platform === 'win32') {
   process.exit(0);
 }
 if (process.platform !== 'linux') {
-  console.log(`[libpss] ${process.platform} has no /proc-based implementation; the app will report that it cannot capture here.`);
+  console.log(
+    `[libpss] ${process.platform} has no /proc-based implementation; the app will report that it cannot capture here.`,
+  );
   process.exit(0);
 }
 if (!existsSync(join(root, 'libpss', 'Makefile'))) {
   console.error('[libpss] libpss/Makefile is missing: the checkout is incomplete.');
   process.exit(1);
 }
-const args = ['-C', join(root, 'libpss'), `-j${Math.max(1, Math.min(4, (await import('node:os')).cpus().length))}`];
+const args = [
+  '-C',
+  join(root, 'libpss'),
+  `-j${Math.max(1, Math.min(4, (await import('node:os')).cpus().length))}`,
+];
 if (force) args.push('-B');
 const r = spawnSync('make', args, { stdio: 'inherit' });
 if (r.error) {
-  console.error(`[libpss] could not run make (${r.error.message}). Install gcc and make (Debian: apt-get install -y build-essential), then run "npm run build:native".`);
+  console.error(
+    `[libpss] could not run make (${r.error.message}). Install gcc and make (Debian: apt-get install -y build-essential), then run "npm run build:native".`,
+  );
   process.exit(1);
 }
 if (r.status !== 0) {

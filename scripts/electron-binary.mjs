@@ -15,7 +15,11 @@ export function locateElectron() {
     return { path: null, reason: 'the electron package is not installed', packageDir: null };
   }
   const pathFile = join(packageDir, 'path.txt');
-  const exe = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : process.platform === 'win32' ? 'electron.exe' : 'electron';
+  const exe = existsSync(pathFile)
+    ? readFileSync(pathFile, 'utf8').trim()
+    : process.platform === 'win32'
+      ? 'electron.exe'
+      : 'electron';
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
   const full = override ? join(override, exe) : join(packageDir, 'dist', exe);
   if (existsSync(full)) return { path: full, reason: 'found', packageDir };

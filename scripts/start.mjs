@@ -18,15 +18,25 @@ function run(cmd, args, opts = {}) {
 }
 
 if (!process.argv.includes('--no-build')) {
-  run(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build']);
+  run(process.execPath, [
+    join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'),
+    'build',
+  ]);
 }
 
 function startWeb(reason) {
-  if (reason) console.log(`\n[pss-inspector] ${reason}\n[pss-inspector] Starting web mode instead: open the printed URL in a browser.\n`);
-  const child = spawn(process.execPath, [join(root, 'out', 'main', 'web.js'), ...passthrough.filter((a) => a !== '--no-build')], {
-    stdio: 'inherit',
-    cwd: root,
-  });
+  if (reason)
+    console.log(
+      `\n[pss-inspector] ${reason}\n[pss-inspector] Starting web mode instead: open the printed URL in a browser.\n`,
+    );
+  const child = spawn(
+    process.execPath,
+    [join(root, 'out', 'main', 'web.js'), ...passthrough.filter((a) => a !== '--no-build')],
+    {
+      stdio: 'inherit',
+      cwd: root,
+    },
+  );
   forward(child);
 }
 
@@ -41,13 +51,21 @@ if (web) {
   let electron = locateElectron();
   if (!electron.path && electron.packageDir) {
     console.log(`[pss-inspector] ${electron.reason}; fetching it now…`);
-    const r = spawnSync(process.execPath, [join(electron.packageDir, 'install.js')], { stdio: 'inherit', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [join(electron.packageDir, 'install.js')], {
+      stdio: 'inherit',
+      timeout: 120_000,
+    });
     if (r.status === 0) electron = locateElectron();
   }
   if (!electron.path) {
-    startWeb(`Electron is not available on this machine (${electron.reason}; the download failed or there is no network).`);
+    startWeb(
+      `Electron is not available on this machine (${electron.reason}; the download failed or there is no network).`,
+    );
   } else {
-    const child = spawn(electron.path, [root, ...passthrough.filter((a) => a !== '--no-build')], { stdio: 'inherit', cwd: root });
+    const child = spawn(electron.path, [root, ...passthrough.filter((a) => a !== '--no-build')], {
+      stdio: 'inherit',
+      cwd: root,
+    });
     forward(child);
   }
 }

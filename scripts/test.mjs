@@ -9,7 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const skip = new Set((process.argv.find((a) => a.startsWith('--skip=')) ?? '--skip=').slice(7).split(',').filter(Boolean));
+const skip = new Set(
+  (process.argv.find((a) => a.startsWith('--skip=')) ?? '--skip=')
+    .slice(7)
+    .split(',')
+    .filter(Boolean),
+);
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const steps = [
@@ -35,10 +40,16 @@ for (const [name, cmd, args] of steps) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
   const secs = (Date.now() - t0) / 1000;
   const ok = r.status === 0;
-  results.push([name, `${cmd.replace(root + '/', '')} ${args.join(' ')}`, ok ? 'ok' : `FAILED (${r.error?.message ?? `exit ${r.status}`})`, secs]);
+  results.push([
+    name,
+    `${cmd.replace(root + '/', '')} ${args.join(' ')}`,
+    ok ? 'ok' : `FAILED (${r.error?.message ?? `exit ${r.status}`})`,
+    secs,
+  ]);
   if (!ok) break;
 }
 console.log('\nTest summary:');
-for (const [name, cmd, status, secs] of results) console.log(`  ${status.padEnd(10)} ${name.padEnd(10)} ${secs.toFixed(1).padStart(6)} s  ${cmd}`);
+for (const [name, cmd, status, secs] of results)
+  console.log(`  ${status.padEnd(10)} ${name.padEnd(10)} ${secs.toFixed(1).padStart(6)} s  ${cmd}`);
 const failed = results.some((r) => r[2].startsWith('FAILED'));
 if (failed || results.length < steps.length) process.exit(1);

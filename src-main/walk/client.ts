@@ -23,7 +23,7 @@ import type {
   StartSessionOptions,
   WalkService,
 } from './service';
-import { WalkCore } from './core';
+import type { WalkCore } from './core';
 
 /** A worker/core call failed; carries the ErrorReply the host passes on. */
 export class WalkServiceError extends Error {
@@ -70,15 +70,15 @@ class WalkClient implements WalkService {
   >();
   private readonly sinks = new Map<string, SessionSink>();
   private readonly worker: Worker | null;
-  private readonly core: WalkCore | null;
+  /** In-thread mode: the core, loaded on first use (so the worker mode never loads koffi here). */
+  private core: Promise<WalkCore> | null = null;
   private dead: ErrorReply | null = null;
 
   constructor(options: WalkServiceOptions) {
     if (options.inThread) {
       this.worker = null;
-      this.core = new WalkCore((m) => this.onMessage(m));
+      this.core = import('./core').then(({ WalkCore }) => new WalkCore((m) => this.onMessage(m)));
     } else {
-      this.core = null;
       const src = workerSource();
       this.worker = new Worker(src.file, { eval: src.eval, name: 'pss-walk' });
       this.worker.on('message', (m: FromWorker) => this.onMessage(m));
@@ -142,7 +142,7 @@ class WalkClient implements WalkService {
     return new Promise<CallResults[K]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       if (this.worker) this.worker.postMessage({ t: 'call', id, call });
-      else (this.core as WalkCore).handle(id, call);
+      else void (this.core as Promise<WalkCore>).then((core) => core.handle(id, call), reject);
     });
   }
 
