@@ -18,6 +18,7 @@ import koffi from 'koffi';
 import type { NativeAllocator } from './allocator';
 import { nativeMemory } from './native-memory';
 import { AllocRoutine, FreeRoutine } from './types';
+import { asAddress, type RegisteredRoutines } from './routines';
 
 const isLinux = process.platform === 'linux';
 const libc = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : 'libc.so.6');
@@ -32,58 +33,7 @@ export function memoryEqual(a: bigint, b: bigint, length: number): boolean {
   return length <= 0 || cMemcmp(a, b, length) === 0;
 }
 
-function asAddress(p: unknown): bigint {
-  if (typeof p === 'bigint') return p;
-  if (typeof p === 'number') return BigInt(p);
-  return 0n;
-}
-
-export interface RegisteredRoutines {
-  /** Function pointer of the AllocRoutine callback. */
-  readonly allocRoutine: bigint;
-  /** Function pointer of the FreeRoutine callback. */
-  readonly freeRoutine: bigint;
-  /** Releases both koffi callback slots. Idempotent. */
-  unregister(): void;
-}
-
-/**
- * Registers `allocator` as AllocRoutine/FreeRoutine callbacks exactly as the binding does
- * (exceptions become NULL / nothing; a NULL address reaches free() as 0n).
- */
-export function registerAllocatorRoutines(
-  allocator: NativeAllocator,
-  onError?: (routine: 'alloc' | 'free', error: unknown) => void,
-): RegisteredRoutines {
-  const alloc = (_ctx: unknown, size: number): bigint => {
-    try {
-      return allocator.alloc(size);
-    } catch (e) {
-      onError?.('alloc', e);
-      return 0n;
-    }
-  };
-  const free = (_ctx: unknown, address: unknown): void => {
-    try {
-      allocator.free(asAddress(address));
-    } catch (e) {
-      onError?.('free', e);
-    }
-  };
-  const allocRoutine = koffi.register(alloc, koffi.pointer(AllocRoutine));
-  const freeRoutine = koffi.register(free, koffi.pointer(FreeRoutine));
-  let live = true;
-  return {
-    allocRoutine,
-    freeRoutine,
-    unregister(): void {
-      if (!live) return;
-      live = false;
-      koffi.unregister(allocRoutine);
-      koffi.unregister(freeRoutine);
-    },
-  };
-}
+export { registerAllocatorRoutines, type RegisteredRoutines } from './routines';
 
 /** Calls an AllocRoutine pointer through koffi.call (JS → C → JS stand-in). NULL → 0n. */
 export function callAllocRoutine(routine: bigint, context: bigint, size: number): bigint {

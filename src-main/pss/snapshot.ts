@@ -9,6 +9,7 @@ import type { NativeAllocator } from './allocator';
 import { PssError, PssMisuseError } from './errors';
 import { CURRENT_PROCESS, loadPss, type LoadedPss } from './library';
 import { nativeMemory } from './native-memory';
+import { asAddress, registerAllocatorRoutines, type RegisteredRoutines } from './routines';
 import {
   decodeAuxPage,
   decodeHandle,
@@ -18,8 +19,6 @@ import {
   decodeThread,
 } from './decode';
 import {
-  AllocRoutine,
-  FreeRoutine,
   PSS_ALLOCATOR,
   PSS_AUXILIARY_PAGE_ENTRY,
   PSS_AUXILIARY_PAGES_INFORMATION,
@@ -49,12 +48,6 @@ function check(api: string, code: number): void {
   if (code !== Win32Error.SUCCESS) throw new PssError(api, code);
 }
 
-function asPtr(v: unknown): bigint {
-  if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(v);
-  return 0n;
-}
-
 /** A process opened for capture (pidfd-backed on Linux, OpenProcess on Windows). */
 export class ProcessHandle {
   private closed = false;
@@ -82,7 +75,7 @@ export class ProcessHandle {
         code === Win32Error.INVALID_PARAMETER ? `No process with id ${pid} exists.` : undefined,
       );
     }
-    return new ProcessHandle(pss, asPtr(out[0]), pid, true);
+    return new ProcessHandle(pss, asAddress(out[0]), pid, true);
   }
 
   /** The calling process, as the pseudo-handle (HANDLE)-1. */
@@ -161,7 +154,7 @@ export class WalkMarker {
     private readonly pss: LoadedPss,
     /** @internal */ readonly raw: bigint,
     private readonly allocatorBlock: bigint,
-    private readonly callbacks: bigint[],
+    private readonly routines: RegisteredRoutines | null,
   ) {
     this.buffer = nativeMemory.malloc(MAX_ENTRY_SIZE);
     if (this.buffer === 0n)
@@ -176,29 +169,12 @@ export class WalkMarker {
   static create(allocator?: NativeAllocator, hooks: MarkerHooks = {}): WalkMarker {
     const pss = loadPss();
     let allocatorBlock = 0n;
-    const callbacks: bigint[] = [];
+    const routines = allocator ? registerAllocatorRoutines(allocator, hooks.onCallbackError) : null;
     const unwind = (): void => {
-      for (const cb of callbacks) koffi.unregister(cb);
+      routines?.unregister();
       nativeMemory.free(allocatorBlock);
     };
-    if (allocator) {
-      const alloc = (_ctx: unknown, size: number): bigint => {
-        try {
-          return allocator.alloc(size);
-        } catch (e) {
-          hooks.onCallbackError?.('alloc', e);
-          return 0n;
-        }
-      };
-      const free = (_ctx: unknown, address: unknown): void => {
-        try {
-          allocator.free(asPtr(address));
-        } catch (e) {
-          hooks.onCallbackError?.('free', e);
-        }
-      };
-      callbacks.push(koffi.register(alloc, koffi.pointer(AllocRoutine)));
-      callbacks.push(koffi.register(free, koffi.pointer(FreeRoutine)));
+    if (routines) {
       // The PSS_ALLOCATOR must outlive the marker (the API keeps the pointer), so it lives in
       // native memory we own until after PssWalkMarkerFree.
       allocatorBlock = nativeMemory.malloc(koffi.sizeof(PSS_ALLOCATOR));
@@ -212,20 +188,20 @@ export class WalkMarker {
       }
       koffi.encode(allocatorBlock, PSS_ALLOCATOR, {
         Context: 0n,
-        AllocRoutine: callbacks[0],
-        FreeRoutine: callbacks[1],
+        AllocRoutine: routines.allocRoutine,
+        FreeRoutine: routines.freeRoutine,
       });
     }
     const out: [bigint | null] = [null];
-    const code = pss.fn.PssWalkMarkerCreate(allocator ? allocatorBlock : null, out);
+    const code = pss.fn.PssWalkMarkerCreate(routines ? allocatorBlock : null, out);
     if (code !== 0) {
       unwind();
       throw new PssError('PssWalkMarkerCreate', code);
     }
     try {
-      return new WalkMarker(pss, asPtr(out[0]), allocatorBlock, callbacks);
+      return new WalkMarker(pss, asAddress(out[0]), allocatorBlock, routines);
     } catch (e) {
-      pss.fn.PssWalkMarkerFree(asPtr(out[0]));
+      pss.fn.PssWalkMarkerFree(asAddress(out[0]));
       unwind();
       throw e;
     }
@@ -244,7 +220,7 @@ export class WalkMarker {
     this.assertLive();
     const out: [number | bigint | null] = [null];
     check('PssWalkMarkerGetPosition', this.pss.fn.PssWalkMarkerGetPosition(this.raw, out));
-    return asPtr(out[0]);
+    return asAddress(out[0]);
   }
 
   setPosition(position: bigint): void {
@@ -262,7 +238,7 @@ export class WalkMarker {
     if (this.freed) throw new PssMisuseError('marker-freed', 'walk marker freed twice');
     this.freed = true;
     const code = this.pss.fn.PssWalkMarkerFree(this.raw);
-    for (const cb of this.callbacks) koffi.unregister(cb);
+    this.routines?.unregister();
     nativeMemory.free(this.allocatorBlock);
     nativeMemory.free(this.buffer);
     check('PssWalkMarkerFree', code);
@@ -289,7 +265,7 @@ export class Snapshot {
     const out: [bigint | null] = [null];
     const code = pss.fn.PssCaptureSnapshot(process.raw, flags >>> 0, threadContextFlags >>> 0, out);
     if (code !== 0) throw new PssError('PssCaptureSnapshot', code);
-    return new Snapshot(pss, asPtr(out[0]), process.pid, flags >>> 0);
+    return new Snapshot(pss, asAddress(out[0]), process.pid, flags >>> 0);
   }
 
   get isFreed(): boolean {
@@ -425,7 +401,7 @@ export class Snapshot {
       'PssDuplicateSnapshot',
       this.pss.fn.PssDuplicateSnapshot(CURRENT_PROCESS, this.raw, CURRENT_PROCESS, out, 0),
     );
-    return new Snapshot(this.pss, asPtr(out[0]), this.pid, this.flags);
+    return new Snapshot(this.pss, asAddress(out[0]), this.pid, this.flags);
   }
 
   free(): void {

@@ -23,7 +23,7 @@ import type {
   SessionStateName,
   SessionSummary,
 } from '../../src-shared/contract/model';
-import { createSessionTracer, type SessionTracer } from './tracing';
+import { createSessionTracer, type SessionTracer, type TracerTotals } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
 import { toErrorReply } from './errors';
 import type { Emit } from './protocol';
@@ -35,6 +35,23 @@ const RUN_SLICE_MS = 8;
 const MIN_TICK_MS = 4;
 /** How many times a step that failed for lack of memory is retried under the 'retry' policy. */
 const MAX_RETRIES = 8;
+/** A session that failed before its tracer existed. */
+const EMPTY_TOTALS: TracerTotals = {
+  events: 0,
+  allocations: 0,
+  allocationFailures: 0,
+  frees: 0,
+  freeNulls: 0,
+  bytesAllocated: 0,
+  bytesFreed: 0,
+  peakLiveBytes: 0,
+  outstandingBlocks: 0,
+  outstandingBytes: 0,
+  violations: {},
+  byApi: {},
+  byClass: {},
+  strategy: {},
+};
 /** Decoded entries are shipped in groups of at most this many. */
 const ENTRY_BATCH = 512;
 
@@ -454,32 +471,15 @@ export class WalkSession {
   }
 
   private buildSummary(): SessionSummary {
-    const t = this.tracer?.summary();
     const entriesWalked: Record<string, number> = {};
     for (const p of this.progress) entriesWalked[p.cls] = p.walked;
-    return {
-      sessionId: this.sessionId,
-      events: t?.events ?? 0,
-      allocations: t?.allocations ?? 0,
-      allocationFailures: t?.failures ?? 0,
-      frees: t?.frees ?? 0,
-      freeNulls: t?.freeNulls ?? 0,
-      bytesAllocated: t?.bytesAllocated ?? 0,
-      bytesFreed: t?.bytesFreed ?? 0,
-      peakLiveBytes: t?.peakLiveBytes ?? 0,
-      outstandingBlocks: t?.outstandingBlocks ?? 0,
-      outstandingBytes: t?.outstandingBytes ?? 0,
-      violations: t?.violations ?? {},
-      byApi: t?.byApi ?? {},
-      byClass: t?.byClass ?? {},
-      entriesWalked,
-      durations: {
-        captureMs: this.captureMs,
-        walkMs: this.walkMs,
-        totalMs: performance.now() - this.t0,
-      },
-      strategy: t?.strategy ?? {},
+    const durations = {
+      captureMs: this.captureMs,
+      walkMs: this.walkMs,
+      totalMs: performance.now() - this.t0,
     };
+    const totals = this.tracer?.summary() ?? EMPTY_TOTALS;
+    return { sessionId: this.sessionId, ...totals, entriesWalked, durations };
   }
 
   private emitState(): void {

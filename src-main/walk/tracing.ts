@@ -9,6 +9,7 @@ import { EventWriter } from '../../src-shared/events/batch';
 import { EventKind } from '../../src-shared/events/layout';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import type { BreakdownRow } from '../../src-shared/alloc/stats';
+import type { SessionSummary } from '../../src-shared/contract/model';
 
 const BATCH_EVENTS = 4096;
 /** Every session has exactly one marker. */
@@ -30,22 +31,8 @@ export function liveAllocatorNativeBytes(): number {
   return total;
 }
 
-export interface TracerTotals {
-  events: number;
-  allocations: number;
-  failures: number;
-  frees: number;
-  freeNulls: number;
-  bytesAllocated: number;
-  bytesFreed: number;
-  peakLiveBytes: number;
-  outstandingBlocks: number;
-  outstandingBytes: number;
-  violations: Record<string, number>;
-  byApi: Record<string, { allocations: number; frees: number; bytes: number }>;
-  byClass: Record<string, { allocations: number; frees: number; bytes: number }>;
-  strategy: Record<string, unknown>;
-}
+/** The tracer's part of a session summary (the session adds its id, walk counts and durations). */
+export type TracerTotals = Omit<SessionSummary, 'sessionId' | 'entriesWalked' | 'durations'>;
 
 export interface SessionTracer {
   /** What gets registered as the marker's PSS_ALLOCATOR. */
@@ -130,7 +117,7 @@ export function createSessionTracer(
       return {
         events: writer.seq,
         allocations: s.allocations,
-        failures: s.failures,
+        allocationFailures: s.failures,
         frees: s.frees,
         freeNulls: s.freeNulls,
         bytesAllocated: s.bytesAllocated,
