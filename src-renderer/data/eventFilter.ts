@@ -112,7 +112,8 @@ export class FilteredIndex {
   extend(limit: number): boolean {
     const m = this.matcher;
     const c = this.cols;
-    if (!m || !c) return false;
+    // Without a filter the log shows seqs directly: no index to keep.
+    if (!m || !c || !isFilterActive(this.filter)) return false;
     const before = this.rows.length;
     let s = this.scanned;
     for (; s < limit; s++) {
