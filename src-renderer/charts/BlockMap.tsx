@@ -113,19 +113,23 @@ export function BlockMap() {
     const colours = by === 'api' ? p.api : p.cls;
     const A = d.columns.address;
     const S = d.columns.size;
-    // Fading freed blocks.
+    // Fading freed blocks: one path per colour and alpha step.
+    const FADE_STEPS = 6;
+    const fading: number[][] = Array.from({ length: colours.length * FADE_STEPS }, () => []);
     d.analysis.forEachFading((seq, age) => {
-      tmp.length = 0;
-      blockRects(l, A[seq] as number, S[seq] as number, tmp);
-      ctx.globalAlpha = 0.6 * (1 - age);
-      ctx.fillStyle = colours[colourIndex(d, seq, by)] ?? p.muted;
-      for (let k = 0; k < tmp.length; k += 4)
-        ctx.fillRect(
-          tmp[k] as number,
-          tmp[k + 1] as number,
-          tmp[k + 2] as number,
-          tmp[k + 3] as number,
-        );
+      const step = Math.min(FADE_STEPS - 1, Math.floor(age * FADE_STEPS));
+      const g = fading[colourIndex(d, seq, by) * FADE_STEPS + step];
+      if (g) blockRects(l, A[seq] as number, S[seq] as number, g);
+    });
+    fading.forEach((g, k) => {
+      if (g.length === 0) return;
+      const step = k % FADE_STEPS;
+      ctx.globalAlpha = 0.6 * (1 - (step + 0.5) / FADE_STEPS);
+      ctx.fillStyle = colours[Math.floor(k / FADE_STEPS)] ?? p.muted;
+      ctx.beginPath();
+      for (let q = 0; q < g.length; q += 4)
+        ctx.rect(g[q] as number, g[q + 1] as number, g[q + 2] as number, g[q + 3] as number);
+      ctx.fill();
     });
     ctx.globalAlpha = 1;
     // Live blocks, one path per colour.
@@ -244,6 +248,7 @@ export function BlockMap() {
       tip.style.left = `${Math.max(0, Math.min(h.x + 14, width - 340))}px`;
       tip.style.top = `${h.y + 14}px`;
     },
+    () => hover.current !== null || appStore.get().selectedSeq !== null,
   );
 
   const legend =

@@ -206,6 +206,7 @@ export function Timeline() {
         tip.style.left = `${Math.max(0, left)}px`;
       }
     },
+    () => hoverX.current !== null || appStore.get().selectedSeq !== null,
   );
 
   // Wheel zoom (non-passive so the page does not scroll).

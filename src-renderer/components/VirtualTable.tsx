@@ -110,6 +110,9 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
   }, [scrollTo?.token, scrollTo?.index]);
 
   const totalWidth = columns.reduce((s, c) => s + c.width, 0);
+  // Rows are keyed by slot (index modulo the window size), so scrolling reuses the DOM rows
+  // and React only updates their text instead of unmounting and mounting them.
+  const pool = Math.ceil(viewport / rowHeight) + 16;
   const rows: ReactNode[] = [];
   for (let i = win.first; i < win.last; i++) {
     const row = rowAt(i);
@@ -121,7 +124,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     if (extra) cls.push(extra);
     rows.push(
       <div
-        key={i}
+        key={i % pool}
         className={cls.join(' ')}
         style={{
           top: win.offsetY + (i - win.first) * rowHeight + rowHeight,

@@ -1,7 +1,8 @@
 /**
  * A canvas painted by the raf scheduler: sized to its CSS box × devicePixelRatio, redrawn only
  * when one of its topics is invalidated (or it is marked dirty). The draw callback always sees
- * the latest props through a ref, so React renders never paint.
+ * the latest props through a ref, so React renders never paint. The CSS size comes from a
+ * ResizeObserver, so a draw never forces a synchronous layout by reading clientWidth.
  */
 import { useCallback, useEffect, useRef } from 'react';
 import type { RefObject } from 'react';
@@ -10,22 +11,32 @@ import { raf, type Canvas, type Topic } from './raf';
 
 export type DrawFn = (ctx: CanvasRenderingContext2D, width: number, height: number) => void;
 
+/**
+ * `active` (optional): whether there is anything to draw at all. A canvas that is blank and
+ * inactive is skipped entirely (no clear, no new frame for the compositor): overlays with no
+ * hover and no selection cost nothing while events stream.
+ */
 export function useRafCanvas(
   topics: readonly Topic[],
   draw: DrawFn,
+  active?: () => boolean,
 ): { ref: RefObject<HTMLCanvasElement | null>; markDirty: () => void } {
   const ref = useRef<HTMLCanvasElement | null>(null);
   const drawRef = useLatest(draw);
+  const activeRef = useLatest(active);
   const handle = useRef<Canvas | null>(null);
   const topicKey = topics.join(',');
   useEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
+    let w = canvas.clientWidth;
+    let h = canvas.clientHeight;
+    let blank = true;
     const reg = raf.addCanvas(topicKey.split(',') as Topic[], () => {
-      const dpr = window.devicePixelRatio || 1;
-      const w = canvas.clientWidth;
-      const h = canvas.clientHeight;
       if (w === 0 || h === 0) return;
+      const isActive = activeRef.current?.() ?? true;
+      if (!isActive && blank) return;
+      const dpr = window.devicePixelRatio || 1;
       const pw = Math.round(w * dpr);
       const ph = Math.round(h * dpr);
       if (canvas.width !== pw || canvas.height !== ph) {
@@ -36,17 +47,26 @@ export function useRafCanvas(
       if (!ctx) return;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, w, h);
-      drawRef.current(ctx, w, h);
+      blank = !isActive;
+      if (isActive) drawRef.current(ctx, w, h);
     });
     handle.current = reg;
-    const ro = new ResizeObserver(() => reg.markDirty());
+    const ro = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1]?.contentRect;
+      if (box) {
+        w = box.width;
+        h = box.height;
+      }
+      blank = false;
+      reg.markDirty();
+    });
     ro.observe(canvas);
     return () => {
       ro.disconnect();
       reg.dispose();
       handle.current = null;
     };
-  }, [topicKey, drawRef]);
+  }, [topicKey, drawRef, activeRef]);
   const markDirty = useCallback(() => handle.current?.markDirty(), []);
   return { ref, markDirty };
 }

@@ -13,8 +13,8 @@ import { appStore } from '../store';
 import type { LiveCounts } from '../store';
 import { openSessionData, sessionData, type SessionData } from './sessionData';
 
-/** Events analysed per frame at most (keeps a frame well under 16 ms). */
-const ANALYSE_BUDGET = 200_000;
+/** Events analysed per frame at most (~5 ms of work; 2 M events/s at 60 fps). */
+const ANALYSE_BUDGET = 32_768;
 const COUNTS_INTERVAL_MS = 250;
 const ENTRIES_INTERVAL_MS = 250;
 /** Events per getEvents page when filling a missing range. */
