@@ -49,7 +49,11 @@ export function WalkView() {
   const shown = wanted && classes.includes(wanted) ? wanted : (classes[0] ?? 'THREADS');
   const data = sessionData();
   const rows = data?.entries[shown] ?? EMPTY;
-  const currentRow = session.current?.cls === shown ? session.current.entryIndex : null;
+  // current.entryIndex is the walked count of the class: the next entry; highlight the last one.
+  const currentRow =
+    session.current?.cls === shown && session.current.entryIndex > 0
+      ? session.current.entryIndex - 1
+      : null;
 
   return (
     <section className="view walk-view" data-testid="view-walk">
@@ -116,7 +120,15 @@ export function WalkView() {
             <div data-testid="walk-current">
               {session.current ? (
                 <>
-                  {CLASS_LABELS[session.current.cls]} entry <b>#{session.current.entryIndex}</b>
+                  {CLASS_LABELS[session.current.cls]}:{' '}
+                  {session.current.entryIndex === 0 ? (
+                    'no entry walked yet'
+                  ) : (
+                    <>
+                      last walked <b>#{session.current.entryIndex - 1}</b>
+                    </>
+                  )}
+                  <span className="muted"> · next #{session.current.entryIndex}</span>
                 </>
               ) : (
                 <span className="muted">
