@@ -4,7 +4,7 @@
  * events; guard red zones and violations are drawn in red. Far-apart address ranges are laid out
  * side by side (see data/blockLayout.ts) so that blocks stay visible.
  */
-import { useRef } from 'react';
+import { useRef, memo } from 'react';
 import { classSlot } from '../data/analysis';
 import { blockRects, layoutBlockMap, pxToAddress, type BlockMapLayout } from '../data/blockLayout';
 import { API_SHORT, CLASS_SLOT_LABELS, describeEvent } from '../data/eventText';
@@ -44,7 +44,7 @@ function redZoneOf(d: SessionData, seq: number, fallback: number): number {
   return (d.columns.aux0[seq] as number) || fallback;
 }
 
-export function BlockMap() {
+export const BlockMap = memo(function BlockMap() {
   const colorBy = useApp((s) => s.colorBy);
   const allocator = useApp((s) => s.session?.allocator ?? null);
   const layout = useRef<BlockMapLayout | null>(null);
@@ -323,4 +323,4 @@ export function BlockMap() {
       <div className="chart-foot muted small mono" ref={info} data-testid="blockmap-range" />
     </div>
   );
-}
+});

@@ -3,7 +3,7 @@
  * violations marked. Wheel zooms around the cursor, drag pans, click selects the nearest event
  * (a failure or violation in that pixel column first), double-click fits the whole trace.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, memo } from 'react';
 import { describeEvent } from '../data/eventText';
 import {
   downsample,
@@ -31,7 +31,7 @@ function windowNow(w: TimeWindow, endNs: number): TimeWindow {
   return { t0: 0, t1: Math.max(endNs * 1.02, 1_000_000), follow: true };
 }
 
-export function Timeline() {
+export const Timeline = memo(function Timeline() {
   const win = useRef<TimeWindow>({ t0: 0, t1: 1_000_000, follow: true });
   const hoverX = useRef<number | null>(null);
   const bins = useRef(new TimelineBins());
@@ -333,4 +333,4 @@ export function Timeline() {
       </div>
     </div>
   );
-}
+});

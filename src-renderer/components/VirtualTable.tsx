@@ -142,16 +142,19 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
             {missingText}
           </div>
         ) : (
-          columns.map((c) => (
-            <div
-              key={c.id}
-              className={`vt-cell${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
-              style={{ width: c.width }}
-              title={c.text(row)}
-            >
-              {renderCell ? renderCell(c, row, i) : c.text(row)}
-            </div>
-          ))
+          columns.map((c) => {
+            const text = c.text(row);
+            return (
+              <div
+                key={c.id}
+                className={`vt-cell${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
+                style={{ width: c.width }}
+                title={text.length > 12 ? text : undefined}
+              >
+                {renderCell ? renderCell(c, row, i) : text}
+              </div>
+            );
+          })
         )}
       </div>,
     );

@@ -38,16 +38,28 @@ function SelectionLine() {
   );
 }
 
-export function AllocationsView() {
-  const session = useApp((s) => s.session);
-  const sessionError = useApp((s) => s.sessionError);
-  const [side, setSide] = useState<Side>('events');
+function AllocFoot() {
   const c = useAppShallow((s) => ({
-    problems: s.counts.failures + s.counts.violations + s.counts.leaks + s.counts.apiErrors,
     peak: s.counts.peakLiveBytes,
     blocks: s.counts.liveBlocks,
     store: s.counts.storeBytes,
   }));
+  return (
+    <div className="alloc-foot muted small">
+      peak live <b>{formatBytes(c.peak)}</b> · live blocks <b>{formatCount(c.blocks)}</b> · event
+      store <b data-testid="store-bytes">{formatBytes(c.store)}</b>
+    </div>
+  );
+}
+
+export function AllocationsView() {
+  const session = useApp((s) => s.session);
+  const sessionError = useApp((s) => s.sessionError);
+  const [side, setSide] = useState<Side>('events');
+  const problems = useApp(
+    (s) => s.counts.failures + s.counts.violations + s.counts.leaks + s.counts.apiErrors,
+  );
+
   if (!session) {
     return (
       <section className="view" data-testid="view-allocations">
@@ -82,10 +94,7 @@ export function AllocationsView() {
         <div className="alloc-left">
           <Timeline />
           <BlockMap />
-          <div className="alloc-foot muted small">
-            peak live <b>{formatBytes(c.peak)}</b> · live blocks <b>{formatCount(c.blocks)}</b> ·
-            event store <b data-testid="store-bytes">{formatBytes(c.store)}</b>
-          </div>
+          <AllocFoot />
         </div>
         <div className="alloc-right">
           <div className="subtabs" role="tablist">
@@ -106,7 +115,7 @@ export function AllocationsView() {
               data-testid="tab-problems"
             >
               Problems{' '}
-              {c.problems > 0 && <span className="count-badge bad">{formatCount(c.problems)}</span>}
+              {problems > 0 && <span className="count-badge bad">{formatCount(problems)}</span>}
             </button>
             <button
               role="tab"

@@ -519,6 +519,25 @@ export function CapturePanel() {
               </button>
             </div>
           </fieldset>
+          <div className="card walk-explain" data-testid="walk-explain">
+            <div className="card-title">What a walk does</div>
+            <ol>
+              <li>
+                <code>PssCaptureSnapshot</code> with the flags on the left (or reuses the chosen
+                snapshot).
+              </li>
+              <li>
+                Per class: <code>PssWalkMarkerCreate</code> with your <code>PSS_ALLOCATOR</code>,
+                then <code>PssWalkSnapshot</code> once per entry at the chosen pace, then{' '}
+                <code>PssWalkMarkerFree</code>.
+              </li>
+              <li>
+                Every <code>AllocRoutine</code> / <code>FreeRoutine</code> call the API makes is
+                traced: the Walk and Allocations tabs show each one as it happens, with contract
+                checks (thread, NULL frees, leaks, guard zones).
+              </li>
+            </ol>
+          </div>
         </div>
       </div>
     </section>

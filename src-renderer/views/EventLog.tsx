@@ -3,7 +3,7 @@
  * DOM), filterable by operation, API, walk class and size. Clicking selects the event: its block
  * in the block map and its moment in the timeline.
  */
-import { useMemo, useState } from 'react';
+import { useMemo, useState, memo } from 'react';
 import { applyEventFilter } from '../api/actions';
 import { VirtualTable } from '../components/VirtualTable';
 import {
@@ -35,7 +35,7 @@ function OpChip({ op, on, toggle }: { op: OpGroup; on: boolean; toggle: () => vo
   );
 }
 
-export function EventLog() {
+export const EventLog = memo(function EventLog() {
   const version = useApp((s) => s.eventsVersion);
   const sessionId = useApp((s) => s.session?.sessionId ?? null);
   const filter = useApp((s) => s.eventFilter);
@@ -175,4 +175,4 @@ export function EventLog() {
       />
     </div>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 /** Leaks, violations, failed allocations and API errors, each linked to its event. */
 import { VirtualTable } from '../components/VirtualTable';
 import { kindLabel } from '../data/eventText';
@@ -8,7 +9,7 @@ import { EVENT_COLUMNS } from './eventColumns';
 
 const COLUMNS = EVENT_COLUMNS.filter((c) => c.id !== 'live');
 
-export function ProblemsPanel() {
+export const ProblemsPanel = memo(function ProblemsPanel() {
   useApp((s) => s.eventsVersion);
   const selectedSeq = useApp((s) => s.selectedSeq);
   const d = sessionData();
@@ -56,4 +57,4 @@ export function ProblemsPanel() {
       />
     </div>
   );
-}
+});

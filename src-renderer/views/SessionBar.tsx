@@ -1,3 +1,4 @@
+import { memo } from 'react';
 /** Walk controls shared by the Walk and Allocations tabs: play/pause/step/speed, progress, counters. */
 import { describeOptions } from '../../src-shared/alloc/options';
 import type { Pace, SessionState } from '../../src-shared/contract/model';
@@ -25,7 +26,7 @@ function paceKey(p: Pace): string {
 export const isActive = (s: SessionState | null): boolean =>
   s !== null && (s.state === 'running' || s.state === 'paused' || s.state === 'starting');
 
-export function SessionBar() {
+export const SessionBar = memo(function SessionBar() {
   const session = useApp((s) => s.session);
   const pending = useApp((s) => s.controlPending);
   const c = useAppShallow((s) => ({
@@ -201,4 +202,4 @@ export function SessionBar() {
       </div>
     </div>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 /** Size histogram plus the per-API and per-walk-class breakdown (refreshed with the counts). */
 import { Histogram } from '../charts/Histogram';
 import type { BreakdownRow } from '../data/analysis';
@@ -62,7 +63,7 @@ function Breakdown({
   );
 }
 
-export function SizesPanel() {
+export const SizesPanel = memo(function SizesPanel() {
   // Re-render with the (throttled) counts; the rows are read from the analysis.
   useApp((s) => s.eventsVersion);
   const d = sessionData();
@@ -89,4 +90,4 @@ export function SizesPanel() {
       </div>
     </div>
   );
-}
+});
