@@ -223,6 +223,13 @@ function afterState(d: SessionData, s: SessionState): void {
     void fillGaps();
   }
   if (s.classes.some((p) => d.entries[p.cls].length < p.walked)) void fetchEntries(d, s);
+  // An imported trace (or a push we missed): ask for the summary the host keeps.
+  if (appStore.get().summary?.sessionId !== s.sessionId) void fetchSummary(d);
+}
+
+async function fetchSummary(d: SessionData): Promise<void> {
+  const r = await request('sessionSummary', { sessionId: d.sessionId });
+  if (r.ok && sessionData() === d) appStore.get().setSummary(r.value);
 }
 
 // ---- dispatch ------------------------------------------------------------------------------
