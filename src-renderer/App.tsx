@@ -169,6 +169,12 @@ export function App() {
   const connError = useApp((s) =>
     s.connection.status === 'disconnected' ? s.connection.error : null,
   );
+  const lost = useAppShallow((s) =>
+    s.connection.status === 'reconnecting' ||
+    (s.connection.status === 'disconnected' && !s.connection.error)
+      ? { status: s.connection.status, detail: s.connection.detail }
+      : null,
+  );
   const hasSession = useApp((s) => s.session !== null);
   const fileInput = useRef<HTMLInputElement | null>(null);
 
@@ -235,6 +241,15 @@ export function App() {
         </button>
       </header>
       {connError && <ErrorBox error={connError} testId="connection-error" />}
+      {lost && (
+        <div className="notice conn-notice" role="status" data-testid="connection-lost">
+          The connection to the inspector host was lost
+          {lost.status === 'reconnecting'
+            ? ` — reconnecting${lost.detail ? `, ${lost.detail}` : ''}.`
+            : '.'}{' '}
+          A walk that was running is ended by the host; its events so far stay on screen.
+        </div>
+      )}
       {banner && (
         <ErrorBox
           error={banner}

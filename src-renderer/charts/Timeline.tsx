@@ -209,6 +209,18 @@ export const Timeline = memo(function Timeline() {
     () => hoverX.current !== null || appStore.get().selectedSeq !== null,
   );
 
+  // A new session starts with the whole trace in view.
+  useEffect(
+    () =>
+      appStore.subscribe((st, prev) => {
+        if (st.session?.sessionId !== prev.session?.sessionId) {
+          win.current = { t0: 0, t1: 1_000_000, follow: true };
+          raf.invalidate('timeline');
+        }
+      }),
+    [],
+  );
+
   // Wheel zoom (non-passive so the page does not scroll).
   useEffect(() => {
     const el = baseRef.current?.parentElement;
