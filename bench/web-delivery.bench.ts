@@ -446,6 +446,8 @@ class ReplayWalk implements WalkService {
       classes: [],
       current: null,
       bookmarks: [],
+      pass: 0,
+      passes: 1,
       eventsStored: 0,
       error: null,
       targetExited: false,

@@ -116,6 +116,8 @@ export class FakeWalkService implements WalkService {
         classes: options.classes.map((cls) => ({ cls, walked: 0, total: 1, done: false })),
         current: null,
         bookmarks: [],
+        pass: 0,
+        passes: 1,
         eventsStored: 0,
         error: null,
         targetExited: false,

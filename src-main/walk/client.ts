@@ -210,6 +210,8 @@ function failedState(sessionId: string): SessionState {
     classes: [],
     current: null,
     bookmarks: [],
+    pass: 0,
+    passes: 1,
     eventsStored: 0,
     error: null,
     targetExited: false,

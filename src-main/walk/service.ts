@@ -26,6 +26,8 @@ export interface StartSessionOptions {
   classes: WalkableClass[];
   pace: Pace;
   onAllocFailure: 'stop' | 'retry';
+  /** Walk every class this many times, seeking to the beginning between passes (default 1). */
+  passes?: number;
 }
 
 export type SessionAction = RequestParams<'sessionControl'>['action'];

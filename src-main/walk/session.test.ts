@@ -211,6 +211,33 @@ describe('walk sessions in the worker', () => {
     expect(c.outstanding).toBe(0);
   });
 
+  it('passes: every class is walked again after a seek to beginning, and totals still match', async () => {
+    const rec = recorder();
+    await svc.startSession(
+      id(),
+      base(fx.pid, { passes: 3, allocator: { strategy: 'arena', capacityBytes: 8 << 20 } }),
+      rec,
+    );
+    const summary = await rec.done;
+    const final = rec.states.at(-1) as SessionState;
+    expect(final.state).toBe('finished');
+    expect(final.passes).toBe(3);
+    expect(final.pass).toBe(2);
+    const c = recount(rec.batches);
+    let steps = 0;
+    let seeks = 0;
+    for (let i = 0; i < c.view.count; i++) {
+      if (c.view.kind(i) === EventKind.WalkStep) steps++;
+      if (c.view.kind(i) === EventKind.Seek) seeks++;
+    }
+    const entries = 21 + fx.truth.fds.length + (summary.entriesWalked['VA_SPACE'] ?? 0);
+    expect(seeks).toBe(2);
+    expect(steps).toBe(3 * entries);
+    expect(summary.events).toBe(c.events);
+    expect(summary.allocations).toBe(c.allocs);
+    expect(c.outstanding).toBe(0);
+  });
+
   it('faulty allocator, stop policy: ERROR_NOT_ENOUGH_MEMORY becomes a clean session error, nothing outstanding', async () => {
     const rec = recorder();
     await svc.startSession(

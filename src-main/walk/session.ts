@@ -52,6 +52,8 @@ const EMPTY_TOTALS: TracerTotals = {
   byClass: {},
   strategy: {},
 };
+/** While a walk runs, its progress (SessionState) is sent at most this often. */
+const STATE_INTERVAL_MS = 100;
 /** Decoded entries are shipped in groups of at most this many. */
 const ENTRY_BATCH = 512;
 
@@ -72,12 +74,15 @@ export class WalkSession {
   private tracer: SessionTracer | null = null;
   private readonly progress: ClassProgress[];
   private classIndex = 0;
+  private pass = 0;
   private readonly bookmarks: Bookmark[] = [];
   private nextBookmark = 1;
   private error: ErrorReply | null = null;
   private targetExited = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pendingEntries: { cls: WalkableClass; start: number; list: WalkEntry[] } | null = null;
+  /** Per class, how many entries (from index 0) have been shipped. */
+  private readonly shippedEntries = new Map<WalkableClass, number>();
   private lastTick = 0;
   private credit = 0;
   private readonly t0 = performance.now();
@@ -87,6 +92,7 @@ export class WalkSession {
   private walkMs = 0;
   private ended = false;
   private lastExitCheck = 0;
+  private lastStateAt = 0;
 
   constructor(
     readonly sessionId: string,
@@ -190,18 +196,7 @@ export class WalkSession {
         }
         break;
       case 'seekToBeginning':
-        this.guard(() => {
-          const tracer = this.tracer as SessionTracer;
-          tracer.enter(ApiCall.PssWalkMarkerSeekToBeginning, NO_CLASS);
-          (this.marker as WalkMarker).seekToBeginning();
-          tracer.leave(Win32Error.SUCCESS);
-          tracer.seek();
-          for (const p of this.progress) {
-            p.walked = 0;
-            p.done = false;
-          }
-          this.classIndex = 0;
-        });
+        this.guard(() => this.seekToBeginning());
         this.flushOut();
         break;
       case 'savePosition':
@@ -305,7 +300,12 @@ export class WalkSession {
     this.checkTarget();
     this.flushOut();
     if (this.state === 'running') {
-      this.emitState();
+      // Progress is coarse: a few state messages a second, not one per tick.
+      const now = performance.now();
+      if (now - this.lastStateAt >= STATE_INTERVAL_MS) {
+        this.lastStateAt = now;
+        this.emitState();
+      }
       const period =
         this.pace.mode === 'run' ? 0 : Math.max(MIN_TICK_MS, 1000 / this.pace.entriesPerSecond);
       this.schedule(period);
@@ -366,15 +366,37 @@ export class WalkSession {
 
   private advanceClass(): void {
     const next = this.progress.findIndex((p) => !p.done);
-    if (next === -1) {
+    if (next !== -1) {
+      this.classIndex = next;
+    } else if (this.pass + 1 < (this.options.passes ?? 1)) {
+      // Another pass over every class: PssWalkMarkerSeekToBeginning, as a user would.
+      this.pass++;
+      this.seekToBeginning();
+    } else {
       this.classIndex = this.progress.length;
       this.finish('finished');
-    } else {
-      this.classIndex = next;
     }
   }
 
+  private seekToBeginning(): void {
+    const tracer = this.tracer as SessionTracer;
+    tracer.enter(ApiCall.PssWalkMarkerSeekToBeginning, NO_CLASS);
+    (this.marker as WalkMarker).seekToBeginning();
+    tracer.leave(Win32Error.SUCCESS);
+    tracer.seek();
+    for (const p of this.progress) {
+      p.walked = 0;
+      p.done = false;
+    }
+    this.classIndex = 0;
+  }
+
   private queueEntry(cls: WalkableClass, index: number, entry: WalkEntry): void {
+    // A snapshot is immutable: entry `index` of a class is the same on every pass and after
+    // every seek, so each one is shipped once (the trace store and the renderer keep it).
+    const shipped = this.shippedEntries.get(cls) ?? 0;
+    if (index < shipped) return;
+    this.shippedEntries.set(cls, index + 1);
     const p = this.pendingEntries;
     if (p && p.cls === cls && p.start + p.list.length === index && p.list.length < ENTRY_BATCH) {
       p.list.push(entry);
@@ -497,6 +519,8 @@ export class WalkSession {
       classes: this.progress.map((p) => ({ ...p })),
       current: cur && !this.ended ? { cls: cur.cls, entryIndex: cur.walked } : null,
       bookmarks: [...this.bookmarks],
+      pass: this.pass,
+      passes: this.options.passes ?? 1,
       eventsStored: this.tracer?.eventCount ?? 0,
       error: this.error,
       targetExited: this.targetExited,

@@ -72,6 +72,7 @@ export async function startSession(
     classes: form.classes,
     pace: form.pace,
     onAllocFailure: form.onAllocFailure,
+    passes: form.passes,
   });
   s.setControlPending(null);
   if (!r.ok) {

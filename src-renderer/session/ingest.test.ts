@@ -32,6 +32,8 @@ const state: SessionState = {
   classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
   current: null,
   bookmarks: [],
+  pass: 0,
+  passes: 1,
   eventsStored: 0,
   error: null,
   targetExited: false,

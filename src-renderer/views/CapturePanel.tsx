@@ -510,6 +510,22 @@ export function CapturePanel() {
                 <option value="stop">stop the walk (report the error)</option>
                 <option value="retry">retry the call</option>
               </select>
+              <span className="label">Passes</span>
+              <input
+                type="number"
+                min={1}
+                max={1000}
+                step={1}
+                value={form.passes}
+                onChange={(e) =>
+                  setForm2({
+                    passes: Math.min(1000, Math.max(1, Math.round(Number(e.target.value) || 1))),
+                  })
+                }
+                data-testid="walk-passes"
+                aria-label="Walk passes"
+                title="Walk every class this many times, seeking to the beginning in between"
+              />
               <button
                 className="link"
                 onClick={() => setForm(DEFAULT_CAPTURE_FORM)}
@@ -527,8 +543,9 @@ export function CapturePanel() {
                 snapshot).
               </li>
               <li>
-                Per class: <code>PssWalkMarkerCreate</code> with your <code>PSS_ALLOCATOR</code>,
-                then <code>PssWalkSnapshot</code> once per entry at the chosen pace, then{' '}
+                One <code>PssWalkMarkerCreate</code> with your <code>PSS_ALLOCATOR</code>, then{' '}
+                <code>PssWalkSnapshot</code> once per entry of each class at the chosen pace (
+                <code>PssWalkMarkerSeekToBeginning</code> between passes), then{' '}
                 <code>PssWalkMarkerFree</code>.
               </li>
               <li>

@@ -67,6 +67,11 @@ export const SessionBar = memo(function SessionBar() {
         <span className={`state-badge state-${session.state}`} data-testid="session-state">
           {session.state}
         </span>
+        {session.passes > 1 && (
+          <span className="muted" data-testid="session-pass">
+            pass {Math.min(session.pass + 1, session.passes)} / {session.passes}
+          </span>
+        )}
         <button
           onClick={() => void control('resume')}
           disabled={!paused || pending !== null}

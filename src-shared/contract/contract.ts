@@ -70,6 +70,8 @@ export const requestParams = {
       classes: array(walkClass, { min: 1, max: 4 }),
       pace,
       onAllocFailure: literal('stop', 'retry'),
+      /** Walk every class this many times, seeking to the beginning between passes (default 1). */
+      passes: optional(number({ int: true, min: 1, max: 1000 })),
     }),
     (p) =>
       p.pid === undefined && p.snapshotId === undefined

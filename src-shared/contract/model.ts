@@ -100,7 +100,14 @@ export interface SessionState {
   snapshotId: string | null;
   pace: Pace;
   classes: ClassProgress[];
+  /**
+   * The class being walked and how many of its entries have been walked so far (so the entry
+   * walked last is entryIndex − 1, and the next one is entryIndex).
+   */
   current: { cls: WalkableClass; entryIndex: number } | null;
+  /** Which pass of the walk is running (0-based) and how many there are. */
+  pass: number;
+  passes: number;
   bookmarks: Bookmark[];
   eventsStored: number;
   error: ErrorReply | null;

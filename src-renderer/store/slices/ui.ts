@@ -17,6 +17,8 @@ export interface CaptureForm {
   classes: WalkableClass[];
   pace: Pace;
   onAllocFailure: 'stop' | 'retry';
+  /** Walk every class this many times (PssWalkMarkerSeekToBeginning between passes). */
+  passes: number;
 }
 
 export const DEFAULT_CAPTURE_FORM: CaptureForm = {
@@ -25,6 +27,7 @@ export const DEFAULT_CAPTURE_FORM: CaptureForm = {
   classes: ['THREADS', 'HANDLES', 'VA_SPACE'],
   pace: { mode: 'paced', entriesPerSecond: 20 },
   onAllocFailure: 'stop',
+  passes: 1,
 };
 
 export type ColorBy = 'api' | 'class';
