@@ -9,13 +9,16 @@ import { classSlot } from '../data/analysis';
 import { blockRects, layoutBlockMap, pxToAddress, type BlockMapLayout } from '../data/blockLayout';
 import { API_SHORT, CLASS_SLOT_LABELS, describeEvent } from '../data/eventText';
 import { formatBytes, formatNs, hexNumber } from '../lib/format';
-import { FAULTY_BIT, StrategyId } from '../lib/traceEvents';
+import { EventKind, FAULTY_BIT, StrategyId } from '../lib/traceEvents';
 import { palette } from '../render/theme';
 import { useRafCanvas } from '../render/useCanvas';
+import { BlockPainter, type BlockLayers, type PaintSource } from '../data/blockPainter';
 import { sessionData, type SessionData } from '../session/sessionData';
 import { appStore, useApp } from '../store';
 
 const ROW_H = 10;
+/** Live blocks a frame repaints while the map is rebuilt after a layout change. */
+const REBUILD_BLOCKS_PER_FRAME = 25_000;
 
 function colourIndex(d: SessionData, seq: number, by: 'api' | 'class'): number {
   return by === 'api' ? (d.columns.api[seq] as number) : classSlot(d.columns.cls[seq] as number);
@@ -44,10 +47,104 @@ function redZoneOf(d: SessionData, seq: number, fallback: number): number {
   return (d.columns.aux0[seq] as number) || fallback;
 }
 
+/** A CSS colour as a little-endian RGBA pixel (ImageData's Uint32 layout), cached. */
+const colourCache = new Map<string, number>();
+let probe: CanvasRenderingContext2D | null = null;
+export function cssColour(css: string): number {
+  const hit = colourCache.get(css);
+  if (hit !== undefined) return hit;
+  probe ??= new OffscreenCanvas(1, 1).getContext('2d') as unknown as CanvasRenderingContext2D;
+  probe.clearRect(0, 0, 1, 1);
+  probe.fillStyle = css;
+  probe.fillRect(0, 0, 1, 1);
+  const [r = 0, g = 0, b = 0, a = 0] = probe.getImageData(0, 0, 1, 1).data;
+  const px = ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  colourCache.set(css, px);
+  return px;
+}
+
+/** `top` at `alpha` over the opaque-or-not `under` (both little-endian RGBA). */
+function blend(top: number, under: number, alpha: number): number {
+  const mix = (shift: number): number =>
+    Math.round(((top >>> shift) & 255) * alpha + ((under >>> shift) & 255) * (1 - alpha));
+  const ua = (under >>> 24) & 255;
+  const a = Math.round(255 * alpha + ua * (1 - alpha));
+  return ((a << 24) | (mix(16) << 16) | (mix(8) << 8) | mix(0)) >>> 0;
+}
+
+interface RasterState {
+  image: ImageData | null;
+  table: Uint32Array;
+}
+
+/** Pixel colour per raster code: 0 = span background, fading codes blended over it, live codes. */
+function colourTable(
+  r: RasterState,
+  colours: readonly string[],
+  grid: string,
+  steps: number,
+  live: number,
+): Uint32Array {
+  const n = live + colours.length;
+  if (r.table.length !== n) r.table = new Uint32Array(n);
+  const bg = cssColour(grid);
+  r.table[0] = bg;
+  colours.forEach((c, ci) => {
+    const px = cssColour(c);
+    for (let step = 0; step < steps; step++)
+      r.table[1 + ci * steps + step] = blend(px, bg, 0.6 * (1 - (step + 0.5) / steps));
+    r.table[live + ci] = px;
+  });
+  return r.table;
+}
+
+/** Writes the raster into an ImageData of the canvas's device size (rows repeat per bar). */
+function composeBlockImage(
+  r: RasterState,
+  layers: BlockLayers,
+  l: BlockMapLayout,
+  dpr: number,
+  table: Uint32Array,
+  codes: number,
+  zone: number,
+): ImageData {
+  const w = Math.max(1, Math.round(l.width * dpr));
+  const h = Math.max(1, Math.round(l.rows * l.rowHeight * dpr));
+  if (!r.image || r.image.width !== w || r.image.height !== h) r.image = new ImageData(w, h);
+  const out = new Uint32Array(r.image.data.buffer);
+  out.fill(0);
+  const blocks = layers.blocks.codes;
+  const spans = layers.spans.codes;
+  const zones = layers.zones.codes;
+  const lineFor = new Uint32Array(w);
+  for (let row = 0; row < l.rows; row++) {
+    const o = row * l.width;
+    for (const lower of [false, true]) {
+      for (let x = 0; x < w; x++) {
+        const p = o + Math.min(l.width - 1, Math.floor(x / dpr));
+        const c = blocks[p] as number;
+        let px = c > 0 && c < codes ? (table[c] as number) : spans[p] ? (table[0] as number) : 0;
+        if (lower && zone !== 0 && zones[p]) px = blend(zone, px, ((zone >>> 24) & 255) / 255);
+        lineFor[x] = px;
+      }
+      const y0 = Math.round((row * l.rowHeight + (lower ? l.barHeight / 2 : 0)) * dpr);
+      const y1 = Math.round((row * l.rowHeight + (lower ? l.barHeight : l.barHeight / 2)) * dpr);
+      for (let y = y0; y < Math.min(y1, h); y++) out.set(lineFor, y * w);
+    }
+  }
+  return r.image;
+}
+
 export const BlockMap = memo(function BlockMap() {
   const colorBy = useApp((s) => s.colorBy);
   const allocator = useApp((s) => s.session?.allocator ?? null);
   const layout = useRef<BlockMapLayout | null>(null);
+  const rasters = useRef({
+    painter: new BlockPainter(),
+    image: null as ImageData | null,
+    table: new Uint32Array(0),
+  });
+  const baseDirty = useRef<() => void>(() => undefined);
   const hover = useRef<{ x: number; y: number } | null>(null);
   const tooltip = useRef<HTMLDivElement | null>(null);
   const info = useRef<HTMLDivElement | null>(null);
@@ -58,140 +155,120 @@ export const BlockMap = memo(function BlockMap() {
         ? Math.ceil(allocator.inner.redZoneBytes / 16) * 16
         : 0;
 
-  const { ref: baseRef } = useRafCanvas(['events', 'theme', 'layout'], (ctx, width, height) => {
-    const p = palette();
-    const d = sessionData();
-    ctx.font = p.font;
-    if (!d || d.analysis.spans.count === 0) {
-      layout.current = null;
-      ctx.fillStyle = p.muted;
-      ctx.fillText(
-        'No blocks yet: every block the walk allocates appears here at its address.',
-        8,
-        20,
-      );
-      if (info.current) info.current.textContent = '';
-      return;
-    }
-    const by = appStore.get().colorBy;
-    let l = layoutBlockMap(d.analysis.spans, width, height, {
-      rowHeight: ROW_H,
-      rowGap: 2,
-      gapPx: 14,
-    });
-    // Few rows: make them taller (same scale, since the rows still fit).
-    const taller = Math.min(28, Math.floor(height / Math.max(1, l.rows)));
-    if (taller > ROW_H)
-      l = layoutBlockMap(d.analysis.spans, width, height, {
-        rowHeight: taller,
+  const { ref: baseRef, markDirty: markBase } = useRafCanvas(
+    ['events', 'theme', 'layout'],
+    (ctx, width, height) => {
+      const p = palette();
+      const d = sessionData();
+      ctx.font = p.font;
+      if (!d || d.analysis.spans.count === 0) {
+        layout.current = null;
+        ctx.fillStyle = p.muted;
+        ctx.fillText(
+          'No blocks yet: every block the walk allocates appears here at its address.',
+          8,
+          20,
+        );
+        if (info.current) info.current.textContent = '';
+        return;
+      }
+      const by = appStore.get().colorBy;
+      let l = layoutBlockMap(d.analysis.spans, width, height, {
+        rowHeight: ROW_H,
         rowGap: 2,
         gapPx: 14,
       });
-    layout.current = l;
-    if (info.current) {
-      info.current.textContent = `${hexNumber(d.analysis.spans.min)} – ${hexNumber(d.analysis.spans.max)} · ${d.analysis.spans.count} range${d.analysis.spans.count === 1 ? '' : 's'} · ${formatBytes(l.bytesPerPx)}/px`;
-    }
-    // Address ranges (the background the blocks sit on).
-    ctx.fillStyle = p.grid;
-    const tmp: number[] = [];
-    for (let i = 0; i < l.spanStart.length; i++) {
-      tmp.length = 0;
-      blockRects(
+      // Few rows: make them taller (same scale, since the rows still fit).
+      const taller = Math.min(28, Math.floor(height / Math.max(1, l.rows)));
+      if (taller > ROW_H)
+        l = layoutBlockMap(d.analysis.spans, width, height, {
+          rowHeight: taller,
+          rowGap: 2,
+          gapPx: 14,
+        });
+      layout.current = l;
+      if (info.current) {
+        info.current.textContent = `${hexNumber(d.analysis.spans.min)} – ${hexNumber(d.analysis.spans.max)} · ${d.analysis.spans.count} range${d.analysis.spans.count === 1 ? '' : 's'} · ${formatBytes(l.bytesPerPx)}/px`;
+      }
+      const tmp: number[] = [];
+      const colours = by === 'api' ? p.api : p.cls;
+      const A = d.columns.address;
+      const S = d.columns.size;
+      // Blocks are rasterized (one code per layout pixel) and drawn as runs, so the cost is
+      // bounded by the pixels, not by the number of blocks (a long walk has hundreds of thousands).
+      // Codes: fading freed blocks 1 + colour × FADE_STEPS + step; live blocks LIVE + colour.
+      const FADE_STEPS = 6;
+      const LIVE = 1 + colours.length * FADE_STEPS;
+      const r = rasters.current;
+      const a = d.analysis;
+      // What moves pixels: scale, width, row height, where each range starts. A range that only
+      // grows at its end (a heap growing upward) keeps every painted pixel in place.
+      let key = `${l.width}:${l.rowHeight}:${l.bytesPerPx}:${by}:${guardFallback}`;
+      for (let i = 0; i < l.spanStart.length; i++) key += `|${l.spanStart[i]}@${l.spanPx[i]}`;
+      if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
+      const src: PaintSource = {
+        live: a.live,
+        frontier: a.frontier,
+        kind: d.columns.kind,
+        address: A,
+        size: S,
+        allocKind: EventKind.Alloc,
+        freeKind: EventKind.Free,
+        liveCode: (seq) => LIVE + colourIndex(d, seq, by),
+        redZone: (seq) => redZoneOf(d, seq, guardFallback),
+      };
+      const layers = r.painter.update(l, key, d, src, performance.now(), REBUILD_BLOCKS_PER_FRAME);
+      if (r.painter.rebuilding) baseDirty.current();
+      // Fading blocks (at most a few thousand) are repainted every frame, under the live ones.
+      const blocks = layers.blocks;
+      blocks.clearBelow(LIVE);
+      a.forEachFading((seq, age) => {
+        const step = Math.min(FADE_STEPS - 1, Math.floor(age * FADE_STEPS));
+        blocks.paintUnder(
+          l,
+          A[seq] as number,
+          S[seq] as number,
+          1 + colourIndex(d, seq, by) * FADE_STEPS + step,
+          LIVE,
+        );
+      });
+      // Compose the pixels: one ImageData write per device pixel (cost bounded by the canvas size,
+      // whatever the number of blocks), then the violations are stroked on top.
+      const dpr = window.devicePixelRatio || 1;
+      const table = colourTable(r, colours, p.grid, FADE_STEPS, LIVE);
+      const img = composeBlockImage(
+        r,
+        layers,
         l,
-        l.spanStart[i] as number,
-        (l.spanEnd[i] as number) - (l.spanStart[i] as number),
-        tmp,
+        dpr,
+        table,
+        LIVE + colours.length,
+        layers.anyZone ? cssColour(p.redZone) : 0,
       );
-      for (let k = 0; k < tmp.length; k += 4)
-        ctx.fillRect(
-          tmp[k] as number,
-          tmp[k + 1] as number,
-          tmp[k + 2] as number,
-          tmp[k + 3] as number,
-        );
-    }
-    const colours = by === 'api' ? p.api : p.cls;
-    const A = d.columns.address;
-    const S = d.columns.size;
-    // Fading freed blocks: one path per colour and alpha step.
-    const FADE_STEPS = 6;
-    const fading: number[][] = Array.from({ length: colours.length * FADE_STEPS }, () => []);
-    d.analysis.forEachFading((seq, age) => {
-      const step = Math.min(FADE_STEPS - 1, Math.floor(age * FADE_STEPS));
-      const g = fading[colourIndex(d, seq, by) * FADE_STEPS + step];
-      if (g) blockRects(l, A[seq] as number, S[seq] as number, g);
-    });
-    fading.forEach((g, k) => {
-      if (g.length === 0) return;
-      const step = k % FADE_STEPS;
-      ctx.globalAlpha = 0.6 * (1 - (step + 0.5) / FADE_STEPS);
-      ctx.fillStyle = colours[Math.floor(k / FADE_STEPS)] ?? p.muted;
-      ctx.beginPath();
-      for (let q = 0; q < g.length; q += 4)
-        ctx.rect(g[q] as number, g[q + 1] as number, g[q + 2] as number, g[q + 3] as number);
-      ctx.fill();
-    });
-    ctx.globalAlpha = 1;
-    // Live blocks, one path per colour.
-    const groups: number[][] = colours.map(() => []);
-    const zones: number[] = [];
-    for (const [addr, seq] of d.analysis.live) {
-      const g = groups[colourIndex(d, seq, by)] ?? groups[0];
-      if (!g) continue;
-      const size = S[seq] as number;
-      blockRects(l, addr, size, g);
-      const rz = redZoneOf(d, seq, guardFallback);
-      if (rz > 0) {
-        blockRects(l, addr - rz, rz, zones);
-        blockRects(l, addr + size, rz, zones);
+      ctx.putImageData(img, 0, 0);
+      // Violations that name an address.
+      const v = d.analysis.addressedViolations;
+      ctx.strokeStyle = p.danger;
+      ctx.lineWidth = 2;
+      for (let i = 0; i < v.length; i++) {
+        const seq = v.get(i);
+        tmp.length = 0;
+        blockRects(l, A[seq] as number, Math.max(1, S[seq] as number), tmp);
+        for (let k = 0; k < tmp.length; k += 4) {
+          const x = tmp[k] as number;
+          const y = tmp[k + 1] as number;
+          ctx.strokeRect(
+            x - 1,
+            y - 1,
+            Math.max(3, (tmp[k + 2] as number) + 2),
+            (tmp[k + 3] as number) + 2,
+          );
+        }
       }
-    }
-    groups.forEach((g, ci) => {
-      if (g.length === 0) return;
-      ctx.fillStyle = colours[ci] ?? p.muted;
-      ctx.beginPath();
-      for (let k = 0; k < g.length; k += 4)
-        ctx.rect(g[k] as number, g[k + 1] as number, g[k + 2] as number, g[k + 3] as number);
-      ctx.fill();
-    });
-    if (zones.length) {
-      // Red zones as a lower-half stripe, so blocks stay distinguishable from their guards.
-      for (let k = 0; k < zones.length; k += 4) {
-        const half = (zones[k + 3] as number) / 2;
-        zones[k + 1] = (zones[k + 1] as number) + half;
-        zones[k + 3] = half;
-      }
-      ctx.fillStyle = p.redZone;
-      ctx.beginPath();
-      for (let k = 0; k < zones.length; k += 4)
-        ctx.rect(
-          zones[k] as number,
-          zones[k + 1] as number,
-          zones[k + 2] as number,
-          zones[k + 3] as number,
-        );
-      ctx.fill();
-    }
-    // Violations that name an address.
-    const v = d.analysis.addressedViolations;
-    ctx.strokeStyle = p.danger;
-    ctx.lineWidth = 2;
-    for (let i = 0; i < v.length; i++) {
-      const seq = v.get(i);
-      tmp.length = 0;
-      blockRects(l, A[seq] as number, Math.max(1, S[seq] as number), tmp);
-      for (let k = 0; k < tmp.length; k += 4) {
-        const x = tmp[k] as number;
-        const y = tmp[k + 1] as number;
-        ctx.strokeRect(
-          x - 1,
-          y - 1,
-          Math.max(3, (tmp[k + 2] as number) + 2),
-          (tmp[k + 3] as number) + 2,
-        );
-      }
-    }
-  });
+    },
+  );
+
+  baseDirty.current = markBase;
 
   const { ref: overlayRef, markDirty: markOverlay } = useRafCanvas(
     ['events', 'selection', 'hover', 'theme', 'layout'],

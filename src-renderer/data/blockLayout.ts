@@ -213,3 +213,89 @@ export function pxToAddress(l: BlockMapLayout, x: number, y: number): number {
   const addr = (l.spanStart[k] as number) + (p - (l.spanPx[k] as number)) * l.bytesPerPx;
   return addr < (l.spanEnd[k] as number) ? addr : -1;
 }
+
+/**
+ * Pixel raster of the block map: one code per layout pixel (row-major, l.width × l.rows),
+ * 0 = nothing. Drawing a million blocks as a million canvas rects costs hundreds of ms a frame;
+ * writing their codes here costs O(blocks + pixels) and the canvas then gets one rect per run of
+ * equal codes, which is bounded by the pixel count whatever the number of blocks.
+ */
+export class BlockRaster {
+  codes = new Uint16Array(0);
+  width = 0;
+  rows = 0;
+
+  reset(l: BlockMapLayout): void {
+    const n = l.width * l.rows;
+    if (this.codes.length < n) this.codes = new Uint16Array(n);
+    else this.codes.fill(0, 0, n);
+    this.width = l.width;
+    this.rows = l.rows;
+  }
+
+  /**
+   * Adopts a layout with the same width that may have more rows, keeping what is painted (a
+   * growing last address range adds pixels at the end without moving any).
+   */
+  ensure(l: BlockMapLayout): void {
+    const n = l.width * l.rows;
+    if (this.codes.length < n) {
+      const grown = new Uint16Array(Math.max(n, this.codes.length * 2));
+      grown.set(this.codes.subarray(0, this.width * this.rows));
+      this.codes = grown;
+    } else if (l.rows < this.rows) this.codes.fill(0, n, this.width * this.rows);
+    this.width = l.width;
+    this.rows = l.rows;
+  }
+
+  /** Paints [addr, addr+size) with `code` (at least one pixel, like blockRects). */
+  paint(l: BlockMapLayout, addr: number, size: number, code: number): void {
+    const i = spanIndex(l, addr);
+    if (i < 0) return;
+    const base = (l.spanPx[i] as number) - (l.spanStart[i] as number) / l.bytesPerPx;
+    const p0 = Math.max(0, Math.floor(base + addr / l.bytesPerPx));
+    const p1 = Math.min(
+      this.width * this.rows,
+      Math.max(p0 + 1, Math.ceil(base + (addr + Math.max(1, size)) / l.bytesPerPx)),
+    );
+    if (p1 - p0 === 1) this.codes[p0] = code;
+    else this.codes.fill(code, p0, p1);
+  }
+
+  /** Paints like paint(), but only over pixels whose code is below `below` (never over live). */
+  paintUnder(l: BlockMapLayout, addr: number, size: number, code: number, below: number): void {
+    const i = spanIndex(l, addr);
+    if (i < 0) return;
+    const base = (l.spanPx[i] as number) - (l.spanStart[i] as number) / l.bytesPerPx;
+    const p0 = Math.max(0, Math.floor(base + addr / l.bytesPerPx));
+    const p1 = Math.min(
+      this.width * this.rows,
+      Math.max(p0 + 1, Math.ceil(base + (addr + Math.max(1, size)) / l.bytesPerPx)),
+    );
+    const c = this.codes;
+    for (let p = p0; p < p1; p++) if ((c[p] as number) < below) c[p] = code;
+  }
+
+  /** Clears every pixel whose code is below `below`. */
+  clearBelow(below: number): void {
+    const c = this.codes;
+    const n = this.width * this.rows;
+    for (let p = 0; p < n; p++) if ((c[p] as number) < below) c[p] = 0;
+  }
+
+  /** Calls fn for every run of equal non-zero codes, row by row. */
+  forEachRun(fn: (row: number, x0: number, x1: number, code: number) => void): void {
+    const { codes, width, rows } = this;
+    for (let r = 0; r < rows; r++) {
+      const o = r * width;
+      let x = 0;
+      while (x < width) {
+        const c = codes[o + x] as number;
+        let e = x + 1;
+        while (e < width && codes[o + e] === c) e++;
+        if (c !== 0) fn(r, x, e, c);
+        x = e;
+      }
+    }
+  }
+}

@@ -40,4 +40,40 @@ describe('RafScheduler', () => {
     expect(order).toEqual(['u', 'd', 'u', 'd', 'u', 'd']);
     expect(r.frames).toBe(3);
   });
+  it('redraws an expensive canvas at most once per 4× its cost; cheap ones every frame', () => {
+    const queued: (() => void)[] = [];
+    let clock = 0;
+    const r = new RafScheduler(
+      (cb) => queued.push(() => cb(0)),
+      () => clock,
+    );
+    let slow = 0;
+    let fast = 0;
+    let frame = 0;
+    let lastSlowFrame = -2;
+    r.addCanvas(['events'], () => {
+      slow++;
+      expect(frame - lastSlowFrame, 'two 10 ms draws in consecutive frames').toBeGreaterThan(1);
+      lastSlowFrame = frame;
+      clock += 10; // a 10 ms draw
+    });
+    r.addCanvas(['events'], () => fast++);
+    // 16 frames of 16.7 ms, every one with new events.
+    for (frame = 0; frame < 16; frame++) {
+      r.invalidate('events');
+      queued.shift()?.();
+      clock += 16.7;
+    }
+    expect(fast).toBe(16);
+    // 10 ms at most every 40 ms: every other frame here.
+    expect(slow).toBe(8);
+    // Its last change is still drawn once the events stop.
+    const before = slow;
+    while (queued.length) {
+      frame++;
+      clock += 16.7;
+      queued.shift()?.();
+    }
+    expect(slow).toBe(before + 1);
+  });
 });

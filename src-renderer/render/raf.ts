@@ -17,7 +17,18 @@ interface CanvasReg {
   draw: () => void;
   topics: ReadonlySet<Topic>;
   dirty: boolean;
+  /** Duration (ms) of its last draw, and when that draw started. */
+  cost: number;
+  drawnAt: number;
 }
+
+/**
+ * A canvas whose draw costs more than this (ms) is redrawn at most once per DUTY × its cost,
+ * so one expensive view (a block map of 300,000 blocks) cannot take every frame: it refreshes a
+ * little less often while everything else keeps 60 fps.
+ */
+const EXPENSIVE_DRAW_MS = 3;
+const DUTY = 4;
 
 /** An update step returns true while it has more work (the scheduler asks for another frame). */
 type Update = () => boolean;
@@ -45,7 +56,13 @@ export class RafScheduler {
   }
 
   addCanvas(topics: readonly Topic[], draw: () => void): Canvas {
-    const reg: CanvasReg = { draw, topics: new Set(topics), dirty: true };
+    const reg: CanvasReg = {
+      draw,
+      topics: new Set(topics),
+      dirty: true,
+      cost: 0,
+      drawnAt: -Infinity,
+    };
     this.canvases.add(reg);
     this.request();
     return {
@@ -104,12 +121,19 @@ export class RafScheduler {
     this.requested = false;
     for (const c of this.canvases) {
       if (!c.dirty) continue;
+      const start = this.now();
+      if (c.cost > EXPENSIVE_DRAW_MS && start - c.drawnAt < c.cost * DUTY) {
+        more = true; // still dirty: drawn in a later frame
+        continue;
+      }
       c.dirty = false;
       try {
         c.draw();
       } catch (e) {
         console.error('canvas draw failed', e);
       }
+      c.drawnAt = start;
+      c.cost = this.now() - start;
     }
     const t2 = this.now();
     this.lastUpdateMs = t1 - t0;

@@ -15,6 +15,9 @@ import { openSessionData, sessionData, type SessionData } from './sessionData';
 
 /** Events analysed per frame at most (~5 ms of work; 2 M events/s at 60 fps). */
 const ANALYSE_BUDGET = 32_768;
+/** …and at most this many ms of a frame, whatever the chunk size (keeps frames under 16 ms). */
+const ANALYSE_MS = 4;
+const ANALYSE_CHUNK = 4096;
 const COUNTS_INTERVAL_MS = 250;
 const ENTRIES_INTERVAL_MS = 250;
 /** Events per getEvents page when filling a missing range. */
@@ -112,7 +115,13 @@ function scheduleEntries(): void {
 function analyseStep(): boolean {
   const d = sessionData();
   if (!d) return false;
-  const n = d.analysis.advance(d.columns, ANALYSE_BUDGET);
+  const until = performance.now() + ANALYSE_MS;
+  let n = 0;
+  while (n < ANALYSE_BUDGET) {
+    const k = d.analysis.advance(d.columns, ANALYSE_CHUNK);
+    n += k;
+    if (k < ANALYSE_CHUNK || performance.now() >= until) break;
+  }
   if (n > 0) {
     d.filtered.extend(d.analysis.frontier);
     raf.invalidate('events');

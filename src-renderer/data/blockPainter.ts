@@ -1,0 +1,166 @@
+/**
+ * Keeps the block map's rasters (data/blockLayout.ts BlockRaster) up to date with the analysis,
+ * at a bounded cost per frame:
+ * - between layout changes, only the events analysed since the last frame are painted;
+ * - a full rebuild from the live set (needed when the layout moves pixels, and every
+ *   REFRESH_MS to correct pixels shared by several blocks) is spread over frames, at most
+ *   `budget` blocks a frame, into a back raster that replaces the front one when complete.
+ * While a rebuild after a layout change runs, the partly rebuilt back raster is shown (the old
+ * one has pixels in the wrong places); a periodic refresh keeps showing the front one.
+ */
+import { BlockRaster, type BlockMapLayout } from './blockLayout';
+
+export interface PaintSource {
+  /** Live blocks: address → seq of its Alloc event (a Map: its iterator survives mutation). */
+  live: Map<number, number>;
+  /** Events below this seq are analysed. */
+  frontier: number;
+  kind: ArrayLike<number>;
+  address: ArrayLike<number>;
+  size: ArrayLike<number>;
+  allocKind: number;
+  freeKind: number;
+  /** Raster code of a live block (≥ 1). */
+  liveCode(seq: number): number;
+  /** Red-zone bytes on each side of the block (guard), else 0. */
+  redZone(seq: number): number;
+}
+
+export class BlockLayers {
+  readonly blocks = new BlockRaster();
+  readonly zones = new BlockRaster();
+  readonly spans = new BlockRaster();
+  anyZone = false;
+
+  reset(l: BlockMapLayout): void {
+    this.blocks.reset(l);
+    this.zones.reset(l);
+    this.spans.reset(l);
+    this.anyZone = false;
+  }
+
+  ensure(l: BlockMapLayout): void {
+    this.blocks.ensure(l);
+    this.zones.ensure(l);
+    this.spans.ensure(l);
+  }
+
+  paintSpans(l: BlockMapLayout): void {
+    for (let i = 0; i < l.spanStart.length; i++) {
+      const from = l.spanStart[i] as number;
+      this.spans.paint(l, from, (l.spanEnd[i] as number) - from, 1);
+    }
+  }
+
+  paintLive(l: BlockMapLayout, src: PaintSource, addr: number, seq: number): void {
+    const size = src.size[seq] as number;
+    this.blocks.paint(l, addr, size, src.liveCode(seq));
+    const rz = src.redZone(seq);
+    if (rz > 0) {
+      this.zones.paint(l, addr - rz, rz, 1);
+      this.zones.paint(l, addr + size, rz, 1);
+      this.anyZone = true;
+    }
+  }
+
+  /** Paints the Alloc/Free events [from, to). */
+  paintEvents(l: BlockMapLayout, src: PaintSource, from: number, to: number): void {
+    for (let seq = from; seq < to; seq++) {
+      const k = src.kind[seq];
+      if (k === src.allocKind) {
+        const addr = src.address[seq] as number;
+        if (src.live.get(addr) === seq) this.paintLive(l, src, addr, seq);
+      } else if (k === src.freeKind) {
+        const addr = src.address[seq] as number;
+        const size = src.size[seq] as number;
+        this.blocks.paint(l, addr, size, 0);
+        const rz = src.redZone(seq);
+        if (rz > 0) this.zones.paint(l, addr - rz, size + 2 * rz, 0);
+      }
+    }
+  }
+}
+
+/** A full rebuild is started at least this often (ms), to correct shared pixels. */
+export const REFRESH_MS = 2000;
+
+export class BlockPainter {
+  private front = new BlockLayers();
+  private back: BlockLayers | null = null;
+  private iterator: Iterator<[number, number]> | null = null;
+  private showBack = false;
+  private key = '';
+  private owner: unknown = null;
+  private frontier = 0;
+  private refreshedAt = -Infinity;
+
+  /** True while a rebuild is spread over frames (the map needs more frames). */
+  get rebuilding(): boolean {
+    return this.back !== null;
+  }
+
+  /**
+   * Brings the rasters up to date and returns the layers to show. `key` changes whenever the
+   * layout moves pixels; `owner` identifies the data (a new session starts over).
+   */
+  update(
+    l: BlockMapLayout,
+    key: string,
+    owner: unknown,
+    src: PaintSource,
+    now: number,
+    budget: number,
+  ): BlockLayers {
+    if (owner !== this.owner || src.frontier < this.frontier) {
+      this.owner = owner;
+      this.frontier = 0;
+      this.front.reset(l);
+      this.key = key;
+      this.startRebuild(l, src, true);
+    } else if (key !== this.key) {
+      this.key = key;
+      this.startRebuild(l, src, true);
+    } else if (!this.back && now - this.refreshedAt > REFRESH_MS) {
+      this.startRebuild(l, src, false);
+    }
+    if (!this.showBack) {
+      this.front.ensure(l);
+      this.front.paintSpans(l);
+      this.front.paintEvents(l, src, this.frontier, src.frontier);
+    }
+    if (this.back) {
+      this.back.ensure(l);
+      this.back.paintEvents(l, src, this.frontier, src.frontier);
+      const it = this.iterator as Iterator<[number, number]>;
+      let n = 0;
+      let done = false;
+      while (n < budget) {
+        const r = it.next();
+        if (r.done) {
+          done = true;
+          break;
+        }
+        this.back.paintLive(l, src, r.value[0], r.value[1]);
+        n++;
+      }
+      if (done) {
+        this.front = this.back;
+        this.back = null;
+        this.iterator = null;
+        this.showBack = false;
+        this.refreshedAt = now;
+      }
+    }
+    this.frontier = src.frontier;
+    return this.showBack && this.back ? this.back : this.front;
+  }
+
+  private startRebuild(l: BlockMapLayout, src: PaintSource, showBack: boolean): void {
+    const back = new BlockLayers();
+    back.reset(l);
+    back.paintSpans(l);
+    this.back = back;
+    this.iterator = src.live.entries();
+    this.showBack = showBack;
+  }
+}
