@@ -5,18 +5,9 @@
  * (data-testids are the renderer's: src-renderer/views.)
  */
 import { expect, test } from '@playwright/test';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startFixture, type RunningFixture } from '../src-main/testing/fixture';
-import { ROOT, startWebMode, type WebMode } from './support/web-mode';
+import { startWebMode, type WebMode } from './support/web-mode';
 import { walkFlowThroughUi } from './support/ui-flow';
-
-const page_ = join(ROOT, 'out', 'renderer', 'index.html');
-const uiBuilt = existsSync(page_) && /<script\b/i.test(readFileSync(page_, 'utf8'));
-test.skip(
-  !uiBuilt,
-  'the renderer UI is not built into out/renderer yet (no app script in index.html)',
-);
 
 let web: WebMode;
 let fixture: RunningFixture;
