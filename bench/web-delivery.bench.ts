@@ -23,6 +23,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { startFixture, LARGE_FIXTURE } from '../src-main/testing/fixture';
+import { EMPTY_TOTALS } from '../src-main/walk/tracing';
 import { DEFAULT_CAPTURE_FLAGS } from '../src-shared/pss/constants';
 import type {
   EntryPage,
@@ -485,27 +486,15 @@ class ReplayWalk implements WalkService {
         this.running.delete(sessionId);
         sink.state({ ...state, state: 'finished', eventsStored: seq });
         sink.summary({
+          ...EMPTY_TOTALS,
           sessionId,
           events: seq,
-          allocations: 0,
-          allocationFailures: 0,
-          frees: 0,
-          freeNulls: 0,
-          bytesAllocated: 0,
-          bytesFreed: 0,
-          peakLiveBytes: 0,
-          outstandingBlocks: 0,
-          outstandingBytes: 0,
-          violations: {},
-          byApi: {},
-          byClass: {},
           entriesWalked: {},
           durations: {
             captureMs: 0,
             walkMs: performance.now() - t0,
             totalMs: performance.now() - t0,
           },
-          strategy: {},
         });
       }
     };

@@ -23,7 +23,7 @@ import type {
   SessionStateName,
   SessionSummary,
 } from '../../src-shared/contract/model';
-import { createSessionTracer, type SessionTracer, type TracerTotals } from './tracing';
+import { EMPTY_TOTALS, createSessionTracer, type SessionTracer } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
 import { toErrorReply } from './errors';
 import type { Emit } from './protocol';
@@ -35,23 +35,6 @@ const RUN_SLICE_MS = 8;
 const MIN_TICK_MS = 4;
 /** How many times a step that failed for lack of memory is retried under the 'retry' policy. */
 const MAX_RETRIES = 8;
-/** A session that failed before its tracer existed. */
-const EMPTY_TOTALS: TracerTotals = {
-  events: 0,
-  allocations: 0,
-  allocationFailures: 0,
-  frees: 0,
-  freeNulls: 0,
-  bytesAllocated: 0,
-  bytesFreed: 0,
-  peakLiveBytes: 0,
-  outstandingBlocks: 0,
-  outstandingBytes: 0,
-  violations: {},
-  byApi: {},
-  byClass: {},
-  strategy: {},
-};
 /** While a walk runs, its progress (SessionState) is sent at most this often. */
 const STATE_INTERVAL_MS = 100;
 /** Decoded entries are shipped in groups of at most this many. */

@@ -34,6 +34,24 @@ export function liveAllocatorNativeBytes(): number {
 /** The tracer's part of a session summary (the session adds its id, walk counts and durations). */
 export type TracerTotals = Omit<SessionSummary, 'sessionId' | 'entriesWalked' | 'durations'>;
 
+/** The totals of a session that made no event (failed before its tracer existed). */
+export const EMPTY_TOTALS: Readonly<TracerTotals> = {
+  events: 0,
+  allocations: 0,
+  allocationFailures: 0,
+  frees: 0,
+  freeNulls: 0,
+  bytesAllocated: 0,
+  bytesFreed: 0,
+  peakLiveBytes: 0,
+  outstandingBlocks: 0,
+  outstandingBytes: 0,
+  violations: {},
+  byApi: {},
+  byClass: {},
+  strategy: {},
+};
+
 export interface SessionTracer {
   /** What gets registered as the marker's PSS_ALLOCATOR. */
   readonly allocator: NativeAllocator;
