@@ -63,12 +63,9 @@ export function rawReceiver(url: string, expectEvents: number) {
   );
 }
 
-/**
- * Listens to one session's pushes like a renderer would: decodes every record, acks each
- * batch after processing it, and samples requestAnimationFrame to see the frame times.
- */
-export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
-  const r: ProbeReport = {
+/** A report with nothing counted yet. */
+function emptyReport(): ProbeReport {
+  return {
     events: 0,
     batches: 0,
     aggregates: 0,
@@ -83,6 +80,14 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
     nextSeq: 0,
     gaps: 0,
   };
+}
+
+/**
+ * Listens to one session's pushes like a renderer would: decodes every record, acks each
+ * batch after processing it, and samples requestAnimationFrame to see the frame times.
+ */
+export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
+  const r: ProbeReport = emptyReport();
   let sessionId: string | null = null;
   let ackTimer: ReturnType<typeof setTimeout> | null = null;
   let ackSeq = -1;
@@ -148,21 +153,7 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
     }),
     /** Forgets what was counted (between benchmark rounds). */
     reset() {
-      Object.assign(r, {
-        events: 0,
-        batches: 0,
-        aggregates: 0,
-        aggregatedEvents: 0,
-        allocations: 0,
-        frees: 0,
-        firstArrivalMs: 0,
-        lastArrivalMs: 0,
-        latenciesMs: [],
-        frameDeltasMs: [],
-        frameAtMs: [],
-        nextSeq: 0,
-        gaps: 0,
-      });
+      Object.assign(r, emptyReport());
       ackSeq = -1;
     },
     stop() {
