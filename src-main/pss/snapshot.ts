@@ -278,10 +278,7 @@ export class Snapshot {
   }
 
   /** Runs one PssQuerySnapshot into a scratch buffer; returns the code and a view. */
-  private queryRaw(
-    cls: number,
-    type: TypeObject,
-  ): { code: number; dv: DataView | null; free(): void } {
+  private queryRaw(cls: number, type: TypeObject): { code: number; dv: DataView | null } {
     this.assertLive();
     const size = koffi.sizeof(type);
     const buf = nativeMemory.malloc(size);
@@ -291,7 +288,7 @@ export class Snapshot {
     const dv =
       code === 0 ? new DataView(new Uint8Array(koffi.view(buf, size)).slice().buffer) : null;
     nativeMemory.free(buf);
-    return { code, dv, free: () => undefined };
+    return { code, dv };
   }
 
   private queryOrNull<T>(cls: number, type: TypeObject, decode: (dv: DataView) => T): T | null {

@@ -3,7 +3,7 @@
  * the decoded entries of a class are walked once (default allocator) and kept for paging.
  */
 import { ProcessHandle, Snapshot } from '../pss';
-import { PssCaptureFlags, type WalkableClass } from '../../src-shared/pss/constants';
+import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { EntryPage, SnapshotInfo } from '../../src-shared/contract/model';
 import { NotFoundError } from './errors';
@@ -13,14 +13,6 @@ interface Held {
   info: SnapshotInfo;
   entries: Map<WalkableClass, WalkEntry[]>;
 }
-
-/** The capture flag that must be set for a class to be walkable. */
-export const CLASS_FLAG: Record<WalkableClass, number> = {
-  THREADS: PssCaptureFlags.THREADS,
-  HANDLES: PssCaptureFlags.HANDLES,
-  VA_SPACE: PssCaptureFlags.VA_SPACE,
-  AUXILIARY_PAGES: 0,
-};
 
 /** Captures pid and describes the snapshot. The caller owns the returned snapshot. */
 export function captureSnapshot(

@@ -6,7 +6,6 @@
 import { nativeMemory, type NativeAllocator } from '../pss';
 import { TracedAllocator, createStrategy, type AllocatorStrategy } from '../alloc';
 import { EventWriter } from '../../src-shared/events/batch';
-import { EventKind } from '../../src-shared/events/layout';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import type { BreakdownRow } from '../../src-shared/alloc/stats';
 import type { SessionSummary } from '../../src-shared/contract/model';
@@ -151,11 +150,3 @@ export function createSessionTracer(
     },
   };
 }
-
-/** Event kinds that are allocator-routine calls (for recounting in tests). */
-export const ROUTINE_KINDS = [
-  EventKind.Alloc,
-  EventKind.AllocFailed,
-  EventKind.Free,
-  EventKind.FreeNull,
-] as const;

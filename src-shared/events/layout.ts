@@ -83,10 +83,6 @@ export const EVENT_KIND_NAMES: Readonly<Record<number, EventKindName>> = Object.
   Object.entries(EventKind).map(([k, v]) => [v, k as EventKindName]),
 );
 
-/** Allocation-routine events (the ones that move bytes). */
-export function isAllocatorEvent(kind: number): boolean {
-  return kind <= EventKind.FreeNull;
-}
 /** Contract checks and guard findings. */
 export function isViolation(kind: number): boolean {
   return kind >= EventKind.ViolationWrongThread;
