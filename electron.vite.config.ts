@@ -17,6 +17,8 @@ export default defineConfig({
           web: resolve(root, 'src-main/web/main.ts'),
           // The walk worker (capture + walk run off the UI thread).
           'walk-worker': resolve(root, 'src-main/walk/worker.ts'),
+          // Trace files are read and validated off the main thread, one worker per file.
+          'trace-reader-worker': resolve(root, 'src-main/walk/trace-reader-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -76,9 +76,13 @@ interface WindowLink {
   port: PortLike | null;
   /** Pushes made before the port was attached (only the first moments of a page). */
   queue: PortMessage[];
+  /** Binary bytes in `queue`. */
+  queuedBytes: number;
 }
 
+/** Pushes kept for a page whose port is not attached yet: their number and binary bytes. */
 const MAX_QUEUED = 10_000;
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 export const untrustedReply: ErrorReply = {
   kind: 'misuse',
@@ -114,12 +118,25 @@ export function registerIpc<E extends IpcEventLike, P>(
     const l: WindowLink = {
       port: null,
       queue: [],
+      queuedBytes: 0,
       conn: deps.host.connect({
         push<N extends PushName>(name: N, msg: PushMessages[N]) {
           const m: PortMessage = { name, msg } as PortMessage;
-          if (l.port) l.port.postMessage(m);
-          else if (l.queue.length < MAX_QUEUED) l.queue.push(m);
+          if (l.port) {
+            l.port.postMessage(m);
+            return;
+          }
+          if (l.queue.length >= MAX_QUEUED) {
+            log(`dropped a "${name}" push for window ${sender.id}: its page never connected`);
+            return;
+          }
+          const bytes = (msg as { bytes?: unknown }).bytes;
+          if (bytes instanceof ArrayBuffer) l.queuedBytes += bytes.byteLength;
+          l.queue.push(m);
         },
+        // Until the page's port exists, event detail beyond a few MB becomes aggregates (the
+        // page pages the detail in with getEvents): the queue stays bounded, nothing is lost.
+        congested: () => l.port === null && l.queuedBytes >= MAX_QUEUED_BYTES,
       }),
     };
     links.set(sender.id, l);
@@ -142,7 +159,22 @@ export function registerIpc<E extends IpcEventLike, P>(
       );
       return { ok: false, error: untrustedReply };
     }
-    return link(event.sender).conn.handle(args[0], args[1]);
+    try {
+      return await link(event.sender).conn.handle(args[0], args[1]);
+    } catch (e) {
+      // handle() never rejects; this keeps a bug there from reaching Electron as a rejection.
+      log(`a request failed outside the host: ${(e as Error).message}`);
+      return {
+        ok: false,
+        error: {
+          kind: 'internal',
+          code: null,
+          codeName: null,
+          message: e instanceof Error ? e.message : String(e),
+          hint: 'This is unexpected: the request was abandoned. Please report it.',
+        },
+      };
+    }
   };
 
   const onConnectPort = (event: E): void => {
@@ -162,6 +194,7 @@ export function registerIpc<E extends IpcEventLike, P>(
     l.port = port1;
     port1.start();
     for (const m of l.queue.splice(0)) port1.postMessage(m);
+    l.queuedBytes = 0;
     deps.sendPort(event, port2);
   };
 

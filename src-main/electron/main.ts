@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import { Channels } from '../../src-shared/contract/contract';
 import { createWalkService } from '../walk/client';
-import { SessionHost, appVersion, libraryDescription } from '../host';
+import { SessionHost, appVersion, installProcessGuards, libraryDescription } from '../host';
 import { runWebMode } from '../web/main';
 import { isAppPage, registerIpc, type IpcAdapter } from './ipc';
 import { menuTemplate } from './menu';
@@ -43,6 +43,7 @@ if (process.argv.includes('--web')) {
 }
 
 function startApp(): void {
+  installProcessGuards();
   let win: BrowserWindow | null = null;
   let adapter: IpcAdapter | null = null;
   const walk = createWalkService();

@@ -219,8 +219,31 @@ async function exercise(c: Client, fixturePid: number): Promise<Set<RequestName>
   });
   expect(entries.total).toBe(page.total);
   const file = await call('exportTrace', { sessionId: st.sessionId });
+  expect(file.offset).toBe(0);
+  expect(file.bytes.byteLength).toBe(file.totalBytes);
   const imported = await call('importTrace', { fileName: file.fileName, bytes: file.bytes });
   expect(imported.eventsStored).toBe(summary.events);
+  // The same file uploaded in two chunks; then an upload abandoned half way.
+  const half = Math.floor(file.bytes.byteLength / 2);
+  const up = await call('importTraceBegin', {
+    fileName: file.fileName,
+    totalBytes: file.bytes.byteLength,
+  });
+  await call('importTraceChunk', {
+    uploadId: up.uploadId,
+    offset: 0,
+    bytes: file.bytes.slice(0, half),
+  });
+  await call('importTraceChunk', {
+    uploadId: up.uploadId,
+    offset: half,
+    bytes: file.bytes.slice(half),
+  });
+  const chunked = await call('importTraceEnd', { uploadId: up.uploadId });
+  expect(chunked.eventsStored).toBe(summary.events);
+  await call('closeSession', { sessionId: chunked.sessionId });
+  const left = await call('importTraceBegin', { fileName: 'x', totalBytes: 100 });
+  await call('importTraceAbort', { uploadId: left.uploadId });
   await call('closeSession', { sessionId: imported.sessionId });
   await call('closeSession', { sessionId: st.sessionId });
   await call('freeSnapshot', { snapshotId: a.snapshotId });

@@ -3,6 +3,7 @@
  * a thrown class across IPC) with what the user can do about it.
  */
 import { PssError, PssMisuseError } from '../pss/errors';
+import { hintFor as walkPssHint } from '../walk/errors';
 import { Win32Error, win32ErrorName } from '../../src-shared/pss/constants';
 import type { ErrorKind, ErrorReply } from '../../src-shared/contract/model';
 
@@ -28,14 +29,12 @@ export const notFound = (what: string, id: string): HostError =>
 /** What the request was doing, for hints that depend on it. */
 export type ErrorContext = 'capture' | 'session' | 'trace' | 'other';
 
-function pssHint(code: number, context: ErrorContext): string {
+function pssHint(code: number, _context: ErrorContext): string {
   switch (code) {
     case Win32Error.ACCESS_DENIED:
       return "Run the inspector as the process's owner (or root), or grant it CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.";
     case Win32Error.INVALID_PARAMETER:
-      return context === 'capture' || context === 'session'
-        ? 'The process no longer exists: refresh the process list and pick another one.'
-        : 'The API rejected a parameter: check the chosen options.';
+      return 'The API rejected a parameter: check the chosen capture options.';
     case Win32Error.PROCESS_ABORTED:
       return 'The process exited during the capture: capture it again or pick another process.';
     case Win32Error.NOT_ENOUGH_MEMORY:
@@ -81,6 +80,8 @@ const ioHints: Record<string, string> = {
   EPERM: 'Operation not permitted: check the file permissions.',
   ENOENT: 'The file does not exist (any more).',
   ENOSPC: 'The disk is full: free some space (long traces spill to the temp directory).',
+  EFBIG: 'A file grew beyond the size limit of this process (ulimit -f): raise it or free space.',
+  EDQUOT: 'The disk quota is exhausted: free some space (long traces spill to the temp directory).',
   EMFILE: 'Too many open files: close some sessions.',
 };
 
@@ -94,7 +95,7 @@ export function toErrorReply(e: unknown, context: ErrorContext = 'other'): Error
       code: e.code,
       codeName: win32ErrorName(e.code),
       message: e.message,
-      hint: pssHint(e.code, context),
+      hint: e.code === Win32Error.INVALID_PARAMETER ? walkPssHint(e) : pssHint(e.code, context),
     };
   }
   if (e instanceof PssMisuseError) {
@@ -107,10 +108,13 @@ export function toErrorReply(e: unknown, context: ErrorContext = 'other'): Error
     };
   }
   // The walk service hands over ErrorReply data (WalkServiceError.reply); keep its hint unless we
-  // know a more specific one for this context.
+  // know a more specific one for this context. INVALID_PARAMETER keeps the walk layer's hint:
+  // only it knows which call failed (opening a process that is gone, or capture flags).
   if (e instanceof Error && isErrorReply((e as { reply?: unknown }).reply)) {
     const r = (e as unknown as { reply: ErrorReply }).reply;
-    return r.kind === 'pss' && r.code !== null ? { ...r, hint: pssHint(r.code, context) } : r;
+    return r.kind === 'pss' && r.code !== null && r.code !== Win32Error.INVALID_PARAMETER
+      ? { ...r, hint: pssHint(r.code, context) }
+      : r;
   }
   if (isErrorReply(e)) return e;
   if (e instanceof Error && e.name === 'TraceFileError') {
@@ -129,6 +133,18 @@ export function toErrorReply(e: unknown, context: ErrorContext = 'other'): Error
       codeName: null,
       message: e.message,
       hint: 'The event data is damaged; nothing was stored from it.',
+    };
+  }
+  if (e instanceof Error && e.name === 'TraceSpillError') {
+    const code = (e as { code?: unknown }).code;
+    return {
+      kind: 'io',
+      code: null,
+      codeName: typeof code === 'string' ? code : null,
+      message: e.message,
+      hint:
+        (typeof code === 'string' ? ioHints[code] : undefined) ??
+        'The spill file could not be written: free some disk space or set TMPDIR elsewhere.',
     };
   }
   const errno = (e as { code?: unknown } | null)?.code;

@@ -125,7 +125,7 @@ export function addToAggregate(
 }
 
 /** Live bytes after the last allocator event of the batch, or `fallback` when there is none. */
-function lastLiveBytes(view: EventBatchView, fallback: number): number {
+export function lastLiveBytes(view: EventBatchView, fallback: number): number {
   for (let i = view.count - 1; i >= 0; i--) {
     if (view.kind(i) <= EventKind.FreeNull) return view.aux1(i);
   }

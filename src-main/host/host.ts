@@ -9,10 +9,29 @@
  * Adapters construct one host and call `connect(sink)` per window/socket; the sink delivers
  * pushes over their transport. Pushed ArrayBuffers are shared with the trace store: a sink must
  * copy them (structured clone, a socket write), never transfer/detach them.
+ *
+ * Nothing a client sends can stop the host or make it hold unbounded memory or descriptors:
+ * every handler's exception becomes an ErrorReply; requests wait their turn behind per
+ * connection and host-wide concurrency caps; snapshots, sessions, uploads and trace memory are
+ * capped (./limits.ts); replies are clipped to CONTRACT_LIMITS; acks must name seqs that were
+ * sent; a connection whose transport is congested gets aggregates instead of event detail; a
+ * trace that cannot spill to disk ends its session with that error, keeping every event.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import {
+  close as closeFd,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  rmdirSync,
+  unlinkSync,
+  write as writeFd,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CONTRACT_LIMITS,
   REQUEST_NAMES,
   validateRequest,
   type PushMessages,
@@ -25,23 +44,46 @@ import {
 import type {
   AppInfo,
   ClassProgress,
+  ErrorReply,
+  EventAggregate,
   ProcessRow,
   SessionState,
   SessionSummary,
 } from '../../src-shared/contract/model';
-import type { AllocatorOptions } from '../../src-shared/alloc/options';
-import { WALKABLE_CLASSES, type WalkableClass } from '../../src-shared/pss/constants';
+import { EventBatchView } from '../../src-shared/events/batch';
 import type { SessionControlArgs, SessionSink, WalkService } from '../walk/service';
-import { TraceStore, type TraceMeta, type TraceStoreOptions } from '../walk/trace-store';
+import {
+  TraceMemoryBudget,
+  TraceStore,
+  type ExportLayout,
+  type TraceMeta,
+  type TraceStoreOptions,
+} from '../walk/trace-store';
+import { readTraceFileInWorker } from '../walk/trace-reader';
 import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
-import { EventForwarder, type FlowOptions, type FlowStats } from './flow';
+import {
+  EventForwarder,
+  addToAggregate,
+  lastLiveBytes,
+  type FlowOptions,
+  type FlowStats,
+} from './flow';
 import { diffSnapshots } from './diff';
 import { listProcesses as readProcessTable } from './processes';
+import { DEFAULT_LIMITS, Gate, limitError, type HostLimits } from './limits';
 
 /** Where a connection's pushes go (a window's MessagePort, a WebSocket). */
 export interface ConnectionSink {
   push<P extends PushName>(name: P, message: PushMessages[P]): void;
+  /**
+   * True while the transport holds more unsent bytes than it should (the peer is not reading):
+   * the host then sends event detail as aggregates (the detail stays pageable with getEvents).
+   */
+  congested?(): boolean;
 }
+
+/** Trace memory shared by every session of the host, before the oldest events spill to disk. */
+export const DEFAULT_TRACE_MEMORY_BYTES = 256 * 1024 * 1024;
 
 export interface HostOptions {
   walk: WalkService;
@@ -50,7 +92,12 @@ export interface HostOptions {
   library: string;
   version: string;
   flow?: Partial<FlowOptions>;
-  traceStore?: TraceStoreOptions;
+  traceStore?: TraceStoreOptions & {
+    /** Event bytes all sessions together keep in memory (default DEFAULT_TRACE_MEMORY_BYTES). */
+    memoryBudgetBytes?: number;
+  };
+  /** Caps (./limits.ts); defaults DEFAULT_LIMITS. */
+  limits?: Partial<HostLimits>;
   /** Replaces the /proc reader (tests). */
   listProcesses?: () => Promise<ProcessRow[]>;
   /** Problems that are not tied to a request (a sink threw…); default console.error. */
@@ -78,6 +125,25 @@ interface HostSession {
   summary: SessionSummary | null;
   /** The walk service still runs it (not imported, not ended). */
   live: boolean;
+  /** One past the highest seq sent to the connection (events or aggregate): acks must be below. */
+  delivered: number;
+  /** Live bytes after the last seq sent (the start of the next aggregate). */
+  deliveredLive: number;
+  /** Why the host ended the session (its trace could not be stored), if it did. */
+  endedBy: ErrorReply | null;
+  /** The export in progress (offset 0 fixes it; later chunks continue it). */
+  exporting: ExportLayout | null;
+}
+
+interface Upload {
+  id: string;
+  fileName: string;
+  fd: number;
+  /** Left to delete when the file could not be unlinked while open (Windows). */
+  path: string | null;
+  totalBytes: number;
+  received: number;
+  busy: boolean;
 }
 
 type Handler<N extends RequestName> = (params: RequestParams<N>) => Promise<RequestResults[N]>;
@@ -88,8 +154,14 @@ const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
   startSession: 'session',
   sessionControl: 'session',
   importTrace: 'trace',
+  importTraceBegin: 'trace',
+  importTraceChunk: 'trace',
+  importTraceEnd: 'trace',
   exportTrace: 'trace',
 };
+
+/** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
+const UNGATED: ReadonlySet<RequestName> = new Set<RequestName>(['appInfo', 'ackEvents']);
 
 const ENDED = new Set(['finished', 'cancelled', 'failed']);
 
@@ -109,8 +181,43 @@ function newId(prefix: string): string {
 
 export class SessionHost {
   private readonly connections = new Set<Connection>();
+  readonly limits: HostLimits;
+  readonly traceBudget: TraceMemoryBudget;
+  /** Requests being served, all connections together. */
+  readonly requests: Gate;
+  /** Trace files being parsed (each in a worker with a bounded heap). */
+  readonly traceReads: Gate;
+  /** Host-wide counts behind the caps (snapshots, sessions…), kept by the connections. */
+  readonly counts = { snapshots: 0, sessions: 0, running: 0, uploads: 0 };
+  private processList: Promise<ProcessRow[]> | null = null;
 
-  constructor(readonly options: HostOptions) {}
+  constructor(readonly options: HostOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.traceBudget = new TraceMemoryBudget(
+      options.traceStore?.memoryBudgetBytes ?? DEFAULT_TRACE_MEMORY_BYTES,
+    );
+    this.requests = new Gate(this.limits.requests);
+    this.traceReads = new Gate(this.limits.concurrentTraceReads);
+  }
+
+  /** Options for a new trace store: the shared memory budget included. */
+  traceStoreOptions(): TraceStoreOptions {
+    const { memoryBudgetBytes: _ignored, ...rest } = this.options.traceStore ?? {};
+    return { ...rest, budget: this.traceBudget };
+  }
+
+  /**
+   * The process table; concurrent callers share one read of /proc (so a burst of requests opens
+   * the descriptors of one scan, not one scan each).
+   */
+  listProcesses(): Promise<ProcessRow[]> {
+    if (!this.processList) {
+      this.processList = (this.options.listProcesses ?? readProcessTable)().finally(() => {
+        this.processList = null;
+      });
+    }
+    return this.processList;
+  }
 
   connect(sink: ConnectionSink): HostConnection {
     const c = new Connection(this, sink);
@@ -145,15 +252,23 @@ class Connection implements HostConnection {
   /** Snapshot id → the process it captured. */
   private readonly snapshots = new Map<string, { pid: number; processName: string }>();
   private readonly sessions = new Map<string, HostSession>();
+  private readonly uploads = new Map<string, Upload>();
   private isClosed = false;
   private closing: Promise<void> | null = null;
   private readonly handlers: HandlerTable;
+  private readonly gate: Gate;
+  private queued = 0;
 
   constructor(
     private readonly host: SessionHost,
     private readonly sink: ConnectionSink,
   ) {
     this.handlers = this.buildHandlers();
+    this.gate = new Gate(host.limits.requestsPerConnection);
+  }
+
+  private get limits(): HostLimits {
+    return this.host.limits;
   }
 
   get closed(): boolean {
@@ -182,6 +297,16 @@ class Connection implements HostConnection {
   }
 
   async handle(name: unknown, params: unknown): Promise<Reply<RequestName>> {
+    try {
+      return await this.serve(name, params);
+    } catch (e) {
+      // serve() catches what handlers throw; this is the last line for anything else.
+      this.host.log(`a request failed outside its handler on ${this.id}`, e);
+      return { ok: false, error: toErrorReply(e) };
+    }
+  }
+
+  private async serve(name: unknown, params: unknown): Promise<Reply<RequestName>> {
     const v = validateRequest(name, params);
     if (!v.ok) {
       return {
@@ -207,12 +332,38 @@ class Connection implements HostConnection {
         },
       };
     }
+    const gated = !UNGATED.has(v.name);
+    if (gated && this.queued >= this.limits.queuedRequestsPerConnection) {
+      return {
+        ok: false,
+        error: toErrorReply(
+          limitError(
+            `this connection already has ${this.queued} requests waiting, the most it may queue`,
+            'Wait for replies before sending more requests.',
+          ),
+        ),
+      };
+    }
+    let releaseOwn: (() => void) | null = null;
+    let releaseHost: (() => void) | null = null;
     try {
+      if (gated) {
+        this.queued++;
+        try {
+          releaseOwn = await this.gate.acquire();
+          releaseHost = await this.host.requests.acquire();
+        } finally {
+          this.queued--;
+        }
+      }
       const handler = this.handlers[v.name] as (p: unknown) => Promise<unknown>;
       const value = await handler(v.params);
       return { ok: true, value } as Reply<RequestName>;
     } catch (e) {
       return { ok: false, error: toErrorReply(e, CONTEXT[v.name] ?? 'other') };
+    } finally {
+      releaseHost?.();
+      releaseOwn?.();
     }
   }
 
@@ -238,25 +389,22 @@ class Connection implements HostConnection {
           library: o.library,
           pid: process.pid,
         }),
-      listProcesses: () => (o.listProcesses ?? readProcessTable)(),
-      capture: async ({ pid, flags }) => {
-        const info = await this.walk.capture(pid, flags);
-        if (this.isClosed) {
-          await this.walk.freeSnapshot(info.snapshotId).catch(() => undefined);
-          throw new HostError('misuse', 'the connection closed during the capture', '');
-        }
-        this.snapshots.set(info.snapshotId, { pid: info.pid, processName: info.processName });
-        return info;
-      },
+      listProcesses: () => this.host.listProcesses(),
+      capture: ({ pid, flags }) => this.capture(pid, flags),
       freeSnapshot: async ({ snapshotId }) => {
         this.ownSnapshot(snapshotId);
-        this.snapshots.delete(snapshotId);
+        this.forgetSnapshot(snapshotId);
         await this.walk.freeSnapshot(snapshotId);
         return { freed: true as const };
       },
       querySnapshot: ({ snapshotId, cls, offset, limit }) => {
         this.ownSnapshot(snapshotId);
-        return this.walk.querySnapshot(snapshotId, cls, offset, limit);
+        return this.walk.querySnapshot(
+          snapshotId,
+          cls,
+          offset,
+          Math.min(limit, CONTRACT_LIMITS.maxEntriesPerReply),
+        );
       },
       diffSnapshots: async ({ a, b }) => {
         this.ownSnapshot(a);
@@ -313,7 +461,8 @@ class Connection implements HostConnection {
       },
       getEvents: ({ sessionId, fromSeq, count }) => {
         const s = this.session(sessionId);
-        return Promise.resolve({ sessionId, fromSeq, bytes: s.store.read(fromSeq, count) });
+        const n = Math.min(count, CONTRACT_LIMITS.maxEventsPerReply);
+        return Promise.resolve({ sessionId, fromSeq, bytes: s.store.read(fromSeq, n) });
       },
       getEntries: ({ sessionId, cls, offset, limit }) => {
         const s = this.session(sessionId);
@@ -322,54 +471,224 @@ class Connection implements HostConnection {
           cls,
           offset,
           total: s.store.entryCount(cls),
-          entries: s.store.getEntries(cls, offset, limit),
+          entries: s.store.getEntries(
+            cls,
+            offset,
+            Math.min(limit, CONTRACT_LIMITS.maxEntriesPerReply),
+          ),
         });
       },
       ackEvents: ({ sessionId, seq }) => {
-        this.session(sessionId).forwarder.ack(seq);
+        const s = this.session(sessionId);
+        if (seq >= s.delivered) {
+          throw new HostError(
+            'validation',
+            s.delivered === 0
+              ? `ack of seq ${seq}, but no event of session ${sessionId} has been sent yet`
+              : `ack of seq ${seq}, but only seqs below ${s.delivered} of session ${sessionId} have been sent`,
+            'Acknowledge only the events (and aggregate ranges) the host pushed; nothing changed.',
+          );
+        }
+        s.forwarder.ack(seq);
         return Promise.resolve({ ok: true as const });
       },
-      exportTrace: ({ sessionId }) => {
+      exportTrace: ({ sessionId, offset }) => {
         const s = this.session(sessionId);
-        const who = (s.store.meta.processName || `pid${s.store.meta.pid}`).replace(
-          /[^A-Za-z0-9_.-]+/g,
-          '_',
-        );
-        const when = s.store.meta.createdAt.replace(/[:.]/g, '-');
-        return Promise.resolve({ fileName: `${who}-${when}.psstrace`, bytes: s.store.export() });
+        const at = offset ?? 0;
+        if (at === 0 || !s.exporting) {
+          if (at !== 0) {
+            throw new HostError(
+              'misuse',
+              `no export of session ${sessionId} is in progress at offset ${at}`,
+              'Start the export at offset 0, then ask for the following chunks in order.',
+            );
+          }
+          s.exporting = s.store.exportLayout();
+        }
+        const layout = s.exporting;
+        const bytes = s.store.exportChunk(layout, at, CONTRACT_LIMITS.traceChunkBytes);
+        if (at + bytes.byteLength >= layout.totalBytes) s.exporting = null;
+        const meta = s.store.meta;
+        const who = (meta.processName || `pid${meta.pid}`).replace(/[^A-Za-z0-9_.-]+/g, '_');
+        const when = meta.createdAt.replace(/[:.]/g, '-');
+        return Promise.resolve({
+          fileName: `${who}-${when}.psstrace`,
+          totalBytes: layout.totalBytes,
+          offset: at,
+          bytes,
+        });
       },
-      importTrace: ({ fileName, bytes }) => Promise.resolve(this.importTrace(fileName, bytes)),
+      importTrace: async ({ fileName, bytes }) => {
+        const up = this.beginUpload(fileName, bytes.byteLength);
+        try {
+          await this.writeChunk(up, 0, bytes);
+        } catch (e) {
+          this.abortUpload(up);
+          throw e;
+        }
+        return this.endUpload(up);
+      },
+      importTraceBegin: ({ fileName, totalBytes }) => {
+        const up = this.beginUpload(fileName, totalBytes);
+        return Promise.resolve({ uploadId: up.id, chunkBytes: CONTRACT_LIMITS.traceChunkBytes });
+      },
+      importTraceChunk: async ({ uploadId, offset, bytes }) => {
+        const up = this.upload(uploadId);
+        try {
+          await this.writeChunk(up, offset, bytes);
+        } catch (e) {
+          if (!(e instanceof HostError)) this.abortUpload(up);
+          throw e;
+        }
+        return { received: up.received };
+      },
+      importTraceEnd: ({ uploadId }) => this.endUpload(this.upload(uploadId)),
+      importTraceAbort: ({ uploadId }) => {
+        this.abortUpload(this.upload(uploadId));
+        return Promise.resolve({ aborted: true as const });
+      },
     };
     // The table is typed to cover the contract; this guards against a stale build.
     for (const n of REQUEST_NAMES) if (typeof table[n] !== 'function') throw new Error(n);
     return table;
   }
 
-  private async startSession(p: RequestParams<'startSession'>): Promise<SessionState> {
-    if (p.snapshotId !== undefined) this.ownSnapshot(p.snapshotId);
-    const snap = p.snapshotId !== undefined ? this.snapshots.get(p.snapshotId) : undefined;
-    const pid = snap?.pid ?? p.pid ?? 0;
-    const processName = snap?.processName ?? (await processNameOf(pid));
-    const sessionId = newId('s');
-    const meta: TraceMeta = {
-      pid,
-      processName,
-      flags: p.flags,
-      allocator: p.allocator,
-      classes: p.classes,
-      createdAt: new Date().toISOString(),
-      snapshotId: p.snapshotId ?? null,
-      pace: p.pace,
-    };
-    const store = new TraceStore(meta, this.host.options.traceStore);
-    const forwarder = new EventForwarder(
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  private async capture(pid: number, flags: number) {
+    const counts = this.host.counts;
+    if (this.snapshots.size >= this.limits.snapshotsPerConnection) {
+      throw limitError(
+        `this connection already holds ${this.snapshots.size} snapshots, the most one may hold`,
+        'Free snapshots you no longer need (or close sessions that captured them), then capture again.',
+      );
+    }
+    if (counts.snapshots >= this.limits.snapshots) {
+      throw limitError(
+        `the inspector already holds ${counts.snapshots} snapshots, the most it holds at once`,
+        'Free snapshots in this or other windows, then capture again.',
+      );
+    }
+    counts.snapshots++;
+    let kept = false;
+    try {
+      const info = await this.walk.capture(pid, flags);
+      if (this.isClosed) {
+        await this.walk.freeSnapshot(info.snapshotId).catch(() => undefined);
+        throw new HostError('misuse', 'the connection closed during the capture', '');
+      }
+      this.snapshots.set(info.snapshotId, { pid: info.pid, processName: info.processName });
+      kept = true;
+      return info;
+    } finally {
+      if (!kept) counts.snapshots--;
+    }
+  }
+
+  private forgetSnapshot(snapshotId: string): void {
+    if (this.snapshots.delete(snapshotId)) this.host.counts.snapshots--;
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  /** Throws a limit error when one more session may not be opened (running: it walks). */
+  private checkSessionRoom(running: boolean): void {
+    const counts = this.host.counts;
+    if (this.sessions.size >= this.limits.sessionsPerConnection) {
+      throw limitError(
+        `this connection already holds ${this.sessions.size} sessions, the most one may hold`,
+        'Close sessions you no longer need (closeSession), then start or import again.',
+      );
+    }
+    if (counts.sessions >= this.limits.sessions) {
+      throw limitError(
+        `the inspector already holds ${counts.sessions} sessions, the most it holds at once`,
+        'Close sessions in this or other windows, then try again.',
+      );
+    }
+    if (running && counts.running >= this.limits.runningSessions) {
+      throw limitError(
+        `${counts.running} walks are already running, the most the inspector runs at once`,
+        'Wait for a walk to finish (or cancel one), then start again.',
+      );
+    }
+  }
+
+  private addSession(s: HostSession): void {
+    this.sessions.set(s.id, s);
+    this.host.counts.sessions++;
+    if (s.live) this.host.counts.running++;
+  }
+
+  /** The session's walk ended (or never ran): it no longer counts as running. */
+  private endLive(s: HostSession): void {
+    if (!s.live) return;
+    s.live = false;
+    this.host.counts.running--;
+  }
+
+  private removeSession(s: HostSession): void {
+    if (!this.sessions.delete(s.id)) return;
+    this.endLive(s);
+    this.host.counts.sessions--;
+    s.forwarder.dispose();
+    s.store.dispose();
+  }
+
+  /** Pushes one range of detail: as `events`, or as an aggregate when the transport is congested. */
+  private deliverEvents(s: HostSession, firstSeq: number, bytes: ArrayBuffer): void {
+    const view = new EventBatchView(bytes);
+    if (view.count === 0) return;
+    if (this.sink.congested?.()) {
+      const agg: EventAggregate = {
+        sessionId: s.id,
+        fromSeq: firstSeq,
+        toSeq: firstSeq,
+        allocations: 0,
+        frees: 0,
+        freeNulls: 0,
+        failures: 0,
+        violations: 0,
+        bytesAllocated: 0,
+        bytesFreed: 0,
+        liveBytes: 0,
+        firstTimeNs: 0,
+        lastTimeNs: 0,
+      };
+      addToAggregate(agg, view, s.deliveredLive);
+      this.deliverAggregate(s, agg);
+      return;
+    }
+    s.deliveredLive = lastLiveBytes(view, s.deliveredLive);
+    s.delivered = Math.max(s.delivered, firstSeq + view.count);
+    this.send('events', { sessionId: s.id, firstSeq, bytes });
+  }
+
+  private deliverAggregate(s: HostSession, a: EventAggregate): void {
+    if (a.toSeq > a.fromSeq) {
+      s.deliveredLive = a.liveBytes;
+      s.delivered = Math.max(s.delivered, a.toSeq);
+    }
+    this.send('aggregate', a);
+  }
+
+  private newForwarder(sessionId: string, s: () => HostSession): EventForwarder {
+    return new EventForwarder(
       sessionId,
       {
-        events: (firstSeq, bytes) => this.send('events', { sessionId, firstSeq, bytes }),
-        aggregate: (a) => this.send('aggregate', a),
+        events: (firstSeq, bytes) => this.deliverEvents(s(), firstSeq, bytes),
+        aggregate: (a) => this.deliverAggregate(s(), a),
       },
       this.host.options.flow,
     );
+  }
+
+  private async startSession(p: RequestParams<'startSession'>): Promise<SessionState> {
+    if (p.snapshotId !== undefined) this.ownSnapshot(p.snapshotId);
+    this.checkSessionRoom(true);
+    const snap = p.snapshotId !== undefined ? this.snapshots.get(p.snapshotId) : undefined;
+    const pid = snap?.pid ?? p.pid ?? 0;
+    const sessionId = newId('s');
     const placeholder: SessionState = {
       sessionId,
       state: 'starting',
@@ -387,47 +706,65 @@ class Connection implements HostConnection {
       clockOriginEpochMs: Date.now(),
       allocator: p.allocator,
     };
+    // Counted before the first await, so concurrent starts cannot pass the caps together.
+    const meta: TraceMeta = {
+      pid,
+      processName: snap?.processName ?? '',
+      flags: p.flags,
+      allocator: p.allocator,
+      classes: p.classes,
+      createdAt: new Date().toISOString(),
+      snapshotId: p.snapshotId ?? null,
+      pace: p.pace,
+    };
+    const store = new TraceStore(meta, this.host.traceStoreOptions());
     const s: HostSession = {
       id: sessionId,
       store,
-      forwarder,
+      forwarder: this.newForwarder(sessionId, () => s),
       state: placeholder,
       summary: null,
       live: true,
+      delivered: 0,
+      deliveredLive: 0,
+      endedBy: null,
+      exporting: null,
     };
-    this.sessions.set(sessionId, s);
+    this.addSession(s);
+    if (!snap) meta.processName = await processNameOf(pid);
     const sink: SessionSink = {
       events: (firstSeq, batch) => {
         if (!this.sessions.has(sessionId)) return;
         try {
           store.append(firstSeq, batch);
         } catch (e) {
-          this.host.log(`session ${sessionId}: a batch could not be stored`, e);
-          this.send('error', { sessionId, error: toErrorReply(e, 'session') });
+          if (!s.endedBy) this.host.log(`session ${sessionId}: a batch could not be stored`, e);
+          this.endSession(s, toErrorReply(e, 'session'));
           return;
         }
-        forwarder.offer(firstSeq, batch);
+        if (store.spillError && !s.endedBy) this.endSession(s, toErrorReply(store.spillError));
+        s.forwarder.offer(firstSeq, batch);
       },
       entries: (cls, startIndex, entries) => {
         if (!this.sessions.has(sessionId)) return;
         store.appendEntries(cls, startIndex, entries);
         this.send('entries', { sessionId, cls, startIndex, entries });
       },
-      state: (state) => {
+      state: (raw) => {
         if (!this.sessions.has(sessionId)) return;
-        this.noteState(s, state);
-        forwarder.flush();
+        const state = this.noteState(s, raw);
+        s.forwarder.flush();
         this.send('sessionState', state);
-        if (state.state === 'failed' && state.error) {
+        if (state.state === 'failed' && state.error && state.error !== s.endedBy) {
           this.send('error', { sessionId, error: state.error });
         }
       },
       summary: (summary) => {
         if (!this.sessions.has(sessionId)) return;
-        s.live = false;
+        this.endLive(s);
         s.summary = summary;
         store.setSummary(summary);
-        forwarder.flush();
+        s.forwarder.flush();
         if (summary.events !== store.count) {
           const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
           this.host.log(message);
@@ -446,6 +783,7 @@ class Connection implements HostConnection {
       },
     };
     try {
+      if (this.isClosed) throw new HostError('misuse', 'the connection closed', '');
       const state = await this.walk.startSession(sessionId, p, sink);
       if (this.isClosed) {
         await this.walk.control(sessionId, 'cancel', {}).catch(() => undefined);
@@ -453,15 +791,33 @@ class Connection implements HostConnection {
       // State pushes may already have overtaken the reply; keep the most advanced one.
       return this.noteState(s, state);
     } catch (e) {
-      this.sessions.delete(sessionId);
-      forwarder.dispose();
-      store.dispose();
+      this.removeSession(s);
       throw e;
     }
   }
 
+  /**
+   * The host ends a running session itself (its trace cannot be stored): one error push, the
+   * walk is cancelled, and its final state says 'failed' with this error. Every event the walk
+   * made before it stops is kept (in memory when the disk refused it).
+   */
+  private endSession(s: HostSession, error: ErrorReply): void {
+    if (s.endedBy) return;
+    s.endedBy = error;
+    this.host.log(`session ${s.id} ended: ${error.message}`);
+    this.send('error', { sessionId: s.id, error });
+    if (s.live) {
+      this.walk.control(s.id, 'cancel', {}).catch((e: unknown) => {
+        this.host.log(`cancelling ${s.id} failed`, e);
+      });
+    }
+  }
+
   /** Records a state from the walk service; an ended state stops the session being live. */
-  private noteState(s: HostSession, state: SessionState): SessionState {
+  private noteState(s: HostSession, raw: SessionState): SessionState {
+    const ended = ENDED.has(raw.state);
+    const state: SessionState =
+      ended && s.endedBy ? { ...raw, state: 'failed', error: s.endedBy } : raw;
     const order = (x: SessionState): number =>
       ENDED.has(x.state) ? 2 : x.state === 'starting' ? 0 : 1;
     if (order(state) >= order(s.state)) s.state = state;
@@ -470,26 +826,161 @@ class Connection implements HostConnection {
     return s.state;
   }
 
-  private importTrace(_fileName: string, bytes: ArrayBuffer): SessionState {
-    const store = TraceStore.import(bytes, this.host.options.traceStore);
+  private async dropSession(s: HostSession): Promise<void> {
+    if (s.live) {
+      await this.walk.control(s.id, 'cancel', {}).catch((e: unknown) => {
+        this.host.log(`cancelling ${s.id} failed`, e);
+      });
+    }
+    this.removeSession(s);
+  }
+
+  // ---- trace uploads and imports -----------------------------------------------------------
+
+  private upload(uploadId: string): Upload {
+    const up = this.uploads.get(uploadId);
+    if (!up) throw notFound('upload', uploadId);
+    return up;
+  }
+
+  private beginUpload(fileName: string, totalBytes: number): Upload {
+    const counts = this.host.counts;
+    if (totalBytes > this.limits.maxTraceFileBytes) {
+      throw limitError(
+        `${fileName} is ${totalBytes} bytes, larger than the ${this.limits.maxTraceFileBytes}-byte limit for trace files`,
+        'Open a smaller trace file.',
+      );
+    }
+    if (this.uploads.size >= this.limits.uploadsPerConnection) {
+      throw limitError(
+        `this connection already has ${this.uploads.size} trace upload in progress, the most one may have`,
+        'Finish or abort it (importTraceEnd / importTraceAbort), then open the next file.',
+      );
+    }
+    if (counts.uploads >= this.limits.uploads) {
+      throw limitError(
+        `${counts.uploads} trace uploads are in progress, the most the inspector accepts at once`,
+        'Try again when another window has finished opening its trace.',
+      );
+    }
+    this.checkSessionRoom(false);
+    const dir = mkdtempSync(
+      join(this.host.options.traceStore?.spillDir ?? tmpdir(), 'pss-upload-'),
+    );
+    const file = join(dir, 'trace.psstrace');
+    const fd = openSync(file, 'w+', 0o600);
+    let path: string | null = dir;
+    try {
+      unlinkSync(file);
+      rmdirSync(dir);
+      path = null;
+    } catch {
+      // Windows cannot unlink an open file: it is deleted when the upload ends.
+    }
+    const up: Upload = {
+      id: newId('u'),
+      fileName,
+      fd,
+      path,
+      totalBytes,
+      received: 0,
+      busy: false,
+    };
+    this.uploads.set(up.id, up);
+    counts.uploads++;
+    return up;
+  }
+
+  private async writeChunk(up: Upload, offset: number, bytes: ArrayBuffer): Promise<void> {
+    if (up.busy) {
+      throw new HostError(
+        'misuse',
+        `upload ${up.id} is still writing the previous chunk`,
+        'Send the chunks one at a time, each after the previous one was answered.',
+      );
+    }
+    if (offset !== up.received) {
+      throw new HostError(
+        'validation',
+        `chunk at offset ${offset}, but upload ${up.id} has received ${up.received} bytes`,
+        'Send the chunks in order, without gaps or overlaps.',
+      );
+    }
+    if (up.received + bytes.byteLength > up.totalBytes) {
+      throw new HostError(
+        'validation',
+        `chunk ends at ${up.received + bytes.byteLength}, beyond the announced ${up.totalBytes} bytes`,
+        'Announce the file’s real size in importTraceBegin.',
+      );
+    }
+    up.busy = true;
+    try {
+      await writeAll(up.fd, new Uint8Array(bytes), up.received);
+      up.received += bytes.byteLength;
+    } finally {
+      up.busy = false;
+    }
+  }
+
+  private abortUpload(up: Upload): void {
+    if (!this.uploads.delete(up.id)) return;
+    this.host.counts.uploads--;
+    closeFd(up.fd, () => undefined);
+    if (up.path) rmSafe(up.path);
+  }
+
+  /** Validates the uploaded file in a worker and opens it as a finished, imported session. */
+  private async endUpload(up: Upload): Promise<SessionState> {
+    if (up.received !== up.totalBytes) {
+      throw new HostError(
+        'validation',
+        `upload ${up.id} has ${up.received} of its ${up.totalBytes} bytes`,
+        'Send every chunk before importTraceEnd.',
+      );
+    }
+    if (up.busy) throw new HostError('misuse', `upload ${up.id} is busy`, 'Wait for its reply.');
+    up.busy = true;
+    // The file is the session's now (or nobody's): the upload ends here whatever happens.
+    this.uploads.delete(up.id);
+    this.host.counts.uploads--;
+    let store: TraceStore | null = null;
+    try {
+      const release = await this.host.traceReads.acquire();
+      let contents;
+      try {
+        contents = await readTraceFileInWorker(up.fd, up.totalBytes);
+      } finally {
+        release();
+      }
+      if (this.isClosed)
+        throw new HostError('misuse', 'the connection closed during the import', '');
+      this.checkSessionRoom(false);
+      store = TraceStore.fromFile(contents, up.fd, this.host.traceStoreOptions());
+    } catch (e) {
+      if (!store) {
+        closeFd(up.fd, () => undefined);
+        if (up.path) rmSafe(up.path);
+      }
+      throw e;
+    }
+    if (up.path) rmSafe(up.path);
+    return this.openImported(store);
+  }
+
+  private openImported(store: TraceStore): SessionState {
     const sessionId = newId('t');
-    const meta = store.meta;
-    const classes: WalkableClass[] = Array.isArray(meta.classes)
-      ? meta.classes.filter((c): c is WalkableClass =>
-          (WALKABLE_CLASSES as readonly string[]).includes(c),
-        )
-      : [];
-    const progress: ClassProgress[] = classes.map((cls) => ({
+    const meta = store.meta as TraceMeta & { clockOriginEpochMs?: number };
+    const progress: ClassProgress[] = meta.classes.map((cls) => ({
       cls,
       walked: store.entryCount(cls),
       total: store.entryCount(cls),
       done: true,
     }));
-    const created = Date.parse(typeof meta.createdAt === 'string' ? meta.createdAt : '');
+    const created = Date.parse(meta.createdAt);
     const state: SessionState = {
       sessionId,
       state: 'finished',
-      pid: typeof meta.pid === 'number' ? meta.pid : 0,
+      pid: meta.pid,
       snapshotId: null,
       pace: { mode: 'run' },
       classes: progress,
@@ -506,39 +997,34 @@ class Connection implements HostConnection {
           : Number.isFinite(created)
             ? created
             : 0,
-      allocator: (meta.allocator ?? { strategy: 'heap' }) as AllocatorOptions,
+      allocator: meta.allocator as SessionState['allocator'],
     };
-    const forwarder = new EventForwarder(
-      sessionId,
-      {
-        events: (firstSeq, b) => this.send('events', { sessionId, firstSeq, bytes: b }),
-        aggregate: (a) => this.send('aggregate', a),
-      },
-      this.host.options.flow,
-    );
     const summary = store.summary ? { ...store.summary, sessionId } : null;
-    this.sessions.set(sessionId, { id: sessionId, store, forwarder, state, summary, live: false });
+    const s: HostSession = {
+      id: sessionId,
+      store,
+      forwarder: this.newForwarder(sessionId, () => s),
+      state,
+      summary,
+      live: false,
+      // Everything is on record: the connection pages it with getEvents and may ack any of it.
+      delivered: store.count,
+      deliveredLive: 0,
+      endedBy: null,
+      exporting: null,
+    };
+    this.addSession(s);
     return state;
-  }
-
-  private async dropSession(s: HostSession): Promise<void> {
-    if (s.live) {
-      await this.walk.control(s.id, 'cancel', {}).catch((e: unknown) => {
-        this.host.log(`cancelling ${s.id} failed`, e);
-      });
-    }
-    this.sessions.delete(s.id);
-    s.forwarder.dispose();
-    s.store.dispose();
   }
 
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.isClosed = true;
     this.closing = (async () => {
+      for (const up of [...this.uploads.values()]) this.abortUpload(up);
       await Promise.all([...this.sessions.values()].map((s) => this.dropSession(s)));
       const snaps = [...this.snapshots.keys()];
-      this.snapshots.clear();
+      for (const id of snaps) this.forgetSnapshot(id);
       await Promise.all(
         snaps.map((id) =>
           this.walk.freeSnapshot(id).catch((e: unknown) => {
@@ -549,5 +1035,28 @@ class Connection implements HostConnection {
       this.host.forget(this);
     })();
     return this.closing;
+  }
+}
+
+/** Writes all of `bytes` at `position` (short writes continue; errors reject). */
+function writeAll(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= bytes.byteLength) return resolve();
+      writeFd(fd, bytes, done, bytes.byteLength - done, position + done, (err, n) => {
+        if (err) return reject(err);
+        if (n <= 0) return reject(new Error(`wrote ${done} of ${bytes.byteLength} bytes`));
+        step(done + n);
+      });
+    };
+    step(0);
+  });
+}
+
+function rmSafe(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // best effort: a temporary directory
   }
 }

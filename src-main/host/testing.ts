@@ -8,6 +8,7 @@ import { ApiCall, EventKind, NO_CLASS, StrategyId } from '../../src-shared/event
 import type { SessionState, SessionSummary, SnapshotInfo } from '../../src-shared/contract/model';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import { PssError } from '../pss/errors';
+import { Win32Error } from '../../src-shared/pss/constants';
 import type {
   SessionAction,
   SessionControlArgs,
@@ -52,7 +53,14 @@ export class FakeWalkService implements WalkService {
   capture(pid: number, flags: number): Promise<SnapshotInfo> {
     this.calls.push(`capture ${pid}`);
     const code = this.failCapture.get(pid);
-    if (code !== undefined) return Promise.reject(new PssError('PssCaptureSnapshot', code));
+    // As the real service: a process that is gone fails to open; other codes come from the capture.
+    if (code !== undefined)
+      return Promise.reject(
+        new PssError(
+          code === Win32Error.INVALID_PARAMETER ? 'OpenProcess' : 'PssCaptureSnapshot',
+          code,
+        ),
+      );
     const info = {
       snapshotId: `snap${this.next++}`,
       pid,

@@ -3,9 +3,6 @@
  * main thread never blocks on native calls); `inThread: true` runs the same core on the calling
  * thread (benchmarks and tests that measure the core without message passing).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
@@ -24,6 +21,7 @@ import type {
   WalkService,
 } from './service';
 import type { WalkCore } from './core';
+import { workerSource } from './worker-source';
 
 /** A worker/core call failed; carries the ErrorReply the host passes on. */
 export class WalkServiceError extends Error {
@@ -36,24 +34,6 @@ export class WalkServiceError extends Error {
 export interface WalkServiceOptions {
   /** Run the core on this thread instead of a worker. */
   inThread?: boolean;
-}
-
-/** How to start the worker: the bundled walk-worker.js, or worker.ts through tsx in a source checkout. */
-function workerSource(): { file: string; eval: boolean } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const url = new URL('./worker.ts', import.meta.url).href;
-    return {
-      file: `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(url)}); })`,
-      eval: true,
-    };
-  }
-  for (const dir of [dirname(here), join(dirname(here), '..')]) {
-    const file = join(dir, 'walk-worker.js');
-    if (existsSync(file)) return { file, eval: false };
-  }
-  throw new Error(`walk-worker.js not found next to ${here}; run "electron-vite build"`);
 }
 
 export function createWalkService(
@@ -79,7 +59,7 @@ class WalkClient implements WalkService {
       this.worker = null;
       this.core = import('./core').then(({ WalkCore }) => new WalkCore((m) => this.onMessage(m)));
     } else {
-      const src = workerSource();
+      const src = workerSource('worker.ts', 'walk-worker.js');
       this.worker = new Worker(src.file, { eval: src.eval, name: 'pss-walk' });
       this.worker.on('message', (m: FromWorker) => this.onMessage(m));
       this.worker.on('error', (e) => this.onWorkerDeath(`the walk worker failed: ${e.message}`));

@@ -6,8 +6,7 @@ import type { ErrorReply } from '../../src-shared/contract/model';
 const hints: Record<number, string> = {
   [Win32Error.ACCESS_DENIED]:
     'Run the inspector as the owner of the process, or as root, or grant it CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.',
-  [Win32Error.INVALID_PARAMETER]:
-    'The process no longer exists (or the request was malformed): refresh the process list.',
+  [Win32Error.INVALID_PARAMETER]: 'The API rejected a parameter: check the chosen options.',
   [Win32Error.PROCESS_ABORTED]:
     'The process exited during the capture. Capture another process, or try again.',
   [Win32Error.NOT_ENOUGH_MEMORY]:
@@ -24,7 +23,7 @@ export function toErrorReply(e: unknown): ErrorReply {
       code: e.code,
       codeName: win32ErrorName(e.code),
       message: e.message,
-      hint: hints[e.code] ?? 'See the Win32 error code for details.',
+      hint: hintFor(e),
     };
   }
   if (e instanceof PssMisuseError) {
@@ -51,8 +50,11 @@ export function toErrorReply(e: unknown): ErrorReply {
       code: null,
       codeName: null,
       message: e.message,
-      hint: 'It may have been freed or closed; refresh.',
+      hint: e.hint,
     };
+  }
+  if (e instanceof LimitError) {
+    return { kind: 'limit', code: null, codeName: null, message: e.message, hint: e.hint };
   }
   const message = e instanceof Error ? e.message : String(e);
   return {
@@ -64,9 +66,34 @@ export function toErrorReply(e: unknown): ErrorReply {
   };
 }
 
+/** The hint of a Pss error, by the call that failed when the code alone is ambiguous. */
+export function hintFor(e: PssError): string {
+  if (e.code === Win32Error.INVALID_PARAMETER) {
+    if (e.api === 'OpenProcess')
+      return 'The process no longer exists: refresh the process list and pick another one.';
+    if (e.api === 'PssCaptureSnapshot')
+      return 'The capture flags were refused: turn off the options this platform does not accept.';
+  }
+  return hints[e.code] ?? 'See the Win32 error code for details.';
+}
+
 export class NotFoundError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly hint = 'It may have been freed or closed; refresh.',
+  ) {
     super(message);
     this.name = 'NotFoundError';
+  }
+}
+
+/** A per-session cap was reached; nothing changed. */
+export class LimitError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'LimitError';
   }
 }

@@ -25,7 +25,7 @@ import type {
 } from '../../src-shared/contract/model';
 import { EMPTY_TOTALS, createSessionTracer, type SessionTracer } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
-import { toErrorReply } from './errors';
+import { LimitError, NotFoundError, toErrorReply } from './errors';
 import type { Emit } from './protocol';
 import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
 
@@ -39,6 +39,8 @@ const MAX_RETRIES = 8;
 const STATE_INTERVAL_MS = 100;
 /** Decoded entries are shipped in groups of at most this many. */
 const ENTRY_BATCH = 512;
+/** Bookmarks a session keeps: every state message carries them, so their number is bounded. */
+export const MAX_BOOKMARKS = 100;
 
 export interface SessionDeps {
   emit: Emit;
@@ -183,6 +185,12 @@ export class WalkSession {
         this.flushOut();
         break;
       case 'savePosition':
+        if (this.bookmarks.length >= MAX_BOOKMARKS) {
+          throw new LimitError(
+            `session ${this.sessionId} already keeps ${MAX_BOOKMARKS} bookmarks, the most a session may keep`,
+            'Restore one of the saved positions, or start a new session to save others.',
+          );
+        }
         this.guard(() => {
           const tracer = this.tracer as SessionTracer;
           const cur = this.progress[this.classIndex];
@@ -203,7 +211,12 @@ export class WalkSession {
         break;
       case 'restorePosition': {
         const b = this.bookmarks.find((x) => x.id === args.bookmarkId);
-        if (!b) throw new Error(`no bookmark ${String(args.bookmarkId)} in this session`);
+        if (!b) {
+          throw new NotFoundError(
+            `session ${this.sessionId} has no bookmark ${String(args.bookmarkId)}`,
+            'Bookmarks belong to the session that saved them: pick one from this session’s list.',
+          );
+        }
         this.guard(() => {
           const tracer = this.tracer as SessionTracer;
           const position = BigInt(b.position);

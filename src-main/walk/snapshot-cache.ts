@@ -3,6 +3,7 @@
  * the decoded entries of a class are walked once (default allocator) and kept for paging.
  */
 import { ProcessHandle, Snapshot } from '../pss';
+import { CONTEXT_ALL, PssCaptureFlags } from '../../src-shared/pss/constants';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { EntryPage, SnapshotInfo } from '../../src-shared/contract/model';
@@ -12,6 +13,17 @@ interface Held {
   snapshot: Snapshot;
   info: SnapshotInfo;
   entries: Map<WalkableClass, WalkEntry[]>;
+}
+
+/**
+ * The name to show for a captured process: the executable's file name when the image name is a
+ * path, else the image name as it is (a kernel thread's "ksoftirqd/0", a zombie's comm).
+ */
+export function processNameOf(imageFileName: string, pid: number): string {
+  const name = imageFileName.startsWith('/')
+    ? (imageFileName.split('/').pop() ?? '')
+    : imageFileName;
+  return name || `pid ${pid}`;
 }
 
 /** Captures pid and describes the snapshot. The caller owns the returned snapshot. */
@@ -24,7 +36,10 @@ export function captureSnapshot(
   const proc = pid === process.pid ? ProcessHandle.current() : ProcessHandle.open(pid);
   let snapshot: Snapshot;
   try {
-    snapshot = Snapshot.capture(proc, flags);
+    // Thread contexts need ThreadContextFlags (PSS_CAPTURE_THREAD_CONTEXT without them is an
+    // invalid parameter): ask for every register set the API offers.
+    const contextFlags = (flags & PssCaptureFlags.THREAD_CONTEXT) !== 0 ? CONTEXT_ALL : 0;
+    snapshot = Snapshot.capture(proc, flags, contextFlags);
   } finally {
     proc.close();
   }
@@ -34,7 +49,7 @@ export function captureSnapshot(
     const info: SnapshotInfo = {
       snapshotId,
       pid,
-      processName: processInfo.imageFileName.split('/').pop() || `pid ${pid}`,
+      processName: processNameOf(processInfo.imageFileName, pid),
       flags: flags >>> 0,
       capturedAtMs: Date.now(),
       captureMs,

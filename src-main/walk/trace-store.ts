@@ -1,29 +1,46 @@
 /**
  * Keeps every event of one session in the main process, so nothing is lost when a consumer is
- * slow: batches stay in memory up to a limit, older ones spill to a temporary file, and any
- * range can be read back. Also holds the session's walked entries and final summary, and
- * reads/writes trace files.
+ * slow: batches stay in memory up to a limit (per store, and for all stores together through a
+ * shared TraceMemoryBudget), older ones spill to a temporary file, and any range can be read
+ * back. Also holds the session's walked entries and final summary, and writes trace files
+ * (format: trace-file.ts, which also reads them).
  *
- * Trace file format (little-endian):
- *   "PSSTRACE" | u32 version (1) | u32 headerBytes | header JSON (UTF-8) | records
- * where records are eventCount × EVENT_SIZE bytes (src-shared/events/layout.ts) with seq 0…n-1.
+ * The spill file is unlinked as soon as it is open (where the OS allows it: Linux, macOS), so
+ * it vanishes with the process however the process ends, kill -9 included.
+ *
+ * A spill that fails (disk full, file-size limit, I/O error) loses nothing: the batches stay in
+ * memory, the store stops spilling and records the error in `spillError`; the host then ends
+ * the session with that error (src-main/host), so memory grows only by what the walk emits
+ * before it stops.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
 import { CorruptBatchError, EventBatchView } from '../../src-shared/events/batch';
 import type { WalkableClass } from '../../src-shared/pss/constants';
-import { WALKABLE_CLASSES } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { SessionSummary } from '../../src-shared/contract/model';
+import {
+  TRACE_MAGIC,
+  TRACE_PREAMBLE_BYTES,
+  TRACE_VERSION,
+  TraceFileError,
+  readAtBuffer,
+  readTraceFile,
+  type TraceFileContents,
+} from './trace-file';
 
-export class TraceFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TraceFileError';
-  }
-}
+export { TraceFileError } from './trace-file';
 
 interface Segment {
   firstSeq: number;
@@ -34,11 +51,46 @@ interface Segment {
   fileOffset: number;
 }
 
+/** Event bytes held in memory by all the stores that share it; the largest spill first. */
+export class TraceMemoryBudget {
+  private used = 0;
+  private readonly stores = new Set<TraceStore>();
+
+  constructor(readonly limitBytes: number) {}
+
+  get bytesInMemory(): number {
+    return this.used;
+  }
+
+  /** @internal */ add(store: TraceStore): void {
+    this.stores.add(store);
+  }
+  /** @internal */ remove(store: TraceStore): void {
+    this.stores.delete(store);
+  }
+  /** @internal */ adjust(delta: number): void {
+    this.used += delta;
+  }
+
+  /** Spills the stores holding most until three quarters of the limit are in use. */
+  relieve(): void {
+    if (this.used <= this.limitBytes) return;
+    const target = (this.limitBytes * 3) / 4;
+    const bySize = [...this.stores].sort((a, b) => b.bytesInMemory - a.bytesInMemory);
+    for (const s of bySize) {
+      if (this.used <= target) break;
+      s.spillDownTo(Math.max(0, s.bytesInMemory - (this.used - target)));
+    }
+  }
+}
+
 export interface TraceStoreOptions {
   /** Bytes of event records kept in memory before older ones spill to disk. */
   memoryLimitBytes?: number;
   /** Where spill files go (default: the OS temp dir). */
   spillDir?: string;
+  /** Memory shared with other stores (the host's global cap). */
+  budget?: TraceMemoryBudget;
 }
 
 export interface TraceMeta {
@@ -51,9 +103,32 @@ export interface TraceMeta {
   [key: string]: unknown;
 }
 
-const MAGIC = 'PSSTRACE';
-const VERSION = 1;
-const MAX_HEADER_BYTES = 256 * 1024 * 1024;
+/** The bytes of a trace file as written by export: computed once, read in chunks. */
+export interface ExportLayout {
+  /** Magic, version, header length and the header JSON. */
+  head: Uint8Array;
+  eventCount: number;
+  totalBytes: number;
+}
+
+/** A spill write failed; nothing was lost (the batches stay in memory). */
+export class TraceSpillError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+  ) {
+    super(message);
+    this.name = 'TraceSpillError';
+  }
+}
+
+interface SpillFile {
+  fd: number;
+  size: number;
+  /** Left to delete at dispose where it could not be unlinked while open. */
+  path: string | null;
+  /** The file belongs to someone else's directory tree (an imported file is ours alone). */
+}
 
 export class TraceStore {
   private readonly segments: Segment[] = [];
@@ -62,10 +137,12 @@ export class TraceStore {
   private spilledBytes = 0;
   private readonly memoryLimit: number;
   private readonly spillDir: string;
-  private spill: { dir: string; fd: number; size: number } | null = null;
+  private readonly budget: TraceMemoryBudget | null;
+  private spill: SpillFile | null = null;
   private readonly entries = new Map<WalkableClass, WalkEntry[]>();
   private finalSummary: SessionSummary | null = null;
   private disposed = false;
+  private failure: TraceSpillError | null = null;
 
   constructor(
     readonly meta: TraceMeta,
@@ -73,6 +150,8 @@ export class TraceStore {
   ) {
     this.memoryLimit = options.memoryLimitBytes ?? 64 * 1024 * 1024;
     this.spillDir = options.spillDir ?? tmpdir();
+    this.budget = options.budget ?? null;
+    this.budget?.add(this);
   }
 
   /** Number of events stored (= next expected seq). */
@@ -86,6 +165,11 @@ export class TraceStore {
 
   get bytesSpilled(): number {
     return this.spilledBytes;
+  }
+
+  /** The first spill failure, if any (then the store keeps everything in memory). */
+  get spillError(): TraceSpillError | null {
+    return this.failure;
   }
 
   /** Appends one batch; its first seq must be the next expected one. */
@@ -105,25 +189,55 @@ export class TraceStore {
       fileOffset: -1,
     });
     this.total += view.count;
-    this.memoryBytes += batch.byteLength;
-    if (this.memoryBytes > this.memoryLimit) this.spillOldest();
+    this.grow(batch.byteLength);
+    // Spill down to half the limit so spilling is not done batch by batch.
+    if (this.memoryBytes > this.memoryLimit) this.spillDownTo(this.memoryLimit / 2);
+    this.budget?.relieve();
   }
 
-  private spillOldest(): void {
-    if (!this.spill) {
-      const dir = mkdtempSync(join(this.spillDir, 'pss-trace-'));
-      this.spill = { dir, fd: openSync(join(dir, 'events.bin'), 'w+', 0o600), size: 0 };
+  private grow(delta: number): void {
+    this.memoryBytes += delta;
+    this.budget?.adjust(delta);
+  }
+
+  private openSpill(): SpillFile {
+    if (this.spill) return this.spill;
+    const dir = mkdtempSync(join(this.spillDir, 'pss-trace-'));
+    const path = join(dir, 'events.bin');
+    const fd = openSync(path, 'w+', 0o600);
+    let left: string | null = dir;
+    try {
+      unlinkSync(path);
+      rmdirSync(dir);
+      left = null;
+    } catch {
+      // Windows: an open file cannot be unlinked; dispose() deletes it.
     }
-    // Spill down to half the limit so spilling is not done batch by batch.
-    for (const seg of this.segments) {
-      if (this.memoryBytes <= this.memoryLimit / 2) break;
-      if (!seg.bytes) continue;
-      writeSync(this.spill.fd, seg.bytes, 0, seg.bytes.byteLength, this.spill.size);
-      seg.fileOffset = this.spill.size;
-      this.spill.size += seg.bytes.byteLength;
-      this.memoryBytes -= seg.bytes.byteLength;
-      this.spilledBytes += seg.bytes.byteLength;
-      seg.bytes = null;
+    this.spill = { fd, size: 0, path: left };
+    return this.spill;
+  }
+
+  /** Spills the oldest in-memory segments until at most `target` bytes stay in memory. */
+  spillDownTo(target: number): void {
+    if (this.failure || this.disposed) return;
+    try {
+      const spill = this.openSpill();
+      for (const seg of this.segments) {
+        if (this.memoryBytes <= target) break;
+        if (!seg.bytes) continue;
+        writeFully(spill.fd, seg.bytes, spill.size);
+        seg.fileOffset = spill.size;
+        spill.size += seg.bytes.byteLength;
+        this.grow(-seg.bytes.byteLength);
+        this.spilledBytes += seg.bytes.byteLength;
+        seg.bytes = null;
+      }
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      this.failure = new TraceSpillError(
+        `the trace could not be written to its spill file in ${this.spillDir}: ${(e as Error).message}`,
+        typeof code === 'string' ? code : null,
+      );
     }
   }
 
@@ -134,6 +248,11 @@ export class TraceStore {
     const end = Math.max(start, Math.min(fromSeq + count, this.total));
     const out = new Uint8Array((end - start) * EVENT_SIZE);
     if (end === start) return out.buffer;
+    this.readInto(out, start, end);
+    return out.buffer;
+  }
+
+  private readInto(out: Uint8Array, start: number, end: number): void {
     let i = this.findSegment(start);
     let at = start;
     while (at < end) {
@@ -144,20 +263,25 @@ export class TraceStore {
       if (seg.bytes) {
         out.set(seg.bytes.subarray(from * EVENT_SIZE, (from + n) * EVENT_SIZE), dst);
       } else {
-        const spill = this.spill as { fd: number };
-        const got = readSync(
-          spill.fd,
-          out,
-          dst,
-          n * EVENT_SIZE,
-          seg.fileOffset + from * EVENT_SIZE,
-        );
-        if (got !== n * EVENT_SIZE)
-          throw new TraceFileError(`spill file is short: read ${got} of ${n * EVENT_SIZE} bytes`);
+        const spill = this.spill as SpillFile;
+        const want = n * EVENT_SIZE;
+        let got = 0;
+        while (got < want) {
+          const r = readSync(
+            spill.fd,
+            out,
+            dst + got,
+            want - got,
+            seg.fileOffset + from * EVENT_SIZE + got,
+          );
+          if (r === 0) break;
+          got += r;
+        }
+        if (got !== want)
+          throw new TraceFileError(`spill file is short: read ${got} of ${want} bytes`);
       }
       at += n;
     }
-    return out.buffer;
   }
 
   /** Index of the segment holding seq (binary search; segments are contiguous). */
@@ -196,114 +320,142 @@ export class TraceStore {
     return this.finalSummary;
   }
 
-  /** The whole trace as a trace file. */
-  export(): ArrayBuffer {
+  /** The trace file's layout as of now: its head (preamble + header JSON) and total size. */
+  exportLayout(): ExportLayout {
     this.assertLive();
     const entries: Partial<Record<WalkableClass, WalkEntry[]>> = {};
     for (const [cls, list] of this.entries) entries[cls] = list;
     const header = new TextEncoder().encode(
       JSON.stringify({
-        version: VERSION,
+        version: TRACE_VERSION,
         meta: this.meta,
         eventCount: this.total,
         summary: this.finalSummary,
         entries,
       }),
     );
-    const out = new Uint8Array(16 + header.byteLength + this.total * EVENT_SIZE);
-    out.set(new TextEncoder().encode(MAGIC), 0);
-    const dv = new DataView(out.buffer);
-    dv.setUint32(8, VERSION, true);
+    const head = new Uint8Array(TRACE_PREAMBLE_BYTES + header.byteLength);
+    head.set(new TextEncoder().encode(TRACE_MAGIC), 0);
+    const dv = new DataView(head.buffer);
+    dv.setUint32(8, TRACE_VERSION, true);
     dv.setUint32(12, header.byteLength, true);
-    out.set(header, 16);
-    out.set(new Uint8Array(this.read(0, this.total)), 16 + header.byteLength);
+    head.set(header, TRACE_PREAMBLE_BYTES);
+    return { head, eventCount: this.total, totalBytes: head.byteLength + this.total * EVENT_SIZE };
+  }
+
+  /** Bytes [offset, offset + maxBytes) of the trace file `layout` describes. */
+  exportChunk(layout: ExportLayout, offset: number, maxBytes: number): ArrayBuffer {
+    this.assertLive();
+    const start = Math.max(0, Math.min(offset, layout.totalBytes));
+    const end = Math.min(layout.totalBytes, start + maxBytes);
+    const out = new Uint8Array(end - start);
+    const headEnd = layout.head.byteLength;
+    if (start < headEnd) out.set(layout.head.subarray(start, Math.min(end, headEnd)), 0);
+    if (end > headEnd) {
+      // Records: whole events around the range, then the part inside it.
+      const from = Math.max(start, headEnd) - headEnd;
+      const to = end - headEnd;
+      const firstEvent = Math.floor(from / EVENT_SIZE);
+      const lastEvent = Math.min(layout.eventCount, Math.ceil(to / EVENT_SIZE));
+      const recs = new Uint8Array((lastEvent - firstEvent) * EVENT_SIZE);
+      if (lastEvent > firstEvent) this.readInto(recs, firstEvent, lastEvent);
+      const skip = from - firstEvent * EVENT_SIZE;
+      out.set(recs.subarray(skip, skip + (to - from)), Math.max(start, headEnd) - start);
+    }
     return out.buffer;
   }
 
-  /** Reads a trace file; any inconsistency is a TraceFileError naming what is wrong. */
-  static import(bytes: ArrayBuffer, options: TraceStoreOptions = {}): TraceStore {
-    if (bytes.byteLength < 16)
-      throw new TraceFileError(`not a trace file: only ${bytes.byteLength} bytes`);
-    const u8 = new Uint8Array(bytes);
-    if (new TextDecoder().decode(u8.subarray(0, 8)) !== MAGIC)
-      throw new TraceFileError('not a trace file: bad magic (expected "PSSTRACE")');
-    const dv = new DataView(bytes);
-    const version = dv.getUint32(8, true);
-    if (version !== VERSION)
-      throw new TraceFileError(
-        `unsupported trace file version ${version} (this app reads version ${VERSION})`,
-      );
-    const headerBytes = dv.getUint32(12, true);
-    if (headerBytes > MAX_HEADER_BYTES || 16 + headerBytes > bytes.byteLength) {
-      throw new TraceFileError(`corrupt trace file: header length ${headerBytes} exceeds the file`);
-    }
-    let header: unknown;
-    try {
-      header = JSON.parse(
-        new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(16, 16 + headerBytes)),
-      );
-    } catch (e) {
-      throw new TraceFileError(
-        `corrupt trace file: header is not valid JSON (${(e as Error).message})`,
-      );
-    }
-    const h = header as {
-      meta?: TraceMeta;
-      eventCount?: unknown;
-      summary?: SessionSummary | null;
-      entries?: Record<string, unknown>;
+  /** The whole trace as one trace file (small traces, tests; the host exports in chunks). */
+  export(): ArrayBuffer {
+    const layout = this.exportLayout();
+    return this.exportChunk(layout, 0, layout.totalBytes);
+  }
+
+  /** A store over a validated trace file whose records stay in the file (it takes the fd). */
+  static fromFile(
+    contents: TraceFileContents,
+    fd: number,
+    options: TraceStoreOptions = {},
+  ): TraceStore {
+    const store = new TraceStore({ ...contents.meta }, options);
+    store.spill = {
+      fd,
+      size: contents.records.fileOffset + contents.eventCount * EVENT_SIZE,
+      path: null,
     };
-    if (typeof h !== 'object' || h === null || typeof h.meta !== 'object' || h.meta === null) {
-      throw new TraceFileError('corrupt trace file: header has no session description');
+    if (contents.eventCount > 0) {
+      store.segments.push({
+        firstSeq: 0,
+        count: contents.eventCount,
+        bytes: null,
+        fileOffset: contents.records.fileOffset,
+      });
+      store.total = contents.eventCount;
     }
-    const eventCount = h.eventCount;
-    if (typeof eventCount !== 'number' || !Number.isInteger(eventCount) || eventCount < 0) {
-      throw new TraceFileError('corrupt trace file: header has no valid event count');
-    }
-    const recordBytes = bytes.byteLength - 16 - headerBytes;
-    if (recordBytes !== eventCount * EVENT_SIZE) {
-      throw new TraceFileError(
-        `corrupt trace file: header says ${eventCount} events (${eventCount * EVENT_SIZE} bytes) but ${recordBytes} bytes of records follow`,
-      );
-    }
-    const records = bytes.slice(16 + headerBytes);
-    try {
-      new EventBatchView(records).validate(0);
-    } catch (e) {
-      throw new TraceFileError(`corrupt trace file: ${(e as Error).message}`);
-    }
-    if (h.summary && typeof h.summary.events === 'number' && h.summary.events !== eventCount) {
-      throw new TraceFileError(
-        `corrupt trace file: summary counts ${h.summary.events} events but the file holds ${eventCount}`,
-      );
-    }
-    const store = new TraceStore(h.meta, options);
-    if (eventCount > 0) store.append(0, records);
-    for (const [cls, list] of Object.entries(h.entries ?? {})) {
-      if (!(WALKABLE_CLASSES as readonly string[]).includes(cls) || !Array.isArray(list)) {
-        throw new TraceFileError(`corrupt trace file: bad entry list "${cls.slice(0, 40)}"`);
-      }
-      store.appendEntries(cls as WalkableClass, 0, list as WalkEntry[]);
-    }
-    if (h.summary) store.setSummary(h.summary);
+    store.adopt(contents);
+    // Never spill into someone's trace file: everything is already on disk.
+    store.failure = null;
     return store;
   }
 
-  /** Releases memory and deletes the spill file. Idempotent. */
+  private adopt(contents: TraceFileContents): void {
+    for (const [cls, list] of Object.entries(contents.entries)) {
+      this.appendEntries(cls as WalkableClass, 0, list);
+    }
+    if (contents.summary) this.setSummary(contents.summary);
+  }
+
+  /** Reads a trace file held in memory (tests, small files), on this thread. */
+  static import(bytes: ArrayBuffer, options: TraceStoreOptions = {}): TraceStore {
+    const u8 = new Uint8Array(bytes);
+    const contents = readTraceFile(readAtBuffer(u8), u8.byteLength);
+    const store = new TraceStore({ ...contents.meta }, options);
+    if (contents.eventCount > 0) {
+      store.append(
+        0,
+        bytes.slice(
+          contents.records.fileOffset,
+          contents.records.fileOffset + contents.eventCount * EVENT_SIZE,
+        ),
+      );
+    }
+    store.adopt(contents);
+    return store;
+  }
+
+  /** Releases memory and the spill file. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.budget?.adjust(-this.memoryBytes);
+    this.budget?.remove(this);
     this.segments.length = 0;
     this.entries.clear();
     this.memoryBytes = 0;
     if (this.spill) {
       closeSync(this.spill.fd);
-      rmSync(this.spill.dir, { recursive: true, force: true });
+      if (this.spill.path) rmSync(this.spill.path, { recursive: true, force: true });
       this.spill = null;
     }
   }
 
   private assertLive(): void {
     if (this.disposed) throw new Error('trace store used after dispose');
+  }
+}
+
+/** Writes all of `bytes` at `position`, however many writes it takes; throws on failure. */
+function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const n = writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
+    if (n <= 0) {
+      const e = new Error(`wrote ${done} of ${bytes.byteLength} bytes`) as Error & {
+        code: string;
+      };
+      e.code = 'EIO';
+      throw e;
+    }
+    done += n;
   }
 }

@@ -5,10 +5,21 @@ export interface WebArgs {
   allowRemote: boolean;
   /** Stop when standard input closes (so a test harness that dies takes web mode with it). */
   exitWithStdin: boolean;
+  /** Serve this built renderer instead of the one next to the app (out/renderer). */
+  rendererDir: string | null;
+  /** Event bytes all sessions keep in memory before spilling to disk (MiB); null = default. */
+  traceMemoryMb: number | null;
 }
 
 export function parseWebArgs(argv: readonly string[]): WebArgs | string {
-  const args: WebArgs = { port: 0, host: '127.0.0.1', allowRemote: false, exitWithStdin: false };
+  const args: WebArgs = {
+    port: 0,
+    host: '127.0.0.1',
+    allowRemote: false,
+    exitWithStdin: false,
+    rendererDir: null,
+    traceMemoryMb: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const [flag, inline] = a.includes('=') ? (a.split('=', 2) as [string, string]) : [a, undefined];
@@ -27,6 +38,19 @@ export function parseWebArgs(argv: readonly string[]): WebArgs | string {
         args.host = v;
         break;
       }
+      case '--renderer-dir': {
+        const v = valueOf();
+        if (!v) return '--renderer-dir wants the folder of a built renderer';
+        args.rendererDir = v;
+        break;
+      }
+      case '--trace-memory-mb': {
+        const v = Number(valueOf());
+        if (!Number.isInteger(v) || v < 1 || v > 1024 * 1024)
+          return '--trace-memory-mb wants a whole number of MiB (at least 1)';
+        args.traceMemoryMb = v;
+        break;
+      }
       case '--allow-remote':
         args.allowRemote = true;
         break;
@@ -38,7 +62,7 @@ export function parseWebArgs(argv: readonly string[]): WebArgs | string {
         break;
       case '--help':
       case '-h':
-        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote] [--exit-with-stdin]';
+        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote] [--exit-with-stdin] [--renderer-dir DIR] [--trace-memory-mb N]';
       default:
         // Chromium/Electron switches may reach us when the packaged app runs with --web.
         if (flag.startsWith('--')) break;

@@ -4,7 +4,13 @@
  * line, `PSS_INSPECTOR_URL=http://127.0.0.1:PORT/?token=…`, for people, tests and scripts.
  */
 import { createWalkService } from '../walk/client';
-import { SessionHost, appVersion, libraryDescription, rendererDir } from '../host';
+import {
+  SessionHost,
+  appVersion,
+  installProcessGuards,
+  libraryDescription,
+  rendererDir,
+} from '../host';
 import { WebServerConfigError, startWebServer } from './server';
 import { parseWebArgs } from './args';
 
@@ -15,26 +21,33 @@ export async function runWebMode(argv: readonly string[]): Promise<void> {
     console.error(args);
     process.exit(args.startsWith('usage') ? 0 : 2);
   }
+  installProcessGuards((m, e) => console.error(`[pss-inspector] ${m}:`, e));
   const walk = createWalkService();
   const host = new SessionHost({
     walk,
     transport: 'web',
     library: libraryDescription(),
     version: appVersion(),
+    ...(args.traceMemoryMb !== null
+      ? { traceStore: { memoryBudgetBytes: args.traceMemoryMb * 1024 * 1024 } }
+      : {}),
   });
   let server;
   try {
     server = await startWebServer({
       host,
-      rendererDir: rendererDir(),
+      rendererDir: args.rendererDir ?? rendererDir(),
       port: args.port,
       bindHost: args.host,
       allowRemote: args.allowRemote,
     });
   } catch (e) {
     console.error(`[pss-inspector] ${(e as Error).message}`);
+    // Set before anything is awaited: with nothing else left to run, Node may exit while the
+    // walk service shuts down, and must exit with this code.
+    process.exitCode = e instanceof WebServerConfigError ? 2 : 1;
     await walk.close();
-    process.exit(e instanceof WebServerConfigError ? 2 : 1);
+    process.exit(process.exitCode);
   }
   console.log(`PSS_INSPECTOR_URL=${server.url}`);
   console.log(`[pss-inspector] web mode: open the URL above in a browser (Ctrl+C stops).`);

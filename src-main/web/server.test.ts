@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SessionHost } from '../host';
 import { FakeWalkService } from '../host/testing';
-import { startWebServer, TOKEN_COOKIE, type WebServer } from './server';
+import { startWebServer, tokenCookieName, type WebServer } from './server';
 import { parseWebArgs } from './args';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import { decodeFrame, encodeFrame, type WireFrame } from '../../src-shared/contract/wire';
@@ -72,7 +72,7 @@ function get(path: string, headers: Record<string, string> = {}, method = 'GET')
   });
 }
 
-const cookie = (): string => `${TOKEN_COOKIE}=${server.token}`;
+const cookie = (): string => `${tokenCookieName(server.port)}=${server.token}`;
 
 function openWs(
   opts: { token?: string | null; origin?: string | null; host?: string; cookie?: string } = {},
@@ -112,7 +112,9 @@ describe('web server: token, headers, paths', () => {
     const r = await get(`/?token=${server.token}`);
     expect(r.status).toBe(200);
     expect(String(r.headers['set-cookie'])).toMatch(
-      new RegExp(`^${TOKEN_COOKIE}=${server.token}; HttpOnly; SameSite=Strict; Path=/`),
+      new RegExp(
+        `^${tokenCookieName(server.port)}=${server.token}; HttpOnly; SameSite=Strict; Path=/`,
+      ),
     );
     expect(r.body).toContain('<title>t</title>');
     const again = await get('/assets/app.js', { cookie: cookie() });
@@ -125,7 +127,9 @@ describe('web server: token, headers, paths', () => {
     expect((await get('/')).status).toBe(403);
     expect((await get('/?token=wrong')).status).toBe(403);
     expect((await get(`/?token=${server.token}x`)).status).toBe(403);
-    expect((await get('/assets/app.js', { cookie: `${TOKEN_COOKIE}=nope` })).status).toBe(403);
+    expect(
+      (await get('/assets/app.js', { cookie: `${tokenCookieName(server.port)}=nope` })).status,
+    ).toBe(403);
   });
 
   it('puts the CSP and security headers on every response, errors included', async () => {
@@ -241,10 +245,19 @@ describe('web mode arguments', () => {
       host: '127.0.0.1',
       allowRemote: false,
       exitWithStdin: false,
+      rendererDir: null,
+      traceMemoryMb: null,
     });
     expect(
       parseWebArgs(['--port=8080', '--host', '0.0.0.0', '--allow-remote', '--exit-with-stdin']),
-    ).toEqual({ port: 8080, host: '0.0.0.0', allowRemote: true, exitWithStdin: true });
+    ).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      allowRemote: true,
+      exitWithStdin: true,
+      rendererDir: null,
+      traceMemoryMb: null,
+    });
     expect(parseWebArgs(['--port', 'x'])).toMatch(/--port/);
     expect(parseWebArgs(['stray'])).toMatch(/unknown argument/);
   });

@@ -10,27 +10,87 @@
  * - Every response carries the CSP and security headers; static paths cannot leave the
  *   renderer folder.
  * - One WebSocket per page is one host connection; frames use src-shared/contract/wire.ts.
+ * - Nothing a client sends can stop it or make it hold unbounded memory or descriptors: frames
+ *   are size-checked before they are decoded; a socket's requests are served a few at a time
+ *   (it is not read while its replies wait to be written: TCP back-pressure), so unread replies
+ *   stay below sendHighWaterBytes + requestsPerSocket replies; connections, half-open sockets,
+ *   and requests host-wide are capped (WebLimits); a socket that stops reading and answering
+ *   pings is closed; static files are opened before they are described, and every stream error
+ *   is handled. Logs never hold the token.
  */
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { extname, resolve, sep } from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { Channels, type PushMessages, type PushName } from '../../src-shared/contract/contract';
+import {
+  Channels,
+  type PushMessages,
+  type PushName,
+  type Reply,
+  type RequestName,
+} from '../../src-shared/contract/contract';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import {
-  WIRE_LIMITS,
+  REQUEST_LIMITS,
   decodeFrame,
   encodeFrame,
+  peekRequestId,
   type WireFrame,
 } from '../../src-shared/contract/wire';
 import type { ErrorReply } from '../../src-shared/contract/model';
 import type { HostConnection, SessionHost } from '../host';
 
-export const TOKEN_COOKIE = 'pss_token';
+/**
+ * The token cookie's name: one per port, so a second instance on another port (cookies are not
+ * port-scoped) sets its own cookie instead of overwriting the first instance's.
+ */
+export function tokenCookieName(port: number): string {
+  return `pss_token_${port}`;
+}
+
+/**
+ * The transport's caps (the host's own are in src-main/host/limits.ts); ARCHITECTURE.md
+ * ("Bounded by design") says what each bounds.
+ */
+export interface WebLimits {
+  /** WebSocket connections at once; more are refused with 503. */
+  maxWebSockets: number;
+  /** TCP connections that have not sent a complete request head yet; the oldest is closed. */
+  maxPendingSockets: number;
+  /** A connection must send its request head within this (ms). */
+  headersTimeoutMs: number;
+  /** Backstop: TCP connections of any kind at once (Node's server.maxConnections). */
+  maxSockets: number;
+  /** Requests of one WebSocket being served or whose reply is not yet written to the socket. */
+  requestsPerSocket: number;
+  /** …of all WebSockets together. */
+  requests: number;
+  /** Bytes queued on a WebSocket above which it reads no more requests and gets aggregates. */
+  sendHighWaterBytes: number;
+  /** A WebSocket that neither reads, answers pings nor sends for this long is closed (ms). */
+  idleTimeoutMs: number;
+  /** Ping period (ms). */
+  heartbeatMs: number;
+  /** Requests one WebSocket may have waiting for a turn (after its socket is paused). */
+  queuedRequestsPerSocket: number;
+}
+
+export const DEFAULT_WEB_LIMITS: Readonly<WebLimits> = {
+  maxWebSockets: 128,
+  maxPendingSockets: 64,
+  headersTimeoutMs: 10_000,
+  maxSockets: 512,
+  requestsPerSocket: 8,
+  requests: 64,
+  sendHighWaterBytes: 8 * 1024 * 1024,
+  idleTimeoutMs: 60_000,
+  heartbeatMs: 20_000,
+  queuedRequestsPerSocket: 4096,
+};
 
 export interface WebServerOptions {
   host: SessionHost;
@@ -44,6 +104,7 @@ export interface WebServerOptions {
   /** Fixed token (tests); default: 32 random bytes. */
   token?: string;
   log?: (line: string) => void;
+  limits?: Partial<WebLimits>;
 }
 
 export interface WebServer {
@@ -53,6 +114,8 @@ export interface WebServer {
   readonly token: string;
   /** Live WebSocket connections. */
   readonly connections: number;
+  /** What the transport holds right now (tests, soak). */
+  stats(): { webSockets: number; pendingSockets: number; requests: number; bufferedBytes: number };
   close(): Promise<void>;
 }
 
@@ -119,6 +182,42 @@ function hostOf(hostHeader: string | undefined): { name: string; port: string } 
   return { name: (m[1] as string).replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ?? '80' };
 }
 
+/** How many Host headers the request carried (Node keeps only the first of duplicates). */
+function hostHeaderCount(req: IncomingMessage): number {
+  let n = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if ((req.rawHeaders[i] as string).toLowerCase() === 'host') n++;
+  }
+  return n;
+}
+
+/** The request URL for logs: the token replaced, so logs never hold it. */
+export function redactUrl(url: string | undefined): string {
+  return (url ?? '').replace(/([?&]token=)[^&#]*/gi, '$1[redacted]').slice(0, 512);
+}
+
+interface QueuedRequest {
+  id: number;
+  name: string;
+  params: unknown;
+}
+
+/** One WebSocket: its host connection and its share of the request and send budgets. */
+interface Link {
+  ws: WebSocket;
+  conn: HostConnection;
+  /** Requests handed to the host whose reply has not been written to the socket yet. */
+  inFlight: number;
+  /** …of which the host is still working on this many. */
+  executing: number;
+  /** Decoded requests waiting for a slot (the socket is paused meanwhile). */
+  queue: QueuedRequest[];
+  paused: boolean;
+  /** Last time the peer showed life: a message, a pong, or bytes of ours it read. */
+  lastActivity: number;
+  lastPing: number;
+}
+
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const bindHost = options.bindHost ?? '127.0.0.1';
   const allowRemote = options.allowRemote ?? false;
@@ -127,6 +226,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       `refusing to listen on ${bindHost}: web mode binds to loopback only unless --allow-remote is given`,
     );
   }
+  const limits: WebLimits = { ...DEFAULT_WEB_LIMITS, ...options.limits };
   const log = options.log ?? ((line: string) => console.log(line));
   const token = options.token ?? randomBytes(32).toString('base64url');
   const rendererDir = await realpath(resolve(options.rendererDir)).catch(() => {
@@ -135,9 +235,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     );
   });
   let port = 0;
+  let cookieName = tokenCookieName(0);
 
-  const hostAllowed = (hostHeader: string | undefined): boolean => {
-    const h = hostOf(hostHeader);
+  const hostAllowed = (req: IncomingMessage): boolean => {
+    if (hostHeaderCount(req) !== 1) return false;
+    const h = hostOf(req.headers.host);
     if (!h || h.port !== String(port)) return false;
     if (isLoopback(h.name)) return true;
     if (!allowRemote) return false;
@@ -146,7 +248,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 
   const authorized = (req: IncomingMessage, url: URL): 'cookie' | 'query' | null => {
-    const cookie = parseCookies(req.headers.cookie).get(TOKEN_COOKIE);
+    const cookie = parseCookies(req.headers.cookie).get(cookieName);
     if (cookie !== undefined && sameSecret(cookie, token)) return 'cookie';
     const q = url.searchParams.get('token');
     if (q !== null && sameSecret(q, token)) return 'query';
@@ -162,16 +264,42 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.end(message + '\n');
   };
 
+  // ---- TCP connections: the ones that have not sent a request head yet are bounded ----------
+  /** Socket → when it was accepted, for sockets without a complete request head (oldest first). */
+  const pending = new Map<Socket, number>();
+  const engage = (socket: Socket): void => {
+    pending.delete(socket);
+  };
+
   const server = createServer((req, res) => {
+    engage(req.socket);
     void serve(req, res).catch((e: unknown) => {
-      if (!res.headersSent) deny(res, 500, 'internal error');
+      if (!res.headersSent) deny(res, 500, 'Internal error.');
       else res.destroy();
-      log(`[web] ${req.method} ${req.url}: ${(e as Error).message}`);
+      log(`[web] ${req.method} ${redactUrl(req.url)}: ${(e as Error).message}`);
     });
+  });
+  server.maxConnections = limits.maxSockets;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = 30_000;
+  server.on('connection', (socket: Socket) => {
+    pending.set(socket, Date.now());
+    socket.once('close', () => pending.delete(socket));
+    // Over the cap, the oldest connection that has not sent a request yet makes room.
+    while (pending.size > limits.maxPendingSockets) {
+      const oldest = pending.keys().next().value as Socket;
+      pending.delete(oldest);
+      oldest.destroy();
+    }
+  });
+  server.on('clientError', (_err, socket: Socket) => {
+    pending.delete(socket);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!hostAllowed(req.headers.host)) return deny(res, 403, 'Forbidden: unexpected Host header.');
+    if (!hostAllowed(req)) return deny(res, 403, 'Forbidden: unexpected Host header.');
     let url: URL;
     try {
       url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
@@ -208,29 +336,62 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return deny(res, 404, 'Not found.');
     }
     if (!real.startsWith(rendererDir + sep)) return deny(res, 404, 'Not found.');
-    const st = await stat(real);
-    if (!st.isFile()) return deny(res, 404, 'Not found.');
-    const type = MIME[extname(real).toLowerCase()] ?? 'application/octet-stream';
-    const headers: Record<string, string | string[]> = {
-      ...SECURITY_HEADERS,
-      'Content-Type': type,
-      'Content-Length': String(st.size),
-      'Cache-Control': type.startsWith('text/html') ? 'no-store' : 'no-cache',
-    };
-    if (auth === 'query') {
-      headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    // Open first, then describe what was opened: a file replaced or deleted meanwhile (a
+    // rebuild while serving) is either served whole as it was opened, or not found.
+    let fh: FileHandle;
+    try {
+      fh = await open(real, 'r');
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'EISDIR') return deny(res, 404, 'Not found.');
+      if (code === 'EMFILE' || code === 'ENFILE') {
+        res.setHeader('Retry-After', '1');
+        return deny(res, 503, 'Busy: too many open files; try again.');
+      }
+      throw e;
     }
-    res.writeHead(200, headers);
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return deny(res, 404, 'Not found.');
+      const type = MIME[extname(real).toLowerCase()] ?? 'application/octet-stream';
+      const headers: Record<string, string | string[]> = {
+        ...SECURITY_HEADERS,
+        'Content-Type': type,
+        'Content-Length': String(st.size),
+        'Cache-Control': type.startsWith('text/html') ? 'no-store' : 'no-cache',
+      };
+      if (auth === 'query') {
+        headers['Set-Cookie'] = `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      }
+      res.writeHead(200, headers);
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      const stream = fh.createReadStream({ start: 0, end: Math.max(0, st.size - 1) });
+      if (st.size === 0) {
+        stream.destroy();
+        res.end();
+        return;
+      }
+      try {
+        await pipeline(stream, res);
+      } catch (e) {
+        // The client went away mid-file: nothing to answer, nothing to report.
+        if ((e as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+      }
+    } finally {
+      await fh.close().catch(() => undefined);
     }
-    createReadStream(real).pipe(res);
   }
+
+  // ---- WebSockets --------------------------------------------------------------------------
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: WIRE_LIMITS.maxFrameBytes,
+    // Fitted to the largest real request (one trace chunk); a larger frame closes with 1009
+    // before any of it is buffered.
+    maxPayload: REQUEST_LIMITS.maxFrameBytes,
     perMessageDeflate: false,
   });
 
@@ -241,7 +402,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 
   server.on('upgrade', (req, socket: Socket, head) => {
-    const hostHeader = req.headers.host;
+    engage(socket);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
@@ -249,91 +410,260 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return refuse(socket, 400, 'Bad Request');
     }
     if (url.pathname !== Channels.webSocket) return refuse(socket, 404, 'Not Found');
-    if (!hostAllowed(hostHeader)) return refuse(socket, 403, 'Forbidden');
+    if (!hostAllowed(req)) return refuse(socket, 403, 'Forbidden');
     // Browsers always send Origin on WebSocket handshakes: it must be this server's own.
     const origin = req.headers.origin;
-    if (origin !== `http://${hostHeader}`) return refuse(socket, 403, 'Forbidden');
+    if (origin !== `http://${req.headers.host}`) return refuse(socket, 403, 'Forbidden');
     if (!authorized(req, url)) return refuse(socket, 403, 'Forbidden');
+    if (links.size >= limits.maxWebSockets) {
+      log(`[web] refused a WebSocket: ${links.size} are open, the most web mode serves`);
+      return refuse(socket, 503, 'Service Unavailable: too many connections');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
-  const sockets = new Set<WebSocket>();
+  const links = new Set<Link>();
+  /** Links with requests waiting for a host-wide slot. */
+  const waiting = new Set<Link>();
+  let requestsInFlight = 0;
+
+  const frameError = (message: string): ErrorReply => ({
+    kind: 'validation',
+    code: null,
+    codeName: null,
+    message,
+    hint: 'The message was malformed and was ignored; the connection stays open.',
+  });
+
+  /** Sends one frame; `done` runs once its bytes were handed to the OS (or the socket died). */
+  const sendFrame = (link: Link, frame: WireFrame, done?: () => void): void => {
+    const ws = link.ws;
+    if (ws.readyState !== ws.OPEN) {
+      done?.();
+      return;
+    }
+    const data = encodeFrame(frame);
+    ws.send(
+      typeof data === 'string' ? data : new Uint8Array(data),
+      { binary: typeof data !== 'string' },
+      () => {
+        link.lastActivity = Date.now();
+        done?.();
+        if (link.paused) pump(link);
+      },
+    );
+  };
+
+  const sendReply = (link: Link, id: number, reply: unknown, done: () => void): void => {
+    try {
+      sendFrame(link, { t: 'rep', id, reply }, done);
+    } catch (e) {
+      sendFrame(
+        link,
+        {
+          t: 'rep',
+          id,
+          reply: {
+            ok: false,
+            error: {
+              kind: 'internal',
+              code: null,
+              codeName: null,
+              message: `the reply could not be encoded: ${(e as Error).message}`,
+              hint: 'Please report this.',
+            },
+          },
+        },
+        done,
+      );
+    }
+  };
+
+  const start = (link: Link, r: QueuedRequest): void => {
+    link.inFlight++;
+    link.executing++;
+    requestsInFlight++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      link.inFlight--;
+      requestsInFlight--;
+      pump(link);
+      for (const w of [...waiting]) {
+        if (requestsInFlight >= limits.requests) break;
+        pump(w);
+      }
+    };
+    void link.conn
+      .handle(r.name, r.params)
+      .catch((e: unknown): Reply<RequestName> => ({
+        ok: false,
+        error: {
+          kind: 'internal',
+          code: null,
+          codeName: null,
+          message: e instanceof Error ? e.message : String(e),
+          hint: 'This is unexpected: the request was abandoned. Please report it.',
+        },
+      }))
+      .then((reply) => {
+        link.executing--;
+        sendReply(link, r.id, reply, release);
+      })
+      .catch((e: unknown) => {
+        log(`[web] a reply could not be sent: ${(e as Error).message}`);
+        release();
+      });
+  };
+
+  /** Starts what the budgets allow, then pauses or resumes reading the socket accordingly. */
+  const pump = (link: Link): void => {
+    const ws = link.ws;
+    while (
+      link.queue.length > 0 &&
+      link.inFlight < limits.requestsPerSocket &&
+      requestsInFlight < limits.requests &&
+      ws.bufferedAmount < limits.sendHighWaterBytes
+    ) {
+      start(link, link.queue.shift() as QueuedRequest);
+    }
+    if (link.queue.length > 0 && requestsInFlight >= limits.requests) waiting.add(link);
+    else waiting.delete(link);
+    const blocked =
+      link.queue.length > 0 ||
+      link.inFlight >= limits.requestsPerSocket ||
+      ws.bufferedAmount >= limits.sendHighWaterBytes;
+    if (ws.readyState !== ws.OPEN) return;
+    if (blocked && !link.paused) {
+      link.paused = true;
+      ws.pause();
+    } else if (!blocked && link.paused) {
+      link.paused = false;
+      ws.resume();
+    }
+  };
 
   function attach(ws: WebSocket): void {
-    sockets.add(ws);
-    const send = (frame: WireFrame): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      const data = encodeFrame(frame);
-      ws.send(typeof data === 'string' ? data : new Uint8Array(data), {
-        binary: typeof data !== 'string',
-      });
+    const now = Date.now();
+    const link: Link = {
+      ws,
+      conn: options.host.connect({
+        push<P extends PushName>(name: P, msg: PushMessages[P]) {
+          sendFrame(link, { t: 'push', name, msg });
+        },
+        congested: () => ws.bufferedAmount >= limits.sendHighWaterBytes,
+      }),
+      inFlight: 0,
+      executing: 0,
+      queue: [],
+      paused: false,
+      lastActivity: now,
+      lastPing: now,
     };
-    const conn: HostConnection = options.host.connect({
-      push<P extends PushName>(name: P, msg: PushMessages[P]) {
-        send({ t: 'push', name, msg });
-      },
-    });
-    const frameError = (message: string): ErrorReply => ({
-      kind: 'validation',
-      code: null,
-      codeName: null,
-      message,
-      hint: 'The message was malformed and was ignored; the connection stays open.',
-    });
+    links.add(link);
+    const pushError = (message: string): void =>
+      sendFrame(link, {
+        t: 'push',
+        name: 'error',
+        msg: { sessionId: null, error: frameError(message) },
+      });
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      link.lastActivity = Date.now();
       // ws hands over Buffers by default (no copy here; decodeFrame reads views).
       const bytes = Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.isBuffer(data)
           ? data
           : new Uint8Array(data);
-      const r = decodeFrame(isBinary ? bytes : Buffer.from(bytes).toString('utf8'));
+      let r;
+      if (isBinary) {
+        r = decodeFrame(bytes, REQUEST_LIMITS);
+      } else if (bytes.byteLength > REQUEST_LIMITS.maxTextChars) {
+        // Checked on bytes, before the text becomes a string.
+        const message = `text frame of ${bytes.byteLength} bytes is larger than the ${REQUEST_LIMITS.maxTextChars}-byte limit`;
+        const id = peekRequestId(bytes);
+        if (id !== null)
+          sendFrame(link, { t: 'rep', id, reply: { ok: false, error: frameError(message) } });
+        else pushError(message);
+        return;
+      } else {
+        r = decodeFrame(Buffer.from(bytes).toString('utf8'), REQUEST_LIMITS);
+      }
       if (!r.ok) {
         if (r.id !== null)
-          send({ t: 'rep', id: r.id, reply: { ok: false, error: frameError(r.error) } });
-        else
-          send({ t: 'push', name: 'error', msg: { sessionId: null, error: frameError(r.error) } });
+          sendFrame(link, { t: 'rep', id: r.id, reply: { ok: false, error: frameError(r.error) } });
+        else pushError(r.error);
         return;
       }
       const f = r.frame;
       if (f.t !== 'req') {
-        send({
-          t: 'push',
-          name: 'error',
-          msg: {
-            sessionId: null,
-            error: frameError(`frame.t: the host accepts only requests, got "${f.t}"`),
+        pushError(`frame.t: the host accepts only requests, got "${f.t}"`);
+        return;
+      }
+      if (link.queue.length >= limits.queuedRequestsPerSocket) {
+        sendFrame(link, {
+          t: 'rep',
+          id: f.id,
+          reply: {
+            ok: false,
+            error: {
+              kind: 'limit',
+              code: null,
+              codeName: null,
+              message: `${link.queue.length} requests of this connection are already waiting`,
+              hint: 'Wait for replies before sending more requests.',
+            },
           },
         });
         return;
       }
-      void conn.handle(f.name, f.params).then((reply) => {
-        try {
-          send({ t: 'rep', id: f.id, reply });
-        } catch (e) {
-          send({
-            t: 'rep',
-            id: f.id,
-            reply: {
-              ok: false,
-              error: {
-                kind: 'internal',
-                code: null,
-                codeName: null,
-                message: `the reply could not be encoded: ${(e as Error).message}`,
-                hint: 'Please report this.',
-              },
-            },
-          });
-        }
-      });
+      link.queue.push({ id: f.id, name: f.name, params: f.params });
+      pump(link);
     });
-    ws.on('error', () => ws.terminate());
+    ws.on('pong', () => {
+      link.lastActivity = Date.now();
+    });
+    // A protocol error (a frame over maxPayload…): ws sends the close frame with its status;
+    // give it a moment to reach the peer, then drop the socket whatever the peer does.
+    ws.on('error', () => setTimeout(() => ws.terminate(), 1000).unref());
     ws.on('close', () => {
-      sockets.delete(ws);
-      void conn.close();
+      links.delete(link);
+      waiting.delete(link);
+      link.queue.length = 0;
+      void link.conn.close();
     });
   }
+
+  /** Pings live sockets; closes the ones that show no life (not reading, not answering). */
+  const heartbeat = setInterval(
+    () => {
+      const now = Date.now();
+      for (const link of links) {
+        const busyElsewhere = link.executing > 0 || (link.queue.length > 0 && waiting.has(link));
+        if (busyElsewhere) link.lastActivity = now;
+        if (now - link.lastActivity > limits.idleTimeoutMs) {
+          log(
+            `[web] closing a WebSocket that showed no life for ${Math.round((now - link.lastActivity) / 1000)} s (${link.ws.bufferedAmount} bytes unread)`,
+          );
+          link.ws.terminate();
+          continue;
+        }
+        if (now - link.lastPing >= limits.heartbeatMs && link.ws.readyState === link.ws.OPEN) {
+          link.lastPing = now;
+          link.ws.ping();
+        }
+      }
+      // Connections that never sent their request head.
+      for (const [socket, at] of pending) {
+        if (now - at <= limits.headersTimeoutMs) break;
+        pending.delete(socket);
+        socket.destroy();
+      }
+    },
+    Math.min(5_000, limits.heartbeatMs),
+  );
+  heartbeat.unref();
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -344,12 +674,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : 0;
+  cookieName = tokenCookieName(port);
+  // The unspecified addresses listen everywhere; the URL names this machine's loopback.
   const urlHost =
-    isIP(bindHost) === 6
-      ? `[${bindHost}]`
-      : bindHost === '0.0.0.0' || bindHost === '::'
-        ? '127.0.0.1'
-        : bindHost;
+    bindHost === '0.0.0.0'
+      ? '127.0.0.1'
+      : bindHost === '::' || bindHost === '[::]'
+        ? '[::1]'
+        : isIP(bindHost) === 6
+          ? `[${bindHost}]`
+          : bindHost;
   const url = `http://${urlHost}:${port}/?token=${token}`;
   if (!isLoopback(bindHost)) {
     log(
@@ -362,12 +696,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     port,
     token,
     get connections() {
-      return sockets.size;
+      return links.size;
+    },
+    stats() {
+      let bufferedBytes = 0;
+      for (const l of links) bufferedBytes += l.ws.bufferedAmount;
+      return {
+        webSockets: links.size,
+        pendingSockets: pending.size,
+        requests: requestsInFlight,
+        bufferedBytes,
+      };
     },
     async close() {
-      for (const ws of sockets) ws.close(1001, 'server shutting down');
+      clearInterval(heartbeat);
+      for (const l of links) l.ws.close(1001, 'server shutting down');
       await new Promise<void>((r) => wss.close(() => r()));
-      for (const ws of sockets) ws.terminate();
+      for (const l of links) l.ws.terminate();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -7,6 +7,7 @@ import { dropSnapshot } from '../session/snapshotCache';
 import { raf } from '../render/raf';
 import type { EventFilter } from '../data/eventFilter';
 import { request } from './connection';
+import { downloadTrace, uploadTrace } from '../../src-shared/contract/transfer';
 
 export async function refreshProcesses(): Promise<void> {
   const s = appStore.get();
@@ -133,8 +134,8 @@ export async function loadSummary(): Promise<void> {
   if (r.ok) appStore.get().setSummary(r.value);
 }
 
-function download(fileName: string, bytes: ArrayBuffer): void {
-  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+function download(fileName: string, parts: ArrayBuffer[]): void {
+  const url = URL.createObjectURL(new Blob(parts, { type: 'application/octet-stream' }));
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;
@@ -157,15 +158,19 @@ export async function exportTrace(): Promise<void> {
     });
     return;
   }
-  const r = await request('exportTrace', { sessionId: session.sessionId });
-  if (r.ok) download(r.value.fileName, r.value.bytes);
+  // The file comes in chunks (no message holds a whole trace); the Blob joins them.
+  const r = await downloadTrace(request, session.sessionId);
+  if (r.ok) download(r.fileName, r.parts);
   else appStore.get().setBanner(r.error);
 }
 
 export async function importTrace(file: File): Promise<void> {
-  const bytes = await file.arrayBuffer();
   expectSession(true);
-  const r = await request('importTrace', { fileName: file.name, bytes });
+  // Uploaded in chunks read one at a time from the file: the page never holds it whole.
+  const r = await uploadTrace(request, file.name, {
+    size: file.size,
+    slice: (start, end) => file.slice(start, end).arrayBuffer(),
+  });
   if (!r.ok) {
     expectSession(false);
     appStore.get().setBanner(r.error);

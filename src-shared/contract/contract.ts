@@ -31,6 +31,19 @@ import {
   type Validator,
 } from './validate';
 
+/**
+ * Sizes fitted to real requests and replies, so every frame and every reply is bounded whatever
+ * a client asks for (the host clips page sizes; the transports refuse larger frames).
+ */
+export const CONTRACT_LIMITS = {
+  /** getEvents answers at most this many events (6 MiB of records); page on for more. */
+  maxEventsPerReply: 131_072,
+  /** querySnapshot and getEntries answer at most this many entries; page on for more. */
+  maxEntriesPerReply: 10_000,
+  /** Trace files cross in chunks of at most this many bytes (import and export). */
+  traceChunkBytes: 4 * 1024 * 1024,
+} as const;
+
 const id = string({ max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 const pid = number({ int: true, min: 1, max: 0x7fffffff });
 const u32 = number({ int: true, min: 0, max: 0xffffffff });
@@ -76,25 +89,36 @@ export const requestParams = {
     (p) =>
       p.pid === undefined && p.snapshotId === undefined
         ? 'give a pid to capture or an existing snapshotId'
-        : null,
+        : p.pid !== undefined && p.snapshotId !== undefined
+          ? 'give either a pid to capture or an existing snapshotId, not both'
+          : null,
   ),
-  sessionControl: object({
-    sessionId: id,
-    action: literal(
-      'pause',
-      'resume',
-      'step',
-      'seekToBeginning',
-      'savePosition',
-      'restorePosition',
-      'cancel',
-      'setPace',
-    ),
-    bookmarkId: optional(number({ int: true, min: 0 })),
-    pace: optional(pace),
-  }),
+  sessionControl: refine(
+    object({
+      sessionId: id,
+      action: literal(
+        'pause',
+        'resume',
+        'step',
+        'seekToBeginning',
+        'savePosition',
+        'restorePosition',
+        'cancel',
+        'setPace',
+      ),
+      bookmarkId: optional(number({ int: true, min: 0 })),
+      pace: optional(pace),
+    }),
+    (p) =>
+      p.action === 'restorePosition' && p.bookmarkId === undefined
+        ? 'restorePosition needs the bookmarkId to restore'
+        : p.action === 'setPace' && p.pace === undefined
+          ? 'setPace needs the pace to set'
+          : null,
+  ),
   closeSession: object({ sessionId: id }),
   sessionSummary: object({ sessionId: id }),
+  /** Answers at most CONTRACT_LIMITS.maxEventsPerReply events, whatever `count` asks for. */
   getEvents: object({
     sessionId: id,
     fromSeq: number({ int: true, min: 0 }),
@@ -106,9 +130,30 @@ export const requestParams = {
     offset: number({ int: true, min: 0 }),
     limit: number({ int: true, min: 1, max: 200_000 }),
   }),
+  /** `seq` must be one the host has sent (in an events push or an aggregate's range). */
   ackEvents: object({ sessionId: id, seq: number({ int: true, min: 0 }) }),
-  exportTrace: object({ sessionId: id }),
-  importTrace: object({ fileName: string({ max: 1024 }), bytes: bytes() }),
+  /**
+   * One chunk of the session's trace file, from `offset` (default 0). Offset 0 fixes what the
+   * file holds (the events stored at that moment); later chunks continue that file.
+   */
+  exportTrace: object({ sessionId: id, offset: optional(number({ int: true, min: 0 })) }),
+  /** A whole trace file of at most CONTRACT_LIMITS.traceChunkBytes; larger ones are uploaded. */
+  importTrace: object({
+    fileName: string({ max: 1024 }),
+    bytes: bytes({ max: CONTRACT_LIMITS.traceChunkBytes }),
+  }),
+  /** Upload of a trace file in chunks: begin, every chunk in order, then end (or abort). */
+  importTraceBegin: object({
+    fileName: string({ max: 1024 }),
+    totalBytes: number({ int: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  }),
+  importTraceChunk: object({
+    uploadId: id,
+    offset: number({ int: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
+    bytes: bytes({ max: CONTRACT_LIMITS.traceChunkBytes }),
+  }),
+  importTraceEnd: object({ uploadId: id }),
+  importTraceAbort: object({ uploadId: id }),
 } as const;
 
 export type RequestName = keyof typeof requestParams;
@@ -136,8 +181,12 @@ export interface RequestResults {
     entries: EntryPage['entries'];
   };
   ackEvents: { ok: true };
-  exportTrace: { fileName: string; bytes: ArrayBuffer };
+  exportTrace: { fileName: string; totalBytes: number; offset: number; bytes: ArrayBuffer };
   importTrace: SessionState;
+  importTraceBegin: { uploadId: string; chunkBytes: number };
+  importTraceChunk: { received: number };
+  importTraceEnd: SessionState;
+  importTraceAbort: { aborted: true };
 }
 
 export const REQUEST_NAMES = Object.keys(requestParams) as RequestName[];

@@ -162,8 +162,9 @@ export interface EventAggregate {
   lastTimeNs: number;
 }
 
+/** 'limit': a per-connection or host-wide cap was reached (ARCHITECTURE.md, Bounded by design). */
 export type ErrorKind =
-  'pss' | 'validation' | 'misuse' | 'not-found' | 'unsupported' | 'io' | 'internal';
+  'pss' | 'validation' | 'misuse' | 'not-found' | 'unsupported' | 'io' | 'limit' | 'internal';
 
 /** Errors cross IPC as data, never as thrown classes. */
 export interface ErrorReply {

@@ -14,6 +14,15 @@ export interface Validator<T> {
 export type Infer<V> = V extends Validator<infer T> ? T : never;
 
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
+/**
+ * Own properties only: `x in table` and `table[x]` also find Object.prototype's members
+ * (toString, constructor, __proto__…), so an untrusted name must never be looked up that way.
+ */
+export function hasOwn(o: object, key: PropertyKey): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
 const fail = (path: string, what: string): Result<never> => ({
   ok: false,
   error: `${path || 'message'}: ${what}`,
@@ -143,11 +152,12 @@ export function object<S extends Shape>(
       }
       const rec = x as Record<string, unknown>;
       for (const key of Object.keys(rec)) {
-        if (!(key in shape)) return fail(path ? `${path}.${key}` : key, 'unknown field');
+        if (!hasOwn(shape, key))
+          return fail(path ? `${path}.${key.slice(0, 64)}` : key.slice(0, 64), 'unknown field');
       }
       const out: Record<string, unknown> = {};
       for (const [key, v] of Object.entries(shape)) {
-        const r = v.parse(rec[key], path ? `${path}.${key}` : key);
+        const r = v.parse(hasOwn(rec, key) ? rec[key] : undefined, path ? `${path}.${key}` : key);
         if (!r.ok) return r;
         if (r.value !== undefined) out[key] = r.value;
       }
@@ -165,8 +175,8 @@ export function tagged<K extends string, M extends Record<string, Validator<obje
     parse(x, path = '') {
       if (typeof x !== 'object' || x === null)
         return fail(path, `expected an object, got ${describe(x)}`);
-      const t = (x as Record<string, unknown>)[tag];
-      if (typeof t !== 'string' || !(t in variants)) {
+      const t = hasOwn(x, tag) ? (x as Record<string, unknown>)[tag] : undefined;
+      if (typeof t !== 'string' || !hasOwn(variants, t)) {
         return fail(
           path ? `${path}.${tag}` : tag,
           `expected one of ${Object.keys(variants)

@@ -19,7 +19,7 @@
  *
  * No Node or DOM imports: the browser bridge and the web server both use this file.
  */
-import { PUSH_NAMES, type PushMessages, type PushName } from './contract';
+import { CONTRACT_LIMITS, PUSH_NAMES, type PushMessages, type PushName } from './contract';
 
 export type WireFrame =
   | { t: 'req'; id: number; name: string; params: unknown }
@@ -35,13 +35,35 @@ export type DecodeResult =
       id: number | null;
     };
 
+export interface FrameLimits {
+  /** Largest binary frame. */
+  maxFrameBytes: number;
+  /** Largest JSON header of a binary frame. */
+  maxHeaderBytes: number;
+  /** Largest text frame, in characters (the host also checks its bytes before decoding). */
+  maxTextChars: number;
+}
+
+/** What a page accepts from the host (replies and pushes: pages of events, trace chunks…). */
 export const WIRE_LIMITS = {
-  /** Largest frame the host accepts (an imported trace file travels in one frame). */
-  maxFrameBytes: 512 * 1024 * 1024 + 1024 * 1024,
+  maxFrameBytes: 512 * 1024 * 1024,
   maxHeaderBytes: 64 * 1024 * 1024,
+  maxTextChars: 64 * 1024 * 1024,
   maxParts: 64,
   maxPathDepth: 32,
   maxNameLength: 64,
+} as const;
+
+/**
+ * What the host accepts from a page, fitted to real requests: the largest binary request is
+ * one trace chunk (importTraceChunk); text requests are small JSON (the largest real one, a
+ * faulty allocator with 10,000 failure indices, is about 110 KB). The host checks these on the
+ * frame's byte length before decoding anything.
+ */
+export const REQUEST_LIMITS = {
+  maxFrameBytes: CONTRACT_LIMITS.traceChunkBytes + 64 * 1024,
+  maxHeaderBytes: 64 * 1024,
+  maxTextChars: 1024 * 1024,
 } as const;
 
 type PathSeg = string | number;
@@ -183,26 +205,48 @@ function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
     : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * The request id of a frame too large to decode, read from its first bytes when the frame
+ * starts the way encodeFrame writes requests (`{"t":"req","id":N`), so the refusal can go to the
+ * request that is waiting for it. Null when it does not.
+ */
+export function peekRequestId(head: Uint8Array): number | null {
+  let text = '';
+  for (let i = 0; i < Math.min(head.byteLength, 64); i++)
+    text += String.fromCharCode(head[i] as number);
+  const m = /^\{\s*"t"\s*:\s*"req"\s*,\s*"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(text);
+  if (!m) return null;
+  const id = Number(m[1]);
+  return Number.isSafeInteger(id) ? id : null;
+}
+
 /** Decodes one WebSocket message (text or binary). Never throws. */
-export function decodeFrame(data: string | ArrayBuffer | ArrayBufferView): DecodeResult {
+export function decodeFrame(
+  data: string | ArrayBuffer | ArrayBufferView,
+  limits: FrameLimits = WIRE_LIMITS,
+): DecodeResult {
   try {
     if (typeof data === 'string') {
-      if (data.length > WIRE_LIMITS.maxHeaderBytes) return fail('text frame too large');
+      if (data.length > limits.maxTextChars) {
+        return fail(
+          `text frame of ${data.length} characters is larger than the ${limits.maxTextChars}-character limit`,
+        );
+      }
       const r = parseJson(data);
       return r.ok ? checkFrame(r.value) : fail(r.error);
     }
-    return decodeBinary(toBytes(data));
+    return decodeBinary(toBytes(data), limits);
   } catch (e) {
     // Defensive: nothing above should throw, but untrusted input must never escape as one.
     return fail(`malformed frame (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
-function decodeBinary(u8: Uint8Array): DecodeResult {
-  if (u8.byteLength > WIRE_LIMITS.maxFrameBytes) return fail('binary frame too large');
+function decodeBinary(u8: Uint8Array, limits: FrameLimits): DecodeResult {
+  if (u8.byteLength > limits.maxFrameBytes) return fail('binary frame too large');
   if (u8.byteLength < 4) return fail(`binary frame of ${u8.byteLength} bytes has no header`);
   const headerBytes = new DataView(u8.buffer, u8.byteOffset, 4).getUint32(0, true);
-  if (headerBytes > WIRE_LIMITS.maxHeaderBytes || 4 + headerBytes > u8.byteLength) {
+  if (headerBytes > limits.maxHeaderBytes || 4 + headerBytes > u8.byteLength) {
     return fail(`binary frame header length ${headerBytes} exceeds the frame`);
   }
   let text: string;

@@ -29,6 +29,14 @@ export const PssCaptureFlags = {
 } as const;
 export type PssCaptureFlagName = keyof typeof PssCaptureFlags;
 
+/**
+ * x64 CONTEXT.ContextFlags, which PssCaptureSnapshot's ThreadContextFlags takes with
+ * PSS_CAPTURE_THREAD_CONTEXT (winnt.h; libpss/include/processsnapshot.h mirrors them).
+ */
+export const CONTEXT_AMD64 = 0x00100000;
+/** CONTROL | INTEGER | SEGMENTS | FLOATING_POINT | DEBUG_REGISTERS. */
+export const CONTEXT_ALL = CONTEXT_AMD64 | 0x1f;
+
 /** The flags a full inspection uses: everything Linux can provide without ptrace. */
 export const DEFAULT_CAPTURE_FLAGS =
   PssCaptureFlags.HANDLES |

@@ -1,0 +1,355 @@
+/**
+ * Reading trace files, for untrusted input: every length and count is checked against a limit
+ * before anything is allocated for it, the JSON header is validated field by field (only known
+ * fields are kept, so nothing unencodable or unbounded reaches a reply), and the records are
+ * validated in fixed-size chunks straight from the file, never held whole in memory.
+ *
+ * Trace file format version 1 (little-endian), written by TraceStore.exportLayout():
+ *   "PSSTRACE" | u32 version (1) | u32 headerBytes | header JSON (UTF-8) | records
+ * where records are eventCount × EVENT_SIZE bytes (src-shared/events/layout.ts) with seq 0…n-1,
+ * and the header is {version, meta, eventCount, summary, entries}.
+ *
+ * `readTraceFile` dispatches on the version word: a later format adds its reader there and
+ * returns where its events are (TraceFileContents.records); callers do not change. The host
+ * runs it in a worker thread (trace-reader-worker.ts) so a large file never blocks the main
+ * thread.
+ */
+import { readSync } from 'node:fs';
+import { EVENT_SIZE } from '../../src-shared/events/layout';
+import { CorruptBatchError, EventBatchView } from '../../src-shared/events/batch';
+import { WALKABLE_CLASSES, type WalkableClass } from '../../src-shared/pss/constants';
+import type { WalkEntry } from '../../src-shared/pss/entries';
+import type { Pace, SessionSummary } from '../../src-shared/contract/model';
+import { parseAllocatorOptions, type AllocatorOptions } from '../../src-shared/alloc/options';
+import { hasOwn } from '../../src-shared/contract/validate';
+
+export class TraceFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TraceFileError';
+  }
+}
+
+export const TRACE_MAGIC = 'PSSTRACE';
+export const TRACE_VERSION = 1;
+/** Magic, version and header length. */
+export const TRACE_PREAMBLE_BYTES = 16;
+
+/** What a trace file may contain; anything beyond is a TraceFileError naming the limit. */
+export const TRACE_LIMITS = {
+  /** The JSON header (session description, summary, walked entries). */
+  maxHeaderBytes: 32 * 1024 * 1024,
+  /** Events (2^32: seqs stay exact in the 48-byte record's f64). */
+  maxEvents: 2 ** 32,
+  /** Walked entries per class. */
+  maxEntriesPerClass: 1_000_000,
+  /** Characters in any string of the header. */
+  maxStringChars: 32 * 1024,
+  /** Keys of any object in the summary (breakdowns per API, class, violation kind…). */
+  maxSummaryKeys: 1024,
+  /** Records validated per read of the file. */
+  chunkEvents: 65_536,
+} as const;
+
+export interface TraceMeta {
+  pid: number;
+  processName: string;
+  flags: number;
+  allocator: AllocatorOptions;
+  classes: WalkableClass[];
+  createdAt: string;
+  snapshotId: string | null;
+  pace: Pace;
+  clockOriginEpochMs?: number;
+}
+
+/** A validated trace file: its description and where its records are. */
+export interface TraceFileContents {
+  version: number;
+  meta: TraceMeta;
+  eventCount: number;
+  summary: SessionSummary | null;
+  entries: Partial<Record<WalkableClass, WalkEntry[]>>;
+  /** Version 1: eventCount records of EVENT_SIZE bytes start at this byte of the file. */
+  records: { fileOffset: number };
+}
+
+/** Reads `length` bytes at `position` of an open file. */
+export type ReadAt = (buffer: Uint8Array, position: number) => number;
+
+export function readAtFd(fd: number): ReadAt {
+  return (buffer, position) => {
+    let got = 0;
+    while (got < buffer.byteLength) {
+      const n = readSync(fd, buffer, got, buffer.byteLength - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  };
+}
+
+export function readAtBuffer(bytes: Uint8Array): ReadAt {
+  return (buffer, position) => {
+    const part = bytes.subarray(position, Math.min(bytes.byteLength, position + buffer.byteLength));
+    buffer.set(part);
+    return part.byteLength;
+  };
+}
+
+const corrupt = (what: string): TraceFileError => new TraceFileError(`corrupt trace file: ${what}`);
+
+/** Reads and validates a whole trace file of `fileBytes` bytes. */
+export function readTraceFile(read: ReadAt, fileBytes: number): TraceFileContents {
+  if (fileBytes < TRACE_PREAMBLE_BYTES)
+    throw new TraceFileError(`not a trace file: only ${fileBytes} bytes`);
+  const pre = new Uint8Array(TRACE_PREAMBLE_BYTES);
+  if (read(pre, 0) !== TRACE_PREAMBLE_BYTES) throw corrupt('the file is shorter than its size');
+  let magic = '';
+  for (let i = 0; i < 8; i++) magic += String.fromCharCode(pre[i] as number);
+  if (magic !== TRACE_MAGIC)
+    throw new TraceFileError('not a trace file: bad magic (expected "PSSTRACE")');
+  const dv = new DataView(pre.buffer);
+  const version = dv.getUint32(8, true);
+  switch (version) {
+    case 1:
+      return readV1(read, fileBytes, dv.getUint32(12, true));
+    default:
+      throw new TraceFileError(
+        `unsupported trace file version ${version} (this app reads version ${TRACE_VERSION})`,
+      );
+  }
+}
+
+function readV1(read: ReadAt, fileBytes: number, headerBytes: number): TraceFileContents {
+  if (TRACE_PREAMBLE_BYTES + headerBytes > fileBytes) {
+    throw corrupt(`header length ${headerBytes} exceeds the file`);
+  }
+  if (headerBytes > TRACE_LIMITS.maxHeaderBytes) {
+    throw new TraceFileError(
+      `trace header of ${headerBytes} bytes is larger than the ${TRACE_LIMITS.maxHeaderBytes}-byte limit`,
+    );
+  }
+  const raw = new Uint8Array(headerBytes);
+  if (read(raw, TRACE_PREAMBLE_BYTES) !== headerBytes) throw corrupt('the header is cut short');
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch (e) {
+    throw corrupt(`header is not valid JSON (${(e as Error).message.slice(0, 200)})`);
+  }
+  const h = parseHeader(header);
+  const recordsOffset = TRACE_PREAMBLE_BYTES + headerBytes;
+  const recordBytes = fileBytes - recordsOffset;
+  if (recordBytes !== h.eventCount * EVENT_SIZE) {
+    throw corrupt(
+      `header says ${h.eventCount} events (${h.eventCount * EVENT_SIZE} bytes) but ${recordBytes} bytes of records follow`,
+    );
+  }
+  validateRecords(read, recordsOffset, h.eventCount);
+  if (h.summary && h.summary.events !== h.eventCount) {
+    throw corrupt(`summary counts ${h.summary.events} events but the file holds ${h.eventCount}`);
+  }
+  return { ...h, version: 1, records: { fileOffset: recordsOffset } };
+}
+
+/** Validates eventCount records from `offset`, one bounded chunk at a time. */
+export function validateRecords(read: ReadAt, offset: number, eventCount: number): void {
+  const chunk = new Uint8Array(Math.min(eventCount, TRACE_LIMITS.chunkEvents) * EVENT_SIZE);
+  for (let first = 0; first < eventCount; first += TRACE_LIMITS.chunkEvents) {
+    const n = Math.min(TRACE_LIMITS.chunkEvents, eventCount - first);
+    const view = chunk.subarray(0, n * EVENT_SIZE);
+    if (read(view, offset + first * EVENT_SIZE) !== view.byteLength)
+      throw corrupt('the records are cut short');
+    try {
+      new EventBatchView(view.buffer.slice(0, view.byteLength)).validate(first);
+    } catch (e) {
+      if (!(e instanceof CorruptBatchError)) throw e;
+      throw corrupt(
+        e.message.replace(/^record (\d+)/, (_m, i: string) => `record ${first + Number(i)}`),
+      );
+    }
+  }
+}
+
+// ---- the header, field by field ------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function field(o: Obj, key: string): unknown {
+  return hasOwn(o, key) ? o[key] : undefined;
+}
+
+function str(x: unknown, path: string, optional = false): string {
+  if (x === undefined && optional) return '';
+  if (typeof x !== 'string') throw corrupt(`${path} is not a string`);
+  if (x.length > TRACE_LIMITS.maxStringChars)
+    throw corrupt(`${path} is longer than ${TRACE_LIMITS.maxStringChars} characters`);
+  return x;
+}
+
+function int(x: unknown, path: string, min: number, max: number): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
+    throw corrupt(`${path} is not an integer from ${min} to ${max}`);
+  return x;
+}
+
+function finite(x: unknown, path: string): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw corrupt(`${path} is not a number`);
+  return x;
+}
+
+function parseHeader(x: unknown): Omit<TraceFileContents, 'version' | 'records'> {
+  if (!isObj(x)) throw corrupt('header is not an object');
+  const version = field(x, 'version');
+  if (version !== undefined && version !== 1) throw corrupt(`header version ${String(version)}`);
+  const meta = parseMeta(field(x, 'meta'));
+  const eventCount = field(x, 'eventCount');
+  if (
+    typeof eventCount !== 'number' ||
+    !Number.isInteger(eventCount) ||
+    eventCount < 0 ||
+    eventCount > TRACE_LIMITS.maxEvents
+  ) {
+    throw corrupt('header has no valid event count');
+  }
+  const summaryRaw = field(x, 'summary');
+  const summary = summaryRaw === undefined || summaryRaw === null ? null : parseSummary(summaryRaw);
+  const entries = parseEntries(field(x, 'entries'));
+  return { meta, eventCount, summary, entries };
+}
+
+function parseMeta(x: unknown): TraceMeta {
+  if (!isObj(x)) throw corrupt('header has no session description');
+  const alloc = parseAllocatorOptions(field(x, 'allocator') ?? { strategy: 'heap' });
+  if (!alloc.ok) throw corrupt(`meta.allocator: ${alloc.error}`);
+  const classesRaw = field(x, 'classes') ?? [];
+  if (!Array.isArray(classesRaw) || classesRaw.length > WALKABLE_CLASSES.length)
+    throw corrupt('meta.classes is not a list of walk classes');
+  const classes: WalkableClass[] = [];
+  for (const c of classesRaw as unknown[]) {
+    if (typeof c !== 'string' || !(WALKABLE_CLASSES as readonly string[]).includes(c))
+      throw corrupt(`meta.classes holds ${JSON.stringify(c)?.slice(0, 40)}, not a walk class`);
+    classes.push(c as WalkableClass);
+  }
+  const snapshotId = field(x, 'snapshotId');
+  const paceRaw = field(x, 'pace');
+  let pace: Pace = { mode: 'run' };
+  if (isObj(paceRaw) && field(paceRaw, 'mode') === 'paced') {
+    const eps = field(paceRaw, 'entriesPerSecond');
+    pace = { mode: 'paced', entriesPerSecond: finite(eps, 'meta.pace.entriesPerSecond') };
+  }
+  const meta: TraceMeta = {
+    pid: int(field(x, 'pid') ?? 0, 'meta.pid', 0, 0x7fffffff),
+    processName: str(field(x, 'processName'), 'meta.processName', true),
+    flags: int(field(x, 'flags') ?? 0, 'meta.flags', 0, 0xffffffff),
+    allocator: alloc.value,
+    classes,
+    createdAt: str(field(x, 'createdAt') ?? '', 'meta.createdAt'),
+    snapshotId:
+      snapshotId === undefined || snapshotId === null ? null : str(snapshotId, 'meta.snapshotId'),
+    pace,
+  };
+  const origin = field(x, 'clockOriginEpochMs');
+  if (origin !== undefined) meta.clockOriginEpochMs = finite(origin, 'meta.clockOriginEpochMs');
+  return meta;
+}
+
+/**
+ * A plain JSON value of bounded size: numbers (finite), strings, booleans, null, and objects or
+ * arrays of those nested at most `depth` deep with at most maxSummaryKeys members each.
+ */
+function plain(x: unknown, path: string, depth: number): unknown {
+  if (x === null || typeof x === 'boolean') return x;
+  if (typeof x === 'number') return finite(x, path);
+  if (typeof x === 'string') return str(x, path);
+  if (depth <= 0) throw corrupt(`${path} is nested too deeply`);
+  if (Array.isArray(x)) {
+    if (x.length > TRACE_LIMITS.maxSummaryKeys) throw corrupt(`${path} has too many items`);
+    return x.map((v, i) => plain(v, `${path}[${i}]`, depth - 1));
+  }
+  if (!isObj(x)) throw corrupt(`${path} is not plain data`);
+  const keys = Object.keys(x);
+  if (keys.length > TRACE_LIMITS.maxSummaryKeys) throw corrupt(`${path} has too many keys`);
+  const out: Obj = {};
+  for (const k of keys) {
+    if (k === '__proto__') continue;
+    out[k] = plain(x[k], `${path}.${k.slice(0, 40)}`, depth - 1);
+  }
+  return out;
+}
+
+const SUMMARY_NUMBERS = [
+  'events',
+  'allocations',
+  'allocationFailures',
+  'frees',
+  'freeNulls',
+  'bytesAllocated',
+  'bytesFreed',
+  'peakLiveBytes',
+  'outstandingBlocks',
+  'outstandingBytes',
+] as const;
+
+function parseSummary(x: unknown): SessionSummary {
+  if (!isObj(x)) throw corrupt('summary is not an object');
+  const out = plain(x, 'summary', 4) as Obj;
+  for (const k of SUMMARY_NUMBERS) {
+    out[k] = int(field(out, k) ?? 0, `summary.${k}`, 0, Number.MAX_SAFE_INTEGER);
+  }
+  for (const k of ['violations', 'byApi', 'byClass', 'strategy', 'entriesWalked'] as const) {
+    const v = field(out, k);
+    if (v === undefined) out[k] = {};
+    else if (!isObj(v)) throw corrupt(`summary.${k} is not an object`);
+  }
+  const d = field(out, 'durations');
+  out['durations'] = isObj(d)
+    ? {
+        captureMs: finite(field(d, 'captureMs') ?? 0, 'summary.durations.captureMs'),
+        walkMs: finite(field(d, 'walkMs') ?? 0, 'summary.durations.walkMs'),
+        totalMs: finite(field(d, 'totalMs') ?? 0, 'summary.durations.totalMs'),
+      }
+    : { captureMs: 0, walkMs: 0, totalMs: 0 };
+  out['sessionId'] = typeof out['sessionId'] === 'string' ? out['sessionId'] : '';
+  return out as unknown as SessionSummary;
+}
+
+const ENTRY_KIND: Record<WalkableClass, string> = {
+  THREADS: 'thread',
+  HANDLES: 'handle',
+  VA_SPACE: 'region',
+  AUXILIARY_PAGES: 'page',
+};
+
+function parseEntries(x: unknown): Partial<Record<WalkableClass, WalkEntry[]>> {
+  if (x === undefined || x === null) return {};
+  if (!isObj(x)) throw corrupt('entries is not an object');
+  const out: Partial<Record<WalkableClass, WalkEntry[]>> = {};
+  for (const [cls, list] of Object.entries(x)) {
+    if (!(WALKABLE_CLASSES as readonly string[]).includes(cls) || !Array.isArray(list)) {
+      throw corrupt(`bad entry list "${cls.slice(0, 40)}"`);
+    }
+    if (list.length > TRACE_LIMITS.maxEntriesPerClass) {
+      throw new TraceFileError(
+        `the trace holds ${list.length} ${cls} entries, more than the limit of ${TRACE_LIMITS.maxEntriesPerClass}`,
+      );
+    }
+    const kind = ENTRY_KIND[cls as WalkableClass];
+    const entries: WalkEntry[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const e: unknown = list[i];
+      const path = `entries.${cls}[${i}]`;
+      if (!isObj(e) || field(e, 'kind') !== kind) throw corrupt(`${path} is not a ${kind} entry`);
+      entries.push(plain(e, path, 3) as WalkEntry);
+    }
+    out[cls as WalkableClass] = entries;
+  }
+  return out;
+}
