@@ -139,6 +139,29 @@ export class WsClient {
     return this.waiting.size;
   }
 
+  /** The pushes of one kind received so far. */
+  of(name: string): unknown[] {
+    return this.pushes.filter((p) => p.name === name).map((p) => p.msg);
+  }
+
+  /** Waits until `check` holds (checked as frames arrive), or fails after `timeoutMs`. */
+  async until(check: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+    const t0 = Date.now();
+    while (!check()) {
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Waits for the summary push of a session. */
+  async summaryOf(sessionId: string): Promise<{ events: number; sessionId: string }> {
+    const find = () =>
+      this.of('summary').find((m) => (m as { sessionId: string }).sessionId === sessionId) as
+        { events: number; sessionId: string } | undefined;
+    await this.until(() => find() !== undefined, `the summary of ${sessionId}`);
+    return find() as { events: number; sessionId: string };
+  }
+
   get closed(): { code: number; reason: string } | null {
     return this.closeInfo;
   }
@@ -350,6 +373,7 @@ export async function rawWebSocket(child: Pick<WebChild, 'port' | 'token'>): Pro
     };
     socket.on('data', onData);
     socket.once('error', reject);
+    socket.once('close', () => reject(new Error('closed before the upgrade')));
   });
   return socket;
 }

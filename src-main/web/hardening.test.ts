@@ -7,6 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { connect as connectTcp, createServer as createNetServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { displayHost, redactUrl } from './server';
 import {
   rawWebSocket,
   startWebChild,
@@ -153,5 +158,219 @@ describe('item 9: exit codes', () => {
     );
     expect(r.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
     expect(r.status).toBe(2);
+  });
+});
+
+/**
+ * Opens WebSockets to the server (connections it keeps, unlike sockets that never send a
+ * request) until it has no descriptor left to accept another.
+ */
+async function exhaustDescriptors(w: WebChild): Promise<Socket[]> {
+  const held: Socket[] = [];
+  for (let i = 0; i < 4096; i++) {
+    try {
+      const s = await rawWebSocket(w);
+      s.on('error', () => undefined);
+      held.push(s);
+    } catch {
+      return held;
+    }
+  }
+  throw new Error('the server never ran out of descriptors');
+}
+
+describe('item 3: static files whose open fails', () => {
+  ownServer();
+  let small: WebChild;
+  beforeAll(async () => {
+    small = await startWebChild({ maxOpenFiles: 100 });
+  });
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it('answers 503 when no descriptor is left to open a file, and keeps serving', async () => {
+    // One keep-alive connection first: it outlives the exhaustion.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: small.port,
+            path,
+            agent,
+            headers: { host: `127.0.0.1:${small.port}` },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect((await get(`/?token=${small.token}`)).status).toBe(200);
+    const held = await exhaustDescriptors(small);
+    const r = await get(`/index.html?token=${small.token}`);
+    expect(r.status).toBe(503);
+    expect(small.exit()).toBeNull();
+    for (const s of held) s.destroy();
+    agent.destroy();
+    // Descriptors come back; files are served again and the host answers.
+    let ok = 0;
+    for (let i = 0; i < 200 && ok !== 200; i++) {
+      ok = (await small.get(`/?token=${small.token}`).catch(() => ({ status: 0 }))).status;
+      if (ok !== 200) await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(ok).toBe(200);
+    await expectAlive(small);
+    // The token never reaches the logs (the URL line is the one place it is printed).
+    expect(
+      small.output.filter((l) => !l.startsWith('PSS_INSPECTOR_URL=') && l.includes(small.token)),
+    ).toEqual([]);
+  });
+
+  it('files replaced and deleted while they are requested are served whole or not found', async () => {
+    const file = join(web.rendererDir, 'assets', 'churn.js');
+    const body = 'x'.repeat(200_000);
+    let stop = false;
+    const churn = (async () => {
+      while (!stop) {
+        writeFileSync(`${file}.tmp`, body);
+        renameSync(`${file}.tmp`, file);
+        rmSync(file, { force: true });
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const statuses = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const r = await web.get(`/assets/churn.js?token=${web.token}`);
+      statuses.add(r.status);
+      if (r.status === 200) expect(r.body.length).toBe(body.length);
+    }
+    stop = true;
+    await churn;
+    expect([...statuses].every((s) => s === 200 || s === 404)).toBe(true);
+    await expectAlive();
+  });
+});
+
+describe('item 7: connections are capped', () => {
+  let small: WebChild;
+  beforeAll(async () => {
+    small = await startWebChild({ maxOpenFiles: 512 });
+  });
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it('1,000 half-open sockets under a 512-descriptor limit do not lock out a real client', async () => {
+    const idle: Socket[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const s = connectTcp({ host: '127.0.0.1', port: small.port });
+      s.on('error', () => undefined);
+      idle.push(s);
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 10));
+    }
+    // A real client still gets its page and its WebSocket.
+    const page = await small.get(`/?token=${small.token}`);
+    expect(page.status).toBe(200);
+    await expectAlive(small);
+    expect(small.fds()).toBeLessThan(400);
+    for (const s of idle) s.destroy();
+  });
+
+  it('at most 128 WebSockets; the next one is refused with 503 and the others keep working', async () => {
+    const conns: WsClient[] = [];
+    for (let i = 0; i < 128; i++) conns.push(await small.connect());
+    await expect(small.connect()).rejects.toThrow(/503/);
+    expect(
+      valueOf<{ transport: string }>(await (conns[0] as WsClient).request('appInfo', {})).transport,
+    ).toBe('web');
+    for (const c of conns) c.close();
+    await Promise.all(conns.map((c) => c.waitClosed()));
+    let ok = false;
+    for (let i = 0; i < 200 && !ok; i++) {
+      ok = await small.connect().then(
+        (c) => {
+          c.close();
+          return true;
+        },
+        () => false,
+      );
+      if (!ok) await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(ok).toBe(true);
+  });
+});
+
+describe('item 10: Host headers, cookies, addresses', () => {
+  ownServer();
+
+  it('refuses a request with two Host headers', async () => {
+    const s = connectTcp({ host: '127.0.0.1', port: web.port });
+    const reply = await new Promise<string>((resolve) => {
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d.toString()));
+      s.on('close', () => resolve(data));
+      s.on('error', () => resolve(data));
+      s.write(
+        `GET /?token=${web.token} HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
+      );
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 (400|403)/);
+    expect((await web.get(`/?token=${web.token}`)).status).toBe(200);
+  });
+
+  it('two instances on one machine each keep their own token cookie', async () => {
+    const second = await startWebChild();
+    try {
+      // A browser's jar for 127.0.0.1: cookies are not port-scoped, names are.
+      const jar = new Map<string, string>();
+      const load = async (w: WebChild) => {
+        const r = await w.get(`/?token=${w.token}`);
+        expect(r.status).toBe(200);
+        const set = String(r.headers['set-cookie']);
+        const [pair] = set.split(';');
+        const eq = (pair as string).indexOf('=');
+        jar.set((pair as string).slice(0, eq), (pair as string).slice(eq + 1));
+      };
+      await load(web);
+      await load(second);
+      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      expect((await web.get('/assets/app.js', { cookie })).status).toBe(200);
+      expect((await second.get('/assets/app.js', { cookie })).status).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('prints a URL that names the loopback address for an unspecified bind', async () => {
+    expect(displayHost('0.0.0.0')).toBe('127.0.0.1');
+    expect(displayHost('::')).toBe('[::1]');
+    expect(displayHost('::1')).toBe('[::1]');
+    expect(displayHost('127.0.0.1')).toBe('127.0.0.1');
+    const v6 = await new Promise<boolean>((resolve) => {
+      const probe = createNetServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+    });
+    if (!v6) return; // no IPv6 loopback on this machine: the formatting above is what is left to check
+    const any = await startWebChild({ args: ['--host', '::', '--allow-remote'] });
+    try {
+      expect(any.url).toMatch(/^http:\/\/\[::1\]:\d+\/\?token=/);
+    } finally {
+      await any.stop();
+    }
+  });
+});
+
+describe('redacted logs', () => {
+  it('replaces the token of a URL', () => {
+    expect(redactUrl('/x?token=abc&y=1')).toBe('/x?token=[redacted]&y=1');
+    expect(redactUrl('/x?a=1&token=abc')).toBe('/x?a=1&token=[redacted]');
+    expect(redactUrl('/x')).toBe('/x');
   });
 });

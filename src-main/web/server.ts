@@ -182,6 +182,16 @@ function hostOf(hostHeader: string | undefined): { name: string; port: string } 
   return { name: (m[1] as string).replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ?? '80' };
 }
 
+/**
+ * The host part of the URL to print for a bind address: the unspecified addresses listen
+ * everywhere, so the URL names this machine's loopback; IPv6 literals get brackets.
+ */
+export function displayHost(bindHost: string): string {
+  if (bindHost === '0.0.0.0') return '127.0.0.1';
+  if (bindHost === '::' || bindHost === '[::]') return '[::1]';
+  return isIP(bindHost) === 6 ? `[${bindHost}]` : bindHost;
+}
+
 /** How many Host headers the request carried (Node keeps only the first of duplicates). */
 function hostHeaderCount(req: IncomingMessage): number {
   let n = 0;
@@ -675,16 +685,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : 0;
   cookieName = tokenCookieName(port);
-  // The unspecified addresses listen everywhere; the URL names this machine's loopback.
-  const urlHost =
-    bindHost === '0.0.0.0'
-      ? '127.0.0.1'
-      : bindHost === '::' || bindHost === '[::]'
-        ? '[::1]'
-        : isIP(bindHost) === 6
-          ? `[${bindHost}]`
-          : bindHost;
-  const url = `http://${urlHost}:${port}/?token=${token}`;
+  const url = `http://${displayHost(bindHost)}:${port}/?token=${token}`;
   if (!isLoopback(bindHost)) {
     log(
       `[web] WARNING: listening on ${bindHost}:${port}, reachable from other machines. Anyone with the token can inspect processes as ${process.env.USER ?? 'this user'}; traffic is not encrypted.`,
