@@ -48,7 +48,7 @@ describe('item 8: disk full while a trace spills', () => {
         classes: ['THREADS', 'HANDLES', 'VA_SPACE'],
         pace: { mode: 'run' },
         onAllocFailure: 'stop',
-        passes: 40,
+        passes: 80,
       }),
     );
     const summary = await c.summaryOf(st.sessionId);
