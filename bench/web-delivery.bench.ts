@@ -395,10 +395,29 @@ async function fetchTraceBytes(page: Page, sessionId: string, count: number): Pr
   const chunks = await page.evaluate(
     async ([id, total]) => {
       const t = (globalThis as unknown as { __t: T }).__t;
-      const r = await t.api.request('getEvents', { sessionId: id, fromSeq: 0, count: total });
-      if (!r.ok) throw new Error(r.error?.message);
+      // Replies hold at most CONTRACT_LIMITS.maxEventsPerReply events: page through the trace.
+      const pages: Uint8Array[] = [];
+      let got = 0;
+      while (got < (total as number)) {
+        const r = await t.api.request('getEvents', {
+          sessionId: id,
+          fromSeq: got,
+          count: (total as number) - got,
+        });
+        if (!r.ok) throw new Error(r.error?.message);
+        const page = new Uint8Array((r.value as { bytes: ArrayBuffer }).bytes);
+        if (page.byteLength === 0) break;
+        pages.push(page);
+        got += page.byteLength / 48;
+      }
+      const all = new Uint8Array(pages.reduce((n, p) => n + p.byteLength, 0));
+      let at = 0;
+      for (const p of pages) {
+        all.set(p, at);
+        at += p.byteLength;
+      }
       // Base64 in 1 MB pieces: evaluate results are JSON.
-      const u8 = new Uint8Array((r.value as { bytes: ArrayBuffer }).bytes);
+      const u8 = all;
       const out: string[] = [];
       for (let i = 0; i < u8.length; i += 1 << 20) {
         let s = '';

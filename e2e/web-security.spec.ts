@@ -67,7 +67,9 @@ test('the right token loads the app with its CSP, sets the cookie, and opens the
   expect(h['referrer-policy']).toBe('no-referrer');
   expect(h['cross-origin-opener-policy']).toBe('same-origin');
   const cookies = await context.cookies(web.origin);
-  expect(cookies.find((c) => c.name === 'pss_token')).toMatchObject({
+  // One cookie name per port: a second instance on another port keeps its own.
+  const port = new URL(web.origin).port;
+  expect(cookies.find((c) => c.name === `pss_token_${port}`)).toMatchObject({
     httpOnly: true,
     sameSite: 'Strict',
     value: web.token,

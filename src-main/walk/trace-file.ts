@@ -208,7 +208,10 @@ function finite(x: unknown, path: string): number {
 function parseHeader(x: unknown): Omit<TraceFileContents, 'version' | 'records'> {
   if (!isObj(x)) throw corrupt('header is not an object');
   const version = field(x, 'version');
-  if (version !== undefined && version !== 1) throw corrupt(`header version ${String(version)}`);
+  if (version !== undefined && version !== 1) {
+    // Never String(x) on parsed input: an object whose toString is data throws.
+    throw corrupt(`header version ${(JSON.stringify(version) ?? 'undefined').slice(0, 40)}`);
+  }
   const meta = parseMeta(field(x, 'meta'));
   const eventCount = field(x, 'eventCount');
   if (

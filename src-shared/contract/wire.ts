@@ -110,11 +110,21 @@ function collectBinaries(value: unknown, path: PathSeg[], out: Part[], depth: nu
   for (const key of Object.keys(value)) {
     const v = value[key];
     if (typeof v === 'object' && v !== null) {
+      if (FORBIDDEN_KEYS.has(key) && containsBinary(v, depth + 1)) {
+        // The decoder never follows such a key (prototype safety): do not write what it refuses.
+        throw new TypeError(`wire: binary data under the key "${key}" cannot be sent`);
+      }
       path.push(key);
       collectBinaries(v, path, out, depth + 1);
       path.pop();
     }
   }
+}
+
+function containsBinary(value: unknown, depth: number): boolean {
+  if (value instanceof ArrayBuffer) return true;
+  if (typeof value !== 'object' || value === null || depth > WIRE_LIMITS.maxPathDepth) return false;
+  return Object.values(value).some((v) => containsBinary(v, depth + 1));
 }
 
 /**
@@ -214,7 +224,7 @@ export function peekRequestId(head: Uint8Array): number | null {
   let text = '';
   for (let i = 0; i < Math.min(head.byteLength, 64); i++)
     text += String.fromCharCode(head[i] as number);
-  const m = /^\{\s*"t"\s*:\s*"req"\s*,\s*"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(text);
+  const m = /^\{\s*"t"\s*:\s*"req"\s*,\s*"id"\s*:\s*(\d{1,16})\s*[,}]/.exec(text);
   if (!m) return null;
   const id = Number(m[1]);
   return Number.isSafeInteger(id) ? id : null;
