@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: every test, in dependency order, stopping at the first failure.
-//   native build → C tests under ASan/UBSan + valgrind → typecheck → lint → unit/integration
-//   (vitest) → app build → end-to-end (Playwright: Chromium against web mode; Electron where
-//   its binary exists).
+//   native build → C tests under ASan/UBSan + valgrind → a bounded libFuzzer run on the /proc
+//   parsers (a few seconds per target) → typecheck → lint → unit/integration (vitest) → app
+//   build → end-to-end (Playwright: Chromium against web mode; Electron where its binary
+//   exists).
 // `npm test -- --skip=e2e,native` skips steps by name (for local iteration only).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const steps = [
   ['native', 'make', ['-C', 'libpss']],
   ['native', 'make', ['-C', 'libpss', 'test']],
+  ['fuzz', 'make', ['-C', 'libpss', 'fuzz-ci']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.web.json', '--noEmit']],
   ['lint', bin('eslint'), ['.']],

@@ -85,7 +85,10 @@ int pss_read_all(int dirfd, const char *path, struct pss_buf *b)
     return 0;
 }
 
-/* Parses an unsigned or negative decimal; advances *p.  Returns false on no digits. */
+/* Parses an unsigned or negative decimal; advances *p.  Returns false on no digits and on
+ * numbers beyond 64 bits (the kernel never writes those: the text is not what we think).
+ * Values above INT64_MAX come back as their uint64_t bit pattern (callers read those fields
+ * as unsigned). */
 static bool parse_num(const char **p, const char *end, int64_t *out)
 {
     const char *s = *p;
@@ -98,11 +101,21 @@ static bool parse_num(const char **p, const char *end, int64_t *out)
         return false;
     uint64_t v = 0;
     while (s < end && *s >= '0' && *s <= '9') {
-        v = v * 10 + (uint64_t)(*s - '0');
+        uint64_t d = (uint64_t)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
         s++;
     }
+    if (neg && v > (uint64_t)INT64_MAX + 1)
+        return false;
     *p = s;
-    *out = neg ? -(int64_t)v : (int64_t)v;
+    if (!neg)
+        *out = (int64_t)v;
+    else if (v == (uint64_t)INT64_MAX + 1)
+        *out = INT64_MIN;
+    else
+        *out = -(int64_t)v;
     return true;
 }
 

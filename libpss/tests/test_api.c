@@ -676,3 +676,46 @@ int test_maps_parser(void)
     rmdir(dir);
     return bad;
 }
+
+/* /proc/PID/stat and status text (procdir.c), including the numbers libFuzzer found: a
+ * negated INT64_MIN was undefined behaviour, digits beyond 64 bits wrapped silently. */
+int test_stat_and_status_parsers(void)
+{
+    struct pss_stat st;
+    const char *good = "42 (a) b) (c) S 1 42 42 0 -1 4194560 7 0 8 0 11 12 0 0 20 -5 3 0 "
+                       "123 4096 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 2 0 0 0 "
+                       "0 0 0 0 0 0 0 256"; /* field 52 (exit code) = 256 */
+    CHECK_EQ(pss_parse_stat(good, strlen(good), &st), 0);
+    CHECK_EQ(st.state, 'S');
+    CHECK_EQ(st.ppid, 1);
+    CHECK_EQ(st.minflt, 7u);
+    CHECK_EQ(st.utime, 11u);
+    CHECK_EQ(st.nice, -5);
+    CHECK_EQ(st.num_threads, 3);
+    CHECK_EQ(st.vsize, 4096u);
+    CHECK_EQ(st.policy, 2u);
+    CHECK_EQ(st.exit_code, 256);
+    /* INT64_MIN is representable; one more is not, nor are 20+ digit numbers. */
+    const char *min = "1 (x) R -9223372036854775808 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1";
+    CHECK_EQ(pss_parse_stat(min, strlen(min), &st), 0);
+    CHECK_EQ(st.ppid, INT64_MIN);
+    const char *under = "1 (x) R -9223372036854775809 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1";
+    CHECK_EQ(pss_parse_stat(under, strlen(under), &st), -EINVAL);
+    const char *huge = "1 (x) R -200000000000000000000000000000000000000000000000000 1 1 1 1 1 1 "
+                       "1 1 1 1 1 1 1 1 1 1 1 1";
+    CHECK_EQ(pss_parse_stat(huge, strlen(huge), &st), -EINVAL);
+    const char *wrap = "1 (x) R 1 1 1 1 1 1 1 1 1 1 18446744073709551616 1 1 1 1 1 1 1 1";
+    CHECK_EQ(pss_parse_stat(wrap, strlen(wrap), &st), -EINVAL);
+    /* Too few fields, no ')' at all, and nothing after it. */
+    CHECK_EQ(pss_parse_stat("1 (x) R 1 2 3", 13, &st), -EINVAL);
+    CHECK_EQ(pss_parse_stat("1 x R 1", 7, &st), -EINVAL);
+    CHECK_EQ(pss_parse_stat("1 (x)", 5, &st), -EINVAL);
+
+    uint64_t v = 0;
+    CHECK(pss_status_field("Name:\tx\nUid:\t0\t0\nVmRSS:\t  1234 kB\n", "VmRSS", &v));
+    CHECK_EQ(v, 1234u);
+    CHECK(!pss_status_field("VmRSS:\t99999999999999999999999 kB\n", "VmRSS", &v));
+    CHECK(!pss_status_field("VmRSSx:\t1\n", "VmRSS", &v));
+    CHECK(!pss_status_field("", "Uid", &v));
+    return 0;
+}
