@@ -13,6 +13,15 @@ const cMemset = libc.func('void *memset(void *s, int c, size_t n)') as (
   c: number,
   n: number,
 ) => bigint;
+/** glibc: returns free heap memory of every arena to the OS (musl and others lack it). */
+let cMallocTrim: ((pad: number) => number) | null = null;
+if (process.platform === 'linux') {
+  try {
+    cMallocTrim = libc.func('int malloc_trim(size_t pad)') as (pad: number) => number;
+  } catch {
+    cMallocTrim = null;
+  }
+}
 const cGettid =
   process.platform === 'linux' ? (libc.func('int gettid(void)') as () => number) : null;
 const kernel32 = process.platform === 'win32' ? koffi.load('kernel32.dll') : null;
@@ -43,6 +52,14 @@ export const nativeMemory = {
    */
   view(address: bigint, length: number): Uint8Array {
     return new Uint8Array(koffi.view(address, length));
+  },
+  /**
+   * Gives the C heap's free pages back to the OS (glibc malloc_trim(0), all arenas). Freed
+   * memory otherwise stays resident in the arena that held it (event buffers, snapshots), so a
+   * process that was busy keeps its peak RSS. No-op where the C library has no such call.
+   */
+  releaseFreeMemory(): void {
+    cMallocTrim?.(0);
   },
   /** The OS id of the calling thread (gettid on Linux, GetCurrentThreadId on Windows). */
   currentThreadId(): number {

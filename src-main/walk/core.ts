@@ -8,12 +8,31 @@ import { SnapshotCache } from './snapshot-cache';
 import { WalkSession } from './session';
 import { NotFoundError, toErrorReply } from './errors';
 import { liveAllocatorNativeBytes } from './tracing';
+import { nativeMemory } from '../pss';
+
+/** How long the worker must be idle (no session running) before it returns free memory. */
+const TRIM_AFTER_IDLE_MS = 1000;
 
 export class WalkCore {
   private readonly snapshots = new SnapshotCache();
   private readonly sessions = new Map<string, WalkSession>();
+  private trimTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly emit: Emit) {}
+
+  /**
+   * Once no session has run for a moment, the C heap's free pages go back to the OS: walks
+   * allocate and free a lot (event buffers, snapshots, strings), and glibc keeps freed memory
+   * resident in the worker's arena otherwise, so the process would keep its busiest RSS.
+   */
+  private scheduleTrim(): void {
+    if (this.trimTimer !== null) clearTimeout(this.trimTimer);
+    this.trimTimer = setTimeout(() => {
+      this.trimTimer = null;
+      if (this.sessions.size === 0) nativeMemory.releaseFreeMemory();
+    }, TRIM_AFTER_IDLE_MS);
+    this.trimTimer.unref?.();
+  }
 
   handle(id: number, call: WorkerCall): void {
     let value: unknown;
@@ -35,6 +54,7 @@ export class WalkCore {
         for (const s of [...this.sessions.values()])
           if (s.borrowedSnapshotId === call.snapshotId) s.cancel();
         this.snapshots.free(call.snapshotId);
+        this.scheduleTrim();
         return null;
       case 'query':
         return this.snapshots.page(call.snapshotId, call.cls, call.offset, call.limit);
@@ -46,7 +66,10 @@ export class WalkCore {
         const session = new WalkSession(call.sessionId, call.options, {
           emit: this.emit,
           borrowSnapshot: (snapshotId) => this.snapshots.get(snapshotId).snapshot,
-          onDone: (sessionId) => this.sessions.delete(sessionId),
+          onDone: (sessionId) => {
+            this.sessions.delete(sessionId);
+            if (this.sessions.size === 0) this.scheduleTrim();
+          },
         });
         this.sessions.set(call.sessionId, session);
         return session.start();

@@ -6,12 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  REQUEST_NAMES,
-  requestParams,
-  validateRequest,
-  type RequestName,
-} from './contract';
+import { REQUEST_NAMES, requestParams, validateRequest, type RequestName } from './contract';
 import { parseAllocatorOptions } from '../alloc/options';
 import { WALKABLE_CLASSES } from '../pss/constants';
 import type { Validator } from './validate';
@@ -119,9 +114,9 @@ describe('request validators (property)', () => {
         fc.subarray([...WALKABLE_CLASSES], { minLength: 1 }),
         (sessionId, pid, flags, p, classes) => {
           expect(validateRequest('capture', { pid, flags }).ok).toBe(true);
-          expect(validateRequest('sessionControl', { sessionId, action: 'setPace', pace: p }).ok).toBe(
-            true,
-          );
+          expect(
+            validateRequest('sessionControl', { sessionId, action: 'setPace', pace: p }).ok,
+          ).toBe(true);
           expect(
             validateRequest('startSession', {
               pid,
