@@ -169,6 +169,8 @@ PSS_API DWORD WINAPI PssCaptureSnapshot(HANDLE ProcessHandle, PSS_CAPTURE_FLAGS 
 
     pss_maps_free(&c.maps);
     pss_target_release(&c.target);
+    if (rc == ERROR_SUCCESS)
+        rc = pss_handle_register(c.snap, PSS_KIND_SNAPSHOT); /* now it is a handle */
     if (rc != ERROR_SUCCESS) {
         pss_snapshot_destroy(c.snap);
         return rc;

@@ -22,19 +22,21 @@
 
 #define PSS_HIDDEN __attribute__((visibility("hidden")))
 
-/* Handle validation reads the magic of a block that may already have been freed (the
- * documented best-effort double-free detection).  Exempt exactly those reads from
- * AddressSanitizer so the detection can be tested under it. */
-#define PSS_NO_ASAN __attribute__((no_sanitize_address))
+/* ---------------------------------------------------------------------------------
+ * Live handles (registry.c).  A handle is valid exactly while it is registered; the
+ * check never reads the memory it points to.  Objects must be 8-byte aligned.
+ * ------------------------------------------------------------------------------- */
 
-/* Reads the 64-bit magic at p if p is non-NULL, not the -1 pseudo-handle and 8-byte
- * aligned; returns 0 otherwise. */
-uint64_t pss_peek_magic(const void *p) PSS_HIDDEN;
+enum pss_handle_kind { PSS_KIND_SNAPSHOT = 1, PSS_KIND_MARKER = 2, PSS_KIND_PROCESS = 3 };
 
-/* Magic values ('PSSD', 'PSSM', 'PSSP' as in the native layer's signatures). */
-#define PSS_SNAPSHOT_MAGIC UINT64_C(0x5053534450535344)
-#define PSS_MARKER_MAGIC UINT64_C(0x5053534D5053534D)
-#define PSS_PROCESS_MAGIC UINT64_C(0x5053535050535350)
+/* ERROR_SUCCESS, ERROR_NOT_ENOUGH_MEMORY, or ERROR_INVALID_PARAMETER (p misaligned or
+ * already registered). */
+DWORD pss_handle_register(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* True if p is a live handle of that kind. */
+bool pss_handle_live(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* Removes p if it is a live handle of that kind; true if it was (check and removal are
+ * one step, so of two concurrent frees exactly one succeeds). */
+bool pss_handle_unregister(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
 
 #define PSS_WALK_CLASS_COUNT 4 /* classes 0..3 have data; 4 (THREAD_NAME) is rejected */
 
@@ -103,7 +105,6 @@ struct pss_va_rec {
 };
 
 struct HPSS__ {
-    uint64_t magic;
     uint64_t id; /* random; lets markers notice a different snapshot at the same address */
     uint32_t capture_flags;
     uint32_t context_flags;
@@ -126,6 +127,7 @@ struct HPSS__ {
 };
 
 HPSS pss_snapshot_new(void) PSS_HIDDEN;
+/* Unregisters (if it was handed out) and frees. */
 void pss_snapshot_destroy(HPSS s) PSS_HIDDEN;
 bool pss_snapshot_valid(HPSS s) PSS_HIDDEN;
 
@@ -134,7 +136,6 @@ bool pss_snapshot_valid(HPSS s) PSS_HIDDEN;
  * ------------------------------------------------------------------------------- */
 
 struct pss_process {
-    uint64_t magic;
     pid_t pid;
     int pidfd;  /* pins the process identity */
     int procfd; /* O_DIRECTORY fd of /proc/PID; every read is openat() relative to it */

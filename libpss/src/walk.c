@@ -31,7 +31,6 @@ struct pss_class_state {
 };
 
 struct HPSSWALK__ {
-    uint64_t magic;
     const PSS_ALLOCATOR *allocator; /* NULL: malloc/free */
     const struct HPSS__ *snapshot;  /* last snapshot walked (identity only, never read
                                        without a validated handle) */
@@ -65,7 +64,7 @@ static void walk_free(const struct HPSSWALK__ *m, void *p)
 
 static struct HPSSWALK__ *as_marker(HPSSWALK h)
 {
-    if (pss_peek_magic(h) != PSS_MARKER_MAGIC)
+    if (!pss_handle_live(h, PSS_KIND_MARKER))
         return NULL;
     return h;
 }
@@ -96,17 +95,20 @@ PSS_API DWORD WINAPI PssWalkMarkerCreate(PSS_ALLOCATOR const *Allocator,
     memset(m, 0, sizeof *m);
     m->allocator = Allocator;
     m->last_class = -1;
-    m->magic = PSS_MARKER_MAGIC;
+    DWORD rc = pss_handle_register(m, PSS_KIND_MARKER);
+    if (rc != ERROR_SUCCESS) {
+        walk_free(&proto, m);
+        return rc;
+    }
     *WalkMarkerHandle = m;
     return ERROR_SUCCESS;
 }
 
 PSS_API DWORD WINAPI PssWalkMarkerFree(HPSSWALK WalkMarkerHandle)
 {
-    struct HPSSWALK__ *m = as_marker(WalkMarkerHandle);
-    if (m == NULL)
+    if (!pss_handle_unregister(WalkMarkerHandle, PSS_KIND_MARKER))
         return ERROR_INVALID_HANDLE;
-    m->magic = 0;
+    struct HPSSWALK__ *m = WalkMarkerHandle;
     for (uint32_t i = 0; i < m->nblocks; i++)
         walk_free(m, m->blocks[i]);
     walk_free(m, m->blocks); /* NULL if no copy was ever made: deliberate */
