@@ -215,9 +215,9 @@ bool pss_target_gone(int procfd) PSS_HIDDEN;
 
 DWORD pss_win32_from_errno(int err) PSS_HIDDEN;
 
-/* Time bases computed once per capture. */
+/* Time bases of a capture. */
 struct pss_clock {
-    int64_t boot_realtime_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+    int64_t boot_realtime_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME, read once per load */
     long clk_tck;
     long page_size;
 };
