@@ -321,9 +321,20 @@ struct pss_capture {
     struct pss_maps maps;
     struct pss_freeze freeze;
     bool frozen;
+    /* The group leader had exited (its stat said Z) when the process phase looked. */
+    bool leader_dead;
+    /* When the leader is dead but other threads live (README "A dead group leader"):
+     * the O_DIRECTORY fd of /proc/PID/task/TID of one live thread, whose per-process
+     * files (maps, fd/, fdinfo/, exe, status memory lines) the leader's no longer show;
+     * else -1.  Opened by pss_capture_process, closed by PssCaptureSnapshot. */
+    int datafd;
+    pid_t data_tid;
 };
 
 DWORD pss_capture_process(struct pss_capture *c) PSS_HIDDEN;
+/* True if the thread whose files were read (datafd's, or the leader's) still has its
+ * memory and files attached, i.e. what was read from it during the capture is whole. */
+bool pss_capture_source_intact(const struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_threads(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_handles(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_vaspace(struct pss_capture *c) PSS_HIDDEN;
