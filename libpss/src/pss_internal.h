@@ -34,6 +34,9 @@ enum pss_handle_kind { PSS_KIND_SNAPSHOT = 1, PSS_KIND_MARKER = 2, PSS_KIND_PROC
 DWORD pss_handle_register(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
 /* True if p is a live handle of that kind. */
 bool pss_handle_live(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* Both at once (one lock round trip: the walk checks a snapshot and a marker per call). */
+bool pss_handle_live2(const void *p1, enum pss_handle_kind k1, const void *p2,
+                      enum pss_handle_kind k2) PSS_HIDDEN;
 /* Removes p if it is a live handle of that kind; true if it was (check and removal are
  * one step, so of two concurrent frees exactly one succeeds). */
 bool pss_handle_unregister(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;

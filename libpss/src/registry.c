@@ -125,6 +125,23 @@ bool pss_handle_live(const void *p, enum pss_handle_kind kind)
     return live;
 }
 
+bool pss_handle_live2(const void *p1, enum pss_handle_kind k1, const void *p2,
+                      enum pss_handle_kind k2)
+{
+    uintptr_t v1 = (uintptr_t)p1, v2 = (uintptr_t)p2;
+    if (v1 == 0 || (v1 & KIND_MASK) != 0 || v2 == 0 || (v2 & KIND_MASK) != 0)
+        return false;
+    pthread_mutex_lock(&g_lock);
+    size_t i = find(v1);
+    bool live = i != SIZE_MAX && (g_slot[i] & KIND_MASK) == (uintptr_t)k1;
+    if (live) {
+        i = find(v2);
+        live = i != SIZE_MAX && (g_slot[i] & KIND_MASK) == (uintptr_t)k2;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return live;
+}
+
 bool pss_handle_unregister(const void *p, enum pss_handle_kind kind)
 {
     uintptr_t v = (uintptr_t)p;

@@ -278,11 +278,9 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
                                      HPSSWALK WalkMarkerHandle, void *Buffer,
                                      DWORD BufferLength)
 {
-    if (!pss_snapshot_valid(SnapshotHandle))
+    if (!pss_handle_live2(SnapshotHandle, PSS_KIND_SNAPSHOT, WalkMarkerHandle, PSS_KIND_MARKER))
         return ERROR_INVALID_HANDLE;
-    struct HPSSWALK__ *m = as_marker(WalkMarkerHandle);
-    if (m == NULL)
-        return ERROR_INVALID_HANDLE;
+    struct HPSSWALK__ *m = WalkMarkerHandle;
     if (InformationClass < 0 || InformationClass >= PSS_WALK_CLASS_COUNT)
         return ERROR_INVALID_PARAMETER; /* includes PSS_WALK_THREAD_NAME */
     const struct HPSS__ *s = SnapshotHandle;
