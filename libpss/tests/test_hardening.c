@@ -184,6 +184,23 @@ static int garbage_child(int fd)
             probe_everything(&pl, bad[i].name, bad[i].v, s, m);
     }
 
+    /* Random values: mostly unmapped addresses, some in our heap or stacks. */
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    plog(&pl, "random seed %u\n", seed);
+    for (int i = 0; i < 300; i++) {
+        uintptr_t v = ((uintptr_t)(unsigned)rand_r(&seed) << 33) ^
+                      ((uintptr_t)(unsigned)rand_r(&seed) << 2) ^ (uintptr_t)(unsigned)rand_r(&seed);
+        if (i % 3 == 1) /* near our own heap */
+            v = (uintptr_t)forged + ((uintptr_t)(unsigned)rand_r(&seed) % (1u << 24)) * 8u;
+        else if (i % 3 == 2)
+            v &= UINT64_C(0x00007ffffffffff8); /* aligned, user half */
+        if (v == (uintptr_t)s || v == (uintptr_t)m || v == (uintptr_t)h)
+            continue; /* the live handles themselves (a chance of 1 in millions) */
+        char label[48];
+        snprintf(label, sizeof label, "random 0x%llx", (unsigned long long)v);
+        probe_everything(&pl, label, (void *)v, s, m);
+    }
+
     /* Handles of the wrong kind. */
     PROBE(&pl, "PssQuerySnapshot(marker)",
           PssQuerySnapshot((HPSS)m, PSS_QUERY_PROCESS_INFORMATION, forged,
@@ -269,6 +286,8 @@ int test_garbage_handles_never_crash(void)
             probes++;
         } else if (strcmp(line, "done") == 0) {
             last_start = NULL;
+        } else if (strncmp(line, "random seed", 11) == 0) {
+            printf("    %s\n", line);
         } else if (strncmp(line, "FAIL", 4) == 0) {
             test_fail(__FILE__, __LINE__, "%s", line);
             bad = 1;
