@@ -107,14 +107,6 @@ const unzigzagInt = (z: number): number => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 function varintLen32(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
-function varintLenInt(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
 
 /** Encodes `count` records of `batch` into a column blob (to be deflated by the caller). */
 export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
