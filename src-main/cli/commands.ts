@@ -518,15 +518,14 @@ const walkCmd: Command = {
       }
       const state = last as SessionState | null;
       const s = summary as SessionSummary | null;
+      if (state?.state === 'failed' && state.error) throw fromReply(state.error, 'session');
       if (p.flags.has('json')) io.out(jsonDoc('walk', { file: out, state, summary: s }));
       else
         io.out(
           `${out}: ${s?.events ?? writer.eventCount} events, ${s?.allocations ?? 0} allocations, ${s?.frees ?? 0} frees, ` +
             `${s?.allocationFailures ?? 0} failed, peak live ${fmtBytes(s?.peakLiveBytes ?? 0)}, ${fmtBytes(writer.bytesWritten)} on disk\n`,
         );
-      if (state?.state === 'cancelled') return Exit.INTERRUPTED;
-      if (state?.state === 'failed' && state.error) throw fromReply(state.error, 'session');
-      return Exit.OK;
+      return state?.state === 'cancelled' ? Exit.INTERRUPTED : Exit.OK;
     });
   },
 };

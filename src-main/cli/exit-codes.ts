@@ -53,7 +53,8 @@ export function exitCodeOf(
   if (r.kind === 'pss' && r.code !== null) {
     switch (r.code) {
       case Win32Error.INVALID_PARAMETER:
-        return context === 'session' ? Exit.SESSION_FAILED : Exit.NO_PROCESS;
+        // What OpenProcess answers for a pid that does not exist (also when a session opens it).
+        return context === 'file' ? Exit.FAILURE : Exit.NO_PROCESS;
       case Win32Error.ACCESS_DENIED:
         return Exit.ACCESS_DENIED;
       case Win32Error.PROCESS_ABORTED:

@@ -50,6 +50,11 @@ class Out {
   }
 }
 
+/**
+ * The track the passes are drawn on: a tid above Linux's largest possible pid (2^22), so it is
+ * never a real thread's and sorts after the walking thread (speedscope opens the first track).
+ */
+const PASS_TRACK = 4_194_305;
 const us = (ns: number): string => (ns / 1000).toFixed(3);
 const pidOf = (session: Record<string, unknown>): number =>
   typeof session['pid'] === 'number' ? session['pid'] : 0;
@@ -90,7 +95,10 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
   const threads = new Set<number>();
   /** Events of the call in progress, written after its slice so each track stays in ts order. */
   let pending: string[] = [];
-  let passOpen: { pass: number; tid: number } | null = null;
+  // Passes are drawn on a track of their own (PASS_TRACK), so that no two slices on a track share
+  // a start (viewers order equal timestamps differently).
+  let passOpen: { pass: number } | null = null;
+  ev({ ph: 'M', name: 'thread_name', pid, tid: PASS_TRACK, args: { name: 'walk passes' } });
 
   const onSlice = (s: CallSlice): void => {
     if (!threads.has(s.threadId)) {
@@ -104,14 +112,21 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
       });
     }
     if (!passOpen || passOpen.pass !== s.pass) {
-      if (passOpen) ev({ ph: 'E', pid, tid: passOpen.tid, ts: Number(us(s.beginNs)) });
-      passOpen = { pass: s.pass, tid: s.threadId };
+      if (passOpen)
+        ev({
+          ph: 'E',
+          name: `Pass ${passOpen.pass}`,
+          pid,
+          tid: PASS_TRACK,
+          ts: Number(us(s.beginNs)),
+        });
+      passOpen = { pass: s.pass };
       ev({
         ph: 'B',
         name: `Pass ${s.pass}`,
         cat: 'pass',
         pid,
-        tid: s.threadId,
+        tid: PASS_TRACK,
         ts: Number(us(s.beginNs)),
       });
     }
@@ -133,8 +148,8 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
     });
     for (const p of pending) out.put(',\n' + p);
     pending = [];
-    if (s.endKind === EventKind.Seek) {
-      ev({ ph: 'E', pid, tid: s.threadId, ts: Number(us(s.endNs)) });
+    if (s.endKind === EventKind.Seek && passOpen) {
+      ev({ ph: 'E', name: `Pass ${passOpen.pass}`, pid, tid: PASS_TRACK, ts: Number(us(s.endNs)) });
       passOpen = null;
     }
   };
@@ -192,8 +207,9 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
   });
   seg.end();
   for (const p of pending) out.put(',\n' + p);
-  if (passOpen)
-    ev({ ph: 'E', pid, tid: (passOpen as { tid: number }).tid, ts: Number(us(lastEnd)) });
+  const lastPass = passOpen as { pass: number } | null;
+  if (lastPass)
+    ev({ ph: 'E', name: `Pass ${lastPass.pass}`, pid, tid: PASS_TRACK, ts: Number(us(lastEnd)) });
   out.put('\n]}\n');
   out.flush();
 }
