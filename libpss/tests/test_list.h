@@ -39,3 +39,10 @@ PSS_TEST(stress_capture_while_killed, 1)
 PSS_TEST(permission_denied_other_user, 0)
 PSS_TEST(concurrent_captures, 1)
 PSS_TEST(no_children_left, 0)
+/* PSS_CAPTURE_THREAD_CONTEXT: no side effects on the caller, concurrent captures
+ * (tests/test_context.c) */
+PSS_TEST(context_caller_waitpid_untouched, 0)
+PSS_TEST(context_caller_wall_waiter, 0)
+PSS_TEST(context_no_sigchld_in_caller, 0)
+PSS_TEST(context_concurrent_same_target, 0)
+PSS_TEST(context_foreign_tracer_reported, 0)
