@@ -15,10 +15,12 @@ export default defineConfig({
           index: resolve(root, 'src-main/electron/main.ts'),
           // Plain-Node entry: the same host served to a browser over loopback.
           web: resolve(root, 'src-main/web/main.ts'),
+          // The headless CLI (bin/pss-inspector.mjs loads it): same walk and trace code.
+          cli: resolve(root, 'src-main/cli/main.ts'),
           // The walk worker (capture + walk run off the UI thread).
           'walk-worker': resolve(root, 'src-main/walk/worker.ts'),
-          // Trace files are read and validated off the main thread, one worker per file.
-          'trace-reader-worker': resolve(root, 'src-main/walk/trace-reader-worker.ts'),
+          // Imported trace files are read and validated off the main thread, one worker each.
+          'trace-import-worker': resolve(root, 'src-main/trace/import-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

@@ -163,27 +163,28 @@ async function withPeaks<T>(
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * After the load: GC the server (SIGUSR2) until its RSS, fds and threads settle (three samples
- * in a row within 1 MB, equal counts), at most 60 s.
+ * After the load: the server idles (V8's memory reducer shrinks its heaps only once allocation
+ * has stopped for a few seconds) while a full GC runs in every thread every 2 s (SIGUSR2), until
+ * RSS, fds and threads hold still (three samples in a row within 1 MB, equal counts) after at
+ * least 20 s; at most 90 s.
  */
 async function settle(pid: number): Promise<Sample> {
   let last: Sample | null = null;
   let stable = 0;
-  for (let i = 0; i < 120; i++) {
+  const t0 = Date.now();
+  for (;;) {
     process.kill(pid, 'SIGUSR2');
-    await sleep(500);
+    await sleep(2000);
     const s = sample(pid);
-    if (
-      last &&
+    const still =
+      last !== null &&
       Math.abs(s.rss - last.rss) < MB &&
       s.fds === last.fds &&
-      s.threads === last.threads
-    ) {
-      if (++stable >= 3) return s;
-    } else stable = 0;
+      s.threads === last.threads;
+    stable = still ? stable + 1 : 0;
     last = s;
+    if ((stable >= 3 && Date.now() - t0 >= 20_000) || Date.now() - t0 > 90_000) return s;
   }
-  return last as Sample;
 }
 
 // ---- clients -------------------------------------------------------------------------------
@@ -691,7 +692,11 @@ async function main(): Promise<void> {
       console.log(
         `  RSS ${(before.rss / MB).toFixed(1)} → peak ${(peak.rss / MB).toFixed(1)} → ${(end.rss / MB).toFixed(1)} MB; fds ${before.fds} → ${peak.fds} → ${end.fds}; threads ${before.threads} → ${peak.threads} → ${end.threads}`,
       );
-      if (DEBUG) console.log(`  memory: ${memoryMap(server.pid)}`);
+      if (DEBUG) {
+        console.log(`  memory: ${memoryMap(server.pid)}`);
+        for (const l of server.output.filter((x) => x.startsWith('[gc ')).slice(-2))
+          console.log(`  ${l}`);
+      }
       check(!server.exited(), `${name}: the server is running`);
       check(
         result.sent === result.replied,

@@ -9,6 +9,13 @@ const channel = new BroadcastChannel('pss-soak-gc');
 channel.unref();
 const collect = () => {
   if (typeof globalThis.gc === 'function') globalThis.gc();
+  if (process.env.SOAK_GC_LOG === '1') {
+    const m = process.memoryUsage();
+    const mb = (x) => (x / 1048576).toFixed(1);
+    process.stderr.write(
+      `[gc ${isMainThread ? 'main' : 'worker'}] heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB, arrayBuffers ${mb(m.arrayBuffers)} MB\n`,
+    );
+  }
 };
 if (isMainThread) {
   process.on('SIGUSR2', () => {

@@ -59,7 +59,7 @@ import {
   type TraceMeta,
   type TraceStoreOptions,
 } from '../walk/trace-store';
-import { readTraceFileInWorker } from '../walk/trace-reader';
+import { readTraceFileInWorker, versionOfFd } from '../trace/import';
 import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
 import {
   EventForwarder,
@@ -864,19 +864,7 @@ class Connection implements HostConnection {
       );
     }
     this.checkSessionRoom(false);
-    const dir = mkdtempSync(
-      join(this.host.options.traceStore?.spillDir ?? tmpdir(), 'pss-upload-'),
-    );
-    const file = join(dir, 'trace.psstrace');
-    const fd = openSync(file, 'w+', 0o600);
-    let path: string | null = dir;
-    try {
-      unlinkSync(file);
-      rmdirSync(dir);
-      path = null;
-    } catch {
-      // Windows cannot unlink an open file: it is deleted when the upload ends.
-    }
+    const { fd, path } = this.tempFile('pss-upload-');
     const up: Upload = {
       id: newId('u'),
       fileName,
@@ -929,7 +917,26 @@ class Connection implements HostConnection {
     if (up.path) rmSafe(up.path);
   }
 
-  /** Validates the uploaded file in a worker and opens it as a finished, imported session. */
+  /** A temporary file, unlinked as soon as it is open where the OS allows it. */
+  private tempFile(prefix: string): { fd: number; path: string | null } {
+    const dir = mkdtempSync(join(this.host.options.traceStore?.spillDir ?? tmpdir(), prefix));
+    const file = join(dir, 'trace.bin');
+    const fd = openSync(file, 'w+', 0o600);
+    try {
+      unlinkSync(file);
+      rmdirSync(dir);
+      return { fd, path: null };
+    } catch {
+      // Windows cannot unlink an open file: it is deleted when it is closed for good.
+      return { fd, path: dir };
+    }
+  }
+
+  /**
+   * Validates the uploaded file in a worker and opens it as a finished, imported session.
+   * Version 1 records are read from the uploaded file itself; version 2 records are decoded
+   * into a second temporary file (the upload is then dropped).
+   */
   private async endUpload(up: Upload): Promise<SessionState> {
     if (up.received !== up.totalBytes) {
       throw new HostError(
@@ -943,28 +950,47 @@ class Connection implements HostConnection {
     // The file is the session's now (or nobody's): the upload ends here whatever happens.
     this.uploads.delete(up.id);
     this.host.counts.uploads--;
-    let store: TraceStore | null = null;
+    const files: { fd: number; path: string | null }[] = [{ fd: up.fd, path: up.path }];
+    const drop = (f: { fd: number; path: string | null }): void => {
+      closeFd(f.fd, () => undefined);
+      if (f.path) rmSafe(f.path);
+    };
+    let store: TraceStore;
+    let damage: string | null = null;
+    const release = await this.host.traceReads.acquire();
     try {
-      const release = await this.host.traceReads.acquire();
-      let contents;
-      try {
-        contents = await readTraceFileInWorker(up.fd, up.totalBytes);
-      } finally {
-        release();
-      }
-      if (this.isClosed)
+      const decoded = versionOfFd(up.fd) === 2 ? this.tempFile('pss-import-') : null;
+      if (decoded) files.push(decoded);
+      const contents = await readTraceFileInWorker(up.fd, up.totalBytes, decoded?.fd ?? -1);
+      if (this.isClosed) {
         throw new HostError('misuse', 'the connection closed during the import', '');
-      this.checkSessionRoom(false);
-      store = TraceStore.fromFile(contents, up.fd, this.host.traceStoreOptions());
-    } catch (e) {
-      if (!store) {
-        closeFd(up.fd, () => undefined);
-        if (up.path) rmSafe(up.path);
       }
+      this.checkSessionRoom(false);
+      damage = contents.damage ?? null;
+      const keep = contents.records.decoded && decoded ? decoded : up;
+      store = TraceStore.fromFile(contents, keep.fd, this.host.traceStoreOptions());
+      for (const f of files) if (f.fd !== keep.fd) drop(f);
+      if (keep.path) rmSafe(keep.path);
+    } catch (e) {
+      for (const f of files) drop(f);
       throw e;
+    } finally {
+      release();
     }
-    if (up.path) rmSafe(up.path);
-    return this.openImported(store);
+    const state = this.openImported(store);
+    if (damage) {
+      this.send('error', {
+        sessionId: state.sessionId,
+        error: {
+          kind: 'validation',
+          code: null,
+          codeName: null,
+          message: `the trace file is damaged: ${damage}; the ${state.eventsStored} events before it were loaded`,
+          hint: 'Everything before the damage is shown; the rest of the recording is lost.',
+        },
+      });
+    }
+    return state;
   }
 
   private openImported(store: TraceStore): SessionState {

@@ -3,7 +3,7 @@
  * slow: batches stay in memory up to a limit (per store, and for all stores together through a
  * shared TraceMemoryBudget), older ones spill to a temporary file, and any range can be read
  * back. Also holds the session's walked entries and final summary, and writes trace files
- * (format: trace-file.ts, which also reads them).
+ * (format version 1: src-main/trace/v1.ts, which also reads them).
  *
  * The spill file is unlinked as soon as it is open (where the OS allows it: Linux, macOS), so
  * it vanishes with the process however the process ends, kill -9 included.
@@ -32,15 +32,15 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { SessionSummary } from '../../src-shared/contract/model';
 import {
   TRACE_MAGIC,
-  TRACE_PREAMBLE_BYTES,
-  TRACE_VERSION,
+  V1_PREAMBLE_BYTES,
+  V1_VERSION,
   TraceFileError,
   readAtBuffer,
   readTraceFile,
   type TraceFileContents,
-} from './trace-file';
+} from '../trace/v1';
 
-export { TraceFileError } from './trace-file';
+export { TraceFileError } from '../trace/v1';
 
 interface Segment {
   firstSeq: number;
@@ -327,19 +327,19 @@ export class TraceStore {
     for (const [cls, list] of this.entries) entries[cls] = list;
     const header = new TextEncoder().encode(
       JSON.stringify({
-        version: TRACE_VERSION,
+        version: V1_VERSION,
         meta: this.meta,
         eventCount: this.total,
         summary: this.finalSummary,
         entries,
       }),
     );
-    const head = new Uint8Array(TRACE_PREAMBLE_BYTES + header.byteLength);
+    const head = new Uint8Array(V1_PREAMBLE_BYTES + header.byteLength);
     head.set(new TextEncoder().encode(TRACE_MAGIC), 0);
     const dv = new DataView(head.buffer);
-    dv.setUint32(8, TRACE_VERSION, true);
+    dv.setUint32(8, V1_VERSION, true);
     dv.setUint32(12, header.byteLength, true);
-    head.set(header, TRACE_PREAMBLE_BYTES);
+    head.set(header, V1_PREAMBLE_BYTES);
     return { head, eventCount: this.total, totalBytes: head.byteLength + this.total * EVENT_SIZE };
   }
 
@@ -393,8 +393,6 @@ export class TraceStore {
       store.total = contents.eventCount;
     }
     store.adopt(contents);
-    // Never spill into someone's trace file: everything is already on disk.
-    store.failure = null;
     return store;
   }
 

@@ -81,7 +81,7 @@ export interface WebLimits {
 
 export const DEFAULT_WEB_LIMITS: Readonly<WebLimits> = {
   maxWebSockets: 128,
-  maxPendingSockets: 64,
+  maxPendingSockets: 256,
   headersTimeoutMs: 10_000,
   maxSockets: 512,
   requestsPerSocket: 8,

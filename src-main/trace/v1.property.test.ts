@@ -15,8 +15,8 @@ import {
   readAtBuffer,
   readTraceFile,
   type TraceFileContents,
-} from './trace-file';
-import { TraceStore } from './trace-store';
+} from './v1';
+import { TraceStore } from '../walk/trace-store';
 
 const RUNS = { numRuns: 600 };
 

@@ -1,5 +1,6 @@
 /**
- * Reading trace files, for untrusted input: every length and count is checked against a limit
+ * Trace file format version 1, and the validation of every trace's description (v1 and v2),
+ * for untrusted input: every length and count is checked against a limit
  * before anything is allocated for it, the JSON header is validated field by field (only known
  * fields are kept, so nothing unencodable or unbounded reaches a reply), and the records are
  * validated in fixed-size chunks straight from the file, never held whole in memory.
@@ -9,10 +10,9 @@
  * where records are eventCount × EVENT_SIZE bytes (src-shared/events/layout.ts) with seq 0…n-1,
  * and the header is {version, meta, eventCount, summary, entries}.
  *
- * `readTraceFile` dispatches on the version word: a later format adds its reader there and
- * returns where its events are (TraceFileContents.records); callers do not change. The host
- * runs it in a worker thread (trace-reader-worker.ts) so a large file never blocks the main
- * thread.
+ * `readTraceFile` reads version 1; the app's import (./import.ts, in a worker thread) reads
+ * version 2 with TraceReader (./trace-file.ts) and validates its description with the same
+ * functions (parseMeta, parseSummary, parseEntries), so both versions obey the same limits.
  */
 import { readSync } from 'node:fs';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
@@ -22,18 +22,16 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { Pace, SessionSummary } from '../../src-shared/contract/model';
 import { parseAllocatorOptions, type AllocatorOptions } from '../../src-shared/alloc/options';
 import { hasOwn } from '../../src-shared/contract/validate';
+import { upgradeLegacyEntryTimes } from '../../src-shared/pss/filetime';
 
-export class TraceFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TraceFileError';
-  }
-}
+import { TRACE_MAGIC, TraceFileError } from './trace-file';
 
-export const TRACE_MAGIC = 'PSSTRACE';
-export const TRACE_VERSION = 1;
+export { TraceFileError } from './trace-file';
+export { TRACE_MAGIC } from './trace-file';
+/** The version word of a version 1 file. */
+export const V1_VERSION = 1;
 /** Magic, version and header length. */
-export const TRACE_PREAMBLE_BYTES = 16;
+export const V1_PREAMBLE_BYTES = 16;
 
 /** What a trace file may contain; anything beyond is a TraceFileError naming the limit. */
 export const TRACE_LIMITS = {
@@ -70,8 +68,13 @@ export interface TraceFileContents {
   eventCount: number;
   summary: SessionSummary | null;
   entries: Partial<Record<WalkableClass, WalkEntry[]>>;
-  /** Version 1: eventCount records of EVENT_SIZE bytes start at this byte of the file. */
-  records: { fileOffset: number };
+  /**
+   * Where the eventCount raw records (EVENT_SIZE bytes each, seq 0…) are: at this byte of the
+   * file read (version 1), or of the file they were decoded into (`decoded`, version 2).
+   */
+  records: { fileOffset: number; decoded?: boolean };
+  /** What was damaged (version 2 recovers every complete batch before it), or null. */
+  damage?: string | null;
 }
 
 /** Reads `length` bytes at `position` of an open file. */
@@ -101,10 +104,10 @@ const corrupt = (what: string): TraceFileError => new TraceFileError(`corrupt tr
 
 /** Reads and validates a whole trace file of `fileBytes` bytes. */
 export function readTraceFile(read: ReadAt, fileBytes: number): TraceFileContents {
-  if (fileBytes < TRACE_PREAMBLE_BYTES)
+  if (fileBytes < V1_PREAMBLE_BYTES)
     throw new TraceFileError(`not a trace file: only ${fileBytes} bytes`);
-  const pre = new Uint8Array(TRACE_PREAMBLE_BYTES);
-  if (read(pre, 0) !== TRACE_PREAMBLE_BYTES) throw corrupt('the file is shorter than its size');
+  const pre = new Uint8Array(V1_PREAMBLE_BYTES);
+  if (read(pre, 0) !== V1_PREAMBLE_BYTES) throw corrupt('the file is shorter than its size');
   let magic = '';
   for (let i = 0; i < 8; i++) magic += String.fromCharCode(pre[i] as number);
   if (magic !== TRACE_MAGIC)
@@ -116,13 +119,13 @@ export function readTraceFile(read: ReadAt, fileBytes: number): TraceFileContent
       return readV1(read, fileBytes, dv.getUint32(12, true));
     default:
       throw new TraceFileError(
-        `unsupported trace file version ${version} (this app reads version ${TRACE_VERSION})`,
+        `unsupported trace file version ${version} (version ${V1_VERSION} is read here)`,
       );
   }
 }
 
 function readV1(read: ReadAt, fileBytes: number, headerBytes: number): TraceFileContents {
-  if (TRACE_PREAMBLE_BYTES + headerBytes > fileBytes) {
+  if (V1_PREAMBLE_BYTES + headerBytes > fileBytes) {
     throw corrupt(`header length ${headerBytes} exceeds the file`);
   }
   if (headerBytes > TRACE_LIMITS.maxHeaderBytes) {
@@ -131,7 +134,7 @@ function readV1(read: ReadAt, fileBytes: number, headerBytes: number): TraceFile
     );
   }
   const raw = new Uint8Array(headerBytes);
-  if (read(raw, TRACE_PREAMBLE_BYTES) !== headerBytes) throw corrupt('the header is cut short');
+  if (read(raw, V1_PREAMBLE_BYTES) !== headerBytes) throw corrupt('the header is cut short');
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
@@ -139,7 +142,7 @@ function readV1(read: ReadAt, fileBytes: number, headerBytes: number): TraceFile
     throw corrupt(`header is not valid JSON (${(e as Error).message.slice(0, 200)})`);
   }
   const h = parseHeader(header);
-  const recordsOffset = TRACE_PREAMBLE_BYTES + headerBytes;
+  const recordsOffset = V1_PREAMBLE_BYTES + headerBytes;
   const recordBytes = fileBytes - recordsOffset;
   if (recordBytes !== h.eventCount * EVENT_SIZE) {
     throw corrupt(
@@ -228,7 +231,7 @@ function parseHeader(x: unknown): Omit<TraceFileContents, 'version' | 'records'>
   return { meta, eventCount, summary, entries };
 }
 
-function parseMeta(x: unknown): TraceMeta {
+export function parseMeta(x: unknown): TraceMeta {
   if (!isObj(x)) throw corrupt('header has no session description');
   const alloc = parseAllocatorOptions(field(x, 'allocator') ?? { strategy: 'heap' });
   if (!alloc.ok) throw corrupt(`meta.allocator: ${alloc.error}`);
@@ -301,7 +304,7 @@ const SUMMARY_NUMBERS = [
   'outstandingBytes',
 ] as const;
 
-function parseSummary(x: unknown): SessionSummary {
+export function parseSummary(x: unknown): SessionSummary {
   if (!isObj(x)) throw corrupt('summary is not an object');
   const out = plain(x, 'summary', 4) as Obj;
   for (const k of SUMMARY_NUMBERS) {
@@ -331,7 +334,7 @@ const ENTRY_KIND: Record<WalkableClass, string> = {
   AUXILIARY_PAGES: 'page',
 };
 
-function parseEntries(x: unknown): Partial<Record<WalkableClass, WalkEntry[]>> {
+export function parseEntries(x: unknown): Partial<Record<WalkableClass, WalkEntry[]>> {
   if (x === undefined || x === null) return {};
   if (!isObj(x)) throw corrupt('entries is not an object');
   const out: Partial<Record<WalkableClass, WalkEntry[]>> = {};
@@ -350,7 +353,10 @@ function parseEntries(x: unknown): Partial<Record<WalkableClass, WalkEntry[]>> {
       const e: unknown = list[i];
       const path = `entries.${cls}[${i}]`;
       if (!isObj(e) || field(e, 'kind') !== kind) throw corrupt(`${path} is not a ${kind} entry`);
-      entries.push(plain(e, path, 3) as WalkEntry);
+      const entry = plain(e, path, 3) as Record<string, unknown>;
+      // Files written before FILETIMEs crossed as decimal text hold float epoch ms.
+      upgradeLegacyEntryTimes(entry);
+      entries.push(entry as unknown as WalkEntry);
     }
     out[cls as WalkableClass] = entries;
   }

@@ -11,6 +11,7 @@ import { CONTRACT_LIMITS } from '../../src-shared/contract/contract';
 import type { SessionState } from '../../src-shared/contract/model';
 import { uploadTrace } from '../../src-shared/contract/transfer';
 import { startWebChild, valueOf, type WebChild, type WsClient } from '../testing/web-mode';
+import { MemorySink, TraceWriter } from './trace-file';
 
 let web: WebChild;
 
@@ -240,6 +241,60 @@ describe('item 9: imports are validated field by field', () => {
       await c.request('exportTrace', { sessionId: good.sessionId }),
     );
     expect(file.fileName).toMatch(/^synthetic-/);
+    c.close();
+    await expectAlive();
+  });
+});
+
+describe('version 2 files (streamed, compressed) import the same way', () => {
+  function v2File(n: number): Uint8Array {
+    const sink = new MemorySink();
+    const w = new TraceWriter(sink, { ...META });
+    const recs = records(n);
+    for (let at = 0; at < n; at += 4096) {
+      const k = Math.min(4096, n - at);
+      w.appendEvents(at, recs.slice(at * EVENT_SIZE, (at + k) * EVENT_SIZE).buffer);
+    }
+    w.appendEntries('THREADS', 0, [{ kind: 'thread', threadId: 1 }]);
+    w.finish({ events: n, allocations: n / 2, frees: n / 2 });
+    return sink.bytes();
+  }
+
+  it('a complete file: every event, the entries and the summary', async () => {
+    const c = await web.connect();
+    const n = 50_000;
+    const st = valueOf<SessionState>(await upload(c, 'v2.psstrace', v2File(n)));
+    expect(st.eventsStored).toBe(n);
+    expect(st.classes).toEqual([{ cls: 'THREADS', walked: 1, total: 1, done: true }]);
+    const page = valueOf<{ bytes: ArrayBuffer }>(
+      await c.request('getEvents', { sessionId: st.sessionId, fromSeq: n - 5, count: 5 }),
+    );
+    expect(new Uint8Array(page.bytes)).toEqual(records(n).slice((n - 5) * EVENT_SIZE));
+    const summary = valueOf<{ events: number }>(
+      await c.request('sessionSummary', { sessionId: st.sessionId }),
+    );
+    expect(summary.events).toBe(n);
+    c.close();
+  });
+
+  it('a truncated file: the complete batches before the damage, and an error saying so', async () => {
+    const c = await web.connect();
+    const whole = v2File(20_000);
+    const cut = whole.slice(0, Math.floor(whole.byteLength * 0.6));
+    const st = valueOf<SessionState>(await upload(c, 'cut.psstrace', cut));
+    expect(st.eventsStored % 4096).toBe(0);
+    expect(st.eventsStored).toBeGreaterThan(0);
+    expect(st.eventsStored).toBeLessThan(20_000);
+    await c.until(
+      () => c.of('error').some((m) => (m as { sessionId: string }).sessionId === st.sessionId),
+      'the damage report',
+    );
+    const err = c
+      .of('error')
+      .find((m) => (m as { sessionId: string }).sessionId === st.sessionId) as {
+      error: { message: string };
+    };
+    expect(err.error.message).toMatch(/damaged/);
     c.close();
     await expectAlive();
   });
