@@ -10,27 +10,24 @@ import { NotFoundError, toErrorReply } from './errors';
 import { liveAllocatorNativeBytes } from './tracing';
 import { nativeMemory } from '../pss';
 
-/** How long the worker must be idle (no session running) before it returns free memory. */
-const TRIM_AFTER_IDLE_MS = 1000;
+/** While no session runs, free C-heap pages go back to the OS this often. */
+const TRIM_INTERVAL_MS = 3000;
 
 export class WalkCore {
   private readonly snapshots = new SnapshotCache();
   private readonly sessions = new Map<string, WalkSession>();
-  private trimTimer: ReturnType<typeof setTimeout> | null = null;
-
-  constructor(private readonly emit: Emit) {}
 
   /**
-   * Once no session has run for a moment, the C heap's free pages go back to the OS: walks
-   * allocate and free a lot (event buffers, snapshots, strings), and glibc keeps freed memory
-   * resident in the worker's arena otherwise, so the process would keep its busiest RSS.
+   * While no session runs, the C heap's free pages go back to the OS every few seconds
+   * (malloc_trim covers every thread's arena): walks, and the main thread's replies, allocate
+   * and free a lot (event buffers, snapshots, pages of events), and glibc otherwise keeps freed
+   * memory resident, so the process would keep its busiest RSS after the load ends.
    */
-  private scheduleTrim(): void {
-    if (this.trimTimer !== null) clearTimeout(this.trimTimer);
-    this.trimTimer = setTimeout(() => {
-      this.trimTimer = null;
-      if (this.sessions.size === 0) nativeMemory.releaseFreeMemory();
-    }, TRIM_AFTER_IDLE_MS);
+  private readonly trimTimer = setInterval(() => {
+    if (this.sessions.size === 0) nativeMemory.releaseFreeMemory();
+  }, TRIM_INTERVAL_MS);
+
+  constructor(private readonly emit: Emit) {
     this.trimTimer.unref?.();
   }
 
@@ -54,7 +51,6 @@ export class WalkCore {
         for (const s of [...this.sessions.values()])
           if (s.borrowedSnapshotId === call.snapshotId) s.cancel();
         this.snapshots.free(call.snapshotId);
-        this.scheduleTrim();
         return null;
       case 'query':
         return this.snapshots.page(call.snapshotId, call.cls, call.offset, call.limit);
@@ -66,10 +62,7 @@ export class WalkCore {
         const session = new WalkSession(call.sessionId, call.options, {
           emit: this.emit,
           borrowSnapshot: (snapshotId) => this.snapshots.get(snapshotId).snapshot,
-          onDone: (sessionId) => {
-            this.sessions.delete(sessionId);
-            if (this.sessions.size === 0) this.scheduleTrim();
-          },
+          onDone: (sessionId) => this.sessions.delete(sessionId),
         });
         this.sessions.set(call.sessionId, session);
         return session.start();
@@ -85,6 +78,7 @@ export class WalkCore {
       case 'stats':
         return this.stats();
       case 'shutdown':
+        clearInterval(this.trimTimer);
         for (const s of [...this.sessions.values()]) s.cancel();
         this.snapshots.freeAll();
         return null;
