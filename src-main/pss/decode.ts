@@ -3,7 +3,7 @@
  * They read a DataView over a native buffer at offsets koffi computed from the declarations in
  * ./types.ts, so the layout is stated once. Strings are UTF-16 with byte lengths (§3.4).
  */
-import koffi from 'koffi';
+import { nativeMemory } from './native-memory';
 import type {
   AuxPageEntry,
   HandleEntry,
@@ -70,10 +70,15 @@ export function durationAt(dv: DataView, off: number): number {
   return v;
 }
 
-/** UTF-16 text of `byteLength` bytes at a native address; a trailing NUL is dropped. */
+const utf16 = new TextDecoder('utf-16le');
+
+/**
+ * UTF-16 text of `byteLength` bytes at a native address; a trailing NUL is dropped. Copied out
+ * with memcpy (koffi.decode leaks native memory on every call, see native-memory.ts).
+ */
 export function utf16At(address: bigint, byteLength: number): string {
   if (address === 0n || byteLength < 2) return '';
-  const s = koffi.decode(address, 'char16_t', byteLength >>> 1) as string;
+  const s = utf16.decode(nativeMemory.copyOutUtf16(address, byteLength >>> 1));
   return s.endsWith('\0') ? s.slice(0, -1) : s;
 }
 
@@ -108,7 +113,7 @@ const CONTEXT_RIP = 0xf8;
 
 function contextSummary(record: bigint, size: number): ThreadContextSummary | null {
   if (record === 0n || size < CONTEXT_RIP + 8) return null;
-  const view = new DataView(koffi.view(record, CONTEXT_RIP + 8));
+  const view = new DataView(nativeMemory.copyOut(record, CONTEXT_RIP + 8).buffer);
   return {
     contextFlags: view.getUint32(CONTEXT_FLAGS, true),
     rsp: hexAt(view, CONTEXT_RSP),
@@ -344,7 +349,7 @@ export function decodeAuxPage(dv: DataView): AuxPageEntry {
   const pageSize = dv.getUint32(AUX.PageSize, true);
   let contentsPreview = '';
   if (contents !== 0n && pageSize > 0) {
-    const bytes = new Uint8Array(koffi.view(contents, Math.min(PREVIEW_BYTES, pageSize)));
+    const bytes = nativeMemory.copyOut(contents, Math.min(PREVIEW_BYTES, pageSize));
     contentsPreview = Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
   }
   return {

@@ -285,8 +285,7 @@ export class Snapshot {
     if (buf === 0n) throw new PssError('malloc', Win32Error.NOT_ENOUGH_MEMORY);
     const code = this.pss.fn.PssQuerySnapshot(this.raw, cls, buf, size);
     // Copy out so the native buffer can go at once.
-    const dv =
-      code === 0 ? new DataView(new Uint8Array(koffi.view(buf, size)).slice().buffer) : null;
+    const dv = code === 0 ? new DataView(nativeMemory.copyOut(buf, size).buffer) : null;
     nativeMemory.free(buf);
     return { code, dv };
   }
