@@ -2,7 +2,8 @@
  * capture.c -- PssCaptureSnapshot: argument checks, the order of the capture phases,
  * performance counters, and cleanup.
  *
- * Phases: process information (always), VA space, handles, threads.  With
+ * Phases: process information (always), handles (begun: fds listed, maybe a helper
+ * thread reading them), VA space, threads, handles (finished).  With
  * PSS_CAPTURE_THREAD_CONTEXT every thread is ptrace-stopped first and all phases run
  * while the target is frozen; that capture runs on a short-lived helper thread because
  * ptrace links belong to the tracer thread (its exit detaches anything left behind).
@@ -62,20 +63,30 @@ static DWORD capture_body(struct pss_capture *c)
     }
     if (rc == ERROR_SUCCESS)
         rc = pss_capture_process(c);
+    /* Handles begin first: a helper thread may read fds while this thread reads the VA
+     * space and the threads, then this thread joins the fd reading. */
+    struct handle_pass *hp = NULL;
+    if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_HANDLES)) {
+        struct phase_clock p = phase_start();
+        rc = pss_capture_handles_begin(c, &hp);
+        phase_end(p, &pc->HandlesCycleCount, &pc->HandlesWallClockPeriod);
+    }
     if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_VA_SPACE)) {
         struct phase_clock p = phase_start();
         rc = pss_capture_vaspace(c);
         phase_end(p, &pc->VaSpaceCycleCount, &pc->VaSpaceWallClockPeriod);
     }
-    if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_HANDLES)) {
-        struct phase_clock p = phase_start();
-        rc = pss_capture_handles(c);
-        phase_end(p, &pc->HandlesCycleCount, &pc->HandlesWallClockPeriod);
-    }
     if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_THREADS)) {
         struct phase_clock p = phase_start();
         rc = pss_capture_threads(c);
         phase_end(p, &pc->ThreadsCycleCount, &pc->ThreadsWallClockPeriod);
+    }
+    if (hp != NULL) {
+        struct phase_clock p = phase_start();
+        DWORD hrc = pss_capture_handles_end(c, hp, rc != ERROR_SUCCESS);
+        if (rc == ERROR_SUCCESS)
+            rc = hrc;
+        phase_end(p, &pc->HandlesCycleCount, &pc->HandlesWallClockPeriod);
     }
     if (c->frozen) {
         struct phase_clock p = phase_start();

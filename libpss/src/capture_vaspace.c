@@ -7,7 +7,10 @@
  *                ET_EXEC/ET_DYN and whose first PF_X PT_LOAD is mapped executable, from the
  *                same file, at base + page_down(p_vaddr) - page_down(min p_vaddr); then
  *                every VMA of that file (and anonymous .bss tail) inside base+SizeOfImage.
- *                Also [vdso].
+ *                Also [vdso].  A VMA that crosses the image end (the kernel merged an
+ *                anonymous mapping placed right after it into the .bss VMA) is split
+ *                there: the part past the end is what it would be on its own
+ *                (MEM_PRIVATE for anonymous memory), its own allocation.
  *   MEM_MAPPED   other file-backed VMAs, [vvar], [vvar_vclock], [vsyscall].
  *   MEM_PRIVATE  private anonymous memory.
  * ELF headers are read once per file (cache keyed by dev:inode) through
@@ -141,6 +144,8 @@ struct vma_class {
     uint64_t alloc_base;
     DWORD alloc_protect;
     const struct pss_elf_info *image; /* MEM_IMAGE: the image's ELF facts */
+    uint64_t image_end;               /* MEM_IMAGE: AllocationBase + SizeOfImage */
+    DWORD plain_type;                 /* the type without the image (for a split tail) */
 };
 
 static DWORD add_entry(HPSS s, const PSS_VA_SPACE_ENTRY *e, struct pss_strref name)
@@ -185,8 +190,12 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
             cls[i].type = MEM_MAPPED;
         else
             cls[i].type = MEM_PRIVATE;
-        if (cls[i].type == MEM_IMAGE && vdso != NULL && vdso->is_elf)
+        cls[i].plain_type = cls[i].type;
+        cls[i].image_end = UINT64_MAX;
+        if (cls[i].type == MEM_IMAGE && vdso != NULL && vdso->is_elf) {
             cls[i].image = vdso;
+            cls[i].image_end = v->start + vdso->size_of_image;
+        }
     }
 
     /* Images. */
@@ -220,6 +229,7 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
             cls[k].image = info;
             cls[k].alloc_base = base;
             cls[k].alloc_protect = base_protect;
+            cls[k].image_end = end;
         }
     }
 
@@ -237,17 +247,19 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
     }
 }
 
-static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
-                      struct pss_strref *last_name, const struct pss_vma **last_vma)
+/* Emits [start, end) of VMA v with classification k. */
+static DWORD emit_range(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
+                        uint64_t start, uint64_t end, struct pss_strref *last_name,
+                        const struct pss_vma **last_vma)
 {
     HPSS s = c->snap;
     const bool section = (c->flags & PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION) != 0;
     PSS_VA_SPACE_ENTRY e;
     memset(&e, 0, sizeof e);
-    e.BaseAddress = (void *)(uintptr_t)v->start;
+    e.BaseAddress = (void *)(uintptr_t)start;
     e.AllocationBase = (void *)(uintptr_t)k->alloc_base;
     e.AllocationProtect = k->alloc_protect;
-    e.RegionSize = v->end - v->start;
+    e.RegionSize = end - start;
     e.Protect = protect_of(v);
     e.Type = k->type;
     e.State = (k->type == MEM_PRIVATE && !v->r && !v->w && !v->x) ? MEM_RESERVE : MEM_COMMIT;
@@ -274,6 +286,24 @@ static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const stru
         }
     }
     return add_entry(s, &e, name);
+}
+
+static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
+                      struct pss_strref *last_name, const struct pss_vma **last_vma)
+{
+    if (k->type != MEM_IMAGE || v->end <= k->image_end || v->start >= k->image_end)
+        return emit_range(c, v, k, v->start, v->end, last_name, last_vma);
+    /* The VMA crosses the image end: the image part, then the rest on its own. */
+    DWORD rc = emit_range(c, v, k, v->start, k->image_end, last_name, last_vma);
+    if (rc != ERROR_SUCCESS)
+        return rc;
+    struct vma_class tail = *k;
+    tail.type = k->plain_type == MEM_IMAGE ? MEM_PRIVATE : k->plain_type;
+    tail.image = NULL;
+    tail.alloc_base = k->image_end;
+    tail.alloc_protect = protect_of(v);
+    tail.image_end = UINT64_MAX;
+    return emit_range(c, v, &tail, k->image_end, v->end, last_name, last_vma);
 }
 
 DWORD pss_capture_load_maps(struct pss_capture *c)

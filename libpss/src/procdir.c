@@ -237,6 +237,31 @@ int pss_dir_next_number(struct pss_dirent_iter *it, const char **name, long *num
     }
 }
 
+int pss_dir_next_entry(struct pss_dirent_iter *it, const char **name, uint64_t *ino,
+                       unsigned char *type)
+{
+    for (;;) {
+        if (it->pos >= (size_t)it->len) {
+            long r = syscall(SYS_getdents64, it->fd, it->buf, it->cap);
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -errno;
+            }
+            if (r == 0)
+                return 0;
+            it->len = r;
+            it->pos = 0;
+        }
+        struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(it->buf + it->pos);
+        it->pos += d->d_reclen;
+        *name = d->d_name;
+        *ino = d->d_ino;
+        *type = d->d_type;
+        return 1;
+    }
+}
+
 void pss_dir_close(struct pss_dirent_iter *it)
 {
     if (it->fd >= 0)

@@ -203,6 +203,9 @@ int pss_dir_open(struct pss_dirent_iter *it, int fd) PSS_HIDDEN; /* takes owners
 /* Next entry name that is a decimal number; *num receives it.  1 = entry, 0 = end,
  * -errno = error. */
 int pss_dir_next_number(struct pss_dirent_iter *it, const char **name, long *num) PSS_HIDDEN;
+/* Next entry of any name, with its inode number and d_type.  1, 0 = end, -errno. */
+int pss_dir_next_entry(struct pss_dirent_iter *it, const char **name, uint64_t *ino,
+                       unsigned char *type) PSS_HIDDEN;
 void pss_dir_close(struct pss_dirent_iter *it) PSS_HIDDEN;
 
 /* True when the target has been reaped (its /proc directory is stale). */
@@ -324,7 +327,13 @@ struct pss_capture {
 
 DWORD pss_capture_process(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_threads(struct pss_capture *c) PSS_HIDDEN;
-DWORD pss_capture_handles(struct pss_capture *c) PSS_HIDDEN;
+/* Handles run in two steps so that their reading overlaps the other phases: begin lists
+ * the fds and may start a helper thread reading them; end reads what is left, joins,
+ * counts and adds the entries (or, with abandon, only stops and frees). */
+struct handle_pass;
+DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **hp) PSS_HIDDEN;
+DWORD pss_capture_handles_end(struct pss_capture *c, struct handle_pass *hp,
+                              bool abandon) PSS_HIDDEN;
 DWORD pss_capture_vaspace(struct pss_capture *c) PSS_HIDDEN;
 /* Loads c->maps once (shared by the VA space and section handles). */
 DWORD pss_capture_load_maps(struct pss_capture *c) PSS_HIDDEN;
