@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/epoll.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -372,6 +373,9 @@ static FILETIME creation_time(const struct statx *sx)
 
 enum fd_status { FD_PENDING, FD_RECORDED, FD_GONE };
 
+/* Membership test of an anon file's open file description (see dedup_probe). */
+enum dedup_state { DEDUP_NONE, DEDUP_FIRST, DEDUP_SEEN, DEDUP_UNKNOWN };
+
 enum name_form {
     NAME_NONE,   /* no name (not requested, or a path the kernel cannot render) */
     NAME_ARENA,  /* text in the reader's arena */
@@ -388,6 +392,7 @@ struct fd_rec {
     uint8_t name_form;
     uint8_t reader; /* arena owner */
     uint8_t gone;   /* closed before it was counted */
+    uint8_t dedup;  /* DEDUP_*: what the epoll membership test said */
     bool exact;     /* the group key alone identifies the open file description */
     uint32_t name_off, name_len;
     char type_name[56];
@@ -440,6 +445,11 @@ struct handle_pass {
     struct reader readers[2];
     int nreaders;
     bool threaded;
+    /* Duplicate detection for large anon groups (dedup_probe). */
+    atomic_bool dedup_on;
+    int dedup_pidfd, dedup_epfd, dedup_slot;
+    pthread_mutex_t dedup_lock;
+    bool dedup_lock_init;
     pthread_t helper;
     bool helper_running;
 };
@@ -940,6 +950,52 @@ static int read_fd_once(struct reader *rd, struct fd_rec *rec, const char *name)
     return READ_OK;
 }
 
+/* Kinds whose open file descriptions share one anon inode and have no id in fdinfo, so
+ * only the description itself tells dups apart, and for which a poll registration is
+ * harmless (a timerfd's or inotify's wait queue; signalfd polls the poller's own signal
+ * state). */
+static bool dedup_kind(enum fd_kind k)
+{
+    return k == K_TIMERFD || k == K_SIGNALFD || k == K_INOTIFY;
+}
+
+/* Is this fd's open file description one we have seen before in this capture?  Our own
+ * copy of it (pidfd_getfd) is put on one fixed fd number and added to an epoll set,
+ * whose items are keyed by (description, fd number): EEXIST means that description is
+ * already in the set.  One set membership test per fd instead of a kcmp sort
+ * (O(n log n) calls) of a group that is, in practice, all distinct.  The copy is closed
+ * at once (re-pointing the slot); the set holds no reference, the target sees nothing. */
+static uint8_t dedup_probe(struct handle_pass *hp, int fd)
+{
+    int c = (int)syscall(SYS_pidfd_getfd, hp->dedup_pidfd, fd, 0);
+    if (c < 0) {
+        if (errno != EBADF)
+            atomic_store(&hp->dedup_on, false); /* no permission (ptrace attach) or no support */
+        return DEDUP_UNKNOWN;
+    }
+    uint8_t res = DEDUP_UNKNOWN;
+    pthread_mutex_lock(&hp->dedup_lock);
+    int slot = hp->dedup_slot;
+    if (slot < 0) {
+        hp->dedup_slot = slot = c;
+        c = -1;
+    } else if (dup3(c, slot, O_CLOEXEC) < 0) {
+        slot = -1;
+    }
+    if (slot >= 0) {
+        struct epoll_event ev;
+        memset(&ev, 0, sizeof ev);
+        if (epoll_ctl(hp->dedup_epfd, EPOLL_CTL_ADD, slot, &ev) == 0)
+            res = DEDUP_FIRST;
+        else if (errno == EEXIST)
+            res = DEDUP_SEEN;
+    }
+    pthread_mutex_unlock(&hp->dedup_lock);
+    if (c >= 0)
+        close(c);
+    return res;
+}
+
 static int read_fd(struct reader *rd, struct fd_rec *rec)
 {
     char name[16];
@@ -951,6 +1007,9 @@ static int read_fd(struct reader *rd, struct fd_rec *rec)
         if (r < 0)
             return r;
         rec->status = r == READ_OK ? FD_RECORDED : FD_GONE;
+        if (r == READ_OK && rd->hp->want_basic && dedup_kind((enum fd_kind)rec->kind) &&
+            atomic_load_explicit(&rd->hp->dedup_on, memory_order_relaxed))
+            rec->dedup = dedup_probe(rd->hp, rec->fd);
         return 0;
     }
     rec->status = FD_GONE; /* it changed on every attempt: left out, like a closed fd */
@@ -1263,6 +1322,76 @@ static void finish_group(struct count_pass *cp, const struct group *g)
     }
 }
 
+/* A group whose members all went through dedup_probe: if every description was new,
+ * every count is 1 without a single kcmp; a few fds seen before (or not probed) are
+ * matched against the group with kcmp.  False: sort the group instead. */
+#define DEDUP_MAX_SCANS 8
+static bool dedup_resolves(struct kcmp_ctx *k, uint32_t *a, size_t n)
+{
+    uint32_t odd[DEDUP_MAX_SCANS];
+    size_t nodd = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t d = k->recs[a[i]].dedup;
+        if (d == DEDUP_NONE)
+            return false;
+        if (d != DEDUP_FIRST) {
+            if (nodd == DEDUP_MAX_SCANS)
+                return false;
+            odd[nodd++] = (uint32_t)i;
+        }
+    }
+    if (nodd == 0)
+        return true; /* all distinct: the counts stay 1 */
+    /* Union-find over group positions, joined by kcmp equality with the odd ones. */
+    size_t *parent = malloc(n * sizeof *parent);
+    if (parent == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        parent[i] = i;
+    for (size_t o = 0; o < nodd; o++) {
+        size_t j = odd[o];
+        for (size_t i = 0; i < n && !k->recs[a[j]].gone; i++) {
+            if (i == j || k->recs[a[i]].gone)
+                continue;
+            int r = kcmp_raw(k, k->recs[a[j]].fd, k->recs[a[i]].fd);
+            if (r == KC_ERR) {
+                mark_gone(k, a[j], a[i]);
+                continue;
+            }
+            if (r != KC_EQ)
+                continue;
+            size_t x = i, y = j;
+            while (parent[x] != x)
+                x = parent[x];
+            while (parent[y] != y)
+                y = parent[y];
+            parent[y] = x;
+        }
+    }
+    if (atomic_load(&k->unavailable)) {
+        free(parent);
+        return true; /* counts stay 1 */
+    }
+    size_t *size = calloc(n, sizeof *size);
+    if (size == NULL) {
+        free(parent);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t x = i;
+        while (parent[x] != x)
+            x = parent[x];
+        parent[i] = x;
+        size[x] += !k->recs[a[i]].gone;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!k->recs[a[i]].gone)
+            set_count(&k->recs[a[i]], size[parent[i]]);
+    free(size);
+    free(parent);
+    return true;
+}
+
 static void count_pass_free(struct count_pass *cp, uint32_t *order)
 {
     free(order);
@@ -1322,7 +1451,9 @@ static DWORD count_handles(struct handle_pass *hp)
         while (j < n && same_key(&hp->recs[order[j]], &hp->recs[order[i]]))
             j++;
         size_t len = j - i;
-        if (len > 1 && hp->recs[order[i]].exact) {
+        if (len > 1 && dedup_resolves(&cp.k, order + i, len)) {
+            /* counted by dedup_resolves */
+        } else if (len > 1 && hp->recs[order[i]].exact) {
             for (size_t q = i; q < j; q++)
                 set_count(&hp->recs[order[q]], len);
         } else if (len > 1) {
@@ -1513,6 +1644,14 @@ static void pass_free(struct handle_pass *hp)
 {
     for (int i = 0; i < 2; i++)
         reader_destroy(&hp->readers[i]);
+    if (hp->dedup_slot >= 0)
+        close(hp->dedup_slot);
+    if (hp->dedup_epfd >= 0)
+        close(hp->dedup_epfd);
+    if (hp->dedup_pidfd >= 0)
+        close(hp->dedup_pidfd);
+    if (hp->dedup_lock_init)
+        pthread_mutex_destroy(&hp->dedup_lock);
     if (hp->fddir >= 0)
         close(hp->fddir);
     if (hp->fdinfodir >= 0)
@@ -1540,6 +1679,7 @@ DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **out)
         return ERROR_NOT_ENOUGH_MEMORY;
     hp->c = c;
     hp->fddir = hp->fdinfodir = -1;
+    hp->dedup_pidfd = hp->dedup_epfd = hp->dedup_slot = -1;
     hp->readers[0].selffd = hp->readers[1].selffd = -1;
     hp->want_name = (c->flags & PSS_CAPTURE_HANDLE_NAME_INFORMATION) != 0;
     hp->want_basic = (c->flags & PSS_CAPTURE_HANDLE_BASIC_INFORMATION) != 0;
@@ -1594,6 +1734,16 @@ DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **out)
         return pss_win32_from_errno(-r);
     }
     hp->nreaders = 1;
+    if (!c->target.self && hp->n >= PARALLEL_MIN_FDS && hp->want_basic &&
+        pthread_mutex_init(&hp->dedup_lock, NULL) == 0) {
+        hp->dedup_lock_init = true;
+        /* A pidfd opened now names our target only if it is still unreaped afterwards
+         * (its PID cannot have been reused while the /proc directory fd is live). */
+        hp->dedup_pidfd = (int)syscall(SYS_pidfd_open, c->target.pid, 0);
+        if (hp->dedup_pidfd >= 0 && !pss_target_gone(c->target.procfd))
+            hp->dedup_epfd = epoll_create1(EPOLL_CLOEXEC);
+        atomic_store(&hp->dedup_on, hp->dedup_epfd >= 0);
+    }
     if (!c->target.self && hp->n >= PARALLEL_MIN_FDS &&
         start_helper(&hp->helper, helper_reader_main, hp)) {
         hp->helper_running = true;

@@ -249,8 +249,7 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
 
 /* Emits [start, end) of VMA v with classification k. */
 static DWORD emit_range(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
-                        uint64_t start, uint64_t end, struct pss_strref *last_name,
-                        const struct pss_vma **last_vma)
+                        uint64_t start, uint64_t end, struct pss_strref *name_refs)
 {
     HPSS s = c->snap;
     const bool section = (c->flags & PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION) != 0;
@@ -271,30 +270,27 @@ static DWORD emit_range(struct pss_capture *c, const struct pss_vma *v, const st
             e.CheckSum = k->image->build_id4;
             e.TimeDateStamp = k->image->mtime32;
         }
-        if (v->name_len > 0) {
-            /* Consecutive VMAs of one file share the same pool string. */
-            const struct pss_vma *lv = *last_vma;
-            if (lv != NULL && lv->name_len == v->name_len &&
-                memcmp(lv->name, v->name, v->name_len) == 0) {
-                name = *last_name;
-            } else if (pss_pool_add_utf8(&s->strings, v->name, v->name_len, &name) != 0) {
-                return ERROR_NOT_ENOUGH_MEMORY;
+        if (v->name_id != UINT32_MAX) {
+            /* Every VMA with the same name shares one pool string. */
+            name = name_refs[v->name_id];
+            if (name.len == 0) {
+                if (pss_pool_add_utf8(&s->strings, v->name, v->name_len, &name) != 0)
+                    return ERROR_NOT_ENOUGH_MEMORY;
+                name_refs[v->name_id] = name;
             }
             e.MappedFileNameLength = (WORD)(name.len * 2u);
-            *last_name = name;
-            *last_vma = v;
         }
     }
     return add_entry(s, &e, name);
 }
 
 static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
-                      struct pss_strref *last_name, const struct pss_vma **last_vma)
+                      struct pss_strref *name_refs)
 {
     if (k->type != MEM_IMAGE || v->end <= k->image_end || v->start >= k->image_end)
-        return emit_range(c, v, k, v->start, v->end, last_name, last_vma);
+        return emit_range(c, v, k, v->start, v->end, name_refs);
     /* The VMA crosses the image end: the image part, then the rest on its own. */
-    DWORD rc = emit_range(c, v, k, v->start, k->image_end, last_name, last_vma);
+    DWORD rc = emit_range(c, v, k, v->start, k->image_end, name_refs);
     if (rc != ERROR_SUCCESS)
         return rc;
     struct vma_class tail = *k;
@@ -303,7 +299,7 @@ static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const stru
     tail.alloc_base = k->image_end;
     tail.alloc_protect = protect_of(v);
     tail.image_end = UINT64_MAX;
-    return emit_range(c, v, &tail, k->image_end, v->end, last_name, last_vma);
+    return emit_range(c, v, &tail, k->image_end, v->end, name_refs);
 }
 
 DWORD pss_capture_load_maps(struct pss_capture *c)
@@ -328,6 +324,7 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
 
     struct vma_class *cls = NULL;
     struct elf_cache ec = {NULL, 0};
+    struct pss_strref *name_refs = NULL;
     if (m->n > 0) {
         cls = malloc(m->n * sizeof *cls);
         size_t cap = 64;
@@ -335,9 +332,14 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
             cap *= 2;
         ec.slot = calloc(cap, sizeof *ec.slot);
         ec.cap = cap;
-        if (cls == NULL || ec.slot == NULL) {
+        name_refs = calloc(m->nnames + 1, sizeof *name_refs);
+        /* Entries: the VMAs, a free gap before each, a split tail after an image, the
+         * last gap. */
+        if (cls == NULL || ec.slot == NULL || name_refs == NULL ||
+            pss_grow((void **)&s->va, &s->cap_va, s->nva + 2 * m->n + 2, sizeof *s->va) != 0) {
             free(cls);
             free(ec.slot);
+            free(name_refs);
             return ERROR_NOT_ENOUGH_MEMORY;
         }
     }
@@ -364,8 +366,6 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
 
     uint64_t cursor = read_mmap_min_addr();
     bool tail_done = false;
-    struct pss_strref last_name = {0, 0};
-    const struct pss_vma *last_vma = NULL;
     rc = ERROR_SUCCESS;
     for (size_t i = 0; i < m->n && rc == ERROR_SUCCESS; i++) {
         const struct pss_vma *v = &m->vma[i];
@@ -374,13 +374,13 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
                 rc = add_free(s, cursor, top);
             tail_done = true;
             if (rc == ERROR_SUCCESS)
-                rc = emit_vma(c, v, &cls[i], &last_name, &last_vma);
+                rc = emit_vma(c, v, &cls[i], name_refs);
             continue;
         }
         if (v->start > cursor)
             rc = add_free(s, cursor, v->start);
         if (rc == ERROR_SUCCESS)
-            rc = emit_vma(c, v, &cls[i], &last_name, &last_vma);
+            rc = emit_vma(c, v, &cls[i], name_refs);
         if (v->end > cursor)
             cursor = v->end;
     }
@@ -389,6 +389,7 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
 
     free(cls);
     free(ec.slot);
+    free(name_refs);
     if (rc == ERROR_SUCCESS)
         s->have_va = true;
     return rc;

@@ -253,18 +253,20 @@ struct pss_vma {
     uint64_t ino;
     uint32_t dev_major, dev_minor;
     uint8_t r, w, x, shared;
-    const char *name; /* into the maps text; not NUL-terminated */
+    const char *name; /* the distinct names in pss_maps.text (NUL-terminated); NULL if none */
     uint32_t name_len;
+    uint32_t name_id; /* index of the distinct name, UINT32_MAX if none */
 };
 
 struct pss_maps {
-    struct pss_buf text;
+    struct pss_buf text; /* each distinct name once */
+    size_t nnames;
     struct pss_vma *vma;
     size_t n, cap;
 };
 
-/* Reads and parses maps (one large read).  Drops lines whose start is below the
- * previous end.  Returns ERROR_SUCCESS or a Win32 code. */
+/* Reads and parses maps (1 MiB reads, parsed as they arrive).  Drops lines whose start
+ * is below the previous end.  Returns ERROR_SUCCESS or a Win32 code. */
 DWORD pss_maps_read(int procfd, struct pss_maps *m) PSS_HIDDEN;
 void pss_maps_free(struct pss_maps *m) PSS_HIDDEN;
 

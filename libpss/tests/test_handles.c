@@ -694,6 +694,60 @@ int test_kcmp_failure_stays_local(void)
     return bad;
 }
 
+/* ---- HandleCount at scale: the epoll membership test and the split kcmp sort ---- */
+
+static int check_counts(const char *const *args, const char *what)
+{
+    struct fixture f;
+    TRY(fixture_start(&f, args));
+    HPSS s;
+    DWORD rc = test_capture_pid(f.pid, TEST_ALL_FLAGS, 0, &s);
+    if (rc != ERROR_SUCCESS)
+        fixture_stop(&f);
+    CHECK_EQ(rc, ERROR_SUCCESS);
+    HPSSWALK w;
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &w), ERROR_SUCCESS);
+    struct hv v;
+    int bad = walk_hv(s, w, &v);
+    if (!bad)
+        bad = check_walk_coherent(&v, true, what);
+    size_t twos = 0;
+    for (const struct json *fd = json_get(f.json, "fds")->child; fd && !bad; fd = fd->next) {
+        if (json_is_null(fd, "handle_count"))
+            continue;
+        long num = (long)json_int(fd, "fd", -1);
+        const PSS_HANDLE_ENTRY *e = find_handle(&v, num);
+        long want = (long)json_int(fd, "handle_count", -1);
+        twos += want == 2;
+        if (e == NULL || e->HandleCount != (DWORD)want) {
+            test_fail(__FILE__, __LINE__, "%s: fd %ld (%s) HandleCount %u, expected %ld", what,
+                      num, json_str(fd, "kind"), e ? e->HandleCount : 0, want);
+            bad = 1;
+        }
+    }
+    if (!bad && twos == 0) {
+        test_fail(__FILE__, __LINE__, "%s: no dup pairs in the fixture", what);
+        bad = 1;
+    }
+    hv_free(&v);
+    PssWalkMarkerFree(w);
+    PssFreeSnapshot(PSS_CURRENT_PROCESS, s);
+    CHECK_EQ(fixture_stop(&f), 0);
+    return bad;
+}
+
+int test_handle_counts_anon_at_scale(void)
+{
+    /* 1,203 timerfds (3 dup pairs: found by the epoll membership test, matched with kcmp)
+     * and 1,103 epolls (one kcmp group, sorted in halves on two threads, merged). */
+    const char *a[] = {"--timerfds", "1200", "--epolls", "1100", "--anondups", "3", NULL};
+    TRY(check_counts(a, "3 anon dups"));
+    /* 12 timerfd dups: too many to match one by one, the group is sorted. */
+    const char *b[] = {"--timerfds", "600", "--epolls", "20", "--anondups", "12", NULL};
+    TRY(check_counts(b, "12 anon dups"));
+    return 0;
+}
+
 /* ---- 6: dup2 storms ---- */
 
 int test_dup2_storm_entries_coherent(void)
