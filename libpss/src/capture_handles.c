@@ -723,14 +723,36 @@ static void compose_type_name(enum fd_kind kind, const char *link, size_t n, con
     snprintf(out, cap, "%s", kind_type_name[kind]);
 }
 
+/* Decimal text of a non-negative fd number (a /proc path component); out has 12 bytes. */
+static void fd_name(int fd, char *out)
+{
+    char tmp[12];
+    size_t n = 0;
+    unsigned v = (unsigned)fd;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && n < sizeof tmp);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+}
+
+/* Per-fd open/close call the kernel directly: the libc wrappers are cancellation points
+ * (two extra calls each in a multi-threaded process, and no business of a library). */
+static void close_raw(int fd)
+{
+    syscall(SYS_close, fd);
+}
+
 /* Opens the pin: our own O_PATH descriptor of whatever fd N refers to now. */
 static int open_pin(struct reader *rd, const char *name)
 {
-    int pin;
+    long pin;
     do {
-        pin = openat(rd->hp->fddir, name, O_PATH | O_CLOEXEC);
+        pin = syscall(SYS_openat, rd->hp->fddir, name, O_PATH | O_CLOEXEC);
     } while (pin < 0 && errno == EINTR);
-    return pin < 0 ? -errno : pin;
+    return pin < 0 ? -errno : (int)pin;
 }
 
 enum { READ_GONE = 0, READ_OK = 1, READ_RETRY = 2 };
@@ -789,7 +811,7 @@ static int read_fd_once(struct reader *rd, struct fd_rec *rec, const char *name)
             return pin;
         int rc = READ_OK;
         char pname[16];
-        snprintf(pname, sizeof pname, "%d", pin);
+        fd_name(pin, pname);
         if (statx(pin, "", AT_EMPTY_PATH,
                   STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE | STATX_BTIME | STATX_CTIME |
                       STATX_MNT_ID,
@@ -882,7 +904,7 @@ static int read_fd_once(struct reader *rd, struct fd_rec *rec, const char *name)
             }
         }
     pin_done:
-        close(pin);
+        close_raw(pin);
         if (rc != READ_OK) {
             rd->arena.len = arena_mark;
             return rc;
@@ -992,14 +1014,14 @@ static uint8_t dedup_probe(struct handle_pass *hp, int fd)
     }
     pthread_mutex_unlock(&hp->dedup_lock);
     if (c >= 0)
-        close(c);
+        close_raw(c);
     return res;
 }
 
 static int read_fd(struct reader *rd, struct fd_rec *rec)
 {
     char name[16];
-    snprintf(name, sizeof name, "%d", rec->fd);
+    fd_name(rec->fd, name);
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         int r = read_fd_once(rd, rec, name);
         if (r == READ_RETRY)

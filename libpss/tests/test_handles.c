@@ -809,14 +809,14 @@ int test_churn_loop_2000_captures(void)
     struct fixture f;
     bool running = false;
     HANDLE h = NULL;
-    int done_with_target = 0;
+    int done_with_target = 0, captures_of_target = 0;
     for (int i = 0; i < total && !bad; i++) {
         if (!running) {
             /* Targets differ in lifetime and exec period so that captures meet them in
              * every state: running, exec'ing, exiting, zombie. */
             char life[16], period[16];
-            snprintf(life, sizeof life, "%d", 120 + (int)(targets * 37 % 240));
-            snprintf(period, sizeof period, "%d", 15 + (int)(targets * 13 % 40));
+            snprintf(life, sizeof life, "%d", 40 + (int)(targets * 37 % 160));
+            snprintf(period, sizeof period, "%d", 10 + (int)(targets * 13 % 30));
             const char *args[] = {"--churn", "16", "--churn-close", "16", "--threads", "3",
                                   "--pipes", "4", "--files", "3", "--dups", "2", "--eventfds",
                                   "2", "--memfds", "2", "--maps", "8", "--exec-every-ms", period,
@@ -829,6 +829,7 @@ int test_churn_loop_2000_captures(void)
             }
             running = true;
             done_with_target = 0;
+            captures_of_target = 0;
         }
         HPSS s = NULL;
         DWORD rc = PssCaptureSnapshot(h, TEST_ALL_FLAGS, 0, &s);
@@ -862,7 +863,7 @@ int test_churn_loop_2000_captures(void)
             bad = 1;
         }
         /* A target that exited is reaped (the next capture of it then aborts); a new one
-         * replaces it after at most 100 captures. */
+         * replaces it then, or after at most 300 captures. */
         int status;
         if (running && f.pid > 0 && waitpid(f.pid, &status, WNOHANG) == f.pid) {
             f.pid = -1;
@@ -871,7 +872,7 @@ int test_churn_loop_2000_captures(void)
                 bad = 1;
             }
         }
-        if (running && (done_with_target || (i + 1) % 100 == 0 || bad)) {
+        if (running && (done_with_target || ++captures_of_target == 300 || bad)) {
             PssLinuxCloseProcess(h);
             fixture_stop(&f); /* EOF and reap, or (already reaped) just release */
             running = false;
