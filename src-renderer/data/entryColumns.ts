@@ -20,7 +20,8 @@ import type {
   VaSpaceEntry,
   WalkEntry,
 } from '../../src-shared/pss/entries';
-import { formatBytes, formatEpochMs, formatHundredNs, hex32, parseHex } from '../lib/format';
+import { fileTimeSortKey } from '../../src-shared/pss/filetime';
+import { formatBytes, formatFileTime, formatHundredNs, hex32, parseHex } from '../lib/format';
 import { categoryOf, protectLabel, stateLabel } from './vaSummary';
 
 export interface ColumnSpec<T> {
@@ -107,8 +108,8 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'created',
     label: 'Created',
     width: 175,
-    text: (t) => formatEpochMs(t.createTime),
-    sortKey: (t) => t.createTime,
+    text: (t) => formatFileTime(t.createTime),
+    sortKey: (t) => fileTimeSortKey(t.createTime),
   }),
   col({
     id: 'kernel',
@@ -220,8 +221,8 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'created',
     label: 'Created',
     width: 175,
-    text: (h) => formatEpochMs(h.creationTime),
-    sortKey: (h) => h.creationTime,
+    text: (h) => formatFileTime(h.creationTime),
+    sortKey: (h) => fileTimeSortKey(h.creationTime),
   }),
   col({
     id: 'specific',
@@ -337,8 +338,8 @@ export const PAGE_COLUMNS: ColumnSpec<AuxPageEntry>[] = [
     id: 'captured',
     label: 'Captured',
     width: 175,
-    text: (p) => formatEpochMs(p.captureTime),
-    sortKey: (p) => p.captureTime,
+    text: (p) => formatFileTime(p.captureTime),
+    sortKey: (p) => fileTimeSortKey(p.captureTime),
   }),
   col({
     id: 'preview',

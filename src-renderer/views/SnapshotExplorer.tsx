@@ -27,7 +27,14 @@ import {
   type ColumnSpec,
 } from '../data/entryColumns';
 import { summarizeVa, type SummaryRow } from '../data/vaSummary';
-import { formatBytes, formatCount, formatEpochMs, formatHundredNs, formatMs } from '../lib/format';
+import {
+  formatBytes,
+  formatCount,
+  formatEpochMs,
+  formatFileTime,
+  formatHundredNs,
+  formatMs,
+} from '../lib/format';
 import { loadSnapshotClass, snapshotRows } from '../session/snapshotCache';
 import { useApp } from '../store';
 
@@ -95,7 +102,7 @@ function ProcessPanel({ snap }: { snap: SnapshotInfo }) {
                 {p.pebBaseAddress}
               </span>,
             ],
-            ['Created', formatEpochMs(p.createTime)],
+            ['Created', formatFileTime(p.createTime)],
             [
               'CPU kernel / user',
               `${formatHundredNs(p.kernelTime)} / ${formatHundredNs(p.userTime)}`,
