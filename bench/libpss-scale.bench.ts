@@ -37,7 +37,7 @@ const BIG: FixtureSpec = {
   epolls: 500,
   pidfds: 500,
   signalfds: 250,
-  inotifys: 64,
+  inotifys: 16,
   devices: 400,
   maps: 200_000,
 };

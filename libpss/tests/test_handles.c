@@ -750,6 +750,48 @@ int test_handle_counts_anon_at_scale(void)
 
 /* ---- 6: dup2 storms ---- */
 
+/* Tally of incoherence reasons by kind ("type Pipe with access", "type Socket/TCP with
+ * name", ...): the reason text up to its details. */
+struct tally {
+    char key[16][128];
+    long count[16];
+    size_t n;
+};
+
+static void tally_add(struct tally *t, const char *why)
+{
+    /* The first two words, then "with" and the word after it: "type Pipe with access". */
+    char words[8][40];
+    size_t nw = 0;
+    for (const char *p = why; *p && nw < 8;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        snprintf(words[nw++], sizeof words[0], "%.*s", (int)(n < 39 ? n : 39), p);
+        p += n;
+    }
+    char key[128];
+    const char *with = "";
+    for (size_t i = 2; i + 1 < nw; i++)
+        if (strcmp(words[i], "with") == 0) {
+            with = words[i + 1];
+            break;
+        }
+    snprintf(key, sizeof key, "%.39s %.39s%s%.39s", words[0], nw > 1 ? words[1] : "",
+             with[0] ? " with " : "", with);
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->key[i], key) == 0) {
+            t->count[i]++;
+            return;
+        }
+    if (t->n < 16) {
+        memcpy(t->key[t->n], key, sizeof key);
+        t->count[t->n++] = 1;
+    }
+}
+
 int test_dup2_storm_entries_coherent(void)
 {
     struct fixture f;
@@ -761,6 +803,8 @@ int test_dup2_storm_entries_coherent(void)
     long entries = 0, incoherent = 0;
     const char *first = NULL;
     char first_buf[200] = "";
+    struct tally tally;
+    memset(&tally, 0, sizeof tally);
     for (int i = 0; i < 300 && !bad; i++) {
         HPSS s;
         DWORD rc = PssCaptureSnapshot(h, TEST_ALL_FLAGS, 0, &s);
@@ -776,6 +820,8 @@ int test_dup2_storm_entries_coherent(void)
         for (size_t k = 0; k < v.nh; k++) {
             entries++;
             const char *why = handle_incoherence(&v.h[k], true);
+            if (why != NULL)
+                tally_add(&tally, why);
             if (why != NULL && incoherent++ == 0) {
                 snprintf(first_buf, sizeof first_buf, "fd %lu: %s",
                          (unsigned long)(uintptr_t)v.h[k].Handle, why);
@@ -783,6 +829,8 @@ int test_dup2_storm_entries_coherent(void)
             }
         }
         const char *why = counts_incoherence(&v);
+        if (why != NULL)
+            tally_add(&tally, "HandleCount without as many such entries");
         if (why != NULL && incoherent++ == 0) {
             snprintf(first_buf, sizeof first_buf, "%s", why);
             first = first_buf;
@@ -794,6 +842,8 @@ int test_dup2_storm_entries_coherent(void)
     PssLinuxCloseProcess(h);
     CHECK_EQ(fixture_stop(&f), 0);
     printf("    %ld handle entries, %ld incoherent\n", entries, incoherent);
+    for (size_t i = 0; i < tally.n; i++)
+        printf("      %6ld  %s\n", tally.count[i], tally.key[i]);
     CHECK_MSG(incoherent == 0, "%ld incoherent entries of %ld; first: %s", incoherent, entries,
               first);
     return bad;
