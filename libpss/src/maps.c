@@ -192,6 +192,12 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
     DWORD rc = buf == NULL ? ERROR_NOT_ENOUGH_MEMORY : ERROR_SUCCESS;
     size_t have = 0;
     uint64_t prev_end = 0;
+    /* The last file name interned, by dev:inode: mappings of one file come in runs (or
+     * alternate with anonymous memory), so most lookups end here with one memcmp. */
+    struct {
+        uint64_t ino;
+        uint32_t major, minor, len, id;
+    } last = {0, 0, 0, 0, 0};
     bool eof = false;
     while (rc == ERROR_SUCCESS && !eof) {
         ssize_t r = read(fd, buf + have, CHUNK - have);
@@ -225,13 +231,24 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
                 v.name_len = (uint32_t)nlen;
                 v.name_id = UINT32_MAX;
                 v.name = NULL;
-                if (nlen > 0) {
+                if (nlen > 0 && v.ino != 0 && last.ino == v.ino && last.len == nlen &&
+                    last.major == v.dev_major && last.minor == v.dev_minor &&
+                    memcmp(m->text.data + t.id_off[last.id], name, nlen) == 0) {
+                    v.name_id = last.id;
+                } else if (nlen > 0) {
                     int64_t id = intern(m, &t, name, nlen);
                     if (id < 0) {
                         rc = ERROR_NOT_ENOUGH_MEMORY;
                         break;
                     }
                     v.name_id = (uint32_t)id;
+                    if (v.ino != 0) {
+                        last.ino = v.ino;
+                        last.major = v.dev_major;
+                        last.minor = v.dev_minor;
+                        last.len = (uint32_t)nlen;
+                        last.id = (uint32_t)id;
+                    }
                 }
                 if (pss_grow((void **)&m->vma, &m->cap, m->n + 1, sizeof *m->vma) != 0) {
                     rc = ERROR_NOT_ENOUGH_MEMORY;
