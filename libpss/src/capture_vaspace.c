@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -149,26 +148,26 @@ struct vma_class {
     DWORD plain_type;                 /* the type without the image (for a split tail) */
 };
 
-static DWORD add_entry(HPSS s, const PSS_VA_SPACE_ENTRY *e, struct pss_strref name)
+/* A new zeroed entry at the end of the VA list (filled in place), or NULL. */
+static struct pss_va_rec *add_entry(HPSS s)
 {
     if (pss_grow((void **)&s->va, &s->cap_va, s->nva + 1, sizeof *s->va) != 0)
-        return ERROR_NOT_ENOUGH_MEMORY;
-    s->va[s->nva].e = *e;
-    s->va[s->nva].file_name = name;
-    s->nva++;
-    return ERROR_SUCCESS;
+        return NULL;
+    struct pss_va_rec *r = &s->va[s->nva++];
+    memset(r, 0, sizeof *r);
+    return r;
 }
 
 static DWORD add_free(HPSS s, uint64_t start, uint64_t end)
 {
-    PSS_VA_SPACE_ENTRY e;
-    memset(&e, 0, sizeof e);
-    e.BaseAddress = (void *)(uintptr_t)start;
-    e.RegionSize = end - start;
-    e.State = MEM_FREE;
-    e.Protect = PAGE_NOACCESS;
-    struct pss_strref none = {0, 0};
-    return add_entry(s, &e, none);
+    struct pss_va_rec *r = add_entry(s);
+    if (r == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    r->e.BaseAddress = (void *)(uintptr_t)start;
+    r->e.RegionSize = end - start;
+    r->e.State = MEM_FREE;
+    r->e.Protect = PAGE_NOACCESS;
+    return ERROR_SUCCESS;
 }
 
 static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_cache *ec,
@@ -254,35 +253,36 @@ static DWORD emit_range(struct pss_capture *c, const struct pss_vma *v, const st
 {
     HPSS s = c->snap;
     const bool section = (c->flags & PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION) != 0;
-    PSS_VA_SPACE_ENTRY e;
-    memset(&e, 0, sizeof e);
-    e.BaseAddress = (void *)(uintptr_t)start;
-    e.AllocationBase = (void *)(uintptr_t)k->alloc_base;
-    e.AllocationProtect = k->alloc_protect;
-    e.RegionSize = end - start;
-    e.Protect = protect_of(v);
-    e.Type = k->type;
-    e.State = (k->type == MEM_PRIVATE && !v->r && !v->w && !v->x) ? MEM_RESERVE : MEM_COMMIT;
     struct pss_strref name = {0, 0};
-    if (section) {
-        if (k->type == MEM_IMAGE && k->image != NULL) {
-            e.ImageBase = (void *)(uintptr_t)k->image->min_vaddr;
-            e.SizeOfImage = (DWORD)k->image->size_of_image;
-            e.CheckSum = k->image->build_id4;
-            e.TimeDateStamp = k->image->mtime32;
-        }
-        if (v->name_id != UINT32_MAX) {
-            /* Every VMA with the same name shares one pool string. */
-            name = name_refs[v->name_id];
-            if (name.len == 0) {
-                if (pss_pool_add_utf8(&s->strings, v->name, v->name_len, &name) != 0)
-                    return ERROR_NOT_ENOUGH_MEMORY;
-                name_refs[v->name_id] = name;
-            }
-            e.MappedFileNameLength = (WORD)(name.len * 2u);
+    if (section && v->name_id != UINT32_MAX) {
+        /* Every VMA with the same name shares one pool string. */
+        name = name_refs[v->name_id];
+        if (name.len == 0) {
+            if (pss_pool_add_utf8(&s->strings, v->name, v->name_len, &name) != 0)
+                return ERROR_NOT_ENOUGH_MEMORY;
+            name_refs[v->name_id] = name;
         }
     }
-    return add_entry(s, &e, name);
+    struct pss_va_rec *r = add_entry(s);
+    if (r == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    PSS_VA_SPACE_ENTRY *e = &r->e;
+    e->BaseAddress = (void *)(uintptr_t)start;
+    e->AllocationBase = (void *)(uintptr_t)k->alloc_base;
+    e->AllocationProtect = k->alloc_protect;
+    e->RegionSize = end - start;
+    e->Protect = protect_of(v);
+    e->Type = k->type;
+    e->State = (k->type == MEM_PRIVATE && !v->r && !v->w && !v->x) ? MEM_RESERVE : MEM_COMMIT;
+    if (section && k->type == MEM_IMAGE && k->image != NULL) {
+        e->ImageBase = (void *)(uintptr_t)k->image->min_vaddr;
+        e->SizeOfImage = (DWORD)k->image->size_of_image;
+        e->CheckSum = k->image->build_id4;
+        e->TimeDateStamp = k->image->mtime32;
+    }
+    e->MappedFileNameLength = (WORD)(name.len * 2u);
+    r->file_name = name;
+    return ERROR_SUCCESS;
 }
 
 static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
@@ -315,24 +315,6 @@ DWORD pss_capture_load_maps(struct pss_capture *c)
     return rc;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-/* Faults in the pages of a large fresh array with one call instead of one trap per 4 KiB
- * page (a 200,000-mapping process has 35 MB of entries).  Best effort: older kernels
- * (before 5.14) answer EINVAL and the pages are faulted in as they are written. */
-static void prefault(void *p, size_t bytes)
-{
-    const uintptr_t page = 4096;
-    if (bytes < (1u << 20))
-        return;
-    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_POPULATE_WRITE);
-}
-
 DWORD pss_capture_vaspace(struct pss_capture *c)
 {
     DWORD rc = pss_capture_load_maps(c);
@@ -361,7 +343,8 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
             free(name_refs);
             return ERROR_NOT_ENOUGH_MEMORY;
         }
-        prefault(s->va + s->nva, m->n * sizeof *s->va); /* at least one entry per VMA */
+        pss_prefault(s->va + s->nva, m->n * sizeof *s->va); /* at least one entry per VMA */
+        pss_prefault(cls, m->n * sizeof *cls);
     }
 
     struct pss_elf_info vdso_info;

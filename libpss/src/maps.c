@@ -15,11 +15,27 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "pss_internal.h"
 
 #define CHUNK (1u << 20)
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void pss_prefault(void *p, size_t bytes)
+{
+    const uintptr_t page = 4096;
+    if (bytes < (1u << 20))
+        return;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
 
 static const signed char hexval[256] = {
     ['0'] = 1, ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
@@ -250,9 +266,13 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
                         last.id = (uint32_t)id;
                     }
                 }
-                if (pss_grow((void **)&m->vma, &m->cap, m->n + 1, sizeof *m->vma) != 0) {
-                    rc = ERROR_NOT_ENOUGH_MEMORY;
-                    break;
+                if (m->n == m->cap) {
+                    size_t old = m->cap;
+                    if (pss_grow((void **)&m->vma, &m->cap, m->n + 1, sizeof *m->vma) != 0) {
+                        rc = ERROR_NOT_ENOUGH_MEMORY;
+                        break;
+                    }
+                    pss_prefault(m->vma + old, (m->cap - old) * sizeof *m->vma);
                 }
                 m->vma[m->n++] = v;
                 prev_end = v.end;

@@ -270,6 +270,10 @@ struct pss_maps {
 DWORD pss_maps_read(int procfd, struct pss_maps *m) PSS_HIDDEN;
 void pss_maps_free(struct pss_maps *m) PSS_HIDDEN;
 
+/* Faults in the pages of a large fresh array (>= 1 MiB) with one madvise
+ * (MADV_POPULATE_WRITE) instead of one trap per page; best effort (EINVAL before 5.14). */
+void pss_prefault(void *p, size_t bytes) PSS_HIDDEN;
+
 /* ---------------------------------------------------------------------------------
  * ELF images (elf_image.c)
  * ------------------------------------------------------------------------------- */
