@@ -1602,6 +1602,8 @@ static DWORD build_entries(struct handle_pass *hp)
         return ERROR_NOT_ENOUGH_MEMORY;
     struct type_name_cache names[48];
     size_t nnames = 0;
+    struct pss_strref anon_refs[K_COUNT];
+    memset(anon_refs, 0, sizeof anon_refs);
     char text[64];
     for (size_t i = 0; i < hp->n; i++) {
         const struct fd_rec *r = &hp->recs[i];
@@ -1648,8 +1650,15 @@ static DWORD build_entries(struct handle_pass *hp)
             break;
         }
         if (nm != NULL && nl > 0) {
-            if (pss_pool_add_utf8(&s->strings, nm, nl, &rec.object_name) != 0)
+            /* The fixed anon names are stored once per capture and shared. */
+            struct pss_strref *shared =
+                r->name_form == NAME_ANON ? &anon_refs[r->kind] : NULL;
+            if (shared != NULL && shared->len != 0)
+                rec.object_name = *shared;
+            else if (pss_pool_add_utf8(&s->strings, nm, nl, &rec.object_name) != 0)
                 return ERROR_NOT_ENOUGH_MEMORY;
+            if (shared != NULL)
+                *shared = rec.object_name;
             rec.e.ObjectNameLength = (WORD)(rec.object_name.len * 2u);
             rec.e.Flags |= PSS_HANDLE_HAVE_NAME;
         }
