@@ -1771,6 +1771,8 @@ DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **out)
         /* A pidfd opened now names our target only if it is still unreaped afterwards
          * (its PID cannot have been reused while the /proc directory fd is live). */
         hp->dedup_pidfd = (int)syscall(SYS_pidfd_open, c->target.pid, 0);
+        if (hp->dedup_pidfd < 0) /* a live thread of a dead leader (ENOENT or EINVAL) */
+            hp->dedup_pidfd = (int)syscall(SYS_pidfd_open, c->target.pid, PIDFD_THREAD);
         if (hp->dedup_pidfd >= 0 && !pss_target_gone(c->target.procfd))
             hp->dedup_epfd = epoll_create1(EPOLL_CLOEXEC);
         atomic_store(&hp->dedup_on, hp->dedup_epfd >= 0);

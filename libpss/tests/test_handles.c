@@ -745,6 +745,10 @@ int test_handle_counts_anon_at_scale(void)
     /* 12 timerfd dups: too many to match one by one, the group is sorted. */
     const char *b[] = {"--timerfds", "600", "--epolls", "20", "--anondups", "12", NULL};
     TRY(check_counts(b, "12 anon dups"));
+    /* A dead group leader: fds, kcmp and the membership test go through a live thread. */
+    const char *c[] = {"--timerfds", "600", "--epolls", "20", "--anondups", "3", "--threads",
+                       "2", "--leader-exit", NULL};
+    TRY(check_counts(c, "dead leader"));
     return 0;
 }
 
