@@ -26,8 +26,12 @@ import { categoryOf, protectLabel, stateLabel } from './vaSummary';
 export interface ColumnSpec<T> {
   id: string;
   label: string;
-  /** Width in px (the last column stretches). */
+  /** Preferred width in px (the last column stretches; data/columnFit.ts shrinks to fit). */
   width: number;
+  /** Narrowest useful width in px (default 60 % of width, at least 40). */
+  minWidth?: number;
+  /** Hidden when the table is too narrow even at minimum widths; lower goes first. */
+  drop?: number;
   align?: 'right';
   /** Monospace (addresses, hex). */
   mono?: boolean;
@@ -83,6 +87,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'base',
     label: 'Base',
     width: 50,
+    drop: 2,
     align: 'right',
     text: (t) => String(t.basePriority),
     sortKey: (t) => t.basePriority,
@@ -91,6 +96,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'start',
     label: 'Start address',
     width: 130,
+    drop: 4,
     mono: true,
     text: (t) => t.win32StartAddress,
     sortKey: (t) => parseHex(t.win32StartAddress),
@@ -99,6 +105,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'teb',
     label: 'TEB',
     width: 130,
+    drop: 1,
     mono: true,
     text: (t) => t.tebBaseAddress,
     sortKey: (t) => parseHex(t.tebBaseAddress),
@@ -130,6 +137,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'syscall',
     label: 'Syscall',
     width: 70,
+    drop: 3,
     align: 'right',
     title: 'Last system call number',
     text: (t) => String(t.lastSyscallNumber),
@@ -203,6 +211,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'attrs',
     label: 'Attr',
     width: 55,
+    drop: 2,
     align: 'right',
     title: 'Attributes (0x2 = inherit)',
     text: (h) => `0x${h.attributes.toString(16)}`,
@@ -212,6 +221,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'count',
     label: 'Handles',
     width: 65,
+    drop: 3,
     align: 'right',
     text: (h) => String(h.handleCount),
     sortKey: (h) => h.handleCount,
@@ -220,6 +230,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'created',
     label: 'Created',
     width: 175,
+    drop: 1,
     text: (h) => formatEpochMs(h.creationTime),
     sortKey: (h) => h.creationTime,
   }),
@@ -274,6 +285,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     id: 'allocBase',
     label: 'Allocation base',
     width: 130,
+    drop: 2,
     mono: true,
     text: (r) => (r.state === MemState.FREE ? '' : r.allocationBase),
     sortKey: (r) => parseHex(r.allocationBase),
@@ -282,6 +294,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     id: 'allocProtect',
     label: 'Alloc. protection',
     width: 140,
+    drop: 1,
     text: (r) => (r.state === MemState.FREE ? '' : protectLabel(r.allocationProtect)),
     sortKey: (r) => r.allocationProtect,
   }),
@@ -296,6 +309,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     id: 'image',
     label: 'Image size',
     width: 90,
+    drop: 3,
     align: 'right',
     text: (r) => (r.sizeOfImage ? formatBytes(r.sizeOfImage) : ''),
     sortKey: (r) => r.sizeOfImage,
@@ -337,6 +351,7 @@ export const PAGE_COLUMNS: ColumnSpec<AuxPageEntry>[] = [
     id: 'captured',
     label: 'Captured',
     width: 175,
+    drop: 1,
     text: (p) => formatEpochMs(p.captureTime),
     sortKey: (p) => p.captureTime,
   }),

@@ -30,6 +30,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'op',
     label: 'Operation',
     width: 112,
+    minWidth: 86,
     text: (s) => kindLabel(cols()?.kind[s] ?? 0),
     sortKey: (s) => cols()?.kind[s] ?? 0,
   },
@@ -59,6 +60,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'api',
     label: 'API',
     width: 110,
+    drop: 2,
     text: (s) => API_SHORT[cols()?.api[s] ?? 0] ?? '',
     sortKey: (s) => cols()?.api[s] ?? 0,
   },
@@ -66,6 +68,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'class',
     label: 'Class',
     width: 92,
+    drop: 1,
     text: (s) => CLASS_NAMES[cols()?.cls[s] ?? 255] ?? '',
     sortKey: (s) => cols()?.cls[s] ?? 0,
   },
@@ -73,6 +76,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'live',
     label: 'Live after',
     width: 82,
+    minWidth: 70,
     align: 'right',
     text: (s) => {
       const d = sessionData();
@@ -84,6 +88,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'detail',
     label: 'Detail',
     width: 260,
+    minWidth: 150,
     text: (s) => {
       const c = cols();
       return c ? eventDetail(c, s) : '';
