@@ -305,7 +305,7 @@ export function App() {
             data-testid="open-trace"
             title="Open a saved .psstrace file: its events are shown as an imported session"
           >
-            <Icon name="open" /> Open trace…
+            <Icon name="open" /> <span className="btn-text">Open trace…</span>
           </button>
           {hasSession && (
             <button
@@ -313,7 +313,7 @@ export function App() {
               data-testid="header-export-trace"
               title="Save the session's events to a .psstrace file (open it later with Open trace…)"
             >
-              <Icon name="save" /> Export trace…
+              <Icon name="save" /> <span className="btn-text">Export trace…</span>
             </button>
           )}
           <input

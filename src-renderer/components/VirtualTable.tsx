@@ -122,8 +122,21 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [scrollTo?.token, scrollTo?.index]);
 
+  // Monospace columns (addresses, hex) keep their width unless they say otherwise (a cut
+  // address is worse than a hidden column), and no column gets narrower than its heading.
   const fit = useMemo(
-    () => fitColumns(columns, width > 0 ? width : columns.reduce((s, c) => s + c.width, 0)),
+    () =>
+      fitColumns(
+        columns.map((c) => ({
+          ...c,
+          minWidth:
+            c.minWidth ??
+            (c.mono
+              ? c.width
+              : Math.min(c.width, Math.max(Math.round(c.width * 0.6), c.label.length * 7 + 20))),
+        })),
+        width > 0 ? width : columns.reduce((s, c) => s + c.width, 0),
+      ),
     [columns, width],
   );
   const shownCols = fit.shown.map((i) => ({
@@ -185,6 +198,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
         style={{
           top: win.offsetY + (i - win.first) * rowHeight + rowHeight,
           height: rowHeight,
+          lineHeight: `${rowHeight}px`,
           width: totalWidth,
         }}
         data-testid={rowTestId?.(i, row)}
@@ -256,7 +270,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
       >
         <div
           className="vt-header"
-          style={{ height: rowHeight, width: totalWidth }}
+          style={{ height: rowHeight, width: totalWidth, lineHeight: `${rowHeight}px` }}
           role="row"
           aria-rowindex={1}
         >

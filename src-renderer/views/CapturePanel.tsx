@@ -374,8 +374,10 @@ export function CapturePanel() {
         <span className="spacer" />
         <button
           className="primary"
-          disabled={capturing}
-          onClick={() => void captureSnapshot(selectedPid, form.flags)}
+          aria-disabled={capturing}
+          onClick={() => {
+            if (!capturing) void captureSnapshot(selectedPid, form.flags);
+          }}
           data-testid="capture-button"
           title="PssCaptureSnapshot with these flags, then open the snapshot explorer"
         >
@@ -396,13 +398,15 @@ export function CapturePanel() {
         </select>
         <button
           className="primary"
-          disabled={controlPending === 'start' || form.classes.length === 0 || !allocOk}
-          onClick={() =>
+          disabled={form.classes.length === 0 || !allocOk}
+          aria-disabled={controlPending === 'start'}
+          onClick={() => {
+            if (controlPending === 'start') return;
             void startSession(
               walkTarget === 'live' ? { pid: selectedPid } : { snapshotId: walkTarget },
               form,
-            )
-          }
+            );
+          }}
           data-testid="start-session-button"
           aria-describedby="allocator-summary"
           title="Create walk markers with this allocator and watch every allocation live"

@@ -130,8 +130,11 @@ export function CompareView() {
         {option(b, setB, 'compare-b', 'After')}
         <button
           className="primary"
-          disabled={!a || !b || a === b || compare.loading}
-          onClick={() => a && b && void compareSnapshots(a, b)}
+          disabled={!a || !b || a === b}
+          aria-disabled={compare.loading}
+          onClick={() => {
+            if (a && b && !compare.loading) void compareSnapshots(a, b);
+          }}
           data-testid="compare-run"
         >
           {compare.loading ? 'Comparing…' : 'Compare'}

@@ -78,6 +78,7 @@ const COLUMNS: ColumnSpec<ProcessRow>[] = [
     id: 'started',
     label: 'Started',
     width: 175,
+    minWidth: 160,
     drop: 1,
     text: (p) => formatEpochMs(p.startTimeMs),
     sortKey: (p) => p.startTimeMs,
@@ -155,8 +156,10 @@ export function ProcessPicker() {
           Only inspectable
         </label>
         <button
-          onClick={() => void refreshProcesses()}
-          disabled={loading}
+          onClick={() => {
+            if (!loading) void refreshProcesses();
+          }}
+          aria-disabled={loading}
           data-testid="process-refresh"
         >
           {loading ? 'Refreshing…' : 'Refresh'}

@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useEffect, useRef } from 'react';
 /** Walk controls shared by the Walk and Allocations tabs: play/pause/step/speed, progress, counters. */
 import { describeOptions } from '../../src-shared/alloc/options';
 import type { Pace, SessionState } from '../../src-shared/contract/model';
@@ -42,6 +42,25 @@ export const SessionBar = memo(function SessionBar() {
   const active = isActive(session);
   const running = session?.state === 'running';
   const paused = session?.state === 'paused';
+  const toolbar = useRef<HTMLDivElement | null>(null);
+  const lastFocused = useRef<string | null>(null);
+
+  // Play and Pause swap places as the state changes, and a disabled button cannot keep focus:
+  // when the one with focus is disabled, focus goes to the one that now does the job.
+  useEffect(() => {
+    const bar = toolbar.current;
+    const a = document.activeElement as HTMLButtonElement | null;
+    const lost = a === null || a === document.body || (bar?.contains(a) && a.disabled);
+    if (!bar || !lost || lastFocused.current === null) return;
+    const order = [lastFocused.current, 'walk-pause', 'walk-play', 'walk-step', 'walk-speed'];
+    for (const id of order) {
+      const el = bar.querySelector<HTMLElement>(`[data-testid="${id}"]:not(:disabled)`);
+      if (el) {
+        el.focus();
+        return;
+      }
+    }
+  }, [running, paused, active]);
 
   useKey((e) => {
     if (!session || !active) return;
@@ -67,7 +86,15 @@ export const SessionBar = memo(function SessionBar() {
 
   return (
     <div className="session-bar" data-testid="session-bar" role="region" aria-label="Walk session">
-      <div className="controls" role="toolbar" aria-label="Walk controls">
+      <div
+        className="controls"
+        role="toolbar"
+        aria-label="Walk controls"
+        ref={toolbar}
+        onFocus={(e) => {
+          lastFocused.current = (e.target as HTMLElement).dataset.testid ?? null;
+        }}
+      >
         <span className={`state-badge state-${session.state}`} data-testid="session-state">
           <span className="sr-only">Session </span>
           {session.state}
@@ -87,8 +114,11 @@ export const SessionBar = memo(function SessionBar() {
           </span>
         )}
         <button
-          onClick={() => void control('resume')}
-          disabled={!paused || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('resume');
+          }}
+          disabled={!paused}
+          aria-disabled={pending !== null}
           data-testid="walk-play"
           title="Play (Space)"
           aria-label="Play"
@@ -96,8 +126,11 @@ export const SessionBar = memo(function SessionBar() {
           <Icon name="play" />
         </button>
         <button
-          onClick={() => void control('pause')}
-          disabled={!running || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('pause');
+          }}
+          disabled={!running}
+          aria-disabled={pending !== null}
           data-testid="walk-pause"
           title="Pause (Space)"
           aria-label="Pause"
@@ -105,8 +138,11 @@ export const SessionBar = memo(function SessionBar() {
           <Icon name="pause" />
         </button>
         <button
-          onClick={() => void control('step')}
-          disabled={!active || running || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('step');
+          }}
+          disabled={!active || running}
+          aria-disabled={pending !== null}
           data-testid="walk-step"
           title="Step one entry (→)"
           aria-label="Step"
@@ -114,8 +150,11 @@ export const SessionBar = memo(function SessionBar() {
           <Icon name="step" />
         </button>
         <button
-          onClick={() => void control('seekToBeginning')}
-          disabled={!active || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('seekToBeginning');
+          }}
+          disabled={!active}
+          aria-disabled={pending !== null}
           data-testid="walk-seek-start"
           title="Seek to beginning (Home): PssWalkMarkerSeekToBeginning"
           aria-label="Seek to beginning"
@@ -139,8 +178,11 @@ export const SessionBar = memo(function SessionBar() {
           ))}
         </select>
         <button
-          onClick={() => void control('savePosition')}
-          disabled={!active || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('savePosition');
+          }}
+          disabled={!active}
+          aria-disabled={pending !== null}
           data-testid="walk-save-position"
           title="Bookmark the position (B): PssWalkMarkerGetPosition"
         >

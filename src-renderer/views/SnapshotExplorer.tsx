@@ -413,8 +413,10 @@ export function SnapshotExplorer() {
         </span>
         <span className="spacer" />
         <button
-          onClick={() => void captureSnapshot(snap.pid, snap.flags)}
-          disabled={capturing}
+          onClick={() => {
+            if (!capturing) void captureSnapshot(snap.pid, snap.flags);
+          }}
+          aria-disabled={capturing}
           data-testid="snapshot-recapture"
           title="Capture the same process again with the same flags"
         >
