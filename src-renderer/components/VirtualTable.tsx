@@ -224,7 +224,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
             return (
               <div
                 key={c.id}
-                className={`vt-cell${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
+                className={`vt-cell vt-col-${c.id}${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
                 style={{ width: w }}
                 title={text.length > 8 || w < c.width ? text : undefined}
                 role={selectable ? 'gridcell' : 'cell'}
