@@ -6,7 +6,7 @@ import { ErrorBox } from './components/ErrorBox';
 import { Icon } from './components/Icon';
 import { Announcer } from './components/Announcer';
 import { onTabListKey } from './components/tabs';
-import { formatBytes, formatCount, plural } from './lib/format';
+import { formatBytes, plural } from './lib/format';
 import { SHORTCUTS, keyBelongsToTarget, viewShortcut } from './lib/shortcuts';
 import { raf } from './render/raf';
 import { onCommand } from './session/ingest';
@@ -125,7 +125,7 @@ function StatusBar() {
       </span>
       <span className="spacer" />
       <span title="Events held in the renderer's column store">
-        {formatCount(c.known)} events · {formatBytes(c.store)}
+        {plural(c.known, 'event')} · {formatBytes(c.store)}
       </span>
       <span
         title="95th percentile of the renderer's per-frame work (updates + canvas draws)"
