@@ -82,7 +82,8 @@ DWORD pss_capture_threads(struct pss_capture *c)
     }
 
     DWORD rc = ERROR_SUCCESS;
-    bool all_suspended = true;
+    bool all_suspended = true; /* every live thread is stopped */
+    size_t live = 0;
     const char *name;
     long tid;
     int r;
@@ -123,8 +124,13 @@ DWORD pss_capture_threads(struct pss_capture *c)
                 }
             }
         }
-        if (e.SuspendCount == 0)
-            all_suspended = false;
+        /* An exited thread (a leader that called pthread_exit() stays listed, as a
+         * zombie, until the process ends) neither runs nor holds the process frozen. */
+        if (!(e.Flags & PSS_THREAD_FLAGS_TERMINATED)) {
+            live++;
+            if (e.SuspendCount == 0)
+                all_suspended = false;
+        }
         if (pss_grow((void **)&s->threads, &s->cap_threads, s->nthreads + 1,
                      sizeof *s->threads) != 0) {
             rc = ERROR_NOT_ENOUGH_MEMORY;
@@ -143,7 +149,7 @@ DWORD pss_capture_threads(struct pss_capture *c)
 
     s->have_threads = true;
     s->have_contexts = want_context;
-    if (s->nthreads > 0 && all_suspended)
+    if (live > 0 && all_suspended)
         s->process.Flags |= PSS_PROCESS_FLAGS_FROZEN;
     else
         s->process.Flags &= ~PSS_PROCESS_FLAGS_FROZEN;

@@ -22,19 +22,24 @@
 
 #define PSS_HIDDEN __attribute__((visibility("hidden")))
 
-/* Handle validation reads the magic of a block that may already have been freed (the
- * documented best-effort double-free detection).  Exempt exactly those reads from
- * AddressSanitizer so the detection can be tested under it. */
-#define PSS_NO_ASAN __attribute__((no_sanitize_address))
+/* ---------------------------------------------------------------------------------
+ * Live handles (registry.c).  A handle is valid exactly while it is registered; the
+ * check never reads the memory it points to.  Objects must be 8-byte aligned.
+ * ------------------------------------------------------------------------------- */
 
-/* Reads the 64-bit magic at p if p is non-NULL, not the -1 pseudo-handle and 8-byte
- * aligned; returns 0 otherwise. */
-uint64_t pss_peek_magic(const void *p) PSS_HIDDEN;
+enum pss_handle_kind { PSS_KIND_SNAPSHOT = 1, PSS_KIND_MARKER = 2, PSS_KIND_PROCESS = 3 };
 
-/* Magic values ('PSSD', 'PSSM', 'PSSP' as in the native layer's signatures). */
-#define PSS_SNAPSHOT_MAGIC UINT64_C(0x5053534450535344)
-#define PSS_MARKER_MAGIC UINT64_C(0x5053534D5053534D)
-#define PSS_PROCESS_MAGIC UINT64_C(0x5053535050535350)
+/* ERROR_SUCCESS, ERROR_NOT_ENOUGH_MEMORY, or ERROR_INVALID_PARAMETER (p misaligned or
+ * already registered). */
+DWORD pss_handle_register(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* True if p is a live handle of that kind. */
+bool pss_handle_live(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* Both at once (one lock round trip: the walk checks a snapshot and a marker per call). */
+bool pss_handle_live2(const void *p1, enum pss_handle_kind k1, const void *p2,
+                      enum pss_handle_kind k2) PSS_HIDDEN;
+/* Removes p if it is a live handle of that kind; true if it was (check and removal are
+ * one step, so of two concurrent frees exactly one succeeds). */
+bool pss_handle_unregister(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
 
 #define PSS_WALK_CLASS_COUNT 4 /* classes 0..3 have data; 4 (THREAD_NAME) is rejected */
 
@@ -103,7 +108,6 @@ struct pss_va_rec {
 };
 
 struct HPSS__ {
-    uint64_t magic;
     uint64_t id; /* random; lets markers notice a different snapshot at the same address */
     uint32_t capture_flags;
     uint32_t context_flags;
@@ -126,6 +130,7 @@ struct HPSS__ {
 };
 
 HPSS pss_snapshot_new(void) PSS_HIDDEN;
+/* Unregisters (if it was handed out) and frees. */
 void pss_snapshot_destroy(HPSS s) PSS_HIDDEN;
 bool pss_snapshot_valid(HPSS s) PSS_HIDDEN;
 
@@ -134,7 +139,6 @@ bool pss_snapshot_valid(HPSS s) PSS_HIDDEN;
  * ------------------------------------------------------------------------------- */
 
 struct pss_process {
-    uint64_t magic;
     pid_t pid;
     int pidfd;  /* pins the process identity */
     int procfd; /* O_DIRECTORY fd of /proc/PID; every read is openat() relative to it */
@@ -214,9 +218,9 @@ bool pss_target_gone(int procfd) PSS_HIDDEN;
 
 DWORD pss_win32_from_errno(int err) PSS_HIDDEN;
 
-/* Time bases computed once per capture. */
+/* Time bases of a capture. */
 struct pss_clock {
-    int64_t boot_realtime_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+    int64_t boot_realtime_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME, read once per load */
     long clk_tck;
     long page_size;
 };
@@ -320,9 +324,20 @@ struct pss_capture {
     struct pss_maps maps;
     struct pss_freeze freeze;
     bool frozen;
+    /* The group leader had exited (its stat said Z) when the process phase looked. */
+    bool leader_dead;
+    /* When the leader is dead but other threads live (README "A dead group leader"):
+     * the O_DIRECTORY fd of /proc/PID/task/TID of one live thread, whose per-process
+     * files (maps, fd/, fdinfo/, exe, status memory lines) the leader's no longer show;
+     * else -1.  Opened by pss_capture_process, closed by PssCaptureSnapshot. */
+    int datafd;
+    pid_t data_tid;
 };
 
 DWORD pss_capture_process(struct pss_capture *c) PSS_HIDDEN;
+/* True if the thread whose files were read (datafd's, or the leader's) still has its
+ * memory and files attached, i.e. what was read from it during the capture is whole. */
+bool pss_capture_source_intact(const struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_threads(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_handles(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_vaspace(struct pss_capture *c) PSS_HIDDEN;

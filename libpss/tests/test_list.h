@@ -39,3 +39,13 @@ PSS_TEST(stress_capture_while_killed, 1)
 PSS_TEST(permission_denied_other_user, 0)
 PSS_TEST(concurrent_captures, 1)
 PSS_TEST(no_children_left, 0)
+/* issue 8, core slice: handle validation, a dead group leader, re-walk memory, positions
+ * across snapshots, CreateTime stability (tests/test_hardening.c) */
+PSS_TEST(garbage_handles_never_crash, 0)
+PSS_TEST(many_live_handles, 0)
+PSS_TEST(handle_checks_from_many_threads, 0)
+PSS_TEST(leader_exit_captured_alive, 0)
+PSS_TEST(leader_exit_self_capture, 0)
+PSS_TEST(rewalk_memory_bounded, 0)
+PSS_TEST(set_position_after_other_snapshot, 0)
+PSS_TEST(create_time_stable_across_captures, 0)

@@ -35,6 +35,14 @@ describe('snapshot diff', () => {
     expect(byChange('removed')).toEqual(['tid:3']);
   });
 
+  it('compares FILETIMEs exactly: one 100-ns unit apart is a change, equal text is not', () => {
+    const t = (createTime: string): WalkEntry =>
+      ({ kind: 'thread', threadId: 1, createTime }) as unknown as WalkEntry;
+    expect(diffEntries([t('134091983171234567')], [t('134091983171234567')]).unchanged).toBe(1);
+    const d = diffEntries([t('134091983171234567')], [t('134091983171234568')]);
+    expect(d.rows.map((r) => [r.change, r.fields])).toEqual([['changed', ['createTime']]]);
+  });
+
   it('treats a reused handle number with another object as removed + added', () => {
     const d = diffEntries(
       [handle(3, 'File', '/tmp/a'), handle(4, 'File', '/tmp/b')] as WalkEntry[],

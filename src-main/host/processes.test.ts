@@ -2,6 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listProcesses, parseStat } from './processes';
+import {
+  UNPRIVILEGED_ID,
+  canDropPrivileges,
+  runScriptWithoutCapabilities,
+  spawnAsUnprivileged,
+  waitForUid,
+} from '../testing/privilege';
 import type { ProcessRow } from '../../src-shared/contract/model';
 
 describe('process table', () => {
@@ -40,40 +47,32 @@ describe('process table', () => {
     }
   });
 
-  it.skipIf(process.getuid?.() !== 0)(
-    'says why another user cannot inspect root processes (EACCES)',
-    () => {
-      // Run the reader as `nobody`: root-owned processes are then not readable.
-      const script = `import { listProcesses } from ${JSON.stringify(join(import.meta.dirname, 'processes.ts'))};
-      const rows = await listProcesses();
-      process.stdout.write(JSON.stringify(rows.filter((r) => r.pid === ${process.pid} || r.self)));`;
-      const r = spawnSync(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          script,
-        ],
-        {
-          cwd: join(import.meta.dirname, '..', '..'),
-          encoding: 'utf8',
-          timeout: 30_000,
-        },
-      );
-      expect(r.status, r.stderr).toBe(0);
-      const rows = JSON.parse(r.stdout) as ProcessRow[];
-      const root = rows.find((x) => x.pid === process.pid) as ProcessRow;
-      expect(root.inspectable).toBe(false);
-      expect(root.reason).toMatch(/permission denied.*CAP_SYS_PTRACE/);
-      const self = rows.find((x) => x.self) as ProcessRow;
-      expect(self.inspectable).toBe(true);
-      expect(self.user).toBe('nobody');
+  it.skipIf(!canDropPrivileges())(
+    'says why a reader without CAP_SYS_PTRACE cannot inspect another user’s process (EACCES)',
+    async () => {
+      // The target runs as nobody; the reader is root without capabilities, so it may read its
+      // own (root-owned) checkout wherever that lives, but not another uid's fd/ or maps.
+      const { child: target, exited } = spawnAsUnprivileged(['sleep', '30']);
+      try {
+        const pid = target.pid as number;
+        await waitForUid(pid, UNPRIVILEGED_ID);
+        const r =
+          runScriptWithoutCapabilities(`import { listProcesses } from ${JSON.stringify(join(import.meta.dirname, 'processes.ts'))};
+        const rows = await listProcesses();
+        process.stdout.write(JSON.stringify(rows.filter((r) => r.pid === ${pid} || r.self)));`);
+        expect(r.status, r.stderr).toBe(0);
+        const rows = JSON.parse(r.stdout) as ProcessRow[];
+        const other = rows.find((x) => x.pid === pid) as ProcessRow;
+        expect(other.inspectable).toBe(false);
+        expect(other.reason).toMatch(/permission denied.*CAP_SYS_PTRACE/);
+        expect(other.user).toBe('nobody');
+        const self = rows.find((x) => x.self) as ProcessRow;
+        expect(self.inspectable).toBe(true);
+        expect(self.user).toBe('root');
+      } finally {
+        target.kill('SIGKILL');
+        await exited;
+      }
     },
   );
 });

@@ -16,6 +16,7 @@ import type {
   VaSpaceEntry,
 } from '../../src-shared/pss/entries';
 import { PssHandleFlags, PssObjectType } from '../../src-shared/pss/constants';
+import { fileTimeFromParts, type FileTime } from '../../src-shared/pss/filetime';
 import {
   MEMORY_BASIC_INFORMATION,
   PSS_AUXILIARY_PAGE_ENTRY,
@@ -35,8 +36,6 @@ import {
 } from './types';
 
 const TWO_POW_32 = 4294967296;
-/** 100-ns intervals between 1601-01-01 and 1970-01-01. */
-const FILETIME_UNIX_EPOCH = 116444736000000000n;
 
 export function hexAt(dv: DataView, off: number): HexAddress {
   const lo = dv.getUint32(off, true);
@@ -56,18 +55,19 @@ export function u64At(dv: DataView, off: number): number {
   return dv.getUint32(off + 4, true) * TWO_POW_32 + dv.getUint32(off, true);
 }
 
-/** FILETIME → ms since the Unix epoch; 0 stays 0. */
-export function fileTimeMsAt(dv: DataView, off: number): number {
-  const lo = dv.getUint32(off, true);
-  const hi = dv.getUint32(off + 4, true);
-  if (lo === 0 && hi === 0) return 0;
-  const t = (BigInt(hi) << 32n) | BigInt(lo);
-  return Number(t - FILETIME_UNIX_EPOCH) / 10_000;
+/** FILETIME → its exact decimal text ("0" stays "0"); never a float. */
+export function fileTimeAt(dv: DataView, off: number): FileTime {
+  return fileTimeFromParts(dv.getUint32(off + 4, true), dv.getUint32(off, true));
 }
 
-/** FILETIME used as a duration (100-ns units) → number. */
+/**
+ * FILETIME used as a duration (100-ns units) → an integer number. Exact: a duration reaches
+ * 2^53 only after 28 years of CPU time, and a larger value is refused rather than rounded.
+ */
 export function durationAt(dv: DataView, off: number): number {
-  return dv.getUint32(off + 4, true) * TWO_POW_32 + dv.getUint32(off, true);
+  const v = dv.getUint32(off + 4, true) * TWO_POW_32 + dv.getUint32(off, true);
+  if (!Number.isSafeInteger(v)) throw new RangeError(`duration at offset ${off} exceeds 2^53`);
+  return v;
 }
 
 /** UTF-16 text of `byteLength` bytes at a native address; a trailing NUL is dropped. */
@@ -130,12 +130,12 @@ export function decodeThread(dv: DataView): ThreadEntry {
     basePriority: dv.getInt32(TH.BasePriority, true),
     lastSyscallFirstArgument: hexAt(dv, TH.LastSyscallFirstArgument),
     lastSyscallNumber: dv.getUint16(TH.LastSyscallNumber, true),
-    createTime: fileTimeMsAt(dv, TH.CreateTime),
-    exitTime: fileTimeMsAt(dv, TH.ExitTime),
+    createTime: fileTimeAt(dv, TH.CreateTime),
+    exitTime: fileTimeAt(dv, TH.ExitTime),
     kernelTime: durationAt(dv, TH.KernelTime),
     userTime: durationAt(dv, TH.UserTime),
     win32StartAddress: hexAt(dv, TH.Win32StartAddress),
-    captureTime: fileTimeMsAt(dv, TH.CaptureTime),
+    captureTime: fileTimeAt(dv, TH.CaptureTime),
     flags: dv.getUint32(TH.Flags, true),
     suspendCount: dv.getUint16(TH.SuspendCount, true),
     sizeOfContextRecord,
@@ -263,14 +263,14 @@ export function decodeHandle(dv: DataView): HandleEntry {
     handle: u64At(dv, HE.Handle),
     flags,
     objectType,
-    captureTime: fileTimeMsAt(dv, HE.CaptureTime),
+    captureTime: fileTimeAt(dv, HE.CaptureTime),
     attributes: dv.getUint32(HE.Attributes, true),
     grantedAccess: dv.getUint32(HE.GrantedAccess, true),
     handleCount: dv.getUint32(HE.HandleCount, true),
     pointerCount: dv.getUint32(HE.PointerCount, true),
     pagedPoolCharge: dv.getUint32(HE.PagedPoolCharge, true),
     nonPagedPoolCharge: dv.getUint32(HE.NonPagedPoolCharge, true),
-    creationTime: fileTimeMsAt(dv, HE.CreationTime),
+    creationTime: fileTimeAt(dv, HE.CreationTime),
     typeName: utf16At(ptrAt(dv, HE.TypeName), dv.getUint16(HE.TypeNameLength, true)),
     objectName: utf16At(ptrAt(dv, HE.ObjectName), dv.getUint16(HE.ObjectNameLength, true)),
     typeSpecific:
@@ -359,7 +359,7 @@ export function decodeAuxPage(dv: DataView): AuxPageEntry {
       protect: dv.getUint32(m + MBI.Protect, true),
       type: dv.getUint32(m + MBI.Type, true),
     },
-    captureTime: fileTimeMsAt(dv, AUX.CaptureTime),
+    captureTime: fileTimeAt(dv, AUX.CaptureTime),
     pageSize,
     contentsPreview,
   };
@@ -410,8 +410,8 @@ export function decodeProcessInformation(dv: DataView): ProcessInformation {
     processId: dv.getUint32(PI.ProcessId, true),
     parentProcessId: dv.getUint32(PI.ParentProcessId, true),
     flags: dv.getUint32(PI.Flags, true),
-    createTime: fileTimeMsAt(dv, PI.CreateTime),
-    exitTime: fileTimeMsAt(dv, PI.ExitTime),
+    createTime: fileTimeAt(dv, PI.CreateTime),
+    exitTime: fileTimeAt(dv, PI.ExitTime),
     kernelTime: durationAt(dv, PI.KernelTime),
     userTime: durationAt(dv, PI.UserTime),
     priorityClass: dv.getUint32(PI.PriorityClass, true),

@@ -2,10 +2,17 @@
  * The binding against the real libpss: a fixture process with known threads, fds and mappings,
  * real processes nobody here wrote (this test runner, `sleep`), error paths and misuse.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixture, type RunningFixture } from '../testing/fixture';
+import {
+  UNPRIVILEGED_ID,
+  canDropPrivileges,
+  runScriptWithoutCapabilities,
+  spawnAsUnprivileged,
+  waitForUid,
+} from '../testing/privilege';
 import { ProcessHandle, Snapshot, WalkMarker } from './snapshot';
 import { PssError, PssMisuseError } from './errors';
 import { nativeMemory } from './native-memory';
@@ -17,6 +24,7 @@ import {
   Win32Error,
 } from '../../src-shared/pss/constants';
 import type { HandleEntry, ThreadEntry, VaSpaceEntry } from '../../src-shared/pss/entries';
+import { fileTimeToEpochMs, isFileTime } from '../../src-shared/pss/filetime';
 
 const FULL = DEFAULT_CAPTURE_FLAGS;
 
@@ -63,7 +71,8 @@ describe('walking the fixture returns exactly what it made', () => {
     for (const t of threads) {
       expect(t.processId).toBe(fx.pid);
       expect(t.exitStatus).toBe(259);
-      expect(t.createTime).toBeGreaterThan(Date.now() - 3600_000);
+      expect(isFileTime(t.createTime), t.createTime).toBe(true);
+      expect(fileTimeToEpochMs(t.createTime)).toBeGreaterThan(Date.now() - 3600_000);
     }
     expect(snap.counts().threads).toBe(201);
   });
@@ -197,43 +206,19 @@ describe('errors are typed and nothing leaks', () => {
     expect((e as PssError).code).toBe(Win32Error.PROCESS_ABORTED);
   });
 
-  it('a pid we may not read (unprivileged user)', async () => {
-    if (process.getuid?.() !== 0) return;
-    // A root-owned target that root itself can capture (the control), read by a throw-away user.
-    const target = spawn('sleep', ['30'], { stdio: 'ignore' });
-    const exited = new Promise((r) => target.once('exit', r));
-    const user = 'pss_ts_nobody';
-    spawnSync('useradd', ['-M', '-s', '/usr/sbin/nologin', user]);
+  it.skipIf(!canDropPrivileges())('a pid we may not read (no CAP_SYS_PTRACE)', async () => {
+    // Another uid's process, read by a reader without capabilities (src-main/testing/privilege.ts
+    // explains why the reader is capability-less root rather than another user).
+    const { child: target, exited } = spawnAsUnprivileged(['sleep', '30']);
     try {
-      await new Promise((r) => setTimeout(r, 50));
-      capture(target.pid as number).free();
-      const script = `
+      await waitForUid(target.pid as number, UNPRIVILEGED_ID);
+      capture(target.pid as number).free(); // the control: with capabilities it works
+      const r = runScriptWithoutCapabilities(`
         import { ProcessHandle, Snapshot } from ${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)};
         try { const p = ProcessHandle.open(${target.pid}); try { Snapshot.capture(p, ${FULL}).free(); console.log('captured'); } finally { p.close(); } }
-        catch (e) { console.log(e.name + ' ' + e.code); }`;
-      const r = spawnSync(
-        'setpriv',
-        [
-          '--reuid',
-          user,
-          '--regid',
-          user,
-          '--clear-groups',
-          process.execPath,
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          script,
-        ],
-        {
-          encoding: 'utf8',
-          cwd: new URL('../..', import.meta.url).pathname,
-        },
-      );
+        catch (e) { console.log(e.name + ' ' + e.code); }`);
       expect(r.stdout.trim(), r.stderr).toBe(`PssError ${Win32Error.ACCESS_DENIED}`);
     } finally {
-      spawnSync('userdel', [user]);
       target.kill('SIGKILL');
       await exited;
     }

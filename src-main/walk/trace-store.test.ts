@@ -93,6 +93,17 @@ describe('TraceStore', () => {
     expect(back.meta.pid).toBe(1);
   });
 
+  it('imports entry times of older files (float epoch ms) as exact FILETIME text', () => {
+    const store = new TraceStore(meta);
+    store.appendEntries('THREADS', 0, [
+      { kind: 'thread', threadId: 7, createTime: 1_700_000_000_123, exitTime: 0 } as never,
+    ]);
+    const back = TraceStore.import(store.export());
+    expect(back.getEntries('THREADS', 0, 1)).toEqual([
+      { kind: 'thread', threadId: 7, createTime: '133444736001230000', exitTime: '0' },
+    ]);
+  });
+
   describe('corrupt trace files give a clear TraceFileError', () => {
     const good = (): Uint8Array<ArrayBuffer> => {
       const s = new TraceStore(meta);

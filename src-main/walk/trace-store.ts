@@ -16,6 +16,7 @@ import { CorruptBatchError, EventBatchView } from '../../src-shared/events/batch
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import { WALKABLE_CLASSES } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
+import { upgradeLegacyEntryTimes } from '../../src-shared/pss/filetime';
 import type { SessionSummary } from '../../src-shared/contract/model';
 
 export class TraceFileError extends Error {
@@ -282,6 +283,10 @@ export class TraceStore {
     for (const [cls, list] of Object.entries(h.entries ?? {})) {
       if (!(WALKABLE_CLASSES as readonly string[]).includes(cls) || !Array.isArray(list)) {
         throw new TraceFileError(`corrupt trace file: bad entry list "${cls.slice(0, 40)}"`);
+      }
+      for (const e of list) {
+        if (typeof e === 'object' && e !== null)
+          upgradeLegacyEntryTimes(e as Record<string, unknown>);
       }
       store.appendEntries(cls as WalkableClass, 0, list as WalkEntry[]);
     }

@@ -20,7 +20,8 @@ import type {
   VaSpaceEntry,
   WalkEntry,
 } from '../../src-shared/pss/entries';
-import { formatBytes, formatEpochMs, formatHundredNs, hex32, parseHex } from '../lib/format';
+import { fileTimeSortKey } from '../../src-shared/pss/filetime';
+import { formatBytes, formatFileTime, formatHundredNs, hex32, parseHex } from '../lib/format';
 import { categoryOf, protectLabel, stateLabel } from './vaSummary';
 
 export interface ColumnSpec<T> {
@@ -115,8 +116,8 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     label: 'Created',
     width: 175,
     minWidth: 160,
-    text: (t) => formatEpochMs(t.createTime),
-    sortKey: (t) => t.createTime,
+    text: (t) => formatFileTime(t.createTime),
+    sortKey: (t) => fileTimeSortKey(t.createTime),
   }),
   col({
     id: 'kernel',
@@ -233,8 +234,8 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     width: 175,
     minWidth: 160,
     drop: 1,
-    text: (h) => formatEpochMs(h.creationTime),
-    sortKey: (h) => h.creationTime,
+    text: (h) => formatFileTime(h.creationTime),
+    sortKey: (h) => fileTimeSortKey(h.creationTime),
   }),
   col({
     id: 'specific',
@@ -355,8 +356,8 @@ export const PAGE_COLUMNS: ColumnSpec<AuxPageEntry>[] = [
     width: 175,
     minWidth: 160,
     drop: 1,
-    text: (p) => formatEpochMs(p.captureTime),
-    sortKey: (p) => p.captureTime,
+    text: (p) => formatFileTime(p.captureTime),
+    sortKey: (p) => fileTimeSortKey(p.captureTime),
   }),
   col({
     id: 'preview',

@@ -1,4 +1,5 @@
 /** Display formatting shared by every view. Pure functions, no DOM. */
+import { fileTimeSubMs, fileTimeToEpochMs, type FileTime } from '../../src-shared/pss/filetime';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
@@ -69,6 +70,17 @@ export function formatEpochMs(ms: number): string {
   const d = new Date(ms);
   const p = (x: number, w = 2): string => String(x).padStart(w, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * Exact FILETIME → local "2026-11-25 15:36:42.1234567" (every 100-ns digit kept; "—" when
+ * unset).
+ */
+export function formatFileTime(ft: FileTime): string {
+  const ms = fileTimeToEpochMs(ft);
+  if (ms === null) return '—';
+  const sub = String(fileTimeSubMs(ft)).padStart(4, '0');
+  return formatEpochMs(ms) + sub;
 }
 
 /** 100-ns units (FILETIME durations) → "1.25 s". */

@@ -32,6 +32,7 @@ import {
   formatBytes,
   formatCount,
   formatEpochMs,
+  formatFileTime,
   formatHundredNs,
   formatMs,
   plural,
@@ -115,7 +116,7 @@ function ProcessPanel({ snap }: { snap: SnapshotInfo }) {
                 {p.pebBaseAddress}
               </span>,
             ],
-            ['Created', formatEpochMs(p.createTime)],
+            ['Created', formatFileTime(p.createTime)],
             [
               'CPU kernel / user',
               `${formatHundredNs(p.kernelTime)} / ${formatHundredNs(p.userTime)}`,

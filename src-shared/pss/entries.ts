@@ -8,8 +8,9 @@
 /** Exact 64-bit address as `0x` + lowercase hex. */
 export type HexAddress = string;
 
-/** FILETIME converted to milliseconds since the Unix epoch (0 when the field was 0). */
-export type EpochMs = number;
+import type { FileTime } from './filetime';
+
+export type { FileTime } from './filetime';
 
 export interface ProcessInformation {
   exitStatus: number;
@@ -19,8 +20,8 @@ export interface ProcessInformation {
   processId: number;
   parentProcessId: number;
   flags: number;
-  createTime: EpochMs;
-  exitTime: EpochMs;
+  createTime: FileTime;
+  exitTime: FileTime;
   /** 100-ns units. */
   kernelTime: number;
   /** 100-ns units. */
@@ -83,12 +84,12 @@ export interface ThreadEntry {
   basePriority: number;
   lastSyscallFirstArgument: HexAddress;
   lastSyscallNumber: number;
-  createTime: EpochMs;
-  exitTime: EpochMs;
+  createTime: FileTime;
+  exitTime: FileTime;
   kernelTime: number;
   userTime: number;
   win32StartAddress: HexAddress;
-  captureTime: EpochMs;
+  captureTime: FileTime;
   flags: number;
   suspendCount: number;
   sizeOfContextRecord: number;
@@ -133,14 +134,14 @@ export interface HandleEntry {
   handle: number;
   flags: number;
   objectType: number;
-  captureTime: EpochMs;
+  captureTime: FileTime;
   attributes: number;
   grantedAccess: number;
   handleCount: number;
   pointerCount: number;
   pagedPoolCharge: number;
   nonPagedPoolCharge: number;
-  creationTime: EpochMs;
+  creationTime: FileTime;
   typeName: string;
   objectName: string;
   typeSpecific: HandleTypeSpecific | null;
@@ -176,7 +177,7 @@ export interface AuxPageEntry {
   kind: 'page';
   address: HexAddress;
   basicInformation: MemoryBasicInformation;
-  captureTime: EpochMs;
+  captureTime: FileTime;
   pageSize: number;
   /** First bytes of the page as hex, for display (the full page stays native). */
   contentsPreview: string;
