@@ -2,8 +2,8 @@
  * Accessibility and layout of every view, in Chromium against web mode and the fixture process:
  * axe-core (WCAG 2.1 A/AA rules) finds no serious or critical violation on any view, in the
  * light and dark themes, at 1024×700 and 1600×900; no view scrolls the page sideways or puts a
- * header control off screen, also at 200 % zoom (a 1280-px window at 200 % is 640 CSS px);
- * and every view is screenshotted at each size (test-results/screenshots/a11y/).
+ * header control off screen, also at 200 % zoom (a 1280-px window at 200 % is 640 CSS px) and
+ * at 2560×1440; and every view is screenshotted at each size (test-results/screenshots/a11y/).
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
@@ -201,17 +201,27 @@ for (const scheme of ['light', 'dark'] as const) {
   }
 }
 
-test('every view at 200 % zoom (a 1280×800 window is 640×400 CSS px): nothing cut off', async () => {
-  test.setTimeout(120_000);
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.setViewportSize({ width: 640, height: 400 });
-  const cutOff: string[] = [];
-  for (const v of VIEWS) {
-    await v.open(page);
-    await shot(page, `${v.name}-zoom200`);
-    await layout(page, `${v.name}-zoom200`, cutOff);
-    await closeDialog(page);
-  }
-  expect(cutOff).toEqual([]);
-  expect(errors).toEqual([]);
-});
+for (const w of [
+  {
+    name: 'zoom200',
+    label: '200 % zoom (a 1280×800 window is 640×400 CSS px)',
+    width: 640,
+    height: 400,
+  },
+  { name: '2560', label: '2560×1440', width: 2560, height: 1440 },
+]) {
+  test(`every view at ${w.label}: nothing cut off`, async () => {
+    test.setTimeout(120_000);
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: w.width, height: w.height });
+    const cutOff: string[] = [];
+    for (const v of VIEWS) {
+      await v.open(page);
+      await shot(page, `${v.name}-${w.name}`);
+      await layout(page, `${v.name}-${w.name}`, cutOff);
+      await closeDialog(page);
+    }
+    expect(cutOff).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+}
