@@ -4,8 +4,10 @@
  *
  * Phases: process information (always), VA space, handles, threads.  With
  * PSS_CAPTURE_THREAD_CONTEXT every thread is ptrace-stopped first and all phases run
- * while the target is frozen; that capture runs on a short-lived helper thread because
- * ptrace links belong to the tracer thread (its exit detaches anything left behind).
+ * while the target is frozen; the ptrace calls themselves are made by a helper task of
+ * its own thread group (capture_context.c), everything else on the calling thread.
+ * Captures of one target are serialised within the process (pss_target_lock): a
+ * context capture exclusively, other captures shared.
  * A capture succeeds only if the target was still there (alive or an unreaped zombie)
  * after the last phase; a target reaped in between yields ERROR_PROCESS_ABORTED.
  *
@@ -19,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,9 @@ static DWORD capture_body(struct pss_capture *c)
     }
     if (c->frozen) {
         struct phase_clock p = phase_start();
-        pss_thaw_all(c);
+        DWORD thaw = pss_thaw_all(c);
+        if (rc == ERROR_SUCCESS)
+            rc = thaw;
         phase_end(p, &pc->ThreadsCycleCount, &pc->ThreadsWallClockPeriod);
     }
     /* A reaped target invalidates whatever was read. */
@@ -141,18 +144,6 @@ static DWORD capture_body(struct pss_capture *c)
     if (!s->have_perf)
         memset(pc, 0, sizeof *pc);
     return rc;
-}
-
-struct helper_arg {
-    struct pss_capture *c;
-    DWORD rc;
-};
-
-static void *capture_helper(void *p)
-{
-    struct helper_arg *a = p;
-    a->rc = capture_body(a->c);
-    return NULL;
 }
 
 static DWORD check_flags(PSS_CAPTURE_FLAGS flags, DWORD context_flags)
@@ -195,6 +186,7 @@ PSS_API DWORD WINAPI PssCaptureSnapshot(HANDLE ProcessHandle, PSS_CAPTURE_FLAGS 
     }
 
     HPSS snap = NULL;
+    const pid_t lock_pid = target.pid;
     for (int attempt = 1;; attempt++) {
         struct pss_capture c;
         memset(&c, 0, sizeof c);
@@ -211,18 +203,15 @@ PSS_API DWORD WINAPI PssCaptureSnapshot(HANDLE ProcessHandle, PSS_CAPTURE_FLAGS 
         c.snap->capture_flags = CaptureFlags;
         c.snap->context_flags = ThreadContextFlags;
 
-        if (c.flags & PSS_CAPTURE_THREAD_CONTEXT) {
-            struct helper_arg arg = {&c, ERROR_GEN_FAILURE};
-            pthread_t th;
-            int err = pthread_create(&th, NULL, capture_helper, &arg);
-            if (err != 0)
-                rc = err == EAGAIN ? ERROR_NOT_ENOUGH_MEMORY : pss_win32_from_errno(err);
-            else {
-                pthread_join(th, NULL);
-                rc = arg.rc;
-            }
+        if (c.target.self) {
+            rc = capture_body(&c); /* never frozen by us: no lock */
         } else {
+            /* Captures of one target are serialised (a context capture exclusively); the
+             * lock is keyed by the process id, not by the live thread a phase may read. */
+            const bool exclusive = (c.flags & PSS_CAPTURE_THREAD_CONTEXT) != 0;
+            pss_target_lock(lock_pid, exclusive);
             rc = capture_body(&c);
+            pss_target_unlock(lock_pid);
         }
         pss_maps_free(&c.maps);
         target = c.target; /* a self-capture may have reopened its /proc/self fd */

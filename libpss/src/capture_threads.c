@@ -110,8 +110,8 @@ DWORD pss_capture_threads(struct pss_capture *c)
                     break;
                 uint64_t fs_base = 0, arg0 = 0;
                 int64_t nr = -1;
-                if (pss_read_context((pid_t)tid, c->context_flags, &s->contexts[ctx_index],
-                                     &fs_base, &nr, &arg0) == 0) {
+                if (pss_read_context(&c->freeze, (pid_t)tid, c->context_flags,
+                                     &s->contexts[ctx_index], &fs_base, &nr, &arg0) == 0) {
                     e.TebBaseAddress = (void *)(uintptr_t)fs_base;
                     if (nr >= 0 && nr <= 0xFFFF) {
                         e.LastSyscallNumber = (WORD)nr;

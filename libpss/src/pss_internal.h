@@ -300,6 +300,7 @@ bool pss_exe_is_elf32(int procfd) PSS_HIDDEN;
 /* Thread state observed while freezing (capture_context.c). */
 struct pss_frozen_thread {
     pid_t tid;
+    bool seized;         /* PTRACE_SEIZE succeeded: ours until detached */
     bool stopped;        /* we hold it in a ptrace stop */
     bool exited;         /* it exited while we were attaching */
     bool foreign_tracer; /* someone else traces it: no context */
@@ -307,9 +308,14 @@ struct pss_frozen_thread {
     int pending_signal;  /* signal to re-inject at detach */
 };
 
+struct pss_ptracer;      /* the helper task that owns the ptrace links (capture_context.c) */
+struct pss_raw_context; /* registers read while frozen (capture_context.c) */
+
 struct pss_freeze {
     struct pss_frozen_thread *t;
     size_t n, cap;
+    struct pss_ptracer *tracer;
+    struct pss_raw_context *ctx; /* parallel to t, filled once every thread is stopped */
 };
 
 struct pss_capture {
@@ -349,13 +355,22 @@ bool pss_describe_other_process(const struct pss_clock *clock, pid_t pid, DWORD 
                                 uint64_t *peb, ULONG_PTR *affinity, LONG *base_priority,
                                 DWORD *ppid, DWORD *flags, FILETIME *create_time) PSS_HIDDEN;
 
-/* ptrace freeze (capture_context.c). */
+/* Per-target capture locks (capture_context.c): a THREAD_CONTEXT capture of pid holds
+ * it exclusively, any other capture of another process shared. */
+void pss_target_lock(pid_t pid, bool exclusive) PSS_HIDDEN;
+void pss_target_unlock(pid_t pid) PSS_HIDDEN;
+
+/* ptrace freeze (capture_context.c), done by a helper task of its own thread group.
+ * pss_thaw_all detaches, reaps the helper and returns ERROR_GEN_FAILURE if the helper
+ * had died under us (killed from outside), else ERROR_SUCCESS. */
 DWORD pss_freeze_all(struct pss_capture *c) PSS_HIDDEN;
-void pss_thaw_all(struct pss_capture *c) PSS_HIDDEN;
+DWORD pss_thaw_all(struct pss_capture *c) PSS_HIDDEN;
 const struct pss_frozen_thread *pss_freeze_find(const struct pss_freeze *f, pid_t tid) PSS_HIDDEN;
-/* Fills ctx (zeroed by the caller) for a stopped thread.  Also returns fs_base and the
- * syscall number/first argument (-1 if not in a syscall). */
-int pss_read_context(pid_t tid, DWORD flags, CONTEXT *ctx, uint64_t *fs_base,
-                     int64_t *syscall_nr, uint64_t *syscall_arg0) PSS_HIDDEN;
+/* Fills ctx (zeroed by the caller) for a thread stopped by the freeze f, from the
+ * registers read when the freeze completed.  Also returns fs_base and the syscall
+ * number/first argument (-1 if not in a syscall).  -errno if the thread went away. */
+int pss_read_context(const struct pss_freeze *f, pid_t tid, DWORD flags, CONTEXT *ctx,
+                     uint64_t *fs_base, int64_t *syscall_nr,
+                     uint64_t *syscall_arg0) PSS_HIDDEN;
 
 #endif /* PSS_INTERNAL_H */

@@ -49,3 +49,11 @@ PSS_TEST(leader_exit_self_capture, 0)
 PSS_TEST(rewalk_memory_bounded, 0)
 PSS_TEST(set_position_after_other_snapshot, 0)
 PSS_TEST(create_time_stable_across_captures, 0)
+/* PSS_CAPTURE_THREAD_CONTEXT: no side effects on the caller, concurrent captures
+ * (tests/test_context.c) */
+PSS_TEST(context_caller_waitpid_untouched, 0)
+PSS_TEST(context_caller_wall_waiter, 0)
+PSS_TEST(context_no_sigchld_in_caller, 0)
+PSS_TEST(context_concurrent_same_target, 0)
+PSS_TEST(context_foreign_tracer_reported, 0)
+PSS_TEST(context_helper_killed, 1)
