@@ -28,6 +28,11 @@ export interface FixtureSpec {
   inotifys?: number;
   devices?: number;
   elfmaps?: number;
+  longpaths?: number;
+  bssMerge?: number;
+  churn?: number;
+  churnClose?: number;
+  execEveryMs?: number;
 }
 
 /** 200 threads, 2,000 fds of mixed kinds, 5,000 mappings (the issue's "large fixture"). */
@@ -100,7 +105,11 @@ function toArgs(spec: FixtureSpec): string[] {
   return args;
 }
 
-export async function startFixture(spec: FixtureSpec = {}): Promise<RunningFixture> {
+export async function startFixture(
+  spec: FixtureSpec = {},
+  options: { readyTimeoutMs?: number } = {},
+): Promise<RunningFixture> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const child = spawn(FIXTURE_PATH, toArgs(spec), { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -108,8 +117,8 @@ export async function startFixture(spec: FixtureSpec = {}): Promise<RunningFixtu
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error('fixture did not print READY within 20 s')),
-        20_000,
+        () => reject(new Error(`fixture did not print READY within ${readyTimeoutMs / 1000} s`)),
+        readyTimeoutMs,
       );
       child.once('error', (e) => {
         clearTimeout(timer);

@@ -27,8 +27,12 @@ import { categoryOf, protectLabel, stateLabel } from './vaSummary';
 export interface ColumnSpec<T> {
   id: string;
   label: string;
-  /** Width in px (the last column stretches). */
+  /** Preferred width in px (the last column stretches; data/columnFit.ts shrinks to fit). */
   width: number;
+  /** Narrowest useful width in px (default 60 % of width, at least 40). */
+  minWidth?: number;
+  /** Hidden when the table is too narrow even at minimum widths; lower goes first. */
+  drop?: number;
   align?: 'right';
   /** Monospace (addresses, hex). */
   mono?: boolean;
@@ -84,6 +88,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'base',
     label: 'Base',
     width: 50,
+    drop: 2,
     align: 'right',
     text: (t) => String(t.basePriority),
     sortKey: (t) => t.basePriority,
@@ -92,6 +97,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'start',
     label: 'Start address',
     width: 130,
+    drop: 4,
     mono: true,
     text: (t) => t.win32StartAddress,
     sortKey: (t) => parseHex(t.win32StartAddress),
@@ -100,6 +106,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'teb',
     label: 'TEB',
     width: 130,
+    drop: 1,
     mono: true,
     text: (t) => t.tebBaseAddress,
     sortKey: (t) => parseHex(t.tebBaseAddress),
@@ -108,6 +115,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'created',
     label: 'Created',
     width: 175,
+    minWidth: 160,
     text: (t) => formatFileTime(t.createTime),
     sortKey: (t) => fileTimeSortKey(t.createTime),
   }),
@@ -131,6 +139,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
     id: 'syscall',
     label: 'Syscall',
     width: 70,
+    drop: 3,
     align: 'right',
     title: 'Last system call number',
     text: (t) => String(t.lastSyscallNumber),
@@ -204,6 +213,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'attrs',
     label: 'Attr',
     width: 55,
+    drop: 2,
     align: 'right',
     title: 'Attributes (0x2 = inherit)',
     text: (h) => `0x${h.attributes.toString(16)}`,
@@ -213,6 +223,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'count',
     label: 'Handles',
     width: 65,
+    drop: 3,
     align: 'right',
     text: (h) => String(h.handleCount),
     sortKey: (h) => h.handleCount,
@@ -221,6 +232,8 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
     id: 'created',
     label: 'Created',
     width: 175,
+    minWidth: 160,
+    drop: 1,
     text: (h) => formatFileTime(h.creationTime),
     sortKey: (h) => fileTimeSortKey(h.creationTime),
   }),
@@ -275,6 +288,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     id: 'allocBase',
     label: 'Allocation base',
     width: 130,
+    drop: 2,
     mono: true,
     text: (r) => (r.state === MemState.FREE ? '' : r.allocationBase),
     sortKey: (r) => parseHex(r.allocationBase),
@@ -283,6 +297,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     id: 'allocProtect',
     label: 'Alloc. protection',
     width: 140,
+    drop: 1,
     text: (r) => (r.state === MemState.FREE ? '' : protectLabel(r.allocationProtect)),
     sortKey: (r) => r.allocationProtect,
   }),
@@ -297,6 +312,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     id: 'image',
     label: 'Image size',
     width: 90,
+    drop: 3,
     align: 'right',
     text: (r) => (r.sizeOfImage ? formatBytes(r.sizeOfImage) : ''),
     sortKey: (r) => r.sizeOfImage,
@@ -338,6 +354,8 @@ export const PAGE_COLUMNS: ColumnSpec<AuxPageEntry>[] = [
     id: 'captured',
     label: 'Captured',
     width: 175,
+    minWidth: 160,
+    drop: 1,
     text: (p) => formatFileTime(p.captureTime),
     sortKey: (p) => fileTimeSortKey(p.captureTime),
   }),

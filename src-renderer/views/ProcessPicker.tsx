@@ -7,7 +7,7 @@ import { Icon } from '../components/Icon';
 import { nextSort, VirtualTable } from '../components/VirtualTable';
 import type { ColumnSpec } from '../data/entryColumns';
 import { buildIndex, type SortSpec } from '../data/tableIndex';
-import { formatBytes, formatEpochMs } from '../lib/format';
+import { formatBytes, formatCount, formatEpochMs, plural } from '../lib/format';
 import { useApp, useAppShallow } from '../store';
 
 const COLUMNS: ColumnSpec<ProcessRow>[] = [
@@ -19,7 +19,14 @@ const COLUMNS: ColumnSpec<ProcessRow>[] = [
     text: (p) => String(p.pid),
     sortKey: (p) => p.pid,
   },
-  { id: 'name', label: 'Name', width: 190, text: (p) => p.name, sortKey: (p) => p.name },
+  {
+    id: 'name',
+    label: 'Name',
+    width: 190,
+    minWidth: 110,
+    text: (p) => p.name,
+    sortKey: (p) => p.name,
+  },
   { id: 'user', label: 'User', width: 100, text: (p) => p.user, sortKey: (p) => p.user },
   {
     id: 'threads',
@@ -41,15 +48,24 @@ const COLUMNS: ColumnSpec<ProcessRow>[] = [
     id: 'vsize',
     label: 'Virtual',
     width: 95,
+    drop: 2,
     align: 'right',
     text: (p) => formatBytes(p.vsizeBytes),
     sortKey: (p) => p.vsizeBytes,
   },
-  { id: 'state', label: 'State', width: 50, text: (p) => p.state, sortKey: (p) => p.state },
+  {
+    id: 'state',
+    label: 'State',
+    width: 50,
+    drop: 3,
+    text: (p) => p.state,
+    sortKey: (p) => p.state,
+  },
   {
     id: 'access',
     label: 'Inspect',
     width: 190,
+    minWidth: 120,
     text: (p) =>
       p.inspectable
         ? p.self
@@ -62,6 +78,8 @@ const COLUMNS: ColumnSpec<ProcessRow>[] = [
     id: 'started',
     label: 'Started',
     width: 175,
+    minWidth: 160,
+    drop: 1,
     text: (p) => formatEpochMs(p.startTimeMs),
     sortKey: (p) => p.startTimeMs,
   },
@@ -69,6 +87,7 @@ const COLUMNS: ColumnSpec<ProcessRow>[] = [
     id: 'cmd',
     label: 'Command line',
     width: 420,
+    minWidth: 160,
     text: (p) => p.commandLine,
     sortKey: (p) => p.commandLine,
   },
@@ -137,14 +156,19 @@ export function ProcessPicker() {
           Only inspectable
         </label>
         <button
-          onClick={() => void refreshProcesses()}
-          disabled={loading}
+          onClick={() => {
+            if (!loading) void refreshProcesses();
+          }}
+          aria-disabled={loading}
           data-testid="process-refresh"
         >
           {loading ? 'Refreshing…' : 'Refresh'}
         </button>
         <span className="muted" data-testid="process-count">
-          {index.length} of {rows.length} processes · {inspectable} inspectable
+          {index.length === rows.length
+            ? plural(rows.length, 'process', 'processes')
+            : `${formatCount(index.length)} of ${plural(rows.length, 'process', 'processes')}`}{' '}
+          · {formatCount(inspectable)} inspectable
         </span>
         <span className="spacer" />
         <button
@@ -177,6 +201,10 @@ export function ProcessPicker() {
             const p = rows[index[i] as number];
             if (p) choose(p);
           }}
+          onRowActivate={(i) => {
+            const p = rows[index[i] as number];
+            if (p) open(p);
+          }}
           rowTestId={(_i, p) => (p ? `process-row-${p.pid}` : undefined)}
           rowClassName={(_i, p) =>
             p && !p.inspectable ? 'not-inspectable' : p?.self ? 'is-self' : undefined
@@ -200,10 +228,10 @@ export function ProcessPicker() {
           ariaLabel="Processes"
         />
       )}
-      <div className="hint-line muted">
-        Click a row to select it, then <b>Inspect</b> (or double-check the reason shown for locked
-        processes: the inspector needs ptrace read access to read another user&apos;s handles and
-        memory map).
+      <div className="hint-line muted" id="process-hint">
+        Select a process (click, or ↑/↓ in the table) and press <b>Inspect</b>, Enter or
+        double-click it. A locked row says why it cannot be inspected: reading another user&apos;s
+        handles and memory map needs ptrace read access (run as that user or as root).
       </div>
     </section>
   );
