@@ -1417,6 +1417,26 @@ PSS_API DWORD WINAPI PssLinuxCaptureDetails(HANDLE ProcessHandle, DWORD DetailFl
                                             HPSSDETAILS *Details);
 
 /*
+ * PssLinuxCaptureSnapshotAndDetails -- PssCaptureSnapshot(ProcessHandle, CaptureFlags,
+ * ThreadContextFlags) and PssLinuxCaptureDetails(ProcessHandle, DetailFlags) at the same
+ * moment: the snapshot is captured on a short-lived helper thread (joined before the
+ * call returns) while the details are captured on the calling thread, so the two read
+ * the same state of the process and the call takes about as long as the slower of the
+ * two.  With PSS_CAPTURE_THREAD_CONTEXT the two run one after the other (snapshot first)
+ * so that libpss's own ptrace stop is not reported as the threads' state; if the helper
+ * thread cannot be created they also run one after the other.
+ * Arguments and errors are those of the two functions (flags are checked before anything
+ * is captured); on any failure nothing is returned (*SnapshotHandle and *Details NULL).
+ * Ownership: PssFreeSnapshot and PssLinuxFreeDetails.
+ */
+PSS_API DWORD WINAPI PssLinuxCaptureSnapshotAndDetails(HANDLE ProcessHandle,
+                                                       PSS_CAPTURE_FLAGS CaptureFlags,
+                                                       DWORD ThreadContextFlags,
+                                                       DWORD DetailFlags,
+                                                       HPSS *SnapshotHandle,
+                                                       HPSSDETAILS *Details);
+
+/*
  * PssLinuxQueryDetails -- copies the PSS_DETAILS_INFORMATION of Details.  BufferLength
  * must be sizeof(PSS_DETAILS_INFORMATION) (else ERROR_BAD_LENGTH); NULL Buffer ->
  * ERROR_INVALID_PARAMETER; bad Details -> ERROR_INVALID_HANDLE.

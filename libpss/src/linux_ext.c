@@ -12,6 +12,8 @@
  * running out of memory or the target being reaped fail the call.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -239,5 +241,68 @@ PSS_API DWORD WINAPI PssLinuxFreeDetails(HPSSDETAILS Details)
     if (d == NULL)
         return ERROR_INVALID_HANDLE;
     details_destroy(d);
+    return ERROR_SUCCESS;
+}
+
+/* ---- snapshot and details at the same moment ---- */
+
+struct snapshot_job {
+    HANDLE process;
+    PSS_CAPTURE_FLAGS flags;
+    DWORD context_flags;
+    HPSS snapshot;
+    DWORD rc;
+};
+
+static void *snapshot_thread(void *arg)
+{
+    struct snapshot_job *j = arg;
+    j->rc = PssCaptureSnapshot(j->process, j->flags, j->context_flags, &j->snapshot);
+    return NULL;
+}
+
+PSS_API DWORD WINAPI PssLinuxCaptureSnapshotAndDetails(HANDLE ProcessHandle,
+                                                       PSS_CAPTURE_FLAGS CaptureFlags,
+                                                       DWORD ThreadContextFlags,
+                                                       DWORD DetailFlags,
+                                                       HPSS *SnapshotHandle,
+                                                       HPSSDETAILS *Details)
+{
+    if (SnapshotHandle == NULL || Details == NULL)
+        return ERROR_INVALID_PARAMETER;
+    *SnapshotHandle = NULL;
+    *Details = NULL;
+    if (DetailFlags == 0 || (DetailFlags & ~PSS_DETAILS_ALL) != 0)
+        return ERROR_INVALID_PARAMETER;
+    struct snapshot_job job = {ProcessHandle, CaptureFlags, ThreadContextFlags, NULL, 0};
+    HPSSDETAILS d = NULL;
+    DWORD drc;
+    bool together = (CaptureFlags & PSS_CAPTURE_THREAD_CONTEXT) == 0;
+    pthread_t th;
+    if (together) {
+        /* The helper blocks every signal: they stay with the caller's threads. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        together = pthread_create(&th, NULL, snapshot_thread, &job) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    if (together) {
+        drc = PssLinuxCaptureDetails(ProcessHandle, DetailFlags, &d);
+        pthread_join(th, NULL);
+    } else {
+        snapshot_thread(&job);
+        drc = job.rc == ERROR_SUCCESS ? PssLinuxCaptureDetails(ProcessHandle, DetailFlags, &d)
+                                      : ERROR_SUCCESS;
+    }
+    if (job.rc != ERROR_SUCCESS || drc != ERROR_SUCCESS) {
+        if (job.snapshot != NULL)
+            PssFreeSnapshot(PSS_CURRENT_PROCESS, job.snapshot);
+        if (d != NULL)
+            PssLinuxFreeDetails(d);
+        return job.rc != ERROR_SUCCESS ? job.rc : drc;
+    }
+    *SnapshotHandle = job.snapshot;
+    *Details = d;
     return ERROR_SUCCESS;
 }

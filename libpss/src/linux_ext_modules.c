@@ -366,16 +366,17 @@ DWORD lx_find_modules(struct lx_capture *c, const struct lx_vma *vma, size_t n,
             m.RegionCount = 1;
             struct lx_elf e;
             memset(&e, 0, sizeof e);
+            /* This process's vDSO: one kernel, one vDSO image.  (Reading the target's
+             * would fault its untouched vDSO pages in and change its Rss.)  Under
+             * valgrind, which hides ours, there is none. */
             const void *own = (const void *)(uintptr_t)getauxval(AT_SYSINFO_EHDR);
-            if (own != NULL) {
-                lx_elf_parse_memory(own, (size_t)(v->end - v->start), c->clock.page_size, &e);
-                if (e.ok)
-                    fill_elf_facts(&m, &e);
-                else
-                    m.ElfError = ERROR_INVALID_DATA;
-            } else {
-                m.ElfError = ERROR_NOT_SUPPORTED;
-            }
+            if (own != NULL)
+                lx_elf_parse_memory(own, (size_t)(v->end - v->start), c->clock.page_size,
+                                    &e);
+            if (e.ok)
+                fill_elf_facts(&m, &e);
+            else
+                m.ElfError = own != NULL ? ERROR_INVALID_DATA : ERROR_NOT_SUPPORTED;
             image[i] = true;
             if (add_module(c, &m, "[vdso]", 6, e.ok ? e.soname : NULL) != 0)
                 rc = ERROR_NOT_ENOUGH_MEMORY;

@@ -17,9 +17,10 @@
  *   anonymous memory holding a thread's stack pointer -> STACK (that thread); the ---p
  *   VMA right below it is its guard -> STACK | GUARD
  *   a glibc malloc arena heap: an anonymous rw VMA starting on a 64 MiB boundary whose
- *   heap_info header (read with process_vm_readv when we may) is consistent, or, when we
- *   may not read it, whose rw part and ---p tail make exactly 64 MiB -> HEAP | ARENA (and
- *   ARENA_VERIFIED when read); its ---p tail -> HEAP | ARENA | GUARD
+ *   heap_info header (32 bytes read with process_vm_readv when we may, and only from a
+ *   resident page) is consistent, or, when we may not read it, whose rw part and ---p
+ *   tail make exactly 64 MiB -> HEAP | ARENA (and ARENA_VERIFIED when read); its ---p
+ *   tail -> HEAP | ARENA | GUARD
  *   other anonymous ---p -> RESERVED; anything else -> PRIVATE
  */
 #include <errno.h>
@@ -52,7 +53,7 @@ static const size_t MEM_OFFSETS[20] = {
 /* The smaps key [k, k+n) -> counter index, FIELD_VMFLAGS, or -1 (ignored). */
 static int field_index(const char *k, size_t n)
 {
-#define IS(s) (n == sizeof(s) - 1 && memcmp(k, s, n) == 0)
+#define IS(s) (memcmp(k, s, sizeof(s) - 1) == 0) /* n already matched: constant length */
     switch (n) {
     case 3:
         return IS("Rss") ? 0 : IS("Pss") ? 1 : -1;
@@ -246,49 +247,143 @@ static DWORD header_line(struct parse_state *ps, const char *p, const char *end)
     return ERROR_SUCCESS;
 }
 
-/* "Key:   123 kB" into m (bytes).  VmFlags into *vmflags when given. */
-static void field_line(PSS_DETAILS_MEMORY *m, DWORD *vmflags, const char *p, const char *end)
+/* The value after "Key:" at p: "   123 kB" into counter i of m (bytes).  Returns where
+ * the line's newline is (or end). */
+static const char *field_value(PSS_DETAILS_MEMORY *m, int i, const char *p, const char *end)
 {
-    const char *colon = memchr(p, ':', (size_t)(end - p));
-    if (colon == NULL)
-        return;
-    int i = field_index(p, (size_t)(colon - p));
-    if (i < 0)
-        return;
-    const char *q = colon + 1;
-    if (i == FIELD_VMFLAGS) {
-        if (vmflags)
-            *vmflags = vmflags_of(q, end);
-        return;
-    }
-    while (q < end && *q == ' ')
-        q++;
+    while (p < end && *p == ' ')
+        p++;
     uint64_t v = 0;
-    const char *digits = q;
-    while (q < end && *q >= '0' && *q <= '9')
-        v = v * 10 + (uint64_t)(*q++ - '0');
-    if (q == digits)
-        return;
-    *(ULONGLONG *)(void *)((char *)m + MEM_OFFSETS[i]) = v * 1024u;
-    m->Present |= 1u << i;
+    const char *digits = p;
+    while (p < end && (unsigned)(*p - '0') < 10u)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p != digits) {
+        *(ULONGLONG *)(void *)((char *)m + MEM_OFFSETS[i]) = v * 1024u;
+        m->Present |= 1u << i;
+    }
+    if (end - p >= 4 && memcmp(p, " kB\n", 4) == 0)
+        return p + 3;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl : end;
+}
+
+/* The kernel prints counters as a key padded to 16 columns and the value in kB right-
+ * aligned in 8 ("Rss:                 128 kB\n", 28 bytes).  For such a line, the key by
+ * its first letters (checked in full) -> counter index, -1 a key we ignore, -2 not
+ * recognised here (the general path decides). */
+static int fixed_key(const char *p)
+{
+#define KEY(s, i) (memcmp(p, s, sizeof(s) - 1) == 0 ? (i) : -2)
+    switch (p[0]) {
+    case 'R':
+        return p[1] == 's' ? KEY("Rss:", 0) : KEY("Referenced:", 10);
+    case 'P':
+        if (p[1] == 's') {
+            if (p[3] == ':')
+                return KEY("Pss:", 1);
+            switch (p[4]) {
+            case 'D': return KEY("Pss_Dirty:", 2);
+            case 'A': return KEY("Pss_Anon:", 3);
+            case 'F': return KEY("Pss_File:", 4);
+            case 'S': return KEY("Pss_Shmem:", 5);
+            default: return -2;
+            }
+        }
+        if (p[1] == 'r' && p[2] == 'i') {
+            switch (p[8]) {
+            case 'C': return KEY("Private_Clean:", 8);
+            case 'D': return KEY("Private_Dirty:", 9);
+            case 'H': return KEY("Private_Hugetlb:", 16);
+            default: return -2;
+            }
+        }
+        return p[1] == 'r' ? (KEY("ProtectionKey:", 0) == 0 ? -1 : -2) : -2;
+    case 'S':
+        if (p[1] == 'h' && p[2] == 'a') {
+            switch (p[7]) {
+            case 'C': return KEY("Shared_Clean:", 6);
+            case 'D': return KEY("Shared_Dirty:", 7);
+            case 'H': return KEY("Shared_Hugetlb:", 15);
+            default: return -2;
+            }
+        }
+        if (p[1] == 'h')
+            return KEY("ShmemPmdMapped:", 14);
+        if (p[1] == 'w')
+            return p[4] == ':' ? KEY("Swap:", 17) : KEY("SwapPss:", 18);
+        return p[1] == 'i' ? (KEY("Size:", 0) == 0 ? -1 : -2) : -2;
+    case 'A':
+        return p[4] == 'y' ? KEY("Anonymous:", 11) : KEY("AnonHugePages:", 13);
+    case 'L':
+        return p[1] == 'a' ? KEY("LazyFree:", 12) : KEY("Locked:", 19);
+    case 'K':
+    case 'M':
+    case 'F':
+        return -1; /* KernelPageSize, KSM, MMUPageSize, FilePmdMapped */
+    default:
+        return -2;
+    }
+#undef KEY
+}
+
+/* One field line at p (an uppercase letter): "Key:   123 kB" or "VmFlags: rd wr ...".
+ * m == NULL: only find the end.  Returns the position of the line's newline (or end). */
+static const char *field_line(PSS_DETAILS_MEMORY *m, DWORD *vmflags, const char *p,
+                              const char *end)
+{
+    if (end - p >= 28 && p[27] == '\n' && p[24] == ' ' && p[25] == 'k' && p[26] == 'B' &&
+        (unsigned)(p[23] - '0') < 10u) {
+        if (m == NULL)
+            return p + 27;
+        int i = fixed_key(p);
+        if (i == -1)
+            return p + 27;
+        if (i >= 0) {
+            const char *q = p + 23;
+            while (q > p + 16 && (unsigned)(q[-1] - '0') < 10u)
+                q--;
+            uint64_t v = 0;
+            for (; q < p + 24; q++)
+                v = v * 10 + (uint64_t)(*q - '0');
+            *(ULONGLONG *)(void *)((char *)m + MEM_OFFSETS[i]) = v * 1024u;
+            m->Present |= 1u << i;
+            return p + 27;
+        }
+    }
+    const char *q = p;
+    while (q < end && *q != ':' && *q != '\n')
+        q++;
+    if (q >= end || *q == '\n' || m == NULL) {
+        const char *nl = q < end && *q == '\n' ? q : memchr(q, '\n', (size_t)(end - q));
+        return nl ? nl : end;
+    }
+    int i = field_index(p, (size_t)(q - p));
+    if (i >= 0 && i < FIELD_VMFLAGS)
+        return field_value(m, i, q + 1, end);
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    const char *le = nl ? nl : end;
+    if (i == FIELD_VMFLAGS && vmflags)
+        *vmflags = vmflags_of(q + 1, le);
+    return le;
 }
 
 static DWORD parse_text(struct parse_state *ps, const char *p, const char *end)
 {
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        if (le > p) {
-            char ch = *p;
+        char ch = *p;
+        const char *le;
+        if (ch >= 'A' && ch <= 'Z') {
+            le = field_line(ps->cur, ps->cur ? &ps->cur_region->VmFlags : NULL, p, end);
+        } else {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            le = nl ? nl : end;
             if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) {
                 DWORD rc = header_line(ps, p, le);
                 if (rc != ERROR_SUCCESS)
                     return rc;
-            } else if (ps->cur != NULL) {
-                field_line(ps->cur, &ps->cur_region->VmFlags, p, le);
             }
         }
-        p = nl ? nl + 1 : end;
+        p = le < end ? le + 1 : end;
     }
     return ERROR_SUCCESS;
 }
@@ -373,9 +468,22 @@ static bool shmem_name(const struct lx_vma *v, const char *names)
            strncmp(n, "/dev/shm/", 9) == 0 || strncmp(n, "/memfd:", 7) == 0;
 }
 
-/* heap_info of a glibc arena heap at start: { ar_ptr, prev, size, mprotect_size }. */
-static int arena_check(const struct lx_capture *c, const struct lx_vma *v)
+/* heap_info of a glibc arena heap at start: { ar_ptr, prev, size, mprotect_size }.
+ * 1 = an arena heap, 0 = not one, -1 = cannot tell (decide by the layout).  The page is
+ * read only if pagemap says it is resident, so that looking never faults a page in (which
+ * would change the target's Rss); an absent page cannot hold a heap_info, a swapped one
+ * is not read. */
+static int arena_check(const struct lx_capture *c, int pagemap, const struct lx_vma *v)
 {
+    const uint64_t psz = (uint64_t)(c->clock.page_size > 0 ? c->clock.page_size : 4096);
+    uint64_t pm;
+    if (pagemap < 0 ||
+        pread(pagemap, &pm, sizeof pm, (off_t)(v->start / psz * sizeof pm)) != sizeof pm)
+        return -1;
+    if (pm & (UINT64_C(1) << 62))
+        return -1; /* swapped out */
+    if (!(pm & (UINT64_C(1) << 63)))
+        return 0; /* never touched: no heap_info there */
     uint64_t h[4];
     struct iovec local = {h, sizeof h};
     struct iovec remote = {(void *)(uintptr_t)v->start, sizeof h};
@@ -396,6 +504,8 @@ static void classify(struct lx_capture *c, const struct lx_vma *vma, size_t n,
                      const char *names, const bool *image)
 {
     PSS_DETAILS_REGION *reg = c->d->regions;
+    int pagemap = -1; /* opened on the first arena candidate */
+    bool pagemap_tried = false;
     for (size_t i = 0; i < n; i++) {
         const struct lx_vma *v = &vma[i];
         PSS_DETAILS_REGION *r = &reg[i];
@@ -457,7 +567,11 @@ static void classify(struct lx_capture *c, const struct lx_vma *vma, size_t n,
             const bool tail = i + 1 < n && vma[i + 1].start == v->end && vma[i + 1].ino == 0 &&
                               !vma[i + 1].r && !vma[i + 1].w && !vma[i + 1].x;
             const uint64_t span = (v->end - v->start) + (tail ? vma[i + 1].end - v->end : 0);
-            int verified = arena_check(c, v);
+            if (!pagemap_tried) {
+                pagemap_tried = true;
+                pagemap = openat(c->target.procfd, "pagemap", O_RDONLY | O_CLOEXEC);
+            }
+            int verified = arena_check(c, pagemap, v);
             bool arena = verified == 1 || named_arena ||
                          (verified < 0 && (span == ARENA_HEAP_MAX ||
                                            v->end - v->start == ARENA_HEAP_MAX));
@@ -475,6 +589,8 @@ static void classify(struct lx_capture *c, const struct lx_vma *vma, size_t n,
         }
         r->Kind = noaccess ? PSS_REGION_KIND_RESERVED : PSS_REGION_KIND_PRIVATE;
     }
+    if (pagemap >= 0)
+        close(pagemap);
 }
 
 static DWORD read_rollup(struct lx_capture *c)
@@ -489,11 +605,14 @@ static DWORD read_rollup(struct lx_capture *c)
     memset(m, 0, sizeof *m);
     const char *p = text.data, *end = text.data + text.len;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        if (le > p && *p >= 'A' && *p <= 'Z')
-            field_line(m, NULL, p, le);
-        p = nl ? nl + 1 : end;
+        const char *le;
+        if (*p >= 'A' && *p <= 'Z') {
+            le = field_line(m, NULL, p, end);
+        } else {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            le = nl ? nl : end;
+        }
+        p = le < end ? le + 1 : end;
     }
     pss_buf_free(&text);
     return m->Present ? ERROR_SUCCESS : ERROR_INVALID_DATA;

@@ -263,7 +263,11 @@ static int read_thread(struct lx_capture *c, int taskfd, long tid, PSS_DETAILS_T
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
             n--;
         if (n == 0 || (n == 1 && buf[0] == '0')) {
-            t->WaitChannelError = ERROR_NOT_FOUND;
+            /* "0": running, or not shown to us (wchan needs ptrace-read access; the
+             * syscall file's stricter check tells us we lack it). */
+            t->WaitChannelError = t->State != 'R' && t->SyscallError == ERROR_ACCESS_DENIED
+                                      ? ERROR_ACCESS_DENIED
+                                      : ERROR_NOT_FOUND;
         } else {
             if (n >= sizeof t->WaitChannel)
                 n = sizeof t->WaitChannel - 1;
