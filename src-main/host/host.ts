@@ -239,8 +239,8 @@ class Connection implements HostConnection {
           pid: process.pid,
         }),
       listProcesses: () => (o.listProcesses ?? readProcessTable)(),
-      capture: async ({ pid, flags }) => {
-        const info = await this.walk.capture(pid, flags);
+      capture: async ({ pid, flags, usage }) => {
+        const info = await this.walk.capture(pid, flags, { usage: usage ?? false });
         if (this.isClosed) {
           await this.walk.freeSnapshot(info.snapshotId).catch(() => undefined);
           throw new HostError('misuse', 'the connection closed during the capture', '');

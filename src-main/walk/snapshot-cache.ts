@@ -1,8 +1,17 @@
 /**
  * Snapshots captured for the explorer, owned by the worker core. A snapshot is immutable, so
  * the decoded entries of a class are walked once (default allocator) and kept for paging.
+ * The explorer's captures also take the inspection details at the same moment
+ * (PssLinuxCaptureSnapshotAndDetails) and attach them to the entries when they are walked.
  */
-import { ProcessHandle, Snapshot } from '../pss';
+import {
+  attachDetails,
+  captureSnapshotAndDetails,
+  detailFlagsFor,
+  ProcessHandle,
+  type CapturedDetails,
+  type Snapshot,
+} from '../pss';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { EntryPage, SnapshotInfo } from '../../src-shared/contract/model';
@@ -11,7 +20,15 @@ import { NotFoundError } from './errors';
 interface Held {
   snapshot: Snapshot;
   info: SnapshotInfo;
+  details: CapturedDetails | null;
   entries: Map<WalkableClass, WalkEntry[]>;
+}
+
+export interface CaptureOptions {
+  /** Capture the inspection details with the snapshot (the explorer; walk sessions do not). */
+  details?: boolean;
+  /** With details: also per-region memory usage (smaps). */
+  usage?: boolean;
 }
 
 /** Captures pid and describes the snapshot. The caller owns the returned snapshot. */
@@ -19,12 +36,15 @@ export function captureSnapshot(
   pid: number,
   flags: number,
   snapshotId: string,
-): { snapshot: Snapshot; info: SnapshotInfo } {
+  options: CaptureOptions = {},
+): { snapshot: Snapshot; info: SnapshotInfo; details: CapturedDetails | null } {
   const t0 = performance.now();
   const proc = pid === process.pid ? ProcessHandle.current() : ProcessHandle.open(pid);
   let snapshot: Snapshot;
+  let details: CapturedDetails | null;
   try {
-    snapshot = Snapshot.capture(proc, flags);
+    const detailFlags = options.details ? detailFlagsFor(flags, options.usage ?? false) : 0;
+    ({ snapshot, details } = captureSnapshotAndDetails(proc, flags, detailFlags));
   } finally {
     proc.close();
   }
@@ -41,8 +61,9 @@ export function captureSnapshot(
       process: processInfo,
       counts: snapshot.counts(),
       performance: snapshot.performanceCounters(),
+      details: details?.info ?? null,
     };
-    return { snapshot, info };
+    return { snapshot, info, details };
   } catch (e) {
     snapshot.free();
     throw e;
@@ -57,10 +78,10 @@ export class SnapshotCache {
     return this.held.size;
   }
 
-  capture(pid: number, flags: number): SnapshotInfo {
+  capture(pid: number, flags: number, usage = false): SnapshotInfo {
     const id = `snap${this.next++}`;
-    const { snapshot, info } = captureSnapshot(pid, flags, id);
-    this.held.set(id, { snapshot, info, entries: new Map() });
+    const { snapshot, info, details } = captureSnapshot(pid, flags, id, { details: true, usage });
+    this.held.set(id, { snapshot, info, details, entries: new Map() });
     return info;
   }
 
@@ -76,6 +97,7 @@ export class SnapshotCache {
     let list = h.entries.get(cls);
     if (!list) {
       list = [...h.snapshot.entries(cls)];
+      if (h.details) attachDetails(list, h.details);
       h.entries.set(cls, list);
     }
     return list;

@@ -4,6 +4,7 @@
  */
 import type { AllocatorOptions } from '../alloc/options';
 import type { WalkableClass } from '../pss/constants';
+import type { SnapshotDetails } from '../pss/details';
 import type {
   PerformanceCounters,
   ProcessInformation,
@@ -43,6 +44,12 @@ export interface SnapshotInfo {
   process: ProcessInformation;
   counts: SnapshotCounts;
   performance: PerformanceCounters | null;
+  /**
+   * Inspection details captured at the same moment (thread names and states, sockets, usage,
+   * modules…); null where the platform has none (Windows today) — the entries then carry no
+   * `details` either.
+   */
+  details: SnapshotDetails | null;
 }
 
 export interface EntryPage {
