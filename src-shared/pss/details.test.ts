@@ -15,7 +15,7 @@ describe('open flags', () => {
   it('names the access mode first, then every flag bit (fcntl.h values)', () => {
     expect(decodeOpenFlags(0o2000002)).toEqual(['read/write', 'cloexec']);
     expect(decodeOpenFlags(0o4001)).toEqual(['write', 'nonblock']);
-    expect(decodeOpenFlags(0o2101)).toEqual(['write', 'append', 'largefile']);
+    expect(decodeOpenFlags(0o102001)).toEqual(['write', 'append', 'largefile']);
     expect(decodeOpenFlags(0o4010000)).toEqual(['read', 'sync']); // not also "dsync"
     expect(decodeOpenFlags(0o10000)).toEqual(['read', 'dsync']);
     expect(decodeOpenFlags(0o12000000)).toEqual(['path', 'cloexec']);
