@@ -36,7 +36,8 @@ import { TraceStore, type TraceMeta, type TraceStoreOptions } from '../walk/trac
 import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
 import { EventForwarder, type FlowOptions, type FlowStats } from './flow';
 import { diffSnapshots } from './diff';
-import { listProcesses as readProcessTable } from './processes';
+import { CpuSampler, listProcesses as readProcessTable } from './processes';
+import { availableParallelism } from 'node:os';
 
 /** Where a connection's pushes go (a window's MessagePort, a WebSocket). */
 export interface ConnectionSink {
@@ -147,6 +148,7 @@ class Connection implements HostConnection {
   private readonly sessions = new Map<string, HostSession>();
   private isClosed = false;
   private closing: Promise<void> | null = null;
+  private readonly cpu = new CpuSampler(availableParallelism());
   private readonly handlers: HandlerTable;
 
   constructor(
@@ -238,7 +240,8 @@ class Connection implements HostConnection {
           library: o.library,
           pid: process.pid,
         }),
-      listProcesses: () => (o.listProcesses ?? readProcessTable)(),
+      listProcesses: async () =>
+        this.cpu.apply(await (o.listProcesses ?? readProcessTable)(), Date.now()),
       capture: async ({ pid, flags, usage }) => {
         const info = await this.walk.capture(pid, flags, { usage: usage ?? false });
         if (this.isClosed) {
