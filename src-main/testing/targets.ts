@@ -75,6 +75,8 @@ export interface PythonTarget {
   unixPath: string;
   childPid: number;
   fds: Record<'tcp' | 'client' | 'server' | 'udp' | 'ux' | 'uc' | 'us' | 'pipe', number>;
+  /** Writes to its stdin: the main thread wakes, reads and keeps the bytes (CPU and heap grow). */
+  poke(bytes: number): void;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,9 @@ export async function startPythonTarget(): Promise<PythonTarget> {
     unixPath: j.unix,
     childPid: j.child,
     fds: j.fds,
+    poke(bytes: number) {
+      child.stdin?.write(Buffer.alloc(bytes, 0x61));
+    },
     async stop() {
       child.stdin?.end();
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);

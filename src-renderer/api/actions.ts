@@ -8,18 +8,23 @@ import { raf } from '../render/raf';
 import type { EventFilter } from '../data/eventFilter';
 import { request } from './connection';
 
-export async function refreshProcesses(): Promise<void> {
+/** listProcesses; `quiet` (the live refresh) does not show the loading state. */
+export async function refreshProcesses(quiet = false): Promise<void> {
   const s = appStore.get();
-  s.setProcesses({ loading: true });
+  if (!quiet) s.setProcesses({ loading: true });
   const r = await request('listProcesses', {});
   if (r.ok) s.setProcesses({ rows: r.value, loading: false, error: null, loadedAtMs: Date.now() });
   else s.setProcesses({ loading: false, error: r.error });
 }
 
-export async function captureSnapshot(pid: number, flags: number): Promise<SnapshotInfo | null> {
+export async function captureSnapshot(
+  pid: number,
+  flags: number,
+  usage = appStore.get().captureForm.usage,
+): Promise<SnapshotInfo | null> {
   const s = appStore.get();
   s.setCapturing(true);
-  const r = await request('capture', { pid, flags: flags >>> 0 });
+  const r = await request('capture', { pid, flags: flags >>> 0, usage });
   if (!r.ok) {
     s.setCapturing(false, r.error);
     return null;

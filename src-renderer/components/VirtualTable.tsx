@@ -149,7 +149,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
                 key={c.id}
                 className={`vt-cell${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
                 style={{ width: c.width }}
-                title={text.length > 12 ? text : undefined}
+                title={c.cellTitle?.(row) ?? (text.length > 12 ? text : undefined)}
               >
                 {renderCell ? renderCell(c, row, i) : text}
               </div>
