@@ -100,7 +100,11 @@ function toArgs(spec: FixtureSpec): string[] {
   return args;
 }
 
-export async function startFixture(spec: FixtureSpec = {}): Promise<RunningFixture> {
+export async function startFixture(
+  spec: FixtureSpec = {},
+  options: { readyTimeoutMs?: number } = {},
+): Promise<RunningFixture> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const child = spawn(FIXTURE_PATH, toArgs(spec), { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -108,8 +112,8 @@ export async function startFixture(spec: FixtureSpec = {}): Promise<RunningFixtu
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error('fixture did not print READY within 20 s')),
-        20_000,
+        () => reject(new Error(`fixture did not print READY within ${readyTimeoutMs / 1000} s`)),
+        readyTimeoutMs,
       );
       child.once('error', (e) => {
         clearTimeout(timer);
