@@ -23,6 +23,7 @@ export async function captureSnapshot(
   usage = appStore.get().captureForm.usage,
 ): Promise<SnapshotInfo | null> {
   const s = appStore.get();
+  const tabAtStart = s.tab;
   s.setCapturing(true);
   const r = await request('capture', { pid, flags: flags >>> 0, usage });
   if (!r.ok) {
@@ -32,7 +33,8 @@ export async function captureSnapshot(
   s.setCapturing(false);
   s.addSnapshot(r.value);
   s.setActiveSnapshot(r.value.snapshotId);
-  s.setTab('snapshot');
+  // Show it, unless the user went to another view while it was being captured.
+  if (appStore.get().tab === tabAtStart) s.setTab('snapshot');
   return r.value;
 }
 

@@ -68,6 +68,7 @@ function columnsFor(cat: Cat): ColumnSpec<DiffRow<WalkEntry>>[] {
 export function CompareView() {
   const snapshots = useApp((s) => s.snapshots);
   const compare = useApp((s) => s.compare);
+  const capturing = useApp((s) => s.capturing);
   const [cat, setCat] = useState<Cat>('handles');
   const [kinds, setKinds] = useState<ReadonlySet<ChangeKind>>(new Set(KINDS));
   const [query, setQuery] = useState('');
@@ -128,7 +129,8 @@ export function CompareView() {
         {option(b, setB, 'compare-b', 'After')}
         <button
           className="primary"
-          disabled={!a || !b || a === b || compare.loading}
+          disabled={!a || !b || a === b || compare.loading || capturing}
+          title={capturing ? 'A capture is in progress: it will be one of the choices' : undefined}
           onClick={() => a && b && void compareSnapshots(a, b)}
           data-testid="compare-run"
         >
