@@ -36,8 +36,14 @@ const needed = 2 * MAPS + 4096;
 let raised = false;
 function restore(): void {
   if (!raised) return;
-  writeFileSync(SYSCTL, String(original));
   raised = false;
+  // Only undo our own change: if something else set another value meanwhile, leave it.
+  const now = Number(readFileSync(SYSCTL, 'utf8').trim());
+  if (now !== needed) {
+    console.log(`vm.max_map_count is ${now} (changed by someone else): left as it is`);
+    return;
+  }
+  writeFileSync(SYSCTL, String(original));
   console.log(`vm.max_map_count restored to ${original}`);
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
