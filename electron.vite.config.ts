@@ -15,6 +15,8 @@ export default defineConfig({
           index: resolve(root, 'src-main/electron/main.ts'),
           // Plain-Node entry: the same host served to a browser over loopback.
           web: resolve(root, 'src-main/web/main.ts'),
+          // The headless CLI (bin/pss-inspector.mjs loads it): same walk and trace code.
+          cli: resolve(root, 'src-main/cli/main.ts'),
           // The walk worker (capture + walk run off the UI thread).
           'walk-worker': resolve(root, 'src-main/walk/worker.ts'),
         },

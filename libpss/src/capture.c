@@ -4,13 +4,24 @@
  *
  * Phases: process information (always), VA space, handles, threads.  With
  * PSS_CAPTURE_THREAD_CONTEXT every thread is ptrace-stopped first and all phases run
- * while the target is frozen; that capture runs on a short-lived helper thread because
- * ptrace links belong to the tracer thread (its exit detaches anything left behind).
+ * while the target is frozen; the ptrace calls themselves are made by a helper task of
+ * its own thread group (capture_context.c), everything else on the calling thread.
+ * Captures of one target are serialised within the process (pss_target_lock): a
+ * context capture exclusively, other captures shared.
  * A capture succeeds only if the target was still there (alive or an unreaped zombie)
  * after the last phase; a target reaped in between yields ERROR_PROCESS_ABORTED.
+ *
+ * A dead group leader (README "A dead group leader"): when the process phase finds the
+ * leader exited but other threads alive, it opens a live thread's task directory
+ * (c->datafd); the VA space and handle phases then read maps, map_files, fd/ and
+ * fdinfo/ there, because target.procfd and target.pid are swapped to that thread for
+ * their duration.  If the thread the data came from exits during the capture (or the
+ * leader exits during a capture that read the leader's files), what was read may be
+ * empty, so the capture is made again (at most PSS_CAPTURE_ATTEMPTS times).
  */
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +59,42 @@ static void phase_end(struct phase_clock p, UINT64 *cycles, UINT64 *wall_us)
     *wall_us += (pss_monotonic_ns() - p.ns) / 1000u;
 }
 
+#define PSS_CAPTURE_ATTEMPTS 4
+
+/* Points the target at the live thread chosen by the process phase, if any. */
+static void use_data_thread(struct pss_capture *c, struct pss_target *saved)
+{
+    *saved = c->target;
+    if (c->datafd < 0)
+        return;
+    if (c->target.self && c->target.owns_fd) {
+        /* A self-capture lists our own fds and leaves out target.procfd: close the
+         * /proc/self fd for the duration, so the only directory fd we hold is datafd. */
+        close(c->target.procfd);
+        saved->procfd = -1;
+    }
+    c->target.procfd = c->datafd;
+    c->target.pid = c->data_tid;
+    c->target.owns_fd = c->target.self; /* excluded from a self-capture; never closed */
+}
+
+static DWORD restore_target(struct pss_capture *c, const struct pss_target *saved)
+{
+    if (c->datafd < 0)
+        return ERROR_SUCCESS;
+    c->target = *saved;
+    if (c->target.self && c->target.owns_fd && c->target.procfd < 0) {
+        int fd;
+        do {
+            fd = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } while (fd < 0 && errno == EINTR);
+        if (fd < 0)
+            return pss_win32_from_errno(errno);
+        c->target.procfd = fd;
+    }
+    return ERROR_SUCCESS;
+}
+
 static DWORD capture_body(struct pss_capture *c)
 {
     HPSS s = c->snap;
@@ -62,6 +109,8 @@ static DWORD capture_body(struct pss_capture *c)
     }
     if (rc == ERROR_SUCCESS)
         rc = pss_capture_process(c);
+    struct pss_target saved;
+    use_data_thread(c, &saved);
     if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_VA_SPACE)) {
         struct phase_clock p = phase_start();
         rc = pss_capture_vaspace(c);
@@ -72,6 +121,9 @@ static DWORD capture_body(struct pss_capture *c)
         rc = pss_capture_handles(c);
         phase_end(p, &pc->HandlesCycleCount, &pc->HandlesWallClockPeriod);
     }
+    DWORD restored = restore_target(c, &saved);
+    if (rc == ERROR_SUCCESS)
+        rc = restored;
     if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_THREADS)) {
         struct phase_clock p = phase_start();
         rc = pss_capture_threads(c);
@@ -79,7 +131,9 @@ static DWORD capture_body(struct pss_capture *c)
     }
     if (c->frozen) {
         struct phase_clock p = phase_start();
-        pss_thaw_all(c);
+        DWORD thaw = pss_thaw_all(c);
+        if (rc == ERROR_SUCCESS)
+            rc = thaw;
         phase_end(p, &pc->ThreadsCycleCount, &pc->ThreadsWallClockPeriod);
     }
     /* A reaped target invalidates whatever was read. */
@@ -90,18 +144,6 @@ static DWORD capture_body(struct pss_capture *c)
     if (!s->have_perf)
         memset(pc, 0, sizeof *pc);
     return rc;
-}
-
-struct helper_arg {
-    struct pss_capture *c;
-    DWORD rc;
-};
-
-static void *capture_helper(void *p)
-{
-    struct helper_arg *a = p;
-    a->rc = capture_body(a->c);
-    return NULL;
 }
 
 static DWORD check_flags(PSS_CAPTURE_FLAGS flags, DWORD context_flags)
@@ -131,48 +173,67 @@ PSS_API DWORD WINAPI PssCaptureSnapshot(HANDLE ProcessHandle, PSS_CAPTURE_FLAGS 
     if (rc != ERROR_SUCCESS)
         return rc;
 
-    struct pss_capture c;
-    memset(&c, 0, sizeof c);
-    c.flags = CaptureFlags;
-    if (c.flags & PSS_CAPTURE_THREAD_CONTEXT)
-        c.flags |= PSS_CAPTURE_THREADS; /* contexts are per-thread entries */
-    c.context_flags = ThreadContextFlags;
-    rc = pss_target_resolve(ProcessHandle, &c.target);
+    const uint32_t flags = CaptureFlags | ((CaptureFlags & PSS_CAPTURE_THREAD_CONTEXT)
+                                               ? PSS_CAPTURE_THREADS /* per-thread entries */
+                                               : 0u);
+    struct pss_target target;
+    rc = pss_target_resolve(ProcessHandle, &target);
     if (rc != ERROR_SUCCESS)
         return rc;
-    if ((c.flags & PSS_CAPTURE_THREAD_CONTEXT) && c.target.self) {
-        pss_target_release(&c.target);
+    if ((flags & PSS_CAPTURE_THREAD_CONTEXT) && target.self) {
+        pss_target_release(&target);
         return ERROR_NOT_SUPPORTED; /* a process cannot ptrace its own threads */
     }
-    pss_clock_init(&c.clock);
-    c.snap = pss_snapshot_new();
-    if (c.snap == NULL) {
-        pss_target_release(&c.target);
-        return ERROR_NOT_ENOUGH_MEMORY;
-    }
-    c.snap->capture_flags = CaptureFlags;
-    c.snap->context_flags = ThreadContextFlags;
 
-    if (c.flags & PSS_CAPTURE_THREAD_CONTEXT) {
-        struct helper_arg arg = {&c, ERROR_GEN_FAILURE};
-        pthread_t th;
-        int err = pthread_create(&th, NULL, capture_helper, &arg);
-        if (err != 0)
-            rc = err == EAGAIN ? ERROR_NOT_ENOUGH_MEMORY : pss_win32_from_errno(err);
-        else {
-            pthread_join(th, NULL);
-            rc = arg.rc;
+    HPSS snap = NULL;
+    const pid_t lock_pid = target.pid;
+    for (int attempt = 1;; attempt++) {
+        struct pss_capture c;
+        memset(&c, 0, sizeof c);
+        c.flags = flags;
+        c.context_flags = ThreadContextFlags;
+        c.target = target;
+        c.datafd = -1;
+        pss_clock_init(&c.clock);
+        c.snap = pss_snapshot_new();
+        if (c.snap == NULL) {
+            rc = ERROR_NOT_ENOUGH_MEMORY;
+            break;
         }
-    } else {
-        rc = capture_body(&c);
-    }
+        c.snap->capture_flags = CaptureFlags;
+        c.snap->context_flags = ThreadContextFlags;
 
-    pss_maps_free(&c.maps);
-    pss_target_release(&c.target);
+        if (c.target.self) {
+            rc = capture_body(&c); /* never frozen by us: no lock */
+        } else {
+            /* Captures of one target are serialised (a context capture exclusively); the
+             * lock is keyed by the process id, not by the live thread a phase may read. */
+            const bool exclusive = (c.flags & PSS_CAPTURE_THREAD_CONTEXT) != 0;
+            pss_target_lock(lock_pid, exclusive);
+            rc = capture_body(&c);
+            pss_target_unlock(lock_pid);
+        }
+        pss_maps_free(&c.maps);
+        target = c.target; /* a self-capture may have reopened its /proc/self fd */
+        /* The thread whose files were read exited meanwhile: they may have read empty. */
+        bool again = attempt < PSS_CAPTURE_ATTEMPTS && target.procfd >= 0 &&
+                     !pss_capture_source_intact(&c) && !pss_target_gone(target.procfd);
+        if (c.datafd >= 0)
+            close(c.datafd);
+        if (again) {
+            pss_snapshot_destroy(c.snap);
+            continue;
+        }
+        snap = c.snap;
+        break;
+    }
+    pss_target_release(&target);
+    if (rc == ERROR_SUCCESS)
+        rc = pss_handle_register(snap, PSS_KIND_SNAPSHOT); /* now it is a handle */
     if (rc != ERROR_SUCCESS) {
-        pss_snapshot_destroy(c.snap);
+        pss_snapshot_destroy(snap);
         return rc;
     }
-    *SnapshotHandle = c.snap;
+    *SnapshotHandle = snap;
     return ERROR_SUCCESS;
 }

@@ -82,7 +82,8 @@ DWORD pss_capture_threads(struct pss_capture *c)
     }
 
     DWORD rc = ERROR_SUCCESS;
-    bool all_suspended = true;
+    bool all_suspended = true; /* every live thread is stopped */
+    size_t live = 0;
     const char *name;
     long tid;
     int r;
@@ -109,8 +110,8 @@ DWORD pss_capture_threads(struct pss_capture *c)
                     break;
                 uint64_t fs_base = 0, arg0 = 0;
                 int64_t nr = -1;
-                if (pss_read_context((pid_t)tid, c->context_flags, &s->contexts[ctx_index],
-                                     &fs_base, &nr, &arg0) == 0) {
+                if (pss_read_context(&c->freeze, (pid_t)tid, c->context_flags,
+                                     &s->contexts[ctx_index], &fs_base, &nr, &arg0) == 0) {
                     e.TebBaseAddress = (void *)(uintptr_t)fs_base;
                     if (nr >= 0 && nr <= 0xFFFF) {
                         e.LastSyscallNumber = (WORD)nr;
@@ -123,8 +124,13 @@ DWORD pss_capture_threads(struct pss_capture *c)
                 }
             }
         }
-        if (e.SuspendCount == 0)
-            all_suspended = false;
+        /* An exited thread (a leader that called pthread_exit() stays listed, as a
+         * zombie, until the process ends) neither runs nor holds the process frozen. */
+        if (!(e.Flags & PSS_THREAD_FLAGS_TERMINATED)) {
+            live++;
+            if (e.SuspendCount == 0)
+                all_suspended = false;
+        }
         if (pss_grow((void **)&s->threads, &s->cap_threads, s->nthreads + 1,
                      sizeof *s->threads) != 0) {
             rc = ERROR_NOT_ENOUGH_MEMORY;
@@ -143,7 +149,7 @@ DWORD pss_capture_threads(struct pss_capture *c)
 
     s->have_threads = true;
     s->have_contexts = want_context;
-    if (s->nthreads > 0 && all_suspended)
+    if (live > 0 && all_suspended)
         s->process.Flags |= PSS_PROCESS_FLAGS_FROZEN;
     else
         s->process.Flags &= ~PSS_PROCESS_FLAGS_FROZEN;

@@ -18,17 +18,9 @@
 
 #include "pss_internal.h"
 
-PSS_NO_ASAN uint64_t pss_peek_magic(const void *p)
-{
-    uintptr_t v = (uintptr_t)p;
-    if (v == 0 || v == UINTPTR_MAX || (v & 7u) != 0)
-        return 0;
-    return *(const volatile uint64_t *)p;
-}
-
 static struct pss_process *as_process(HANDLE h)
 {
-    if (pss_peek_magic(h) != PSS_PROCESS_MAGIC)
+    if (!pss_handle_live(h, PSS_KIND_PROCESS))
         return NULL;
     return (struct pss_process *)h;
 }
@@ -109,10 +101,17 @@ PSS_API DWORD WINAPI PssLinuxOpenProcess(DWORD ProcessId, HANDLE *ProcessHandle)
             close(pidfd);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
-    p->magic = PSS_PROCESS_MAGIC;
     p->pid = pid;
     p->pidfd = pidfd;
     p->procfd = procfd;
+    DWORD rc = pss_handle_register(p, PSS_KIND_PROCESS);
+    if (rc != ERROR_SUCCESS) {
+        close(procfd);
+        if (pidfd >= 0)
+            close(pidfd);
+        free(p);
+        return rc;
+    }
     *ProcessHandle = (HANDLE)p;
     return ERROR_SUCCESS;
 }
@@ -121,10 +120,9 @@ PSS_API DWORD WINAPI PssLinuxCloseProcess(HANDLE ProcessHandle)
 {
     if (ProcessHandle == PSS_CURRENT_PROCESS)
         return ERROR_SUCCESS;
-    struct pss_process *p = as_process(ProcessHandle);
-    if (p == NULL)
+    if (!pss_handle_unregister(ProcessHandle, PSS_KIND_PROCESS))
         return ERROR_INVALID_HANDLE;
-    p->magic = 0;
+    struct pss_process *p = (struct pss_process *)ProcessHandle;
     close(p->procfd);
     if (p->pidfd >= 0)
         close(p->pidfd);

@@ -22,19 +22,24 @@
 
 #define PSS_HIDDEN __attribute__((visibility("hidden")))
 
-/* Handle validation reads the magic of a block that may already have been freed (the
- * documented best-effort double-free detection).  Exempt exactly those reads from
- * AddressSanitizer so the detection can be tested under it. */
-#define PSS_NO_ASAN __attribute__((no_sanitize_address))
+/* ---------------------------------------------------------------------------------
+ * Live handles (registry.c).  A handle is valid exactly while it is registered; the
+ * check never reads the memory it points to.  Objects must be 8-byte aligned.
+ * ------------------------------------------------------------------------------- */
 
-/* Reads the 64-bit magic at p if p is non-NULL, not the -1 pseudo-handle and 8-byte
- * aligned; returns 0 otherwise. */
-uint64_t pss_peek_magic(const void *p) PSS_HIDDEN;
+enum pss_handle_kind { PSS_KIND_SNAPSHOT = 1, PSS_KIND_MARKER = 2, PSS_KIND_PROCESS = 3 };
 
-/* Magic values ('PSSD', 'PSSM', 'PSSP' as in the native layer's signatures). */
-#define PSS_SNAPSHOT_MAGIC UINT64_C(0x5053534450535344)
-#define PSS_MARKER_MAGIC UINT64_C(0x5053534D5053534D)
-#define PSS_PROCESS_MAGIC UINT64_C(0x5053535050535350)
+/* ERROR_SUCCESS, ERROR_NOT_ENOUGH_MEMORY, or ERROR_INVALID_PARAMETER (p misaligned or
+ * already registered). */
+DWORD pss_handle_register(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* True if p is a live handle of that kind. */
+bool pss_handle_live(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
+/* Both at once (one lock round trip: the walk checks a snapshot and a marker per call). */
+bool pss_handle_live2(const void *p1, enum pss_handle_kind k1, const void *p2,
+                      enum pss_handle_kind k2) PSS_HIDDEN;
+/* Removes p if it is a live handle of that kind; true if it was (check and removal are
+ * one step, so of two concurrent frees exactly one succeeds). */
+bool pss_handle_unregister(const void *p, enum pss_handle_kind kind) PSS_HIDDEN;
 
 #define PSS_WALK_CLASS_COUNT 4 /* classes 0..3 have data; 4 (THREAD_NAME) is rejected */
 
@@ -103,7 +108,6 @@ struct pss_va_rec {
 };
 
 struct HPSS__ {
-    uint64_t magic;
     uint64_t id; /* random; lets markers notice a different snapshot at the same address */
     uint32_t capture_flags;
     uint32_t context_flags;
@@ -126,6 +130,7 @@ struct HPSS__ {
 };
 
 HPSS pss_snapshot_new(void) PSS_HIDDEN;
+/* Unregisters (if it was handed out) and frees. */
 void pss_snapshot_destroy(HPSS s) PSS_HIDDEN;
 bool pss_snapshot_valid(HPSS s) PSS_HIDDEN;
 
@@ -134,7 +139,6 @@ bool pss_snapshot_valid(HPSS s) PSS_HIDDEN;
  * ------------------------------------------------------------------------------- */
 
 struct pss_process {
-    uint64_t magic;
     pid_t pid;
     int pidfd;  /* pins the process identity */
     int procfd; /* O_DIRECTORY fd of /proc/PID; every read is openat() relative to it */
@@ -214,9 +218,9 @@ bool pss_target_gone(int procfd) PSS_HIDDEN;
 
 DWORD pss_win32_from_errno(int err) PSS_HIDDEN;
 
-/* Time bases computed once per capture. */
+/* Time bases of a capture. */
 struct pss_clock {
-    int64_t boot_realtime_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+    int64_t boot_realtime_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME, read once per load */
     long clk_tck;
     long page_size;
 };
@@ -296,6 +300,7 @@ bool pss_exe_is_elf32(int procfd) PSS_HIDDEN;
 /* Thread state observed while freezing (capture_context.c). */
 struct pss_frozen_thread {
     pid_t tid;
+    bool seized;         /* PTRACE_SEIZE succeeded: ours until detached */
     bool stopped;        /* we hold it in a ptrace stop */
     bool exited;         /* it exited while we were attaching */
     bool foreign_tracer; /* someone else traces it: no context */
@@ -303,9 +308,14 @@ struct pss_frozen_thread {
     int pending_signal;  /* signal to re-inject at detach */
 };
 
+struct pss_ptracer;      /* the helper task that owns the ptrace links (capture_context.c) */
+struct pss_raw_context; /* registers read while frozen (capture_context.c) */
+
 struct pss_freeze {
     struct pss_frozen_thread *t;
     size_t n, cap;
+    struct pss_ptracer *tracer;
+    struct pss_raw_context *ctx; /* parallel to t, filled once every thread is stopped */
 };
 
 struct pss_capture {
@@ -320,9 +330,20 @@ struct pss_capture {
     struct pss_maps maps;
     struct pss_freeze freeze;
     bool frozen;
+    /* The group leader had exited (its stat said Z) when the process phase looked. */
+    bool leader_dead;
+    /* When the leader is dead but other threads live (README "A dead group leader"):
+     * the O_DIRECTORY fd of /proc/PID/task/TID of one live thread, whose per-process
+     * files (maps, fd/, fdinfo/, exe, status memory lines) the leader's no longer show;
+     * else -1.  Opened by pss_capture_process, closed by PssCaptureSnapshot. */
+    int datafd;
+    pid_t data_tid;
 };
 
 DWORD pss_capture_process(struct pss_capture *c) PSS_HIDDEN;
+/* True if the thread whose files were read (datafd's, or the leader's) still has its
+ * memory and files attached, i.e. what was read from it during the capture is whole. */
+bool pss_capture_source_intact(const struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_threads(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_handles(struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_vaspace(struct pss_capture *c) PSS_HIDDEN;
@@ -334,13 +355,22 @@ bool pss_describe_other_process(const struct pss_clock *clock, pid_t pid, DWORD 
                                 uint64_t *peb, ULONG_PTR *affinity, LONG *base_priority,
                                 DWORD *ppid, DWORD *flags, FILETIME *create_time) PSS_HIDDEN;
 
-/* ptrace freeze (capture_context.c). */
+/* Per-target capture locks (capture_context.c): a THREAD_CONTEXT capture of pid holds
+ * it exclusively, any other capture of another process shared. */
+void pss_target_lock(pid_t pid, bool exclusive) PSS_HIDDEN;
+void pss_target_unlock(pid_t pid) PSS_HIDDEN;
+
+/* ptrace freeze (capture_context.c), done by a helper task of its own thread group.
+ * pss_thaw_all detaches, reaps the helper and returns ERROR_GEN_FAILURE if the helper
+ * had died under us (killed from outside), else ERROR_SUCCESS. */
 DWORD pss_freeze_all(struct pss_capture *c) PSS_HIDDEN;
-void pss_thaw_all(struct pss_capture *c) PSS_HIDDEN;
+DWORD pss_thaw_all(struct pss_capture *c) PSS_HIDDEN;
 const struct pss_frozen_thread *pss_freeze_find(const struct pss_freeze *f, pid_t tid) PSS_HIDDEN;
-/* Fills ctx (zeroed by the caller) for a stopped thread.  Also returns fs_base and the
- * syscall number/first argument (-1 if not in a syscall). */
-int pss_read_context(pid_t tid, DWORD flags, CONTEXT *ctx, uint64_t *fs_base,
-                     int64_t *syscall_nr, uint64_t *syscall_arg0) PSS_HIDDEN;
+/* Fills ctx (zeroed by the caller) for a thread stopped by the freeze f, from the
+ * registers read when the freeze completed.  Also returns fs_base and the syscall
+ * number/first argument (-1 if not in a syscall).  -errno if the thread went away. */
+int pss_read_context(const struct pss_freeze *f, pid_t tid, DWORD flags, CONTEXT *ctx,
+                     uint64_t *fs_base, int64_t *syscall_nr,
+                     uint64_t *syscall_arg0) PSS_HIDDEN;
 
 #endif /* PSS_INTERNAL_H */

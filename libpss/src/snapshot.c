@@ -17,16 +17,12 @@ HPSS pss_snapshot_new(void)
     HPSS s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    s->magic = PSS_SNAPSHOT_MAGIC;
     s->id = pss_random_id(s);
     return s;
 }
 
-void pss_snapshot_destroy(HPSS s)
+static void snapshot_release(HPSS s)
 {
-    if (s == NULL)
-        return;
-    s->magic = 0;
     free(s->threads);
     free(s->contexts);
     free(s->handles);
@@ -35,9 +31,17 @@ void pss_snapshot_destroy(HPSS s)
     free(s);
 }
 
+void pss_snapshot_destroy(HPSS s)
+{
+    if (s == NULL)
+        return;
+    pss_handle_unregister(s, PSS_KIND_SNAPSHOT); /* no-op if it was never handed out */
+    snapshot_release(s);
+}
+
 bool pss_snapshot_valid(HPSS s)
 {
-    return pss_peek_magic(s) == PSS_SNAPSHOT_MAGIC;
+    return pss_handle_live(s, PSS_KIND_SNAPSHOT);
 }
 
 PSS_API DWORD WINAPI PssFreeSnapshot(HANDLE ProcessHandle, HPSS SnapshotHandle)
@@ -48,9 +52,9 @@ PSS_API DWORD WINAPI PssFreeSnapshot(HANDLE ProcessHandle, HPSS SnapshotHandle)
         return ERROR_INVALID_HANDLE;
     if (!self)
         return ERROR_NOT_SUPPORTED; /* snapshots never live in another process on Linux */
-    if (!pss_snapshot_valid(SnapshotHandle))
+    if (!pss_handle_unregister(SnapshotHandle, PSS_KIND_SNAPSHOT))
         return ERROR_INVALID_HANDLE;
-    pss_snapshot_destroy(SnapshotHandle);
+    snapshot_release(SnapshotHandle);
     return ERROR_SUCCESS;
 }
 
@@ -169,6 +173,10 @@ static HPSS snapshot_clone(const struct HPSS__ *src)
     d->nhandles = d->cap_handles = src->nhandles;
     d->nva = d->cap_va = src->nva;
     d->strings.len = d->strings.cap = src->strings.len;
+    if (pss_handle_register(d, PSS_KIND_SNAPSHOT) != ERROR_SUCCESS) {
+        snapshot_release(d);
+        return NULL;
+    }
     return d;
 }
 

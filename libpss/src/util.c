@@ -3,6 +3,7 @@
  * buffers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,13 +94,32 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The boot epoch (CLOCK_REALTIME - CLOCK_BOOTTIME), read once per library load and
+ * immutable afterwards: sampled per capture it moved by ~100 ns between two samples, so
+ * the same thread got different CreateTimes in two captures.  (README "Boot epoch".) */
+static pthread_once_t g_epoch_once = PTHREAD_ONCE_INIT;
+static int64_t g_boot_realtime_ns;
+
+static void read_boot_epoch(void)
+{
+    /* The tightest of a few samples of the boot clock between two realtime reads. */
+    int64_t best_gap = INT64_MAX, epoch = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t r1 = clock_ns(CLOCK_REALTIME);
+        int64_t b = clock_ns(CLOCK_BOOTTIME);
+        int64_t r2 = clock_ns(CLOCK_REALTIME);
+        if (r2 - r1 < best_gap) {
+            best_gap = r2 - r1;
+            epoch = r1 + (r2 - r1) / 2 - b;
+        }
+    }
+    g_boot_realtime_ns = epoch;
+}
+
 void pss_clock_init(struct pss_clock *c)
 {
-    /* Sample the boot clock between two realtime reads to keep the difference tight. */
-    int64_t r1 = clock_ns(CLOCK_REALTIME);
-    int64_t b = clock_ns(CLOCK_BOOTTIME);
-    int64_t r2 = clock_ns(CLOCK_REALTIME);
-    c->boot_realtime_ns = r1 + (r2 - r1) / 2 - b;
+    pthread_once(&g_epoch_once, read_boot_epoch);
+    c->boot_realtime_ns = g_boot_realtime_ns;
     c->clk_tck = sysconf(_SC_CLK_TCK);
     if (c->clk_tck <= 0)
         c->clk_tck = 100;

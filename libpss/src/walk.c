@@ -13,6 +13,21 @@
  * Cursors live in the marker itself so that SetPosition/SeekToBeginning never allocate.
  * The per-class state records the walk of one class (created on the first call for
  * that class that passes validation).
+ *
+ * Re-walks (README "Re-walking"): a snapshot is immutable, so the copy made for one
+ * field of one entry can be handed out again.  For the snapshot the marker is bound to,
+ * a per-class cache (one AllocRoutine block of count x fields pointers, made on the
+ * first copy of that class) remembers each copy; walking the same entry again returns
+ * the same pointer and allocates nothing, so any number of passes with SeekToBeginning
+ * or SetPosition costs the memory of one.  Every copy stays owned by the blocks table
+ * and valid until PssWalkMarkerFree, as Windows documents; binding to another snapshot
+ * only drops the caches (the index), never a copy.
+ *
+ * Positions and other snapshots (README "Positions"): the marker walks whatever
+ * snapshot it is given; walking a different one than last time restarts every class at
+ * 0 -- except classes whose cursor was set explicitly (SetPosition, SeekToBeginning,
+ * or a fresh marker) since that class was last walked: the position set is where the
+ * next walk starts, on whichever snapshot (clamped to its entry count).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +46,37 @@ struct pss_class_state {
 };
 
 struct HPSSWALK__ {
-    uint64_t magic;
     const PSS_ALLOCATOR *allocator; /* NULL: malloc/free */
     const struct HPSS__ *snapshot;  /* last snapshot walked (identity only, never read
                                        without a validated handle) */
     uint64_t snapshot_id;
     bool bound;
     int32_t last_class; /* -1: none since creation/seek */
+    uint32_t pinned; /* bit c: cursor[c] was set explicitly since class c was walked */
     uint32_t cursor[PSS_WALK_CLASS_COUNT];
     uint32_t count[PSS_WALK_CLASS_COUNT]; /* entries per class in the bound snapshot */
     struct pss_class_state *state[PSS_WALK_CLASS_COUNT];
+    /* Per class, for the bound snapshot: count x fields_per_entry() slots, the copy
+     * already handed out for that field of that entry, or NULL.  Owned by the marker;
+     * the copies themselves are owned by blocks. */
+    void **cache[PSS_WALK_CLASS_COUNT];
     void **blocks; /* copies handed out (strings, contexts) */
     uint32_t nblocks;
     uint32_t capblocks;
 };
+
+#define ALL_CLASSES ((1u << PSS_WALK_CLASS_COUNT) - 1u)
+
+/* Pointer fields per entry of a class (the copies an entry can need). */
+static uint32_t fields_per_entry(int c)
+{
+    switch (c) {
+    case PSS_WALK_VA_SPACE: return 1;  /* MappedFileName */
+    case PSS_WALK_HANDLES: return 2;   /* TypeName, ObjectName */
+    case PSS_WALK_THREADS: return 1;   /* ContextRecord */
+    default: return 0;
+    }
+}
 
 static void *walk_alloc(const struct HPSSWALK__ *m, size_t size)
 {
@@ -65,7 +97,7 @@ static void walk_free(const struct HPSSWALK__ *m, void *p)
 
 static struct HPSSWALK__ *as_marker(HPSSWALK h)
 {
-    if (pss_peek_magic(h) != PSS_MARKER_MAGIC)
+    if (!pss_handle_live(h, PSS_KIND_MARKER))
         return NULL;
     return h;
 }
@@ -96,22 +128,29 @@ PSS_API DWORD WINAPI PssWalkMarkerCreate(PSS_ALLOCATOR const *Allocator,
     memset(m, 0, sizeof *m);
     m->allocator = Allocator;
     m->last_class = -1;
-    m->magic = PSS_MARKER_MAGIC;
+    m->pinned = ALL_CLASSES; /* a fresh marker starts at 0 on the first snapshot */
+    DWORD rc = pss_handle_register(m, PSS_KIND_MARKER);
+    if (rc != ERROR_SUCCESS) {
+        walk_free(&proto, m);
+        return rc;
+    }
     *WalkMarkerHandle = m;
     return ERROR_SUCCESS;
 }
 
 PSS_API DWORD WINAPI PssWalkMarkerFree(HPSSWALK WalkMarkerHandle)
 {
-    struct HPSSWALK__ *m = as_marker(WalkMarkerHandle);
-    if (m == NULL)
+    if (!pss_handle_unregister(WalkMarkerHandle, PSS_KIND_MARKER))
         return ERROR_INVALID_HANDLE;
-    m->magic = 0;
+    struct HPSSWALK__ *m = WalkMarkerHandle;
     for (uint32_t i = 0; i < m->nblocks; i++)
         walk_free(m, m->blocks[i]);
     walk_free(m, m->blocks); /* NULL if no copy was ever made: deliberate */
     for (int c = 0; c < PSS_WALK_CLASS_COUNT; c++)
         walk_free(m, m->state[c]); /* NULL for classes never walked: deliberate */
+    for (int c = 0; c < PSS_WALK_CLASS_COUNT; c++)
+        if (m->cache[c] != NULL)
+            walk_free(m, m->cache[c]);
     walk_free(m, m);
     return ERROR_SUCCESS;
 }
@@ -137,6 +176,7 @@ static void seek_all(struct HPSSWALK__ *m)
     for (int c = 0; c < PSS_WALK_CLASS_COUNT; c++)
         m->cursor[c] = 0;
     m->last_class = -1;
+    m->pinned = ALL_CLASSES;
 }
 
 PSS_API DWORD WINAPI PssWalkMarkerSetPosition(HPSSWALK WalkMarkerHandle, ULONG_PTR Position)
@@ -162,6 +202,7 @@ PSS_API DWORD WINAPI PssWalkMarkerSetPosition(HPSSWALK WalkMarkerHandle, ULONG_P
         return ERROR_INVALID_PARAMETER;
     m->cursor[c] = index;
     m->last_class = c;
+    m->pinned |= 1u << c;
     return ERROR_SUCCESS;
 }
 
@@ -209,21 +250,25 @@ static DWORD entry_size(int c)
 /* One block the entry needs: copy size bytes from src (followed by pad zero bytes). */
 struct copy_req {
     const void *src;
-    size_t size; /* bytes to copy */
-    size_t pad;  /* zero bytes appended (the UTF-16 NUL) */
+    size_t size;   /* bytes to copy */
+    size_t pad;    /* zero bytes appended (the UTF-16 NUL) */
+    uint32_t slot; /* field slot: index * fields_per_entry + field */
+    bool cached;   /* dst is the copy handed out before (nothing to allocate) */
     void *dst;
 };
 
 #define MAX_COPIES 2
 
 static void add_string(struct copy_req *req, int *n, const struct HPSS__ *s,
-                       struct pss_strref ref)
+                       struct pss_strref ref, uint32_t slot)
 {
     if (ref.len == 0)
         return;
     req[*n].src = s->strings.data + ref.off;
     req[*n].size = (size_t)ref.len * 2u;
     req[*n].pad = 2;
+    req[*n].slot = slot;
+    req[*n].cached = false;
     req[*n].dst = NULL;
     (*n)++;
 }
@@ -233,11 +278,9 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
                                      HPSSWALK WalkMarkerHandle, void *Buffer,
                                      DWORD BufferLength)
 {
-    if (!pss_snapshot_valid(SnapshotHandle))
+    if (!pss_handle_live2(SnapshotHandle, PSS_KIND_SNAPSHOT, WalkMarkerHandle, PSS_KIND_MARKER))
         return ERROR_INVALID_HANDLE;
-    struct HPSSWALK__ *m = as_marker(WalkMarkerHandle);
-    if (m == NULL)
-        return ERROR_INVALID_HANDLE;
+    struct HPSSWALK__ *m = WalkMarkerHandle;
     if (InformationClass < 0 || InformationClass >= PSS_WALK_CLASS_COUNT)
         return ERROR_INVALID_PARAMETER; /* includes PSS_WALK_THREAD_NAME */
     const struct HPSS__ *s = SnapshotHandle;
@@ -249,13 +292,15 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
     if (Buffer != NULL && BufferLength != size)
         return ERROR_BAD_LENGTH;
 
-    /* Effective cursor: a different snapshot restarts every class.  The first snapshot
-     * a marker walks keeps the cursors set with SetPosition (clamped to the counts). */
-    const bool first_bind = !m->bound;
-    const bool rebind = first_bind || m->snapshot != s || m->snapshot_id != s->id;
-    uint32_t index = rebind && !first_bind ? 0 : m->cursor[c];
+    /* Effective cursor: a different snapshot restarts every class whose position was
+     * not set explicitly since it was last walked (a fresh marker's are). */
+    const bool rebind = !m->bound || m->snapshot != s || m->snapshot_id != s->id;
+    uint32_t index = rebind && !(m->pinned & (1u << c)) ? 0 : m->cursor[c];
     if (index > count)
         index = count;
+    /* The copies already handed out for this snapshot (none after a rebind). */
+    void **const cache = rebind ? NULL : m->cache[c];
+    const uint32_t fields = fields_per_entry(c);
 
     /* Allocation 1: the per-class state on first use. */
     struct pss_class_state *new_state = NULL;
@@ -282,8 +327,10 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
     } out;
     struct copy_req req[MAX_COPIES];
     int nreq = 0;
+    int nnew = 0; /* requests that need a new block */
     void **new_table = NULL;
     uint32_t new_cap = 0;
+    void **new_cache = NULL;
 
     if (index >= count) {
         rc = ERROR_NO_MORE_ITEMS;
@@ -299,14 +346,14 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
     case PSS_WALK_VA_SPACE: {
         const struct pss_va_rec *r = &s->va[index];
         out.va = r->e;
-        add_string(req, &nreq, s, r->file_name);
+        add_string(req, &nreq, s, r->file_name, index);
         break;
     }
     case PSS_WALK_HANDLES: {
         const struct pss_handle_rec *r = &s->handles[index];
         out.h = r->e;
-        add_string(req, &nreq, s, r->type_name);
-        add_string(req, &nreq, s, r->object_name);
+        add_string(req, &nreq, s, r->type_name, index * 2u);
+        add_string(req, &nreq, s, r->object_name, index * 2u + 1u);
         break;
     }
     case PSS_WALK_THREADS: {
@@ -316,6 +363,8 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
             req[nreq].src = &s->contexts[r->context];
             req[nreq].size = sizeof(CONTEXT);
             req[nreq].pad = 0;
+            req[nreq].slot = index;
+            req[nreq].cached = false;
             req[nreq].dst = NULL;
             nreq++;
         }
@@ -327,11 +376,36 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
         goto commit_no_advance;
     }
 
-    /* Allocation 2: grow the tracking table (new block; the old one is freed only on
+    /* Copies handed out before for these fields are handed out again. */
+    for (int i = 0; i < nreq; i++) {
+        if (cache != NULL && cache[req[i].slot] != NULL) {
+            req[i].dst = cache[req[i].slot];
+            req[i].cached = true;
+        } else {
+            nnew++;
+        }
+    }
+
+    /* Allocation 2: this class's cache for the bound snapshot, on its first copy. */
+    if (nnew > 0 && cache == NULL) {
+        size_t slots = (size_t)count * fields;
+        new_cache = walk_alloc(m, slots * sizeof(void *));
+        if (new_cache == NULL)
+            goto nomem;
+        if (!aligned8(new_cache)) {
+            walk_free(m, new_cache);
+            new_cache = NULL;
+            rc = ERROR_INVALID_PARAMETER;
+            goto fail;
+        }
+        memset(new_cache, 0, slots * sizeof(void *));
+    }
+
+    /* Allocation 3: grow the tracking table (new block; the old one is freed only on
      * success). */
-    if (nreq > 0 && m->nblocks + (uint32_t)nreq > m->capblocks) {
+    if (nnew > 0 && m->nblocks + (uint32_t)nnew > m->capblocks) {
         new_cap = m->capblocks ? m->capblocks * 2 : 64;
-        while (new_cap < m->nblocks + (uint32_t)nreq)
+        while (new_cap < m->nblocks + (uint32_t)nnew)
             new_cap *= 2;
         new_table = walk_alloc(m, (size_t)new_cap * sizeof(void *));
         if (new_table == NULL)
@@ -344,8 +418,10 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
         }
     }
 
-    /* Allocations 3..: one block per string / context. */
+    /* Allocations 4..: one block per string / context not handed out before. */
     for (int i = 0; i < nreq; i++) {
+        if (req[i].cached)
+            continue;
         req[i].dst = walk_alloc(m, req[i].size + req[i].pad);
         if (req[i].dst == NULL)
             goto nomem;
@@ -382,22 +458,38 @@ PSS_API DWORD WINAPI PssWalkSnapshot(HPSS SnapshotHandle,
         m->blocks = new_table;
         m->capblocks = new_cap;
     }
-    for (int i = 0; i < nreq; i++)
-        m->blocks[m->nblocks++] = req[i].dst;
     memcpy(Buffer, &out, size);
     rc = ERROR_SUCCESS;
 
 commit_no_advance:
     if (rebind) {
+        /* The caches indexed the previous snapshot's copies (which stay in blocks). */
+        for (int k = 0; k < PSS_WALK_CLASS_COUNT; k++) {
+            if (m->cache[k] != NULL)
+                walk_free(m, m->cache[k]);
+            m->cache[k] = NULL;
+        }
         m->snapshot = s;
         m->snapshot_id = s->id;
         m->bound = true;
         for (int k = 0; k < PSS_WALK_CLASS_COUNT; k++) {
             uint32_t n = 0;
             m->count[k] = class_count(s, k, &n) ? n : 0;
-            if (!first_bind || m->cursor[k] > m->count[k])
-                m->cursor[k] = first_bind ? m->count[k] : 0;
+            if (!(m->pinned & (1u << k)))
+                m->cursor[k] = 0;
+            else if (m->cursor[k] > m->count[k])
+                m->cursor[k] = m->count[k];
         }
+        m->pinned = 0;
+    }
+    m->pinned &= ~(1u << c);
+    if (new_cache != NULL)
+        m->cache[c] = new_cache;
+    for (int i = 0; i < nreq; i++) {
+        if (req[i].cached)
+            continue;
+        m->blocks[m->nblocks++] = req[i].dst;
+        m->cache[c][req[i].slot] = req[i].dst;
     }
     if (new_state != NULL)
         m->state[c] = new_state;
@@ -405,7 +497,7 @@ commit_no_advance:
     if (rc == ERROR_SUCCESS) {
         m->cursor[c] = index + 1;
         m->state[c]->entries_returned++;
-        m->state[c]->blocks_copied += (uint64_t)nreq;
+        m->state[c]->blocks_copied += (uint64_t)nnew;
     }
     return rc;
 
@@ -413,10 +505,12 @@ nomem:
     rc = ERROR_NOT_ENOUGH_MEMORY;
 fail:
     for (int i = nreq - 1; i >= 0; i--)
-        if (req[i].dst != NULL)
+        if (!req[i].cached && req[i].dst != NULL)
             walk_free(m, req[i].dst);
     if (new_table != NULL)
         walk_free(m, new_table);
+    if (new_cache != NULL)
+        walk_free(m, new_cache);
     if (new_state != NULL)
         walk_free(m, new_state);
     return rc;

@@ -233,8 +233,6 @@ int test_stress_capture_while_killed(void)
 
 /* ---- permission denied ---- */
 
-#define TEST_USER "pss_test_nobody"
-
 static int run_cmd(const char *cmd)
 {
     int st = system(cmd);
@@ -284,20 +282,25 @@ int test_permission_denied_other_user(void)
         test_skip("not running as root: cannot switch to another uid");
         return 0;
     }
-    bool created = false;
-    if (getpwnam(TEST_USER) == NULL) {
-        if (access("/usr/sbin/useradd", X_OK) != 0) {
-            test_skip("useradd is not available");
-            return 0;
-        }
-        if (run_cmd("/usr/sbin/useradd -M -s /usr/sbin/nologin " TEST_USER " >/dev/null 2>&1") !=
-            0) {
-            test_skip("useradd " TEST_USER " failed");
-            return 0;
-        }
-        created = true;
+    /* A user of our own, named after our pid, so parallel runs never share one. */
+    char user[32], cmd[160];
+    snprintf(user, sizeof user, "pss_t%ld", (long)getpid());
+    if (getpwnam(user) != NULL) {
+        test_fail(__FILE__, __LINE__, "user %s already exists (left over by a crashed run?)",
+                  user);
+        return 1;
     }
-    struct passwd *pw = getpwnam(TEST_USER);
+    if (access("/usr/sbin/useradd", X_OK) != 0) {
+        test_skip("useradd is not available");
+        return 0;
+    }
+    snprintf(cmd, sizeof cmd, "/usr/sbin/useradd -M -s /usr/sbin/nologin %s >/dev/null 2>&1",
+             user);
+    if (run_cmd(cmd) != 0) {
+        test_skip("useradd %s failed", user);
+        return 0;
+    }
+    struct passwd *pw = getpwnam(user);
     int bad = pw == NULL;
     uid_t uid = pw ? pw->pw_uid : 0;
     gid_t gid = pw ? pw->pw_gid : 0;
@@ -319,8 +322,9 @@ int test_permission_denied_other_user(void)
         }
         fixture_stop(&f);
     }
-    if (created && run_cmd("/usr/sbin/userdel " TEST_USER " >/dev/null 2>&1") != 0) {
-        test_fail(__FILE__, __LINE__, "userdel " TEST_USER " failed");
+    snprintf(cmd, sizeof cmd, "/usr/sbin/userdel %s >/dev/null 2>&1", user);
+    if (run_cmd(cmd) != 0) {
+        test_fail(__FILE__, __LINE__, "userdel %s failed", user);
         bad = 1;
     }
     return bad;

@@ -45,3 +45,21 @@ PSS_TEST(details_modules_match_elf_files, 0)
 PSS_TEST(details_process_gone, 0)
 PSS_TEST(details_other_user, 0)
 PSS_TEST(no_children_left, 0)
+/* issue 8, core slice: handle validation, a dead group leader, re-walk memory, positions
+ * across snapshots, CreateTime stability (tests/test_hardening.c) */
+PSS_TEST(garbage_handles_never_crash, 0)
+PSS_TEST(many_live_handles, 0)
+PSS_TEST(handle_checks_from_many_threads, 0)
+PSS_TEST(leader_exit_captured_alive, 0)
+PSS_TEST(leader_exit_self_capture, 0)
+PSS_TEST(rewalk_memory_bounded, 0)
+PSS_TEST(set_position_after_other_snapshot, 0)
+PSS_TEST(create_time_stable_across_captures, 0)
+/* PSS_CAPTURE_THREAD_CONTEXT: no side effects on the caller, concurrent captures
+ * (tests/test_context.c) */
+PSS_TEST(context_caller_waitpid_untouched, 0)
+PSS_TEST(context_caller_wall_waiter, 0)
+PSS_TEST(context_no_sigchld_in_caller, 0)
+PSS_TEST(context_concurrent_same_target, 0)
+PSS_TEST(context_foreign_tracer_reported, 0)
+PSS_TEST(context_helper_killed, 1)

@@ -77,6 +77,20 @@ describe('walking the fixture returns exactly what it made', () => {
     expect(snap.counts().threads).toBe(201);
   });
 
+  it('CreateTime is exact and the same in every capture (Compare sees no change)', () => {
+    const times = (sn: Snapshot): string[] =>
+      ([...sn.entries('THREADS')] as ThreadEntry[]).map((t) => `${t.threadId}:${t.createTime}`);
+    const first = times(snap);
+    for (let i = 0; i < 10; i++) {
+      const again = capture(fx.pid, PssCaptureFlags.THREADS);
+      try {
+        expect(times(again)).toEqual(first);
+      } finally {
+        again.free();
+      }
+    }
+  });
+
   it('handles: counts, object types, type names and names of every fd', () => {
     const handles = [...snap.entries('HANDLES')] as HandleEntry[];
     const made = fx.truth.fds.filter((f) => f.kind !== 'inherited');

@@ -1,0 +1,224 @@
+/**
+ * Trace format 2 against version 1 (raw 48-byte records after a JSON header), in one run, on a
+ * real traced session: the app's walk session over the large fixture, repeated in passes until
+ * it has produced ≥ 10 M events (BENCH_TRACE_EVENTS to change).
+ *   bytes per event     v2 file size / events            target ≤ 12 (v1: 48 + header)
+ *   write               v2 streamed to disk batch by batch, v1 written at once
+ *   read                every event decoded back into 48-byte records   target ≥ 10 M events/s
+ *   live overhead       a session streaming its trace to a v2 file vs the same session whose
+ *                       events go nowhere (the app's walk service, interleaved runs)  ≤ 5 %
+ */
+import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWalkService } from '../src-main/walk/client';
+import type { SessionSink } from '../src-main/walk/service';
+import { TraceStore } from '../src-main/walk/trace-store';
+import { FileSink, FileSource, TraceReader, TraceWriter } from '../src-main/trace/trace-file';
+import { EVENT_SIZE } from '../src-shared/events/layout';
+import {
+  DEFAULT_CAPTURE_FLAGS,
+  PssCaptureFlags,
+  type WalkableClass,
+} from '../src-shared/pss/constants';
+import { LARGE_FIXTURE, startFixture } from '../src-main/testing/fixture';
+import { figure, median, writeResults } from './lib/results';
+
+const TARGET_EVENTS = Number(process.env['BENCH_TRACE_EVENTS'] ?? 10_000_000);
+const FLAGS = DEFAULT_CAPTURE_FLAGS & ~PssCaptureFlags.CREATE_MEASURE_PERFORMANCE;
+const CLASSES: WalkableClass[] = ['THREADS', 'HANDLES', 'VA_SPACE'];
+const dir = mkdtempSync(join(tmpdir(), 'pss-bench-trace-'));
+
+/** One session over the fixture; `onEvents` gets every batch. Resolves with its wall time. */
+async function session(
+  svc: ReturnType<typeof createWalkService>,
+  id: string,
+  pid: number,
+  passes: number,
+  sink: Partial<SessionSink>,
+): Promise<number> {
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const t = performance.now();
+  await svc.startSession(
+    id,
+    {
+      pid,
+      flags: FLAGS,
+      allocator: { strategy: 'heap' },
+      classes: CLASSES,
+      pace: { mode: 'run' },
+      onAllocFailure: 'stop',
+      passes,
+    },
+    {
+      events: sink.events ?? (() => undefined),
+      entries: sink.entries ?? (() => undefined),
+      state: () => undefined,
+      summary: (s) => {
+        sink.summary?.(s);
+        done();
+      },
+    },
+  );
+  await finished;
+  return performance.now() - t;
+}
+
+const fixture = await startFixture(LARGE_FIXTURE);
+const svc = createWalkService();
+try {
+  // ---- a real trace of ≥ TARGET_EVENTS events ---------------------------------------------
+  const probe: ArrayBuffer[] = [];
+  await session(svc, 'probe', fixture.pid, 1, { events: (_f, b) => probe.push(b) });
+  const perPass = probe.reduce((n, b) => n + b.byteLength / EVENT_SIZE, 0);
+  const batches: { first: number; bytes: ArrayBuffer }[] = [];
+  const entries: [WalkableClass, number, unknown[]][] = [];
+  let summary: unknown = null;
+  let produced = 0;
+  for (let round = 0; produced < TARGET_EVENTS; round++) {
+    const passes = Math.min(1000, Math.ceil((TARGET_EVENTS - produced) / perPass));
+    const base = produced;
+    await session(svc, `rec${round}`, fixture.pid, passes, {
+      events: (first, b) => batches.push({ first: base + first, bytes: b }),
+      entries: (cls, start, list) => {
+        if (round === 0) entries.push([cls, start, list]);
+      },
+      summary: (s) => (summary = s),
+    });
+    produced = batches.reduce((n, b) => n + b.bytes.byteLength / EVENT_SIZE, 0);
+  }
+  const events = produced;
+  console.log(`recorded ${events} events in ${batches.length} batches (${perPass} per pass)`);
+  const session0 = {
+    pid: fixture.pid,
+    processName: 'pss-fixture',
+    flags: FLAGS,
+    allocator: { strategy: 'heap' },
+    classes: CLASSES,
+  };
+
+  // ---- version 1: header + raw records, written at once -----------------------------------
+  const v1Path = join(dir, 'v1.pstrace');
+  let t = performance.now();
+  const store = new TraceStore(
+    { ...session0, createdAt: new Date().toISOString() },
+    { memoryLimitBytes: 2 ** 31 },
+  );
+  for (const b of batches) store.append(b.first, b.bytes);
+  for (const [cls, start, list] of entries) store.appendEntries(cls, start, list as never);
+  writeFileSync(v1Path, new Uint8Array(store.export()));
+  const v1WriteMs = performance.now() - t;
+  store.dispose();
+  const v1Bytes = statSync(v1Path).size;
+  t = performance.now();
+  const v1Raw = readFileSync(v1Path);
+  const v1 = TraceStore.import(
+    v1Raw.buffer.slice(v1Raw.byteOffset, v1Raw.byteOffset + v1Raw.byteLength),
+  );
+  const v1ReadMs = performance.now() - t;
+  v1.dispose();
+
+  // ---- version 2: streamed batch by batch --------------------------------------------------
+  const v2Path = join(dir, 'v2.pstrace');
+  t = performance.now();
+  const w = new TraceWriter(new FileSink(v2Path), session0);
+  for (const [cls, start, list] of entries) w.appendEntries(cls, start, list);
+  for (const b of batches) w.appendEvents(b.first, b.bytes);
+  w.finish(summary);
+  const v2WriteMs = performance.now() - t;
+  const v2Bytes = statSync(v2Path).size;
+  const reads: number[] = [];
+  let readBack = 0;
+  for (let i = 0; i < 3; i++) {
+    t = performance.now();
+    const r = TraceReader.open(new FileSource(v2Path));
+    readBack = 0;
+    r.forEachBatch((_f, rec) => (readBack += rec.byteLength / EVENT_SIZE));
+    r.close();
+    reads.push(performance.now() - t);
+  }
+  if (readBack !== events) throw new Error(`read back ${readBack} of ${events} events`);
+  const v2ReadMs = median(reads);
+  // A random range (the index): 10,000 events from the middle.
+  t = performance.now();
+  const rr = TraceReader.open(new FileSource(v2Path));
+  const mid = rr.readEvents(Math.floor(events / 2), 10_000);
+  const rangeMs = performance.now() - t;
+  rr.close();
+  if (mid.byteLength !== 10_000 * EVENT_SIZE) throw new Error('range read came back short');
+  batches.length = 0;
+
+  // ---- live overhead: the same session, streaming to a v2 file or not ---------------------
+  const LIVE_PASSES = 20;
+  const plain: number[] = [];
+  const streamed: number[] = [];
+  let liveEvents = 0;
+  for (let i = 0; i < 7; i++) {
+    plain.push(
+      await session(svc, `plain${i}`, fixture.pid, LIVE_PASSES, { events: (_f, b) => void b }),
+    );
+    const lw = new TraceWriter(new FileSink(join(dir, `live${i}.pstrace`)), session0);
+    let n = 0;
+    streamed.push(
+      await session(svc, `stream${i}`, fixture.pid, LIVE_PASSES, {
+        events: (f, b) => {
+          lw.appendEvents(f, b);
+          n += b.byteLength / EVENT_SIZE;
+        },
+        entries: (cls, start, list) => lw.appendEntries(cls, start, list),
+        summary: (s) => lw.finish(s),
+      }),
+    );
+    liveEvents = n;
+  }
+  const mPlain = median(plain.slice(1));
+  const mStream = median(streamed.slice(1));
+
+  writeResults(
+    'trace-format',
+    [
+      figure(
+        'events recorded (real heap-traced sessions over the large fixture)',
+        events,
+        'events',
+        null,
+      ),
+      figure(
+        'v2 bytes per event (file size / events)',
+        v2Bytes / events,
+        'B',
+        v1Bytes / events,
+        'baseline: v1 bytes per event; target ≤ 12',
+      ),
+      figure('v2 file size', v2Bytes / 2 ** 20, 'MiB', v1Bytes / 2 ** 20, 'baseline: v1 file size'),
+      figure(
+        'v2 write, streamed batch by batch',
+        v2WriteMs,
+        'ms',
+        v1WriteMs,
+        'baseline: v1 written at once',
+      ),
+      figure(
+        'v2 read rate (every event decoded to records)',
+        events / (v2ReadMs / 1000) / 1e6,
+        'M events/s',
+        events / (v1ReadMs / 1000) / 1e6,
+        'baseline: v1 import; target ≥ 10',
+      ),
+      figure('v2 read of 10,000 events from the middle (index)', rangeMs, 'ms', null),
+      figure(
+        `live session (${liveEvents} events) streaming its v2 trace`,
+        mStream,
+        'ms',
+        mPlain,
+        'baseline: same session, events discarded; target ≤ 1.05×',
+      ),
+    ],
+    { events, batches: events / 4096 },
+  );
+} finally {
+  await svc.close();
+  await fixture.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { EventWriter } from '../../../src-shared/events/batch';
+import { ApiCall, EventKind, NO_CLASS } from '../../../src-shared/events/layout';
+import { PssWalkClass } from '../../../src-shared/pss/constants';
+import {
+  csvField,
+  exportChrome,
+  exportEntriesCsv,
+  exportEventsCsv,
+  exportJson,
+  exportSpeedscope,
+  type ExportInput,
+} from './exporters';
+import { checkChromeTrace } from './chrome-check';
+
+/**
+ * The event pattern a walk session writes: create (allocs, MarkerCreated), two passes of walk
+ * steps with allocations, a seek between them, a violation outside any call, then marker free
+ * (frees, a leak, MarkerFreed).
+ */
+function sessionEvents(): ArrayBuffer[] {
+  const batches: ArrayBuffer[] = [];
+  let t = 0;
+  const w = new EventWriter(
+    7,
+    (b) => batches.push(b),
+    () => (t += 100),
+  );
+  let live = 0;
+  let addr = 0x1000;
+  const alloc = (api: number, cls: number, size: number): number => {
+    live += size;
+    w.write(EventKind.Alloc, api, cls, 0, 1, 77, (addr += 0x100), 0x7f00, size, 0, live);
+    return addr;
+  };
+  const free = (api: number, a: number, size: number): void => {
+    live -= size;
+    w.write(EventKind.Free, api, NO_CLASS, 0, 1, 77, a, 0x7f00, size, 0, live);
+  };
+  const m = (kind: number, api: number, cls: number, aux0: number, aux1: number): void => {
+    w.write(kind, api, cls, 0, 1, 77, 0, 0, 0, aux0, aux1);
+  };
+  const blocks: [number, number][] = [];
+  blocks.push([alloc(ApiCall.PssWalkMarkerCreate, NO_CLASS, 64), 64]);
+  m(EventKind.MarkerCreated, ApiCall.PssWalkMarkerCreate, NO_CLASS, 0, 0);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < 3; i++) {
+      blocks.push([alloc(ApiCall.PssWalkSnapshot, PssWalkClass.THREADS, 16 + i), 16 + i]);
+      m(EventKind.WalkStep, ApiCall.PssWalkSnapshot, PssWalkClass.THREADS, i, 0);
+    }
+    m(EventKind.WalkEnd, ApiCall.PssWalkSnapshot, PssWalkClass.THREADS, 3, 259);
+    if (pass === 0) m(EventKind.Seek, ApiCall.PssWalkMarkerSeekToBeginning, NO_CLASS, 0, 0);
+  }
+  w.write(EventKind.ViolationWrongThread, ApiCall.None, NO_CLASS, 0, 1, 77, 0, 0, 8, 1, 0);
+  for (const [a, s] of blocks.slice(1)) free(ApiCall.PssWalkMarkerFree, a, s);
+  w.write(
+    EventKind.Leak,
+    ApiCall.PssWalkMarkerFree,
+    NO_CLASS,
+    0,
+    1,
+    77,
+    blocks[0]?.[0] ?? 0,
+    0x7f00,
+    64,
+    0,
+    0,
+  );
+  m(EventKind.MarkerFreed, ApiCall.PssWalkMarkerFree, NO_CLASS, 1, 64);
+  w.flush();
+  return batches;
+}
+
+const input = (batches = sessionEvents()): ExportInput => ({
+  session: { pid: 42, processName: 'fixture, "quoted"' },
+  eventCount: batches.reduce((n, b) => n + b.byteLength / 48, 0),
+  forEachBatch: (fn) => {
+    let seq = 0;
+    for (const b of batches) {
+      fn(seq, b);
+      seq += b.byteLength / 48;
+    }
+  },
+  entries: () =>
+    new Map<string, unknown[]>([
+      [
+        'THREADS',
+        [
+          {
+            kind: 'thread',
+            threadId: 5,
+            createTime: '134091983171234567',
+            context: { rip: '0x1' },
+          },
+        ],
+      ],
+    ]),
+  summary: () => ({ events: 27 }),
+});
+
+const collect = (fn: (w: (s: string) => void) => void): string => {
+  const parts: string[] = [];
+  fn((s) => parts.push(s));
+  return parts.join('');
+};
+
+describe('exporters', () => {
+  it('chrome: a structurally valid Trace Event Format file with slices, passes, counter, instants', () => {
+    const text = collect((w) => exportChrome(input(), w));
+    const doc = JSON.parse(text) as { traceEvents: Record<string, unknown>[] };
+    expect(checkChromeTrace(doc)).toEqual([]);
+    const names = doc.traceEvents.filter((e) => e['ph'] === 'X').map((e) => e['name']);
+    expect(names).toEqual([
+      'PssWalkMarkerCreate',
+      'PssWalkSnapshot THREADS #0',
+      'PssWalkSnapshot THREADS #1',
+      'PssWalkSnapshot THREADS #2',
+      'PssWalkSnapshot THREADS end',
+      'PssWalkMarkerSeekToBeginning',
+      'PssWalkSnapshot THREADS #0',
+      'PssWalkSnapshot THREADS #1',
+      'PssWalkSnapshot THREADS #2',
+      'PssWalkSnapshot THREADS end',
+      'PssWalkMarkerFree',
+    ]);
+    expect(doc.traceEvents.filter((e) => e['ph'] === 'B').map((e) => e['name'])).toEqual([
+      'Pass 1',
+      'Pass 2',
+    ]);
+    const counters = doc.traceEvents.filter((e) => e['ph'] === 'C');
+    expect(counters.length).toBe(7 + 6); // 7 allocs, 6 frees
+    expect((counters.at(-1)?.['args'] as { live: number }).live).toBe(64); // the leaked block
+    const instants = doc.traceEvents.filter((e) => e['ph'] === 'i').map((e) => e['name']);
+    expect(instants.filter((n) => n === 'Alloc')).toHaveLength(7);
+    expect(instants).toContain('ViolationWrongThread');
+    expect(instants).toContain('Leak');
+    // The free slice spans its frees: its duration covers them.
+    const free = doc.traceEvents.find((e) => e['name'] === 'PssWalkMarkerFree') as {
+      dur: number;
+      args: { events: number };
+    };
+    expect(free.args.events).toBe(7);
+    expect(free.dur).toBeGreaterThan(0);
+  });
+
+  it('chrome check catches what it must', () => {
+    expect(
+      checkChromeTrace({ traceEvents: [{ ph: 'X', name: 'a', pid: 1, tid: 1, ts: 5 }] }),
+    ).toEqual(['event 0 (X "a"): dur missing or negative']);
+    expect(
+      checkChromeTrace({
+        traceEvents: [
+          { ph: 'i', name: 'a', pid: 1, tid: 1, ts: 5, s: 't' },
+          { ph: 'i', name: 'b', pid: 1, tid: 1, ts: 4, s: 't' },
+        ],
+      }),
+    ).toEqual(['event 1 (i "b"): ts 4 goes back on track 1/1 (last 5)']);
+    expect(checkChromeTrace({ traceEvents: [{ ph: 'E', pid: 1, tid: 1, ts: 1 }] })).toEqual([
+      'event 0 (E): no open B on track 1/1',
+    ]);
+  });
+
+  it('speedscope: properly nested evented profile', () => {
+    const doc = JSON.parse(collect((w) => exportSpeedscope(input(), w))) as {
+      shared: { frames: { name: string }[] };
+      profiles: {
+        type: string;
+        unit: string;
+        startValue: number;
+        endValue: number;
+        events: { type: string; frame: number; at: number }[];
+      }[];
+    };
+    expect(doc.profiles[0]?.type).toBe('evented');
+    const frames = doc.shared.frames.map((f) => f.name);
+    expect(frames).toEqual(
+      expect.arrayContaining([
+        'Pass 1',
+        'Pass 2',
+        'PssWalkMarkerCreate',
+        'PssWalkSnapshot THREADS',
+        'PssWalkMarkerFree',
+      ]),
+    );
+    const stack: number[] = [];
+    let at = -Infinity;
+    const p = doc.profiles[0] as NonNullable<(typeof doc.profiles)[0]>;
+    for (const e of p.events) {
+      expect(e.at).toBeGreaterThanOrEqual(at);
+      at = e.at;
+      if (e.type === 'O') stack.push(e.frame);
+      else expect(stack.pop()).toBe(e.frame);
+    }
+    expect(stack).toEqual([]);
+    expect(p.startValue).toBeLessThanOrEqual(p.endValue);
+  });
+
+  it('csv: events and entries, quoted per RFC 4180', () => {
+    const ev = collect((w) => exportEventsCsv(input(), w)).split('\r\n');
+    expect(ev[0]).toBe('seq,time_ns,kind,api,class,strategy,marker,thread,address,size,aux0,aux1');
+    expect(ev[1]).toBe('0,100,Alloc,PssWalkMarkerCreate,,heap,1,77,0x7f0000001100,64,0,64');
+    expect(ev.filter(Boolean)).toHaveLength(1 + 26);
+    const en = collect((w) => exportEntriesCsv(input(), 'THREADS', w)).split('\r\n');
+    expect(en[0]).toBe('kind,threadId,createTime,context');
+    expect(en[1]).toBe('thread,5,134091983171234567,"{""rip"":""0x1""}"');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('x\ny')).toBe('"x\ny"');
+  });
+
+  it('json: every event decoded, with session, summary and entries', () => {
+    const doc = JSON.parse(collect((w) => exportJson(input(), w))) as {
+      events: { kind: string }[];
+      summary: unknown;
+    };
+    expect(doc.events).toHaveLength(26);
+    expect(doc.events[1]?.kind).toBe('MarkerCreated');
+    expect(doc.summary).toEqual({ events: 27 });
+  });
+});

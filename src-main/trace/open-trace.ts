@@ -1,0 +1,85 @@
+/**
+ * Opens a trace file of either version for reading: version 2 through TraceReader (random access,
+ * recovery of damaged files), version 1 through the trace store's reader (whole file in memory).
+ * Both come out as an ExportInput, with what (if anything) is damaged.
+ */
+import { readFileSync } from 'node:fs';
+import { EVENT_SIZE } from '../../src-shared/events/layout';
+import { TraceStore } from '../walk/trace-store';
+import type { ExportInput } from './export/exporters';
+import {
+  FileSource,
+  TRACE_VERSION,
+  TraceFileError,
+  TraceReader,
+  traceVersion,
+  type TraceDamage,
+} from './trace-file';
+
+export interface OpenedTrace extends ExportInput {
+  version: number;
+  /** null when the file is complete and intact. */
+  damage: TraceDamage | null;
+  close(): void;
+}
+
+const BATCH = 65_536;
+
+export function openTraceFile(path: string): OpenedTrace {
+  const src = new FileSource(path);
+  let version: number;
+  try {
+    version = traceVersion(src.read(0, 16));
+  } catch (e) {
+    src.close();
+    throw e;
+  }
+  if (version === TRACE_VERSION) {
+    let r: TraceReader;
+    try {
+      r = TraceReader.open(src);
+    } catch (e) {
+      src.close();
+      throw e;
+    }
+    return {
+      version,
+      damage: r.damage,
+      session: r.session,
+      eventCount: r.eventCount,
+      forEachBatch: (fn) => r.forEachBatch(fn),
+      entries: () => r.entries(),
+      summary: () => r.summary(),
+      close: () => r.close(),
+    };
+  }
+  src.close();
+  if (version !== 1)
+    throw new TraceFileError(`unsupported trace file version ${version} (this app reads 1 and 2)`);
+  const bytes = readFileSync(path);
+  const store = TraceStore.import(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+  return {
+    version,
+    damage: null,
+    session: store.meta as Record<string, unknown>,
+    eventCount: store.count,
+    forEachBatch: (fn) => {
+      for (let at = 0; at < store.count; at += BATCH) fn(at, store.read(at, BATCH));
+    },
+    entries: () => {
+      const m = new Map<string, unknown[]>();
+      for (const cls of ['THREADS', 'HANDLES', 'VA_SPACE', 'AUXILIARY_PAGES'] as const) {
+        const n = store.entryCount(cls);
+        if (n > 0) m.set(cls, store.getEntries(cls, 0, n));
+      }
+      return m;
+    },
+    summary: () => store.summary,
+    close: () => store.dispose(),
+  };
+}
+
+/** Events per second a reader can decode, etc.: raw size of the stored events. */
+export const rawEventBytes = (t: OpenedTrace): number => t.eventCount * EVENT_SIZE;

@@ -1,0 +1,272 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EVENT_SIZE, EventKind, NO_CLASS } from '../../src-shared/events/layout';
+import { EventWriter } from '../../src-shared/events/batch';
+import {
+  BytesSource,
+  CHUNK_HEADER_BYTES,
+  FileSink,
+  FileSource,
+  HEADER_BYTES,
+  MemorySink,
+  Tag,
+  TraceFileError,
+  TraceReader,
+  TraceWriter,
+} from './trace-file';
+
+const dir = mkdtempSync(join(tmpdir(), 'pss-trace-v2-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A deterministic PRNG (mulberry32), so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Realistic-looking event batches: allocs and frees with growing time and live bytes. */
+function makeBatches(
+  total: number,
+  batchSize: number,
+  seed = 1,
+  integralTime = true,
+): ArrayBuffer[] {
+  const r = rng(seed);
+  const out: ArrayBuffer[] = [];
+  let t = 1000;
+  const w = new EventWriter(
+    batchSize,
+    (b) => out.push(b),
+    () => {
+      t += integralTime ? Math.floor(r() * 900) + 1 : r() * 900.123;
+      return t;
+    },
+  );
+  let live = 0;
+  for (let i = 0; i < total; i++) {
+    const alloc = r() < 0.55;
+    const size = 8 + Math.floor(r() * 4000);
+    live += alloc ? size : -Math.min(live, size);
+    const addr = 0x55550000 + Math.floor(r() * 0x100000) * 16;
+    w.write(
+      alloc ? EventKind.Alloc : EventKind.Free,
+      r() < 0.9 ? 2 : 1,
+      r() < 0.8 ? Math.floor(r() * 4) : NO_CLASS,
+      0,
+      1,
+      4242,
+      addr >>> 0,
+      0x7f12,
+      size,
+      Math.floor(r() * 64),
+      live >>> 0,
+    );
+  }
+  w.flush();
+  return out;
+}
+
+function record(
+  session: Record<string, unknown>,
+  batches: ArrayBuffer[],
+  finish = true,
+): Uint8Array<ArrayBuffer> {
+  const sink = new MemorySink();
+  const w = new TraceWriter(sink, session);
+  let seq = 0;
+  w.appendEntries('THREADS', 0, [{ kind: 'thread', threadId: 1 }]);
+  for (const b of batches) {
+    w.appendEvents(seq, b);
+    seq += b.byteLength / EVENT_SIZE;
+    if (seq % 1000 === 0) w.appendCheckpoint(seq, { live: seq });
+  }
+  w.appendEntries('HANDLES', 0, [{ kind: 'handle', handle: 3 }]);
+  if (finish) w.finish({ events: seq });
+  else w.abandon();
+  return sink.bytes();
+}
+
+const concat = (bs: ArrayBuffer[]): Uint8Array => {
+  const out = new Uint8Array(bs.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of bs) {
+    out.set(new Uint8Array(b), at);
+    at += b.byteLength;
+  }
+  return out;
+};
+
+/** Byte equality (vitest's deep equality is far too slow for megabytes of records). */
+const same = (a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): boolean =>
+  Buffer.from(a instanceof Uint8Array ? a : new Uint8Array(a)).equals(
+    Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)),
+  );
+
+/** Offsets of every chunk in a well-formed file. */
+function chunkOffsets(bytes: Uint8Array): number[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  for (let at = HEADER_BYTES; at < bytes.byteLength;) {
+    out.push(at);
+    at += CHUNK_HEADER_BYTES + dv.getUint32(at + 4, true);
+  }
+  return out;
+}
+
+describe('trace file v2', () => {
+  it('round-trips events byte for byte, with entries, checkpoints and summary', () => {
+    const batches = makeBatches(10_000, 500);
+    const file = record({ pid: 7, processName: 'x' }, batches);
+    const r = TraceReader.open(new BytesSource(file));
+    expect(r.damage).toBeNull();
+    expect(r.complete).toBe(true);
+    expect(r.eventCount).toBe(10_000);
+    expect(r.session).toEqual({ pid: 7, processName: 'x' });
+    expect(same(r.readEvents(0, 10_000), concat(batches))).toBe(true);
+    // Any range, crossing chunk boundaries.
+    expect(
+      same(r.readEvents(499, 502), concat(batches).subarray(499 * EVENT_SIZE, 1001 * EVENT_SIZE)),
+    ).toBe(true);
+    expect(r.readEvents(9_990, 100).byteLength).toBe(10 * EVENT_SIZE);
+    expect(r.entries().get('HANDLES')).toEqual([{ kind: 'handle', handle: 3 }]);
+    expect(r.checkpoints().map((c) => c.seq)).toEqual([
+      1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000,
+    ]);
+    expect(r.checkpoints()[2]?.load()).toEqual({ live: 3000 });
+    expect(r.summary()).toEqual({ events: 10_000 });
+  });
+
+  it('keeps non-integer timestamps exactly', () => {
+    const batches = makeBatches(2_000, 700, 3, false);
+    const r = TraceReader.open(new BytesSource(record({}, batches)));
+    expect(same(r.readEvents(0, 2_000), concat(batches))).toBe(true);
+  });
+
+  it('is compact: realistic events take far less than their 48 raw bytes', () => {
+    const batches = makeBatches(50_000, 4096, 5);
+    const file = record({}, batches);
+    // Random addresses, sizes and gaps are nearly incompressible; real traces do far better
+    // (bench/trace-format.bench.ts measures them against the 12-byte target).
+    expect(file.byteLength / 50_000).toBeLessThan(16);
+  });
+
+  it('streams to disk: a recording that never finished opens with every written batch', () => {
+    const path = join(dir, 'unfinished.pstrace');
+    const w = new TraceWriter(new FileSink(path), { pid: 1 });
+    const batches = makeBatches(3_000, 1000, 9);
+    w.appendEvents(0, batches[0] as ArrayBuffer);
+    w.appendEvents(1000, batches[1] as ArrayBuffer);
+    // Not finished, not even closed: what a kill -9 leaves behind.
+    const r = TraceReader.open(new FileSource(path));
+    expect(r.complete).toBe(false);
+    expect(r.damage?.message).toMatch(/did not finish/);
+    expect(r.eventCount).toBe(2000);
+    expect(same(r.readEvents(0, 2000), concat(batches.slice(0, 2)))).toBe(true);
+    r.close();
+    w.abandon();
+  });
+
+  it('truncation at every chunk boundary and inside every chunk recovers every whole batch before it', () => {
+    const batches = makeBatches(4_000, 400, 11);
+    const file = record({ pid: 2 }, batches);
+    const all = concat(batches);
+    const offsets = chunkOffsets(file);
+    const cuts = new Set<number>();
+    for (const o of offsets) [o, o + 5, o + CHUNK_HEADER_BYTES + 3].forEach((c) => cuts.add(c));
+    for (const cut of [...cuts].filter((c) => c > HEADER_BYTES && c < file.byteLength)) {
+      const part = file.slice(0, cut);
+      let r: TraceReader;
+      try {
+        r = TraceReader.open(new BytesSource(part));
+      } catch (e) {
+        // Only a cut inside the session description leaves nothing to recover.
+        expect(e).toBeInstanceOf(TraceFileError);
+        expect(cut).toBeLessThanOrEqual((offsets[1] as number) + 0);
+        continue;
+      }
+      expect(r.damage, `cut at ${cut}`).not.toBeNull();
+      expect(r.damage?.offset).toBeLessThanOrEqual(cut);
+      // Every EVTS chunk wholly before the cut is recovered, and nothing else.
+      const whole = offsets.filter((o, i) => {
+        const end = offsets[i + 1] ?? file.byteLength;
+        return end <= cut && new DataView(file.buffer).getUint32(o, true) === Tag.EVTS;
+      }).length;
+      expect(r.eventCount, `cut at ${cut}`).toBe(whole * 400);
+      expect(same(r.readEvents(0, r.eventCount), all.subarray(0, r.eventCount * EVENT_SIZE))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('bit flips anywhere give a clear error or a recovered prefix, never a crash or hang', () => {
+    const batches = makeBatches(3_000, 300, 13);
+    const file = record({ pid: 3 }, batches);
+    const all = concat(batches);
+    const r0 = rng(99);
+    let errors = 0;
+    let recovered = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      const bad = file.slice();
+      // Every region gets hit: the first trials walk the header, META, the index and trailer.
+      const at =
+        trial < 64
+          ? trial
+          : trial < 128
+            ? file.byteLength - 1 - (trial - 64)
+            : Math.floor(r0() * file.byteLength);
+      bad[at] = (bad[at] as number) ^ (1 << Math.floor(r0() * 8));
+      try {
+        const r = TraceReader.open(new BytesSource(bad));
+        const n = r.eventCount;
+        // Whatever is returned is exactly the original prefix: corruption is never passed on.
+        expect(same(r.readEvents(0, n), all.subarray(0, n * EVENT_SIZE)), `flip at ${at}`).toBe(
+          true,
+        );
+        r.entries();
+        r.summary();
+        for (const c of r.checkpoints()) c.load();
+        if (r.damage) recovered++;
+      } catch (e) {
+        expect(e, `flip at ${at}`).toBeInstanceOf(TraceFileError);
+        expect((e as Error).message).toMatch(/trace|chunk|byte/);
+        errors++;
+      }
+    }
+    expect(errors + recovered).toBeGreaterThan(300);
+  });
+
+  it('names what is wrong for files that are not v2 traces', () => {
+    expect(() => TraceReader.open(new BytesSource(new Uint8Array(3)))).toThrow(/only 3 bytes/);
+    expect(() =>
+      TraceReader.open(new BytesSource(new TextEncoder().encode('PSSTRACX' + '\0'.repeat(20)))),
+    ).toThrow(/bad magic/);
+    const v1 = new Uint8Array(32);
+    v1.set(new TextEncoder().encode('PSSTRACE'));
+    new DataView(v1.buffer).setUint32(8, 1, true);
+    expect(() => TraceReader.open(new BytesSource(v1))).toThrow(/version 1 is not version 2/);
+  });
+
+  it('writes a file other processes can read while it grows', () => {
+    const path = join(dir, 'grow.pstrace');
+    const w = new TraceWriter(new FileSink(path), { pid: 4 });
+    const batches = makeBatches(1_000, 250, 17);
+    let seq = 0;
+    for (const b of batches) {
+      w.appendEvents(seq, b);
+      seq += 250;
+      expect(TraceReader.open(new BytesSource(readFileSync(path))).eventCount).toBe(seq);
+    }
+    w.finish(null);
+    const done = readFileSync(path);
+    expect(TraceReader.open(new BytesSource(done)).complete).toBe(true);
+    writeFileSync(join(dir, 'copy.pstrace'), done);
+  });
+});

@@ -1,0 +1,726 @@
+/**
+ * Trace file format version 2: versioned, self-describing, streamed to disk while recording,
+ * compact, indexed, and validated on every read.
+ *
+ *   file    = header chunk*
+ *   header  = "PSSTRACE" u32 version (2) u32 flags (0)                      16 bytes
+ *   chunk   = u32 tag  u32 payloadBytes  u32 crc32(payload)  payload          12 + n bytes
+ *
+ * Chunks (tag = four ASCII bytes, little-endian u32):
+ *   META  JSON: format name, version, event layout, column list, the session description.
+ *         Always the first chunk; a file without a readable META is not a trace.
+ *   ENTR  deflate(JSON {cls, start, entries}): walked entries, each stored once.
+ *   EVTS  f64 firstSeq, u32 count, u32 columnBytes, deflate(column blob): one batch of events
+ *         (./event-columns.ts). Batches hold consecutive sequence numbers, in order.
+ *   CKPT  f64 seq, then deflate(JSON): a checkpoint of derived state at event `seq` (opaque here;
+ *         the ledger defines it), so a reader rebuilds the state at any event without replaying
+ *         the whole file.
+ *   SUMM  JSON: the session's final summary.
+ *   INDX  n × {u32 tag, u32 count, f64 offset, f64 firstSeq}: every chunk before it.
+ *   TEND  f64 indexOffset, f64 eventCount: the trailer, always the last 28 bytes.
+ *
+ * The writer appends each chunk with one write() as soon as its data exists, so a crash or
+ * kill -9 loses at most the batch being written. A file without a valid trailer (a recording that
+ * did not finish, or damage) is read by scanning chunks from the start; reading stops at the
+ * first chunk that is truncated, fails its CRC or breaks the sequence, and everything before it
+ * is recovered, with `damage` naming what and where.
+ */
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { EVENT_SIZE } from '../../src-shared/events/layout';
+import { CorruptBatchError, EventBatchView } from '../../src-shared/events/batch';
+import { COLUMNS, ColumnDecodeError, decodeColumns, encodeColumns } from './event-columns';
+
+export const TRACE_MAGIC = 'PSSTRACE';
+export const TRACE_VERSION = 2;
+export const HEADER_BYTES = 16;
+export const CHUNK_HEADER_BYTES = 12;
+const TRAILER_PAYLOAD = 16;
+export const TRAILER_BYTES = CHUNK_HEADER_BYTES + TRAILER_PAYLOAD;
+
+/** Limits on what a reader accepts (a corrupt length must not become a huge allocation). */
+export const LIMITS = {
+  chunkPayloadBytes: 64 * 1024 * 1024,
+  eventsPerChunk: 1 << 20,
+  entriesPerChunk: 1 << 20,
+  chunks: 1 << 24,
+  metaBytes: 1024 * 1024,
+} as const;
+
+const tag = (s: string): number =>
+  s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
+export const Tag = {
+  META: tag('META') >>> 0,
+  ENTR: tag('ENTR') >>> 0,
+  EVTS: tag('EVTS') >>> 0,
+  CKPT: tag('CKPT') >>> 0,
+  SUMM: tag('SUMM') >>> 0,
+  INDX: tag('INDX') >>> 0,
+  TEND: tag('TEND') >>> 0,
+} as const;
+const TAG_NAMES = new Map<number, string>(Object.entries(Tag).map(([k, v]) => [v, k]));
+export const tagName = (t: number): string =>
+  TAG_NAMES.get(t) ?? `0x${(t >>> 0).toString(16).padStart(8, '0')}`;
+
+export class TraceFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TraceFileError';
+  }
+}
+
+/** What META holds: self-description plus the session description (`session`). */
+export interface TraceHeaderV2 {
+  format: 'pss-inspector-trace';
+  version: 2;
+  eventBytes: typeof EVENT_SIZE;
+  eventLayout: 'src-shared/events/layout.ts';
+  columns: readonly string[];
+  session: Record<string, unknown>;
+}
+
+export interface ChunkRef {
+  tag: number;
+  /** File offset of the chunk header. */
+  offset: number;
+  payloadBytes: number;
+  /** EVTS: first event; CKPT: its event; ENTR: first entry index; else 0. */
+  firstSeq: number;
+  /** EVTS: events; ENTR: entries; else 0. */
+  count: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Where chunks go: a file descriptor (streamed) or memory. */
+export interface ChunkSink {
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+export class FileSink implements ChunkSink {
+  private fd: number | null;
+  constructor(path: string) {
+    this.fd = openSync(path, 'w', 0o644);
+  }
+  write(bytes: Uint8Array): void {
+    if (this.fd === null) throw new TraceFileError('trace file is closed');
+    let done = 0;
+    // writeSync may write less than asked (e.g. a nearly full disk): loop, and let a real
+    // error (ENOSPC, EIO…) propagate so that nothing is lost silently.
+    while (done < bytes.byteLength) {
+      const n = writeSync(this.fd, bytes, done, bytes.byteLength - done);
+      if (n <= 0) throw new TraceFileError(`trace write made no progress (${n})`);
+      done += n;
+    }
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export class MemorySink implements ChunkSink {
+  private parts: Uint8Array[] = [];
+  private length = 0;
+  write(bytes: Uint8Array): void {
+    this.parts.push(bytes.slice());
+    this.length += bytes.byteLength;
+  }
+  close(): void {}
+  bytes(): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+}
+
+const encoder = new TextEncoder();
+
+export interface TraceWriterOptions {
+  /** zlib level for event columns and entries (1 = fastest). */
+  level?: number;
+}
+
+/**
+ * Streams one session into a v2 trace: header + META at creation, then chunks as they come,
+ * SUMM + INDX + TEND at finish(). Events must arrive in sequence order.
+ */
+export class TraceWriter {
+  private offset = 0;
+  private readonly index: ChunkRef[] = [];
+  private nextSeq = 0;
+  private finished = false;
+  private readonly level: number;
+
+  constructor(
+    private readonly sink: ChunkSink,
+    session: Record<string, unknown>,
+    options: TraceWriterOptions = {},
+  ) {
+    this.level = options.level ?? 1;
+    const header = new Uint8Array(HEADER_BYTES);
+    header.set(encoder.encode(TRACE_MAGIC), 0);
+    new DataView(header.buffer).setUint32(8, TRACE_VERSION, true);
+    this.put(header);
+    const meta: TraceHeaderV2 = {
+      format: 'pss-inspector-trace',
+      version: 2,
+      eventBytes: EVENT_SIZE,
+      eventLayout: 'src-shared/events/layout.ts',
+      columns: COLUMNS,
+      session,
+    };
+    this.chunk(Tag.META, encoder.encode(JSON.stringify(meta)), 0, 0);
+  }
+
+  get eventCount(): number {
+    return this.nextSeq;
+  }
+
+  get bytesWritten(): number {
+    return this.offset;
+  }
+
+  private put(bytes: Uint8Array): void {
+    this.sink.write(bytes);
+    this.offset += bytes.byteLength;
+  }
+
+  private chunk(t: number, payload: Uint8Array, firstSeq: number, count: number): void {
+    if (this.finished) throw new TraceFileError('trace already finished');
+    if (payload.byteLength > LIMITS.chunkPayloadBytes)
+      throw new TraceFileError(`chunk ${tagName(t)} of ${payload.byteLength} bytes is too large`);
+    const out = new Uint8Array(CHUNK_HEADER_BYTES + payload.byteLength);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, t, true);
+    dv.setUint32(4, payload.byteLength, true);
+    dv.setUint32(8, crc32(payload), true);
+    out.set(payload, CHUNK_HEADER_BYTES);
+    if (t !== Tag.INDX && t !== Tag.TEND)
+      this.index.push({
+        tag: t,
+        offset: this.offset,
+        payloadBytes: payload.byteLength,
+        firstSeq,
+        count,
+      });
+    this.put(out); // one write per chunk: a crash leaves whole chunks plus at most one partial
+  }
+
+  /** One batch of `count` records (seq firstSeq…). Large batches are split into chunks. */
+  appendEvents(firstSeq: number, batch: ArrayBuffer): void {
+    const count = Math.floor(batch.byteLength / EVENT_SIZE);
+    if (batch.byteLength !== count * EVENT_SIZE)
+      throw new TraceFileError(`event batch of ${batch.byteLength} bytes is not whole records`);
+    if (firstSeq !== this.nextSeq)
+      throw new TraceFileError(`event batch starts at ${firstSeq}, expected ${this.nextSeq}`);
+    for (let at = 0; at < count; at += LIMITS.eventsPerChunk) {
+      const n = Math.min(LIMITS.eventsPerChunk, count - at);
+      const slice =
+        at === 0 && n === count ? batch : batch.slice(at * EVENT_SIZE, (at + n) * EVENT_SIZE);
+      const columns = encodeColumns(slice, n);
+      const packed = deflateRawSync(columns, { level: this.level });
+      const payload = new Uint8Array(16 + packed.byteLength);
+      const dv = new DataView(payload.buffer);
+      dv.setFloat64(0, firstSeq + at, true);
+      dv.setUint32(8, n, true);
+      dv.setUint32(12, columns.byteLength, true);
+      payload.set(packed, 16);
+      this.chunk(Tag.EVTS, payload, firstSeq + at, n);
+      this.nextSeq = firstSeq + at + n;
+    }
+  }
+
+  appendEntries(cls: string, start: number, entries: readonly unknown[]): void {
+    for (let at = 0; at < entries.length; at += LIMITS.entriesPerChunk) {
+      const part = entries.slice(at, at + LIMITS.entriesPerChunk);
+      const json = encoder.encode(JSON.stringify({ cls, start: start + at, entries: part }));
+      this.chunk(Tag.ENTR, deflateRawSync(json, { level: this.level }), start + at, part.length);
+    }
+  }
+
+  /** A checkpoint of derived state at event `seq` (any JSON value). */
+  appendCheckpoint(seq: number, state: unknown): void {
+    const json = deflateRawSync(encoder.encode(JSON.stringify(state)), { level: this.level });
+    const payload = new Uint8Array(8 + json.byteLength);
+    new DataView(payload.buffer).setFloat64(0, seq, true);
+    payload.set(json, 8);
+    this.chunk(Tag.CKPT, payload, seq, 0);
+  }
+
+  /** Writes the summary, the index and the trailer, then closes the sink. */
+  finish(summary: unknown): void {
+    if (this.finished) return;
+    this.chunk(Tag.SUMM, encoder.encode(JSON.stringify(summary ?? null)), 0, 0);
+    const idx = new Uint8Array(this.index.length * 24);
+    const dv = new DataView(idx.buffer);
+    this.index.forEach((c, i) => {
+      dv.setUint32(i * 24, c.tag, true);
+      dv.setUint32(i * 24 + 4, c.count, true);
+      dv.setFloat64(i * 24 + 8, c.offset, true);
+      dv.setFloat64(i * 24 + 16, c.firstSeq, true);
+    });
+    const indexOffset = this.offset;
+    this.chunk(Tag.INDX, idx, 0, 0);
+    const tend = new Uint8Array(TRAILER_PAYLOAD);
+    new DataView(tend.buffer).setFloat64(0, indexOffset, true);
+    new DataView(tend.buffer).setFloat64(8, this.nextSeq, true);
+    this.chunk(Tag.TEND, tend, 0, 0);
+    this.finished = true;
+    this.sink.close();
+  }
+
+  /** Closes without a trailer (the file then reads as an unfinished recording). */
+  abandon(): void {
+    this.finished = true;
+    this.sink.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** Random access to the bytes of a trace (a file, or bytes in memory). */
+export interface ByteSource {
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`, or fewer at the end of the source. */
+  read(offset: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export class BytesSource implements ByteSource {
+  constructor(private readonly bytes: Uint8Array) {}
+  get size(): number {
+    return this.bytes.byteLength;
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.bytes.subarray(offset, Math.min(this.bytes.byteLength, offset + length));
+  }
+  close(): void {}
+}
+
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private fd: number | null;
+  constructor(path: string) {
+    this.fd = openSync(path, 'r');
+    this.size = fstatSync(this.fd).size;
+  }
+  read(offset: number, length: number): Uint8Array {
+    if (this.fd === null) throw new TraceFileError('trace file is closed');
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.fd, out, done, n - done, offset + done);
+      if (got <= 0) break;
+      done += got;
+    }
+    return done === n ? out : out.subarray(0, done);
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** What went wrong where, for a file that is readable only up to some point. */
+export interface TraceDamage {
+  offset: number;
+  message: string;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(bytes: Uint8Array, what: string, at: number): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    throw new TraceFileError(`${what} at byte ${at} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function inflate(bytes: Uint8Array, what: string, at: number, maxBytes: number): Uint8Array {
+  try {
+    return inflateRawSync(bytes, { maxOutputLength: maxBytes });
+  } catch (e) {
+    throw new TraceFileError(`${what} at byte ${at} does not decompress (${(e as Error).message})`);
+  }
+}
+
+/** Version of a trace file from its first 16 bytes, or an error naming what is wrong. */
+export function traceVersion(head: Uint8Array): number {
+  if (head.byteLength < HEADER_BYTES)
+    throw new TraceFileError(`not a trace file: only ${head.byteLength} bytes`);
+  if (new TextDecoder().decode(head.subarray(0, 8)) !== TRACE_MAGIC)
+    throw new TraceFileError('not a trace file: bad magic (expected "PSSTRACE")');
+  return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(8, true);
+}
+
+/**
+ * A v2 trace opened for reading. `damage` is null for a complete, intact file; otherwise it
+ * says what is wrong and where, and everything before that point is readable.
+ */
+export class TraceReader {
+  readonly header: TraceHeaderV2;
+  readonly chunks: readonly ChunkRef[];
+  readonly eventCount: number;
+  readonly complete: boolean;
+  readonly damage: TraceDamage | null;
+  private readonly events: ChunkRef[];
+
+  private constructor(
+    private readonly src: ByteSource,
+    header: TraceHeaderV2,
+    chunks: ChunkRef[],
+    complete: boolean,
+    damage: TraceDamage | null,
+  ) {
+    this.header = header;
+    this.chunks = chunks;
+    this.complete = complete;
+    this.damage = damage;
+    this.events = chunks.filter((c) => c.tag === Tag.EVTS);
+    const last = this.events[this.events.length - 1];
+    this.eventCount = last ? last.firstSeq + last.count : 0;
+  }
+
+  static open(src: ByteSource): TraceReader {
+    const version = traceVersion(src.read(0, HEADER_BYTES));
+    if (version !== TRACE_VERSION)
+      throw new TraceFileError(`trace file version ${version} is not version ${TRACE_VERSION}`);
+    const metaRef = readChunkHeader(src, HEADER_BYTES);
+    if (typeof metaRef === 'string' || metaRef.tag !== Tag.META)
+      throw new TraceFileError(
+        `corrupt trace file: no session description at byte ${HEADER_BYTES}` +
+          (typeof metaRef === 'string' ? ` (${metaRef})` : ` (found ${tagName(metaRef.tag)})`),
+      );
+    if (metaRef.payloadBytes > LIMITS.metaBytes)
+      throw new TraceFileError(
+        `corrupt trace file: session description of ${metaRef.payloadBytes} bytes`,
+      );
+    const header = validateHeader(
+      parseJson(readPayload(src, metaRef), 'session description', HEADER_BYTES),
+    );
+    const fromIndex = readIndexed(src);
+    if (fromIndex) return new TraceReader(src, header, fromIndex, true, null);
+    const { chunks, damage, complete } = scan(src);
+    return new TraceReader(src, header, chunks, complete, damage);
+  }
+
+  get session(): Record<string, unknown> {
+    return this.header.session;
+  }
+
+  /** Events [fromSeq, fromSeq+count) clipped to what the file holds, as 48-byte records. */
+  readEvents(fromSeq: number, count: number): ArrayBuffer {
+    const start = Math.max(0, Math.min(fromSeq, this.eventCount));
+    const end = Math.max(start, Math.min(fromSeq + count, this.eventCount));
+    const out = new ArrayBuffer((end - start) * EVENT_SIZE);
+    if (end === start) return out;
+    let i = this.findEvents(start);
+    let at = start;
+    while (at < end) {
+      const c = this.events[i++] as ChunkRef;
+      const records = this.decodeEventChunk(c);
+      const from = at - c.firstSeq;
+      const n = Math.min(c.count - from, end - at);
+      new Uint8Array(out).set(
+        new Uint8Array(records, from * EVENT_SIZE, n * EVENT_SIZE),
+        (at - start) * EVENT_SIZE,
+      );
+      at += n;
+    }
+    return out;
+  }
+
+  /** Calls `fn` with every event chunk in order, decoded (the fast path for whole-file reads). */
+  forEachBatch(fn: (firstSeq: number, records: ArrayBuffer) => void): void {
+    for (const c of this.events) fn(c.firstSeq, this.decodeEventChunk(c));
+  }
+
+  private findEvents(seq: number): number {
+    let lo = 0;
+    let hi = this.events.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.events[mid] as ChunkRef).firstSeq <= seq) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private decodeEventChunk(c: ChunkRef): ArrayBuffer {
+    const payload = readPayload(this.src, c);
+    return decodeEventPayload(payload, c);
+  }
+
+  /** Every stored entry list, by class; an index rewritten later in the file wins. */
+  entries(): Map<string, unknown[]> {
+    const out = new Map<string, unknown[]>();
+    for (const c of this.chunks) {
+      if (c.tag !== Tag.ENTR) continue;
+      const v = parseJson(
+        inflate(readPayload(this.src, c), 'entry chunk', c.offset, LIMITS.chunkPayloadBytes * 4),
+        'entry chunk',
+        c.offset,
+      ) as { cls?: unknown; start?: unknown; entries?: unknown };
+      if (
+        typeof v !== 'object' ||
+        v === null ||
+        typeof v.cls !== 'string' ||
+        !Number.isSafeInteger(v.start) ||
+        (v.start as number) < 0 ||
+        !Array.isArray(v.entries) ||
+        v.entries.length > LIMITS.entriesPerChunk
+      )
+        throw new TraceFileError(`corrupt trace file: bad entry chunk at byte ${c.offset}`);
+      let list = out.get(v.cls);
+      if (!list) out.set(v.cls, (list = []));
+      const start = v.start as number;
+      if (start > list.length)
+        throw new TraceFileError(
+          `corrupt trace file: entry chunk at byte ${c.offset} starts at ${start} after ${list.length} entries`,
+        );
+      for (let i = 0; i < v.entries.length; i++) list[start + i] = v.entries[i];
+    }
+    return out;
+  }
+
+  /** The checkpoints: event seq and a loader for the stored state. */
+  checkpoints(): { seq: number; load: () => unknown }[] {
+    return this.chunks
+      .filter((c) => c.tag === Tag.CKPT)
+      .map((c) => ({
+        seq: c.firstSeq,
+        load: () => {
+          const p = readPayload(this.src, c);
+          return parseJson(
+            inflate(p.subarray(8), 'checkpoint', c.offset, LIMITS.chunkPayloadBytes * 4),
+            'checkpoint',
+            c.offset,
+          );
+        },
+      }));
+  }
+
+  /** The final summary, or null for a recording that did not finish. */
+  summary(): unknown {
+    const c = this.chunks.find((x) => x.tag === Tag.SUMM);
+    return c ? parseJson(readPayload(this.src, c), 'summary', c.offset) : null;
+  }
+
+  close(): void {
+    this.src.close();
+  }
+}
+
+function validateHeader(v: unknown): TraceHeaderV2 {
+  const h = v as Partial<TraceHeaderV2> | null;
+  if (
+    typeof h !== 'object' ||
+    h === null ||
+    h.format !== 'pss-inspector-trace' ||
+    h.version !== 2 ||
+    h.eventBytes !== EVENT_SIZE ||
+    !Array.isArray(h.columns) ||
+    h.columns.join(',') !== COLUMNS.join(',') ||
+    typeof h.session !== 'object' ||
+    h.session === null ||
+    Array.isArray(h.session)
+  )
+    throw new TraceFileError(
+      'corrupt trace file: the session description does not describe this format (version 2, 48-byte events, known columns)',
+    );
+  return h as TraceHeaderV2;
+}
+
+/** The chunk header at `offset` with its payload's extent checked, or why it is not one. */
+function readChunkHeader(src: ByteSource, offset: number): ChunkRef | string {
+  const h = src.read(offset, CHUNK_HEADER_BYTES);
+  if (h.byteLength < CHUNK_HEADER_BYTES)
+    return `chunk header truncated (${h.byteLength} of ${CHUNK_HEADER_BYTES} bytes)`;
+  const dv = new DataView(h.buffer, h.byteOffset, CHUNK_HEADER_BYTES);
+  const t = dv.getUint32(0, true);
+  const payloadBytes = dv.getUint32(4, true);
+  if (!TAG_NAMES.has(t)) return `unknown chunk type ${tagName(t)}`;
+  if (payloadBytes > LIMITS.chunkPayloadBytes)
+    return `${tagName(t)} chunk claims ${payloadBytes} bytes (limit ${LIMITS.chunkPayloadBytes})`;
+  if (offset + CHUNK_HEADER_BYTES + payloadBytes > src.size)
+    return `${tagName(t)} chunk truncated (${src.size - offset - CHUNK_HEADER_BYTES} of ${payloadBytes} payload bytes)`;
+  return { tag: t, offset, payloadBytes, firstSeq: 0, count: 0 };
+}
+
+/** The payload of a chunk, CRC-checked. */
+function readPayload(src: ByteSource, c: ChunkRef): Uint8Array {
+  const all = src.read(c.offset, CHUNK_HEADER_BYTES + c.payloadBytes);
+  if (all.byteLength !== CHUNK_HEADER_BYTES + c.payloadBytes)
+    throw new TraceFileError(`${tagName(c.tag)} chunk at byte ${c.offset} is truncated`);
+  const dv = new DataView(all.buffer, all.byteOffset, CHUNK_HEADER_BYTES);
+  if (dv.getUint32(0, true) !== c.tag || dv.getUint32(4, true) !== c.payloadBytes)
+    throw new TraceFileError(
+      `chunk at byte ${c.offset} is not the ${tagName(c.tag)} the index names`,
+    );
+  const payload = all.subarray(CHUNK_HEADER_BYTES);
+  if (crc32(payload) !== dv.getUint32(8, true))
+    throw new TraceFileError(`${tagName(c.tag)} chunk at byte ${c.offset} fails its checksum`);
+  return payload;
+}
+
+function decodeEventPayload(payload: Uint8Array, c: ChunkRef): ArrayBuffer {
+  if (payload.byteLength < 16)
+    throw new TraceFileError(`EVTS chunk at byte ${c.offset} is too short`);
+  const dv = new DataView(payload.buffer, payload.byteOffset, 16);
+  const firstSeq = dv.getFloat64(0, true);
+  const count = dv.getUint32(8, true);
+  const columnBytes = dv.getUint32(12, true);
+  if (firstSeq !== c.firstSeq || count !== c.count)
+    throw new TraceFileError(`EVTS chunk at byte ${c.offset} disagrees with the index`);
+  if (columnBytes > count * 64 + 256)
+    throw new TraceFileError(`EVTS chunk at byte ${c.offset} claims ${columnBytes} column bytes`);
+  const columns = inflate(payload.subarray(16), 'EVTS chunk', c.offset, columnBytes);
+  if (columns.byteLength !== columnBytes)
+    throw new TraceFileError(
+      `EVTS chunk at byte ${c.offset} holds ${columns.byteLength} column bytes, expected ${columnBytes}`,
+    );
+  const out = new ArrayBuffer(count * EVENT_SIZE);
+  try {
+    decodeColumns(columns, count, firstSeq, out);
+    new EventBatchView(out).validate(firstSeq);
+  } catch (e) {
+    if (e instanceof ColumnDecodeError || e instanceof CorruptBatchError)
+      throw new TraceFileError(`EVTS chunk at byte ${c.offset}: ${e.message}`);
+    throw e;
+  }
+  return out;
+}
+
+/** The seq/count an EVTS, ENTR or CKPT payload starts with (cheap: no decompression). */
+function chunkExtent(src: ByteSource, c: ChunkRef): { firstSeq: number; count: number } {
+  if (c.tag === Tag.EVTS) {
+    const p = src.read(c.offset + CHUNK_HEADER_BYTES, 12);
+    if (p.byteLength < 12) return { firstSeq: -1, count: 0 };
+    const dv = new DataView(p.buffer, p.byteOffset, 12);
+    return { firstSeq: dv.getFloat64(0, true), count: dv.getUint32(8, true) };
+  }
+  if (c.tag === Tag.CKPT) {
+    const p = src.read(c.offset + CHUNK_HEADER_BYTES, 8);
+    if (p.byteLength < 8) return { firstSeq: -1, count: 0 };
+    return { firstSeq: new DataView(p.buffer, p.byteOffset, 8).getFloat64(0, true), count: 0 };
+  }
+  return { firstSeq: 0, count: 0 };
+}
+
+function checkEventOrder(c: ChunkRef, next: number): string | null {
+  if (!Number.isSafeInteger(c.firstSeq) || c.firstSeq !== next)
+    return `EVTS chunk starts at event ${c.firstSeq}, expected ${next}`;
+  if (c.count < 1 || c.count > LIMITS.eventsPerChunk) return `EVTS chunk holds ${c.count} events`;
+  return null;
+}
+
+/** The chunk table from INDX via the trailer, or null when the trailer is missing or bad. */
+function readIndexed(src: ByteSource): ChunkRef[] | null {
+  if (src.size < HEADER_BYTES + TRAILER_BYTES) return null;
+  const tendAt = src.size - TRAILER_BYTES;
+  const tend = readChunkHeader(src, tendAt);
+  if (typeof tend === 'string' || tend.tag !== Tag.TEND || tend.payloadBytes !== TRAILER_PAYLOAD)
+    return null;
+  try {
+    const tp = readPayload(src, tend);
+    const dv = new DataView(tp.buffer, tp.byteOffset, TRAILER_PAYLOAD);
+    const indexOffset = dv.getFloat64(0, true);
+    const eventCount = dv.getFloat64(8, true);
+    if (!Number.isSafeInteger(indexOffset) || indexOffset < HEADER_BYTES || indexOffset >= tendAt)
+      return null;
+    const ix = readChunkHeader(src, indexOffset);
+    if (
+      typeof ix === 'string' ||
+      ix.tag !== Tag.INDX ||
+      ix.offset + CHUNK_HEADER_BYTES + ix.payloadBytes !== tendAt
+    )
+      return null;
+    const p = readPayload(src, ix);
+    if (p.byteLength % 24 !== 0 || p.byteLength / 24 > LIMITS.chunks) return null;
+    const pv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+    const chunks: ChunkRef[] = [];
+    let next = 0;
+    let end = HEADER_BYTES;
+    for (let i = 0; i < p.byteLength / 24; i++) {
+      const t = pv.getUint32(i * 24, true);
+      const count = pv.getUint32(i * 24 + 4, true);
+      const offset = pv.getFloat64(i * 24 + 8, true);
+      const firstSeq = pv.getFloat64(i * 24 + 16, true);
+      // Chunks are contiguous: each starts where the previous ended.
+      if (offset !== end || !TAG_NAMES.has(t)) return null;
+      const h = readChunkHeader(src, offset);
+      if (typeof h === 'string' || h.tag !== t) return null;
+      const c: ChunkRef = { tag: t, offset, payloadBytes: h.payloadBytes, firstSeq, count };
+      readPayload(src, c); // every chunk's checksum, once, at open
+      if (t === Tag.EVTS) {
+        if (checkEventOrder(c, next)) return null;
+        next += count;
+      }
+      chunks.push(c);
+      end = offset + CHUNK_HEADER_BYTES + h.payloadBytes;
+    }
+    if (end !== indexOffset || next !== eventCount) return null;
+    return chunks;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads chunk after chunk from the start; stops at the first damage. */
+function scan(src: ByteSource): {
+  chunks: ChunkRef[];
+  damage: TraceDamage | null;
+  complete: boolean;
+} {
+  const chunks: ChunkRef[] = [];
+  let at = HEADER_BYTES;
+  let next = 0;
+  let complete = false;
+  let damage: TraceDamage | null = null;
+  while (at < src.size) {
+    const h = readChunkHeader(src, at);
+    if (typeof h === 'string') {
+      damage = { offset: at, message: h };
+      break;
+    }
+    try {
+      readPayload(src, h); // CRC of every chunk, once
+    } catch (e) {
+      damage = { offset: at, message: (e as Error).message };
+      break;
+    }
+    const ext = chunkExtent(src, h);
+    const c: ChunkRef = { ...h, firstSeq: ext.firstSeq, count: ext.count };
+    if (c.tag === Tag.EVTS) {
+      const bad = checkEventOrder(c, next);
+      if (bad) {
+        damage = { offset: at, message: bad };
+        break;
+      }
+      next += c.count;
+    }
+    if (c.tag === Tag.TEND) {
+      complete = true;
+      break;
+    }
+    if (c.tag !== Tag.INDX) chunks.push(c);
+    if (chunks.length > LIMITS.chunks) {
+      damage = { offset: at, message: `more than ${LIMITS.chunks} chunks` };
+      break;
+    }
+    at += CHUNK_HEADER_BYTES + h.payloadBytes;
+  }
+  if (!complete && !damage)
+    damage = { offset: src.size, message: 'the recording did not finish (no index or trailer)' };
+  return { chunks, damage, complete: complete && !damage };
+}
