@@ -1054,7 +1054,8 @@ PSS_API DWORD WINAPI PssLinuxCloseProcess(HANDLE ProcessHandle);
  *             (CodeView GUID/age plays the part of the build-id)
  *
  * Conventions as for the functions above: Win32 error codes, out-parameters last,
- * opaque handles with a magic value, no global state.  Every optional fact carries its
+ * opaque handles checked against the library's registry of live handles (never read to
+ * be validated), no other global state.  Every optional fact carries its
  * own error field: 0 means the value is valid; anything else is the reason it is not
  * (never a zero that looks like data).
  * ==================================================================================== */

@@ -47,7 +47,6 @@ static void details_destroy(HPSSDETAILS d)
 {
     if (d == NULL)
         return;
-    d->magic = 0;
     free(d->threads);
     free(d->handles);
     free(d->regions);
@@ -57,9 +56,10 @@ static void details_destroy(HPSSDETAILS d)
     free(d);
 }
 
+/* A live details handle, checked in the registry (never by reading the pointer). */
 static HPSSDETAILS as_details(HPSSDETAILS h)
 {
-    return pss_peek_magic(h) == PSS_DETAILS_MAGIC ? h : NULL;
+    return pss_handle_live(h, PSS_KIND_DETAILS) ? h : NULL;
 }
 
 /* Module records get their string pointers once the pool no longer moves. */
@@ -112,7 +112,6 @@ PSS_API DWORD WINAPI PssLinuxCaptureDetails(HANDLE ProcessHandle, DWORD DetailFl
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     HPSSDETAILS d = c.d;
-    d->magic = PSS_DETAILS_MAGIC;
     d->info.Flags = DetailFlags;
     d->info.ProcessId = (DWORD)c.target.pid;
     d->info.CaptureTime = pss_filetime_now();
@@ -168,7 +167,7 @@ PSS_API DWORD WINAPI PssLinuxCaptureDetails(HANDLE ProcessHandle, DWORD DetailFl
     d->info.RegionCount = (DWORD)d->nregions;
     d->info.ModuleCount = (DWORD)d->nmods;
     d->info.TotalNanoseconds = pss_monotonic_ns() - t0;
-    rc = ERROR_SUCCESS;
+    rc = pss_handle_register(d, PSS_KIND_DETAILS); /* now it is a handle */
 out:
     free(c.sps);
     pss_target_release(&c.target);
@@ -237,10 +236,10 @@ PSS_API DWORD WINAPI PssLinuxReadDetails(HPSSDETAILS Details, DWORD Class, DWORD
 
 PSS_API DWORD WINAPI PssLinuxFreeDetails(HPSSDETAILS Details)
 {
-    HPSSDETAILS d = as_details(Details);
-    if (d == NULL)
+    /* Check and removal in one step: of two concurrent frees exactly one succeeds. */
+    if (!pss_handle_unregister(Details, PSS_KIND_DETAILS))
         return ERROR_INVALID_HANDLE;
-    details_destroy(d);
+    details_destroy(Details);
     return ERROR_SUCCESS;
 }
 

@@ -12,8 +12,6 @@
 
 #include "pss_internal.h"
 
-#define PSS_DETAILS_MAGIC UINT64_C(0x5053535850535358) /* "PSSX" */
-
 /* A module while the capture builds it (strings are offsets into the string pool). */
 struct lx_module {
     PSS_DETAILS_MODULE m; /* Path/Soname are NULL until finalised */
@@ -21,7 +19,6 @@ struct lx_module {
 };
 
 struct HPSSDETAILS__ {
-    uint64_t magic;
     PSS_DETAILS_INFORMATION info;
     PSS_DETAILS_THREAD *threads;
     size_t nthreads, cap_threads;

@@ -838,3 +838,59 @@ int test_details_other_user(void)
     }
     return bad;
 }
+
+/* Garbage, freed and wrong-kind handles are refused without being read (the registry of
+ * live handles), by every details function. */
+int test_details_garbage_handles(void)
+{
+    HPSSDETAILS live;
+    CHECK_EQ(PssLinuxCaptureDetails(PSS_CURRENT_PROCESS, PSS_DETAILS_THREADS, &live),
+             ERROR_SUCCESS);
+    HPSSDETAILS freed;
+    CHECK_EQ(PssLinuxCaptureDetails(PSS_CURRENT_PROCESS, PSS_DETAILS_THREADS, &freed),
+             ERROR_SUCCESS);
+    CHECK_EQ(PssLinuxFreeDetails(freed), ERROR_SUCCESS);
+    HPSS snap;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_NONE, 0, &snap), ERROR_SUCCESS);
+    HPSSWALK marker;
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &marker), ERROR_SUCCESS);
+    uintptr_t bogus[] = {0,
+                         1,
+                         8,
+                         0x1000,
+                         UINTPTR_MAX,
+                         UINTPTR_MAX - 7,
+                         (uintptr_t)0xdeadbeefdeadbee8ull,
+                         (uintptr_t)freed,
+                         (uintptr_t)snap,
+                         (uintptr_t)marker,
+                         (uintptr_t)live + 8,
+                         (uintptr_t)&bogus};
+    unsigned seed = (unsigned)getpid();
+    for (size_t i = 0; i < sizeof bogus / sizeof bogus[0] + 64; i++) {
+        uintptr_t v;
+        if (i < sizeof bogus / sizeof bogus[0]) {
+            v = bogus[i];
+        } else {
+            seed = seed * 1103515245u + 12345u;
+            v = ((uintptr_t)seed << 32 | (uintptr_t)(seed * 2654435761u)) & ~(uintptr_t)7;
+        }
+        HPSSDETAILS h = (HPSSDETAILS)v;
+        PSS_DETAILS_INFORMATION info;
+        PSS_DETAILS_THREAD t;
+        DWORD n;
+        CHECK_EQ(PssLinuxQueryDetails(h, sizeof info, &info), ERROR_INVALID_HANDLE);
+        CHECK_EQ(PssLinuxReadDetails(h, PSS_DETAILS_CLASS_THREADS, 0, 1, sizeof t, &t, &n),
+                 ERROR_INVALID_HANDLE);
+        CHECK_EQ(PssLinuxFreeDetails(h), ERROR_INVALID_HANDLE);
+    }
+    /* The live one is untouched by all of that. */
+    PSS_DETAILS_INFORMATION info;
+    CHECK_EQ(PssLinuxQueryDetails(live, sizeof info, &info), ERROR_SUCCESS);
+    CHECK(info.ThreadCount >= 1);
+    CHECK_EQ(PssLinuxFreeDetails(live), ERROR_SUCCESS);
+    CHECK_EQ(PssLinuxFreeDetails(live), ERROR_INVALID_HANDLE); /* double free */
+    CHECK_EQ(PssWalkMarkerFree(marker), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, snap), ERROR_SUCCESS);
+    return 0;
+}
