@@ -2,7 +2,8 @@
  * linux_ext_regions.c -- PSS_DETAILS_REGION per VMA: the kind (VMMap's classification)
  * and, with PSS_DETAILS_REGION_USAGE, the smaps counters; then smaps_rollup.
  *
- * maps (or smaps) is read in 1 MiB chunks and parsed as it streams, never held whole
+ * maps (or smaps) is read in 256 KiB chunks (small enough to stay in cache between the
+ * kernel's copy and the parse) and parsed as it streams, never held whole
  * (smaps of 200,000 VMAs is ~150 MB of text).  Header lines start with a lowercase hex
  * digit, field lines with an uppercase letter, so one byte tells them apart.  As in
  * maps.c, a VMA whose start is below the previous end is a duplicate the kernel printed
@@ -32,7 +33,7 @@
 
 #include "linux_ext.h"
 
-#define CHUNK (1u << 20)
+#define CHUNK (1u << 18)
 #define ARENA_HEAP_MAX (UINT64_C(64) << 20) /* glibc HEAP_MAX_SIZE on 64-bit */
 
 static const size_t MEM_OFFSETS[20] = {
@@ -268,63 +269,49 @@ static const char *field_value(PSS_DETAILS_MEMORY *m, int i, const char *p, cons
 }
 
 /* The kernel prints counters as a key padded to 16 columns and the value in kB right-
- * aligned in 8 ("Rss:                 128 kB\n", 28 bytes).  For such a line, the key by
- * its first letters (checked in full) -> counter index, -1 a key we ignore, -2 not
- * recognised here (the general path decides). */
+ * aligned in 8 ("Rss:                 128 kB\n", 28 bytes).  For such a line the first 8
+ * bytes (key and padding) name the counter: compared as one 64-bit word.  Returns the
+ * counter index, -1 for a key we ignore, -2 when not recognised (the general path decides). */
+#define W8(a, b, c, d, e, f, g, h)                                                        \
+    ((uint64_t)(uint8_t)(a) | (uint64_t)(uint8_t)(b) << 8 | (uint64_t)(uint8_t)(c) << 16 |  \
+     (uint64_t)(uint8_t)(d) << 24 | (uint64_t)(uint8_t)(e) << 32 |                         \
+     (uint64_t)(uint8_t)(f) << 40 | (uint64_t)(uint8_t)(g) << 48 | (uint64_t)(uint8_t)(h) << 56)
+
 static int fixed_key(const char *p)
 {
-#define KEY(s, i) (memcmp(p, s, sizeof(s) - 1) == 0 ? (i) : -2)
-    switch (p[0]) {
-    case 'R':
-        return p[1] == 's' ? KEY("Rss:", 0) : KEY("Referenced:", 10);
-    case 'P':
-        if (p[1] == 's') {
-            if (p[3] == ':')
-                return KEY("Pss:", 1);
-            switch (p[4]) {
-            case 'D': return KEY("Pss_Dirty:", 2);
-            case 'A': return KEY("Pss_Anon:", 3);
-            case 'F': return KEY("Pss_File:", 4);
-            case 'S': return KEY("Pss_Shmem:", 5);
-            default: return -2;
-            }
-        }
-        if (p[1] == 'r' && p[2] == 'i') {
-            switch (p[8]) {
-            case 'C': return KEY("Private_Clean:", 8);
-            case 'D': return KEY("Private_Dirty:", 9);
-            case 'H': return KEY("Private_Hugetlb:", 16);
-            default: return -2;
-            }
-        }
-        return p[1] == 'r' ? (KEY("ProtectionKey:", 0) == 0 ? -1 : -2) : -2;
-    case 'S':
-        if (p[1] == 'h' && p[2] == 'a') {
-            switch (p[7]) {
-            case 'C': return KEY("Shared_Clean:", 6);
-            case 'D': return KEY("Shared_Dirty:", 7);
-            case 'H': return KEY("Shared_Hugetlb:", 15);
-            default: return -2;
-            }
-        }
-        if (p[1] == 'h')
-            return KEY("ShmemPmdMapped:", 14);
-        if (p[1] == 'w')
-            return p[4] == ':' ? KEY("Swap:", 17) : KEY("SwapPss:", 18);
-        return p[1] == 'i' ? (KEY("Size:", 0) == 0 ? -1 : -2) : -2;
-    case 'A':
-        return p[4] == 'y' ? KEY("Anonymous:", 11) : KEY("AnonHugePages:", 13);
-    case 'L':
-        return p[1] == 'a' ? KEY("LazyFree:", 12) : KEY("Locked:", 19);
-    case 'K':
-    case 'M':
-    case 'F':
-        return -1; /* KernelPageSize, KSM, MMUPageSize, FilePmdMapped */
+    uint64_t w;
+    memcpy(&w, p, 8); /* little-endian x86-64 */
+    switch (w) {
+    case W8('R', 's', 's', ':', ' ', ' ', ' ', ' '): return 0;
+    case W8('P', 's', 's', ':', ' ', ' ', ' ', ' '): return 1;
+    case W8('P', 's', 's', '_', 'D', 'i', 'r', 't'): return 2;
+    case W8('P', 's', 's', '_', 'A', 'n', 'o', 'n'): return 3;
+    case W8('P', 's', 's', '_', 'F', 'i', 'l', 'e'): return 4;
+    case W8('P', 's', 's', '_', 'S', 'h', 'm', 'e'): return 5;
+    case W8('S', 'h', 'a', 'r', 'e', 'd', '_', 'C'): return 6;
+    case W8('S', 'h', 'a', 'r', 'e', 'd', '_', 'D'): return 7;
+    case W8('S', 'h', 'a', 'r', 'e', 'd', '_', 'H'): return 15;
+    case W8('P', 'r', 'i', 'v', 'a', 't', 'e', '_'):
+        return p[8] == 'C' ? 8 : p[8] == 'D' ? 9 : p[8] == 'H' ? 16 : -2;
+    case W8('R', 'e', 'f', 'e', 'r', 'e', 'n', 'c'): return 10;
+    case W8('A', 'n', 'o', 'n', 'y', 'm', 'o', 'u'): return 11;
+    case W8('L', 'a', 'z', 'y', 'F', 'r', 'e', 'e'): return 12;
+    case W8('A', 'n', 'o', 'n', 'H', 'u', 'g', 'e'): return 13;
+    case W8('S', 'h', 'm', 'e', 'm', 'P', 'm', 'd'): return 14;
+    case W8('S', 'w', 'a', 'p', ':', ' ', ' ', ' '): return 17;
+    case W8('S', 'w', 'a', 'p', 'P', 's', 's', ':'): return 18;
+    case W8('L', 'o', 'c', 'k', 'e', 'd', ':', ' '): return 19;
+    case W8('S', 'i', 'z', 'e', ':', ' ', ' ', ' '):
+    case W8('K', 'e', 'r', 'n', 'e', 'l', 'P', 'a'):
+    case W8('M', 'M', 'U', 'P', 'a', 'g', 'e', 'S'):
+    case W8('K', 'S', 'M', ':', ' ', ' ', ' ', ' '):
+    case W8('F', 'i', 'l', 'e', 'P', 'm', 'd', 'M'):
+        return -1;
     default:
         return -2;
     }
-#undef KEY
 }
+#undef W8
 
 /* One field line at p (an uppercase letter): "Key:   123 kB" or "VmFlags: rd wr ...".
  * m == NULL: only find the end.  Returns the position of the line's newline (or end). */
