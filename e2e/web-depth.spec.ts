@@ -58,9 +58,19 @@ test('process tree, every new column, modules and a comparison in human units', 
     })
     .toMatch(/^\d+\.\d$/);
   await expect(row).toContainText('4'); // threads
-  // The parent chain stays visible (dimmed) above the match; python3 is indented under it.
+  await expect(page.getByTestId('process-table')).toHaveAttribute('data-rows', '1'); // matches only
+  // Handles come from the fd listing: python holds its sockets, pipe, stdio…
+  const handlesText = (await row.locator('.vt-cell').nth(5).textContent()) ?? '';
+  expect(Number(handlesText)).toBeGreaterThanOrEqual(10);
+  await shot(page, 'processes-search');
+
+  // The tree: clear the search; python3 stays selected, in view, nested under its parent.
+  await row.click();
+  await expect(row).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('process-search').fill('');
   const parent = page.getByTestId(`process-row-${parentOf(py.pid)}`);
-  await expect(parent).toHaveClass(/tree-context/);
+  await expect(row).toBeVisible();
+  await expect(parent).toBeVisible();
   const indent = async (pid: number): Promise<number> => {
     const style = await page
       .getByTestId(`process-row-${pid}`)
@@ -69,26 +79,23 @@ test('process tree, every new column, modules and a comparison in human units', 
     return Number(/padding-left:\s*([\d.]+)px/.exec(style ?? '')?.[1] ?? 0);
   };
   expect(await indent(py.pid)).toBeGreaterThan(await indent(parentOf(py.pid)));
-  // Handles come from the fd listing: python holds its sockets, pipe, stdio…
-  const handlesText = (await row.locator('.vt-cell').nth(5).textContent()) ?? '';
-  expect(Number(handlesText)).toBeGreaterThanOrEqual(10);
-  await shot(page, 'processes-search');
-
-  // Keyboard: click selects; ← goes to the parent, → back to its first child (python3's
-  // branch), ↓ moves on; Enter inspects.
-  await row.click();
-  await expect(row).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('process-table').focus();
+  // Keyboard: ← from python3 goes to its parent, ← again closes the parent's branch (python3
+  // disappears), → opens it again, ↓ moves to its first child.
   await page.keyboard.press('ArrowLeft');
   await expect(parent).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowLeft');
+  await expect(parent.getByRole('button', { name: 'Expand' })).toBeVisible();
+  await expect(row).toHaveCount(0);
   await page.keyboard.press('ArrowRight');
+  await expect(row).toBeAttached();
+  await page.keyboard.press('ArrowDown');
   await expect(page.locator('.vt-row.vt-selected')).toHaveCount(1);
   await row.click();
   // Pause the live refresh; the "updated" time then holds still.
   await page.getByTestId('process-live').click();
   await expect(page.getByTestId('process-live')).toHaveAttribute('aria-pressed', 'false');
   await expect(page.getByTestId('process-updated')).toContainText('paused');
-  await page.getByTestId('process-search').fill('');
-  await row.click();
   await shot(page, 'processes-tree');
   await page.getByTestId('process-table').focus();
   await page.keyboard.press('Enter');

@@ -2,8 +2,12 @@
 // `npm start`: build, then launch the Electron app; where no Electron binary can be had (an
 // offline machine), say so plainly and serve the same app in web mode instead.
 // `npm run web` (or `npm start -- --web`): web mode directly. Extra args go to the app.
+// What it runs ends with it: web mode reads its stdin from this script (--exit-with-stdin), so
+// it ends when this script does, however that happens; and this script ends what it started
+// when its own parent goes (npm killed, the terminal closed), not only on Ctrl+C.
 import { spawn, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateElectron } from './electron-binary.mjs';
 
@@ -31,39 +35,103 @@ function startWeb(reason) {
     );
   const child = spawn(
     process.execPath,
-    [join(root, 'out', 'main', 'web.js'), ...passthrough.filter((a) => a !== '--no-build')],
-    {
-      stdio: 'inherit',
-      cwd: root,
-    },
+    [
+      join(root, 'out', 'main', 'web.js'),
+      '--exit-with-stdin',
+      ...passthrough.filter((a) => a !== '--no-build'),
+    ],
+    { stdio: ['pipe', 'inherit', 'inherit'], cwd: root },
   );
   forward(child);
 }
 
 function forward(child) {
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+  watchParent(() => child.kill('SIGTERM'));
+}
+
+/** Whether a process exists (EPERM: it does, and is someone else's). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/**
+ * npm runs scripts through `sh -c`; when npm itself is killed that shell may stay, so on Linux
+ * the shell's parent is watched too. Returns that pid, or null.
+ */
+function shellsParent(ppid) {
+  if (process.platform !== 'linux') return null;
+  try {
+    const argv = readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0');
+    if (!['sh', 'bash', 'dash', 'zsh'].includes(basename(argv[0] ?? '')) || argv[1] !== '-c')
+      return null;
+    const stat = readFileSync(`/proc/${ppid}/stat`, 'utf8');
+    const grand = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return grand > 1 ? grand : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Calls onGone once when this script's parent (or npm above its shell) has gone. */
+function watchParent(onGone) {
+  const parent = process.ppid;
+  const grand = shellsParent(parent);
+  const timer = setInterval(() => {
+    if (process.ppid !== parent || (grand !== null && !alive(grand))) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 500);
+  timer.unref();
+}
+
+/**
+ * Electron's own installer, quietly: its progress and, offline, its raw stack trace
+ * ("TypeError: fetch failed …") are not for the person who typed npm start. Returns null on
+ * success, else one line saying why.
+ */
+function fetchElectron(packageDir) {
+  const r = spawnSync(process.execPath, [join(packageDir, 'install.js')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status === 0) return null;
+  if (r.error) return r.error.code === 'ETIMEDOUT' ? 'the download timed out' : r.error.message;
+  const first = `${r.stderr ?? ''}\n${r.stdout ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('at '));
+  const why = first ? first.replace(/^(\w*Error):\s*/, '') : `exit code ${r.status}`;
+  return `the download failed: ${why}`;
 }
 
 if (web) {
   startWeb(null);
 } else {
   let electron = locateElectron();
+  let failed = null;
   if (!electron.path && electron.packageDir) {
-    console.log(`[pss-inspector] ${electron.reason}; fetching it now…`);
-    const r = spawnSync(process.execPath, [join(electron.packageDir, 'install.js')], {
-      stdio: 'inherit',
-      timeout: 120_000,
-    });
-    if (r.status === 0) electron = locateElectron();
+    console.log('[pss-inspector] The Electron binary is not downloaded yet; fetching it now…');
+    failed = fetchElectron(electron.packageDir);
+    if (failed === null) electron = locateElectron();
   }
   if (!electron.path) {
     startWeb(
-      `Electron is not available on this machine (${electron.reason}; the download failed or there is no network).`,
+      failed
+        ? `Electron could not be fetched (${failed}; is this machine offline?).`
+        : `Electron is not available on this machine (${electron.reason}).`,
     );
   } else {
     const child = spawn(electron.path, [root, ...passthrough.filter((a) => a !== '--no-build')], {
-      stdio: 'inherit',
+      stdio: ['pipe', 'inherit', 'inherit'],
       cwd: root,
     });
     forward(child);

@@ -1,8 +1,13 @@
 /** The shell: header with tabs and the connection indicator, banner, the current view, status bar. */
 import { useEffect, useRef, useState } from 'react';
 import { exportTrace, importTrace } from './api/actions';
+import { Dialog } from './components/Dialog';
 import { ErrorBox } from './components/ErrorBox';
-import { formatBytes, formatCount } from './lib/format';
+import { Icon } from './components/Icon';
+import { Announcer } from './components/Announcer';
+import { onTabListKey } from './components/tabs';
+import { formatBytes, plural } from './lib/format';
+import { SHORTCUTS, keyBelongsToTarget, viewShortcut } from './lib/shortcuts';
 import { raf } from './render/raf';
 import { onCommand } from './session/ingest';
 import { TABS, useApp, useAppShallow, type Tab } from './store';
@@ -45,33 +50,56 @@ function ConnectionIndicator() {
       role="status"
     >
       <i className="conn-dot" aria-hidden="true" />
-      {text}
+      <span className="sr-only">Host </span>
+      <span className="conn-text">{text}</span>
     </span>
   );
 }
 
-function TabButton({ tab }: { tab: Tab }) {
-  const on = useApp((s) => s.tab === tab);
-  const badge = useApp((s) => {
-    if (tab === 'walk') return s.session ? s.session.state : null;
-    if (tab === 'snapshot') return s.snapshots.length ? String(s.snapshots.length) : null;
+/** The tab's badge and what a screen reader says for it ("Walk, session finished"). */
+function useTabBadge(tab: Tab): { text: string; cls: string; spoken: string } | null {
+  return useAppShallow((s) => {
+    if (tab === 'walk' && s.session) {
+      const st = s.session.state;
+      return { text: st, cls: `b-${st}`, spoken: `session ${st}` };
+    }
+    if (tab === 'snapshot' && s.snapshots.length) {
+      const n = s.snapshots.length;
+      return { text: String(n), cls: 'b-count', spoken: plural(n, 'snapshot') };
+    }
     if (tab === 'allocations') {
       const n = s.counts.failures + s.counts.violations + s.counts.leaks;
-      return n ? `${n} ⚠` : null;
+      return n ? { text: `${n} ⚠`, cls: 'b-n', spoken: plural(n, 'problem') } : null;
     }
     return null;
   });
+}
+
+export const tabButtonId = (tab: Tab): string => `tabbtn-${tab}`;
+
+function TabButton({ tab }: { tab: Tab }) {
+  const on = useApp((s) => s.tab === tab);
+  const badge = useTabBadge(tab);
   return (
     <button
       role="tab"
+      id={tabButtonId(tab)}
       aria-selected={on}
+      aria-controls="view-panel"
+      tabIndex={on ? 0 : -1}
       className={`tab${on ? ' on' : ''}`}
       onClick={() => useApp.getState().setTab(tab)}
       data-testid={`tab-${tab}`}
+      title={`${TAB_LABELS[tab]} (Alt+${TABS.indexOf(tab) + 1})`}
     >
       {TAB_LABELS[tab]}
       {badge && (
-        <span className={`tab-badge b-${badge.replace(/[^a-z]/g, '') || 'n'}`}>{badge}</span>
+        <>
+          <span className="sr-only">, {badge.spoken}</span>
+          <span className={`tab-badge ${badge.cls}`} aria-hidden="true">
+            {badge.text}
+          </span>
+        </>
       )}
     </button>
   );
@@ -97,7 +125,7 @@ function StatusBar() {
       </span>
       <span className="spacer" />
       <span title="Events held in the renderer's column store">
-        {formatCount(c.known)} events · {formatBytes(c.store)}
+        {plural(c.known, 'event')} · {formatBytes(c.store)}
       </span>
       <span
         title="95th percentile of the renderer's per-frame work (updates + canvas draws)"
@@ -113,53 +141,82 @@ function About() {
   const open = useApp((s) => s.aboutOpen);
   const info = useApp((s) => s.connection.appInfo);
   if (!open) return null;
+  const close = (): void => useApp.getState().setAboutOpen(false);
   return (
-    <div className="modal-backdrop" onClick={() => useApp.getState().setAboutOpen(false)}>
-      <div
-        className="modal"
-        role="dialog"
-        aria-label="About"
-        data-testid="about-dialog"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h2>PSS Inspector</h2>
-        <p>
-          Inspects running processes through the Process Snapshotting API and shows, live, every
-          allocation the snapshot walk makes through the allocator you choose.
-        </p>
-        {info && (
-          <dl className="kv">
-            <div className="kv-row">
-              <dt>Version</dt>
-              <dd>{info.version}</dd>
-            </div>
-            <div className="kv-row">
-              <dt>Platform</dt>
-              <dd>{info.platform}</dd>
-            </div>
-            <div className="kv-row">
-              <dt>PSS library</dt>
-              <dd>{info.library}</dd>
-            </div>
-            <div className="kv-row">
-              <dt>Transport</dt>
-              <dd>{info.transport}</dd>
-            </div>
-            <div className="kv-row">
-              <dt>Host pid</dt>
-              <dd>{info.pid}</dd>
-            </div>
-          </dl>
-        )}
-        <p className="muted small">
-          Keys: Space play/pause · → step · Home seek to beginning. Wheel zooms the timeline, drag
-          pans.
-        </p>
-        <button onClick={() => useApp.getState().setAboutOpen(false)} data-testid="about-close">
+    <Dialog title="About PSS Inspector" testId="about-dialog" onClose={close}>
+      <p>
+        Inspects running processes through the Process Snapshotting API and shows, live, every
+        allocation the snapshot walk makes through the allocator you choose.
+      </p>
+      {info && (
+        <dl className="kv">
+          <div className="kv-row">
+            <dt>Version</dt>
+            <dd>{info.version}</dd>
+          </div>
+          <div className="kv-row">
+            <dt>Platform</dt>
+            <dd>{info.platform}</dd>
+          </div>
+          <div className="kv-row">
+            <dt>PSS library</dt>
+            <dd className="break">{info.library}</dd>
+          </div>
+          <div className="kv-row">
+            <dt>Transport</dt>
+            <dd>{info.transport}</dd>
+          </div>
+          <div className="kv-row">
+            <dt>Host pid</dt>
+            <dd>{info.pid}</dd>
+          </div>
+        </dl>
+      )}
+      <p className="muted small">
+        Press <kbd>?</kbd> for the keyboard shortcuts.
+      </p>
+      <div className="modal-actions">
+        <button onClick={close} data-testid="about-close">
           Close
         </button>
       </div>
-    </div>
+    </Dialog>
+  );
+}
+
+function Help() {
+  const open = useApp((s) => s.helpOpen);
+  if (!open) return null;
+  const close = (): void => useApp.getState().setHelpOpen(false);
+  return (
+    <Dialog title="Keyboard shortcuts" testId="help-dialog" onClose={close} wide>
+      <div className="shortcut-groups">
+        {SHORTCUTS.map((g) => (
+          <section key={g.title} className="shortcut-group">
+            <h3>{g.title}</h3>
+            <table className="shortcuts">
+              <tbody>
+                {g.items.map((k) => (
+                  <tr key={k.what}>
+                    <th scope="row">
+                      {k.keys.map((key, i) =>
+                        key === '…' ? <span key={i}> … </span> : <kbd key={i}>{key}</kbd>,
+                      )}
+                    </th>
+                    <td>{k.what}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        ))}
+      </div>
+      <div className="modal-actions">
+        <button onClick={close} data-testid="help-close">
+          Close
+        </button>
+      </div>
+    </Dialog>
   );
 }
 
@@ -177,6 +234,41 @@ export function App() {
   );
   const hasSession = useApp((s) => s.session !== null);
   const fileInput = useRef<HTMLInputElement | null>(null);
+  const mainRef = useRef<HTMLElement | null>(null);
+  const tablistRef = useRef<HTMLDivElement | null>(null);
+
+  // A view change that did not come from the tab list (Inspect →, Capture, Start walk, a link in
+  // an empty view) moves focus to the new view, so keyboard and screen-reader users land in it
+  // instead of on the page's body; a view that focuses a field of its own keeps that.
+  useEffect(() => {
+    const active = document.activeElement;
+    if (mainRef.current?.contains(active) || tablistRef.current?.contains(active)) return;
+    if (document.querySelector('[role=dialog]')) return;
+    mainRef.current?.focus({ preventScroll: true });
+  }, [tab]);
+
+  // Alt+1…6 switch views; ? and F1 open the shortcut list.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      const v = viewShortcut(e);
+      if (v !== null) {
+        e.preventDefault();
+        const t = TABS[v] as Tab;
+        useApp.getState().setTab(t);
+        document.getElementById(tabButtonId(t))?.focus();
+        return;
+      }
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'F1' || (e.key === '?' && !keyBelongsToTarget(e.target, e.key))) {
+        const t = e.target as HTMLElement | null;
+        if (e.key === '?' && t && ['INPUT', 'TEXTAREA'].includes(t.tagName)) return;
+        e.preventDefault();
+        useApp.getState().setHelpOpen(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   useEffect(() => {
     onCommand((c) => {
@@ -189,56 +281,75 @@ export function App() {
   return (
     <div className="app" data-testid="app">
       <header className="app-header">
-        <span className="brand">
+        <span className="brand" title="PSS Inspector">
           <span className="brand-mark" aria-hidden="true">
             ◧
-          </span>{' '}
-          PSS Inspector
+          </span>
+          <span className="brand-text">PSS Inspector</span>
         </span>
-        <nav className="tabs" role="tablist">
+        <div
+          role="tablist"
+          aria-label="Views"
+          className="tabs"
+          ref={tablistRef}
+          onKeyDown={onTabListKey}
+        >
           {TABS.map((t) => (
             <TabButton key={t} tab={t} />
           ))}
-        </nav>
+        </div>
         <span className="spacer" />
-        <button
-          onClick={() => fileInput.current?.click()}
-          data-testid="open-trace"
-          title="Open a saved .psstrace file"
-        >
-          Open trace…
-        </button>
-        {hasSession && (
+        <div className="header-actions">
           <button
-            onClick={() => void exportTrace()}
-            data-testid="header-export-trace"
-            title="Save the session's trace"
+            onClick={() => fileInput.current?.click()}
+            data-testid="open-trace"
+            title="Open a saved .psstrace file: its events are shown as an imported session"
           >
-            Export
+            <Icon name="open" /> <span className="btn-text">Open trace…</span>
           </button>
-        )}
-        <input
-          ref={fileInput}
-          type="file"
-          accept=".psstrace,application/octet-stream"
-          hidden
-          data-testid="open-trace-input"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) void importTrace(f);
-            e.target.value = '';
-          }}
-        />
-        <ConnectionIndicator />
-        <button
-          className="icon"
-          onClick={() => useApp.getState().setAboutOpen(true)}
-          data-testid="about-button"
-          aria-label="About"
-          title="About"
-        >
-          ?
-        </button>
+          {hasSession && (
+            <button
+              onClick={() => void exportTrace()}
+              data-testid="header-export-trace"
+              title="Save the session's events to a .psstrace file (open it later with Open trace…)"
+            >
+              <Icon name="save" /> <span className="btn-text">Export trace…</span>
+            </button>
+          )}
+          <input
+            ref={fileInput}
+            type="file"
+            accept=".psstrace,application/octet-stream"
+            hidden
+            tabIndex={-1}
+            aria-hidden="true"
+            data-testid="open-trace-input"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void importTrace(f);
+              e.target.value = '';
+            }}
+          />
+          <ConnectionIndicator />
+          <button
+            className="icon"
+            onClick={() => useApp.getState().setHelpOpen(true)}
+            data-testid="help-button"
+            aria-label="Keyboard shortcuts"
+            title="Keyboard shortcuts (?)"
+          >
+            <Icon name="keyboard" />
+          </button>
+          <button
+            className="icon"
+            onClick={() => useApp.getState().setAboutOpen(true)}
+            data-testid="about-button"
+            aria-label="About"
+            title="About"
+          >
+            <Icon name="info" />
+          </button>
+        </div>
       </header>
       {connError && <ErrorBox error={connError} testId="connection-error" />}
       {lost && (
@@ -257,7 +368,14 @@ export function App() {
           onDismiss={() => useApp.getState().setBanner(null)}
         />
       )}
-      <main className="app-main">
+      <main
+        className="app-main"
+        id="view-panel"
+        role="tabpanel"
+        aria-labelledby={tabButtonId(tab)}
+        tabIndex={-1}
+        ref={mainRef}
+      >
         {tab === 'processes' && <ProcessPicker />}
         {tab === 'capture' && <CapturePanel />}
         {tab === 'walk' && <WalkView />}
@@ -266,7 +384,9 @@ export function App() {
         {tab === 'compare' && <CompareView />}
       </main>
       <StatusBar />
+      <Announcer />
       <About />
+      <Help />
     </div>
   );
 }

@@ -1,8 +1,9 @@
 /*
  * bench/floor.c -- build/bench-floor PID ITER
  *
- * The floor for a full capture: plain C doing the same kernel reads libpss does for the
- * app's flags, with the minimum of parsing and no snapshot, strings or walk:
+ * The floor for a full capture: plain C doing the straightforward kernel reads that
+ * gather the facts a capture with the app's flags reports (what ls -l, lsof and pmap
+ * read), with the minimum of parsing and no snapshot, strings or walk:
  *   process   stat, status, readlink exe, fstatat status, exe ELF ident, personality,
  *             sched_getaffinity
  *   VA space  /proc/sys/vm/mmap_min_addr; maps read with large reads and split into
@@ -14,7 +15,10 @@
  *             per device of regular files, /proc/<pid>/stat + affinity for pidfds
  *   threads   task/ getdents; per thread task/TID/stat and sched_getaffinity
  *   end       stat again (libpss's "was the target reaped" check)
- * Not included: kcmp (libpss's HandleCount grouping) and everything libpss computes.
+ * Not included: HandleCount (libpss's kcmp and epoll work) and everything libpss
+ * computes.  libpss itself skips some of these reads where fdinfo already tells
+ * everything (readlink of pipes and of anon inodes whose fdinfo names their kind) and
+ * adds others (an O_PATH pin per path/socket fd), see libpss/README.md.
  * Prints {"median_ms":..,"runs":[..]}.
  */
 #include <dirent.h>

@@ -499,7 +499,8 @@ typedef struct PSS_AUXILIARY_PAGE_ENTRY {
 } PSS_AUXILIARY_PAGE_ENTRY;
 
 /*
- * PSS_VA_SPACE_ENTRY -- one per /proc/PID/maps line, in address order, plus one MEM_FREE
+ * PSS_VA_SPACE_ENTRY -- one per /proc/PID/maps line (two for a VMA that crosses an image
+ * end, see Type), in address order, plus one MEM_FREE
  * entry per gap between /proc/sys/vm/mmap_min_addr and 0x7ffffffff000 (the top of the
  * 47-bit user range; 0x00fffffffffff000 if a mapping lies above it).  Lines whose start
  * is below the previous end (maps is not atomic) are dropped.  [vsyscall] comes last.
@@ -517,7 +518,9 @@ typedef struct PSS_AUXILIARY_PAGE_ENTRY {
  *              anonymous mmaps, so original allocation boundaries are lost); MEM_FREE: 0.
  *   Type       MEM_IMAGE for the VMAs of a loaded ELF image (ET_EXEC/ET_DYN whose first
  *              executable PT_LOAD is mapped executable at its offset from the load base)
- *              including its anonymous .bss tail, and [vdso]; MEM_MAPPED for all other
+ *              including its anonymous .bss tail, and [vdso] (a VMA crossing the image
+ *              end -- anonymous memory the kernel merged into .bss -- is split there, the
+ *              part past it is MEM_PRIVATE); MEM_MAPPED for all other
  *              file-backed VMAs (data-mapped ELF files, memfd, /dev/shm, SysV shm,
  *              shared anonymous memory, devices) and [vvar], [vvar_vclock], [vsyscall];
  *              MEM_PRIVATE for private anonymous memory ([heap], [stack], unnamed);
@@ -549,7 +552,8 @@ typedef struct PSS_VA_SPACE_ENTRY {
 
 /*
  * PSS_HANDLE_ENTRY -- one per /proc/PID/fd entry (fds that vanish during the capture are
- * skipped).  On Linux:
+ * skipped; every entry describes one object as it was during one complete read -- an fd
+ * re-pointed between reads is read again, see libpss/README.md).  On Linux:
  *   Handle           the fd number
  *   ObjectType       EVENT (eventfd), SEMAPHORE (eventfd in semaphore mode), PROCESS
  *                    (pidfd), THREAD (PIDFD_THREAD pidfd), SECTION (memfd, /dev/shm and
@@ -559,7 +563,9 @@ typedef struct PSS_VA_SPACE_ENTRY {
  *                    "Socket/UNIX-STREAM", "Socket/TCP"), "Epoll", "Timer", "SignalFd",
  *                    "Inotify", "Fanotify", "UserFaultFd", "MessageQueue", "Namespace",
  *                    "AnonInode/<name>" for other anon inodes, "Unknown"
- *   ObjectName       readlink text (HANDLE_NAME_INFORMATION)
+ *   ObjectName       readlink text (HANDLE_NAME_INFORMATION); a path longer than 4,095
+ *                    bytes (which readlink cannot return): a directory's path rebuilt
+ *                    through "..", nothing (no PSS_HANDLE_HAVE_NAME) for other files
  *   Attributes       OBJ_INHERIT unless the fd is close-on-exec (BASIC_INFORMATION)
  *   GrantedAccess    from the open mode: read FILE_GENERIC_READ, write FILE_GENERIC_WRITE
  *                    (FILE_APPEND_DATA instead of FILE_WRITE_DATA with O_APPEND), both
@@ -568,10 +574,12 @@ typedef struct PSS_VA_SPACE_ENTRY {
  *                    PROCESS_QUERY_LIMITED_INFORMATION|SYNCHRONIZE, sections
  *                    SECTION_QUERY|SECTION_MAP_READ (+SECTION_MAP_WRITE if writable)
  *   HandleCount      number of fds of the target that share this open file description
- *                    (grouped by inode, confirmed with kcmp; 1 if kcmp is unavailable)
+ *                    (grouped by immutable description facts, confirmed with kcmp or an
+ *                    epoll membership test; 1 if neither is permitted)
  *   PointerCount     = HandleCount;  PagedPoolCharge, NonPagedPoolCharge  0
- *   CreationTime     statx btime (else ctime) of the inode; pidfd: the process start
- *                    time; anon inodes: 0
+ *   CreationTime     statx btime of the inode if non-zero, else ctime if non-zero,
+ *                    else 0 = unknown (sockets); pidfd: the process start time; anon
+ *                    inodes: 0
  *   TypeSpecificInformation (HANDLE_TYPE_SPECIFIC_INFORMATION):
  *     Process   the pidfd's process, like PSS_PROCESS_INFORMATION (ExitStatus 0 and
  *               ProcessId 0 if it has been reaped)

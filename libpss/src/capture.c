@@ -2,7 +2,8 @@
  * capture.c -- PssCaptureSnapshot: argument checks, the order of the capture phases,
  * performance counters, and cleanup.
  *
- * Phases: process information (always), VA space, handles, threads.  With
+ * Phases: process information (always), handles (begun: fds listed, maybe a helper
+ * thread reading them), VA space, handles (finished), threads.  With
  * PSS_CAPTURE_THREAD_CONTEXT every thread is ptrace-stopped first and all phases run
  * while the target is frozen; the ptrace calls themselves are made by a helper task of
  * its own thread group (capture_context.c), everything else on the calling thread.
@@ -111,14 +112,25 @@ static DWORD capture_body(struct pss_capture *c)
         rc = pss_capture_process(c);
     struct pss_target saved;
     use_data_thread(c, &saved);
+    /* Handles begin before the VA space: the fds are listed and, for a large table, a
+     * helper thread reads them while this thread reads the VA space; then this thread
+     * joins the fd reading.  Both run while the target may point at the data thread. */
+    struct handle_pass *hp = NULL;
+    if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_HANDLES)) {
+        struct phase_clock p = phase_start();
+        rc = pss_capture_handles_begin(c, &hp);
+        phase_end(p, &pc->HandlesCycleCount, &pc->HandlesWallClockPeriod);
+    }
     if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_VA_SPACE)) {
         struct phase_clock p = phase_start();
         rc = pss_capture_vaspace(c);
         phase_end(p, &pc->VaSpaceCycleCount, &pc->VaSpaceWallClockPeriod);
     }
-    if (rc == ERROR_SUCCESS && (c->flags & PSS_CAPTURE_HANDLES)) {
+    if (hp != NULL) {
         struct phase_clock p = phase_start();
-        rc = pss_capture_handles(c);
+        DWORD hrc = pss_capture_handles_end(c, hp, rc != ERROR_SUCCESS);
+        if (rc == ERROR_SUCCESS)
+            rc = hrc;
         phase_end(p, &pc->HandlesCycleCount, &pc->HandlesWallClockPeriod);
     }
     DWORD restored = restore_target(c, &saved);

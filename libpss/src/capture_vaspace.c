@@ -7,7 +7,10 @@
  *                ET_EXEC/ET_DYN and whose first PF_X PT_LOAD is mapped executable, from the
  *                same file, at base + page_down(p_vaddr) - page_down(min p_vaddr); then
  *                every VMA of that file (and anonymous .bss tail) inside base+SizeOfImage.
- *                Also [vdso].
+ *                Also [vdso].  A VMA that crosses the image end (the kernel merged an
+ *                anonymous mapping placed right after it into the .bss VMA) is split
+ *                there: the part past the end is what it would be on its own
+ *                (MEM_PRIVATE for anonymous memory), its own allocation.
  *   MEM_MAPPED   other file-backed VMAs, [vvar], [vvar_vclock], [vsyscall].
  *   MEM_PRIVATE  private anonymous memory.
  * ELF headers are read once per file (cache keyed by dev:inode) through
@@ -141,28 +144,30 @@ struct vma_class {
     uint64_t alloc_base;
     DWORD alloc_protect;
     const struct pss_elf_info *image; /* MEM_IMAGE: the image's ELF facts */
+    uint64_t image_end;               /* MEM_IMAGE: AllocationBase + SizeOfImage */
+    DWORD plain_type;                 /* the type without the image (for a split tail) */
 };
 
-static DWORD add_entry(HPSS s, const PSS_VA_SPACE_ENTRY *e, struct pss_strref name)
+/* A new zeroed entry at the end of the VA list (filled in place), or NULL. */
+static struct pss_va_rec *add_entry(HPSS s)
 {
     if (pss_grow((void **)&s->va, &s->cap_va, s->nva + 1, sizeof *s->va) != 0)
-        return ERROR_NOT_ENOUGH_MEMORY;
-    s->va[s->nva].e = *e;
-    s->va[s->nva].file_name = name;
-    s->nva++;
-    return ERROR_SUCCESS;
+        return NULL;
+    struct pss_va_rec *r = &s->va[s->nva++];
+    memset(r, 0, sizeof *r);
+    return r;
 }
 
 static DWORD add_free(HPSS s, uint64_t start, uint64_t end)
 {
-    PSS_VA_SPACE_ENTRY e;
-    memset(&e, 0, sizeof e);
-    e.BaseAddress = (void *)(uintptr_t)start;
-    e.RegionSize = end - start;
-    e.State = MEM_FREE;
-    e.Protect = PAGE_NOACCESS;
-    struct pss_strref none = {0, 0};
-    return add_entry(s, &e, none);
+    struct pss_va_rec *r = add_entry(s);
+    if (r == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    r->e.BaseAddress = (void *)(uintptr_t)start;
+    r->e.RegionSize = end - start;
+    r->e.State = MEM_FREE;
+    r->e.Protect = PAGE_NOACCESS;
+    return ERROR_SUCCESS;
 }
 
 static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_cache *ec,
@@ -185,8 +190,12 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
             cls[i].type = MEM_MAPPED;
         else
             cls[i].type = MEM_PRIVATE;
-        if (cls[i].type == MEM_IMAGE && vdso != NULL && vdso->is_elf)
+        cls[i].plain_type = cls[i].type;
+        cls[i].image_end = UINT64_MAX;
+        if (cls[i].type == MEM_IMAGE && vdso != NULL && vdso->is_elf) {
             cls[i].image = vdso;
+            cls[i].image_end = v->start + vdso->size_of_image;
+        }
     }
 
     /* Images. */
@@ -220,6 +229,7 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
             cls[k].image = info;
             cls[k].alloc_base = base;
             cls[k].alloc_protect = base_protect;
+            cls[k].image_end = end;
         }
     }
 
@@ -237,43 +247,60 @@ static void classify(struct pss_capture *c, struct vma_class *cls, struct elf_ca
     }
 }
 
-static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
-                      struct pss_strref *last_name, const struct pss_vma **last_vma)
+/* Emits [start, end) of VMA v with classification k. */
+static DWORD emit_range(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
+                        uint64_t start, uint64_t end, struct pss_strref *name_refs)
 {
     HPSS s = c->snap;
     const bool section = (c->flags & PSS_CAPTURE_VA_SPACE_SECTION_INFORMATION) != 0;
-    PSS_VA_SPACE_ENTRY e;
-    memset(&e, 0, sizeof e);
-    e.BaseAddress = (void *)(uintptr_t)v->start;
-    e.AllocationBase = (void *)(uintptr_t)k->alloc_base;
-    e.AllocationProtect = k->alloc_protect;
-    e.RegionSize = v->end - v->start;
-    e.Protect = protect_of(v);
-    e.Type = k->type;
-    e.State = (k->type == MEM_PRIVATE && !v->r && !v->w && !v->x) ? MEM_RESERVE : MEM_COMMIT;
     struct pss_strref name = {0, 0};
-    if (section) {
-        if (k->type == MEM_IMAGE && k->image != NULL) {
-            e.ImageBase = (void *)(uintptr_t)k->image->min_vaddr;
-            e.SizeOfImage = (DWORD)k->image->size_of_image;
-            e.CheckSum = k->image->build_id4;
-            e.TimeDateStamp = k->image->mtime32;
-        }
-        if (v->name_len > 0) {
-            /* Consecutive VMAs of one file share the same pool string. */
-            const struct pss_vma *lv = *last_vma;
-            if (lv != NULL && lv->name_len == v->name_len &&
-                memcmp(lv->name, v->name, v->name_len) == 0) {
-                name = *last_name;
-            } else if (pss_pool_add_utf8(&s->strings, v->name, v->name_len, &name) != 0) {
+    if (section && v->name_id != UINT32_MAX) {
+        /* Every VMA with the same name shares one pool string. */
+        name = name_refs[v->name_id];
+        if (name.len == 0) {
+            if (pss_pool_add_utf8(&s->strings, v->name, v->name_len, &name) != 0)
                 return ERROR_NOT_ENOUGH_MEMORY;
-            }
-            e.MappedFileNameLength = (WORD)(name.len * 2u);
-            *last_name = name;
-            *last_vma = v;
+            name_refs[v->name_id] = name;
         }
     }
-    return add_entry(s, &e, name);
+    struct pss_va_rec *r = add_entry(s);
+    if (r == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    PSS_VA_SPACE_ENTRY *e = &r->e;
+    e->BaseAddress = (void *)(uintptr_t)start;
+    e->AllocationBase = (void *)(uintptr_t)k->alloc_base;
+    e->AllocationProtect = k->alloc_protect;
+    e->RegionSize = end - start;
+    e->Protect = protect_of(v);
+    e->Type = k->type;
+    e->State = (k->type == MEM_PRIVATE && !v->r && !v->w && !v->x) ? MEM_RESERVE : MEM_COMMIT;
+    if (section && k->type == MEM_IMAGE && k->image != NULL) {
+        e->ImageBase = (void *)(uintptr_t)k->image->min_vaddr;
+        e->SizeOfImage = (DWORD)k->image->size_of_image;
+        e->CheckSum = k->image->build_id4;
+        e->TimeDateStamp = k->image->mtime32;
+    }
+    e->MappedFileNameLength = (WORD)(name.len * 2u);
+    r->file_name = name;
+    return ERROR_SUCCESS;
+}
+
+static DWORD emit_vma(struct pss_capture *c, const struct pss_vma *v, const struct vma_class *k,
+                      struct pss_strref *name_refs)
+{
+    if (k->type != MEM_IMAGE || v->end <= k->image_end || v->start >= k->image_end)
+        return emit_range(c, v, k, v->start, v->end, name_refs);
+    /* The VMA crosses the image end: the image part, then the rest on its own. */
+    DWORD rc = emit_range(c, v, k, v->start, k->image_end, name_refs);
+    if (rc != ERROR_SUCCESS)
+        return rc;
+    struct vma_class tail = *k;
+    tail.type = k->plain_type == MEM_IMAGE ? MEM_PRIVATE : k->plain_type;
+    tail.image = NULL;
+    tail.alloc_base = k->image_end;
+    tail.alloc_protect = protect_of(v);
+    tail.image_end = UINT64_MAX;
+    return emit_range(c, v, &tail, k->image_end, v->end, name_refs);
 }
 
 DWORD pss_capture_load_maps(struct pss_capture *c)
@@ -298,6 +325,7 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
 
     struct vma_class *cls = NULL;
     struct elf_cache ec = {NULL, 0};
+    struct pss_strref *name_refs = NULL;
     if (m->n > 0) {
         cls = malloc(m->n * sizeof *cls);
         size_t cap = 64;
@@ -305,11 +333,18 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
             cap *= 2;
         ec.slot = calloc(cap, sizeof *ec.slot);
         ec.cap = cap;
-        if (cls == NULL || ec.slot == NULL) {
+        name_refs = calloc(m->nnames + 1, sizeof *name_refs);
+        /* Entries: the VMAs, a free gap before each, a split tail after an image, the
+         * last gap. */
+        if (cls == NULL || ec.slot == NULL || name_refs == NULL ||
+            pss_grow((void **)&s->va, &s->cap_va, s->nva + 2 * m->n + 2, sizeof *s->va) != 0) {
             free(cls);
             free(ec.slot);
+            free(name_refs);
             return ERROR_NOT_ENOUGH_MEMORY;
         }
+        pss_prefault(s->va + s->nva, m->n * sizeof *s->va); /* at least one entry per VMA */
+        pss_prefault(cls, m->n * sizeof *cls);
     }
 
     struct pss_elf_info vdso_info;
@@ -334,8 +369,6 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
 
     uint64_t cursor = read_mmap_min_addr();
     bool tail_done = false;
-    struct pss_strref last_name = {0, 0};
-    const struct pss_vma *last_vma = NULL;
     rc = ERROR_SUCCESS;
     for (size_t i = 0; i < m->n && rc == ERROR_SUCCESS; i++) {
         const struct pss_vma *v = &m->vma[i];
@@ -344,13 +377,13 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
                 rc = add_free(s, cursor, top);
             tail_done = true;
             if (rc == ERROR_SUCCESS)
-                rc = emit_vma(c, v, &cls[i], &last_name, &last_vma);
+                rc = emit_vma(c, v, &cls[i], name_refs);
             continue;
         }
         if (v->start > cursor)
             rc = add_free(s, cursor, v->start);
         if (rc == ERROR_SUCCESS)
-            rc = emit_vma(c, v, &cls[i], &last_name, &last_vma);
+            rc = emit_vma(c, v, &cls[i], name_refs);
         if (v->end > cursor)
             cursor = v->end;
     }
@@ -359,6 +392,7 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
 
     free(cls);
     free(ec.slot);
+    free(name_refs);
     if (rc == ERROR_SUCCESS)
         s->have_va = true;
     return rc;

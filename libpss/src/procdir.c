@@ -25,16 +25,23 @@ static int open_ro(int dirfd, const char *path)
     return fd < 0 ? -errno : fd;
 }
 
+/* The small-file reader runs once per fd, thread and file of a capture (tens of thousands
+ * of times for a large process), from two threads: it calls the kernel directly.  The
+ * libc wrappers are cancellation points, which in a multi-threaded process cost two extra
+ * calls each; a library has no business being a cancellation point anyway. */
 ssize_t pss_read_small(int dirfd, const char *path, char *buf, size_t cap)
 {
-    int fd = open_ro(dirfd, path);
+    long fd;
+    do {
+        fd = syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    } while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        return fd;
+        return -errno;
     size_t len = 0;
     int err = 0;
     while (len + 1 < cap) {
         size_t want = cap - 1 - len;
-        ssize_t r = read(fd, buf + len, want);
+        ssize_t r = syscall(SYS_read, fd, buf + len, want);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -47,7 +54,7 @@ ssize_t pss_read_small(int dirfd, const char *path, char *buf, size_t cap)
         if (r == 0 || (size_t)r < want)
             break;
     }
-    close(fd);
+    syscall(SYS_close, fd);
     if (err != 0)
         return -err;
     buf[len] = '\0';
@@ -233,6 +240,31 @@ int pss_dir_next_number(struct pss_dirent_iter *it, const char **name, long *num
             continue;
         *name = d->d_name;
         *num = v;
+        return 1;
+    }
+}
+
+int pss_dir_next_entry(struct pss_dirent_iter *it, const char **name, uint64_t *ino,
+                       unsigned char *type)
+{
+    for (;;) {
+        if (it->pos >= (size_t)it->len) {
+            long r = syscall(SYS_getdents64, it->fd, it->buf, it->cap);
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -errno;
+            }
+            if (r == 0)
+                return 0;
+            it->len = r;
+            it->pos = 0;
+        }
+        struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(it->buf + it->pos);
+        it->pos += d->d_reclen;
+        *name = d->d_name;
+        *ino = d->d_ino;
+        *type = d->d_type;
         return 1;
     }
 }

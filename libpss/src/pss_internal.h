@@ -212,6 +212,9 @@ int pss_dir_open(struct pss_dirent_iter *it, int fd) PSS_HIDDEN; /* takes owners
 /* Next entry name that is a decimal number; *num receives it.  1 = entry, 0 = end,
  * -errno = error. */
 int pss_dir_next_number(struct pss_dirent_iter *it, const char **name, long *num) PSS_HIDDEN;
+/* Next entry of any name, with its inode number and d_type.  1, 0 = end, -errno. */
+int pss_dir_next_entry(struct pss_dirent_iter *it, const char **name, uint64_t *ino,
+                       unsigned char *type) PSS_HIDDEN;
 void pss_dir_close(struct pss_dirent_iter *it) PSS_HIDDEN;
 
 /* True when the target has been reaped (its /proc directory is stale). */
@@ -259,20 +262,26 @@ struct pss_vma {
     uint64_t ino;
     uint32_t dev_major, dev_minor;
     uint8_t r, w, x, shared;
-    const char *name; /* into the maps text; not NUL-terminated */
+    const char *name; /* the distinct names in pss_maps.text (NUL-terminated); NULL if none */
     uint32_t name_len;
+    uint32_t name_id; /* index of the distinct name, UINT32_MAX if none */
 };
 
 struct pss_maps {
-    struct pss_buf text;
+    struct pss_buf text; /* each distinct name once */
+    size_t nnames;
     struct pss_vma *vma;
     size_t n, cap;
 };
 
-/* Reads and parses maps (one large read).  Drops lines whose start is below the
- * previous end.  Returns ERROR_SUCCESS or a Win32 code. */
+/* Reads and parses maps (1 MiB reads, parsed as they arrive).  Drops lines whose start
+ * is below the previous end.  Returns ERROR_SUCCESS or a Win32 code. */
 DWORD pss_maps_read(int procfd, struct pss_maps *m) PSS_HIDDEN;
 void pss_maps_free(struct pss_maps *m) PSS_HIDDEN;
+
+/* Faults in the pages of a large fresh array (>= 1 MiB) with one madvise
+ * (MADV_POPULATE_WRITE) instead of one trap per page; best effort (EINVAL before 5.14). */
+void pss_prefault(void *p, size_t bytes) PSS_HIDDEN;
 
 /* ---------------------------------------------------------------------------------
  * ELF images (elf_image.c)
@@ -350,7 +359,13 @@ DWORD pss_capture_process(struct pss_capture *c) PSS_HIDDEN;
  * memory and files attached, i.e. what was read from it during the capture is whole. */
 bool pss_capture_source_intact(const struct pss_capture *c) PSS_HIDDEN;
 DWORD pss_capture_threads(struct pss_capture *c) PSS_HIDDEN;
-DWORD pss_capture_handles(struct pss_capture *c) PSS_HIDDEN;
+/* Handles run in two steps so that their reading overlaps the other phases: begin lists
+ * the fds and may start a helper thread reading them; end reads what is left, joins,
+ * counts and adds the entries (or, with abandon, only stops and frees). */
+struct handle_pass;
+DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **hp) PSS_HIDDEN;
+DWORD pss_capture_handles_end(struct pss_capture *c, struct handle_pass *hp,
+                              bool abandon) PSS_HIDDEN;
 DWORD pss_capture_vaspace(struct pss_capture *c) PSS_HIDDEN;
 /* Loads c->maps once (shared by the VA space and section handles). */
 DWORD pss_capture_load_maps(struct pss_capture *c) PSS_HIDDEN;

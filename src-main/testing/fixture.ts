@@ -28,6 +28,11 @@ export interface FixtureSpec {
   inotifys?: number;
   devices?: number;
   elfmaps?: number;
+  longpaths?: number;
+  bssMerge?: number;
+  churn?: number;
+  churnClose?: number;
+  execEveryMs?: number;
 }
 
 /** 200 threads, 2,000 fds of mixed kinds, 5,000 mappings (the "large fixture"). */

@@ -2,13 +2,15 @@
  * `node out/main/web.js [--port N] [--host ADDR] [--allow-remote]` (npm run web): the session
  * host under plain Node, serving the built renderer to a browser. Prints one machine-readable
  * line, `PSS_INSPECTOR_URL=http://127.0.0.1:PORT/?token=…`, for people, tests and scripts.
+ * It ends on SIGINT/SIGTERM/SIGHUP, when its parent process dies, and (--exit-with-stdin) when
+ * its stdin closes.
  */
 import { createWalkService } from '../walk/client';
 import { SessionHost, appVersion, libraryDescription, rendererDir } from '../host';
 import { WebServerConfigError, startWebServer } from './server';
 import { parseWebArgs } from './args';
 
-/** Runs web mode until SIGINT/SIGTERM; used by this entry and by the Electron entry's --web. */
+/** Runs web mode until a signal, its parent going, or (--exit-with-stdin) its stdin closing; used by this entry and by the Electron entry's --web. */
 export async function runWebMode(argv: readonly string[]): Promise<void> {
   const args = parseWebArgs(argv);
   if (typeof args === 'string') {
@@ -49,6 +51,14 @@ export async function runWebMode(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+  process.on('SIGHUP', () => void stop());
+  // The server ends with whatever started it: when the parent goes, this process is re-parented
+  // (its ppid changes), so a killed `npm run web` or test runner leaves no server behind.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 500);
+  watch.unref();
   if (args.exitWithStdin) {
     process.stdin.on('end', () => void stop());
     process.stdin.on('close', () => void stop());

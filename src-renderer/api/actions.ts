@@ -5,7 +5,7 @@ import { adoptSession, expectSession, fillGaps } from '../session/ingest';
 import { closeSessionData, sessionData } from '../session/sessionData';
 import { dropSnapshot } from '../session/snapshotCache';
 import { raf } from '../render/raf';
-import type { EventFilter } from '../data/eventFilter';
+import { NO_FILTER, type EventFilter } from '../data/eventFilter';
 import { request } from './connection';
 
 /** listProcesses; `quiet` (the live refresh) does not show the loading state. */
@@ -60,6 +60,20 @@ function resetSelection(): void {
   s.setSessionError(null);
 }
 
+/**
+ * What a new session (started or imported) starts from: no selection, no summary, no error of
+ * an earlier session on screen (its banner would read as if the new one failed), and no event
+ * filter left from the last session (its log would look empty or partial). Runs before the new
+ * session is adopted, so the new filter index starts unfiltered.
+ */
+function resetForNewSession(importedFrom: string | null): void {
+  resetSelection();
+  const s = appStore.get();
+  s.setBanner(null);
+  s.setEventFilter(NO_FILTER);
+  s.setImportedTrace(importedFrom);
+}
+
 /** Starts a walk session on a live process (pid) or a captured snapshot. */
 export async function startSession(
   target: { pid: number } | { snapshotId: string },
@@ -89,7 +103,7 @@ export async function startSession(
     return false;
   }
   closeSessionData();
-  resetSelection();
+  resetForNewSession(null);
   adoptSession(r.value);
   raf.invalidate('events', 'selection');
   appStore.get().setTab('walk');
@@ -128,6 +142,7 @@ export async function closeSession(): Promise<void> {
   await request('closeSession', { sessionId: session.sessionId });
   closeSessionData();
   appStore.get().setSession(null);
+  appStore.get().setImportedTrace(null);
   resetSelection();
   raf.invalidate('events', 'selection');
 }
@@ -179,7 +194,7 @@ export async function importTrace(file: File): Promise<void> {
     return;
   }
   closeSessionData();
-  resetSelection();
+  resetForNewSession(file.name);
   adoptSession(r.value);
   void fillGaps();
   raf.invalidate('events', 'selection');

@@ -249,23 +249,23 @@ export const Timeline = memo(function Timeline() {
         <span className="chart-title">Live bytes over time</span>
         <span className="legend">
           <span>
-            <i className="sw sw-live" />
+            <i aria-hidden="true" className="sw sw-live" />
             live
           </span>
           <span>
-            <i className="sw sw-alloc" />
+            <i aria-hidden="true" className="sw sw-alloc" />
             allocs
           </span>
           <span>
-            <i className="sw sw-free" />
+            <i aria-hidden="true" className="sw sw-free" />
             frees
           </span>
           <span>
-            <i className="sw sw-fail" />
+            <i aria-hidden="true" className="sw sw-fail" />
             failed
           </span>
           <span>
-            <i className="sw sw-viol" />
+            <i aria-hidden="true" className="sw sw-viol" />
             violations
           </span>
         </span>
@@ -278,13 +278,33 @@ export const Timeline = memo(function Timeline() {
             raf.invalidate('timeline');
           }}
           data-testid="timeline-fit"
-          title="Show the whole trace (double-click the chart)"
+          title="Show the whole trace (double-click the chart, or 0 while it has focus)"
         >
           Fit
         </button>
       </div>
       <div
-        className="canvas-stack"
+        className="canvas-stack chart-focus"
+        tabIndex={0}
+        role="group"
+        aria-label="Live bytes over time: + and − zoom, ← and → pan, 0 shows the whole trace"
+        onKeyDown={(e) => {
+          // The keyboard's wheel and drag (lib/shortcuts.ts lists these keys).
+          const end = Math.max(endNs(), 1_000_000);
+          const w = windowNow(win.current, endNs());
+          const span = w.t1 - w.t0;
+          if (e.key === '+' || e.key === '=')
+            win.current = zoomWindow(w, w.t0 + span / 2, 0.8, end);
+          else if (e.key === '-' || e.key === '−')
+            win.current = zoomWindow(w, w.t0 + span / 2, 1.25, end);
+          else if (e.key === 'ArrowLeft') win.current = panWindow(w, -span * 0.1, end);
+          else if (e.key === 'ArrowRight') win.current = panWindow(w, span * 0.1, end);
+          else if (e.key === '0') win.current = { ...win.current, follow: true };
+          else return;
+          e.preventDefault();
+          e.stopPropagation();
+          raf.invalidate('timeline');
+        }}
         onMouseMove={(e) => {
           const x = toPlotX(e);
           const dr = drag.current;

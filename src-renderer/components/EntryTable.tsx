@@ -1,4 +1,5 @@
 /** A sortable, filterable, virtualized table over an array of rows (indices, never copies). */
+import { formatCount, plural } from '../lib/format';
 import { useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { ColumnSpec } from '../data/entryColumns';
@@ -23,6 +24,8 @@ export interface EntryTableProps<T> {
   extraFilter?: (row: T) => boolean;
   emptyText?: ReactNode;
   follow?: boolean;
+  /** What the table is, for screen readers ("Threads of the snapshot"). */
+  ariaLabel?: string;
 }
 
 export function EntryTable<T>(p: EntryTableProps<T>) {
@@ -63,12 +66,12 @@ export function EntryTable<T>(p: EntryTableProps<T>) {
           value={query}
           onChange={(e) => setQuery(e.target.value)}
           data-testid={`${p.testId}-filter`}
-          aria-label="Filter rows"
+          aria-label={p.ariaLabel ? `Filter ${p.ariaLabel.toLowerCase()}` : 'Filter rows'}
         />
         <span className="muted" data-testid={`${p.testId}-count`}>
           {index.length === rows.length
-            ? `${rows.length.toLocaleString('en-US')} rows`
-            : `${index.length.toLocaleString('en-US')} of ${rows.length.toLocaleString('en-US')} rows`}
+            ? plural(rows.length, 'row')
+            : `${formatCount(index.length)} of ${plural(rows.length, 'row')}`}
         </span>
         {p.toolbar}
       </div>
@@ -95,6 +98,7 @@ export function EntryTable<T>(p: EntryTableProps<T>) {
         scrollTo={scrollTo}
         follow={p.follow ?? false}
         emptyText={p.emptyText ?? (query ? 'No rows match the filter.' : 'No rows.')}
+        ariaLabel={p.ariaLabel}
       />
     </div>
   );

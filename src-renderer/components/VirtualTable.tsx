@@ -1,12 +1,17 @@
 /**
  * A virtualized table: fixed row height, only the visible rows in the DOM (window math in
  * data/virtualWindow.ts, compressed scrolling past the browser's height limit), sticky header
- * with click-to-sort, optional follow-the-tail and scroll-to-row requests.
+ * with sort buttons, optional follow-the-tail and scroll-to-row requests. Columns fit the width
+ * the table has (data/columnFit.ts). For assistive technology it is an ARIA table (a grid when
+ * rows can be selected) with aria-rowcount/aria-rowindex, so the windowed rows still say where
+ * they are; selectable tables move the selection with ↑/↓/PgUp/PgDn/Home/End and open a row
+ * with Enter or a double click.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { ColumnSpec } from '../data/entryColumns';
 import type { SortSpec } from '../data/tableIndex';
+import { fitColumns } from '../data/columnFit';
 import { computeWindow, isAtBottom, scrollTopForRow } from '../data/virtualWindow';
 
 export interface ScrollRequest {
@@ -26,6 +31,8 @@ export interface VirtualTableProps<T> {
   /** Another highlighted row (e.g. the walk's current entry). */
   currentIndex?: number | null | undefined;
   onRowClick?: ((index: number) => void) | undefined;
+  /** Enter or a double click on a row (e.g. Processes: inspect it). */
+  onRowActivate?: ((index: number) => void) | undefined;
   sort?: SortSpec | null | undefined;
   onSort?: ((column: string) => void) | undefined;
   rowTestId?: ((index: number, row: T | undefined) => string | undefined) | undefined;
@@ -50,6 +57,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     selectedIndex = null,
     currentIndex = null,
     onRowClick,
+    onRowActivate,
     sort,
     onSort,
     rowTestId,
@@ -64,14 +72,19 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
   const scroller = useRef<HTMLDivElement | null>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(400);
+  const [width, setWidth] = useState(0);
   const atBottom = useRef(true);
 
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setViewport(Math.max(0, el.clientHeight - rowHeight)));
+    const update = (): void => {
+      setViewport(Math.max(0, el.clientHeight - rowHeight));
+      setWidth(el.clientWidth);
+    };
+    const ro = new ResizeObserver(update);
     ro.observe(el);
-    setViewport(Math.max(0, el.clientHeight - rowHeight));
+    update();
     return () => ro.disconnect();
   }, [rowHeight]);
 
@@ -109,7 +122,63 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [scrollTo?.token, scrollTo?.index]);
 
-  const totalWidth = columns.reduce((s, c) => s + c.width, 0);
+  // Monospace columns (addresses, hex) keep their width unless they say otherwise (a cut
+  // address is worse than a hidden column), and no column gets narrower than its heading.
+  const fit = useMemo(
+    () =>
+      fitColumns(
+        columns.map((c) => ({
+          ...c,
+          minWidth:
+            c.minWidth ??
+            (c.mono
+              ? c.width
+              : Math.min(c.width, Math.max(Math.round(c.width * 0.6), c.label.length * 7 + 20))),
+        })),
+        width > 0 ? width : columns.reduce((s, c) => s + c.width, 0),
+      ),
+    [columns, width],
+  );
+  const shownCols = fit.shown.map((i) => ({
+    c: columns[i] as ColumnSpec<T>,
+    w: fit.widths[i] ?? 0,
+  }));
+  const totalWidth = fit.total;
+  const selectable = onRowClick !== undefined;
+  const rowId = (i: number): string => `${testId}-r${i}`;
+
+  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>): void => {
+    if (!selectable || rowCount === 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+    if ((e.target as HTMLElement).closest('button')) return;
+    const page = Math.max(1, Math.floor(viewport / rowHeight) - 1);
+    const cur = selectedIndex ?? -1;
+    let next: number | null = null;
+    if (e.key === 'ArrowDown') next = Math.min(rowCount - 1, cur + 1);
+    else if (e.key === 'ArrowUp') next = Math.max(0, cur < 0 ? 0 : cur - 1);
+    else if (e.key === 'PageDown') next = Math.min(rowCount - 1, Math.max(0, cur) + page);
+    else if (e.key === 'PageUp') next = Math.max(0, cur - page);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = rowCount - 1;
+    else if (e.key === 'Enter' && cur >= 0 && onRowActivate) {
+      e.preventDefault();
+      e.stopPropagation();
+      onRowActivate(cur);
+      return;
+    }
+    if (next === null) return;
+    e.preventDefault();
+    e.stopPropagation();
+    onRowClick(next);
+    const el = scroller.current;
+    if (el) {
+      const top = scrollTopForRow(next, el.scrollTop, viewport, rowHeight, rowCount, false);
+      if (Math.abs(top - el.scrollTop) > 0.5) {
+        el.scrollTop = top;
+        setScrollTop(el.scrollTop);
+      }
+    }
+  };
+
   // Rows are keyed by slot (index modulo the window size), so scrolling reuses the DOM rows
   // and React only updates their text instead of unmounting and mounting them.
   const pool = Math.ceil(viewport / rowHeight) + 16;
@@ -129,27 +198,36 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
         style={{
           top: win.offsetY + (i - win.first) * rowHeight + rowHeight,
           height: rowHeight,
+          lineHeight: `${rowHeight}px`,
           width: totalWidth,
         }}
         data-testid={rowTestId?.(i, row)}
         data-index={i}
+        id={rowId(i)}
         role="row"
-        aria-selected={i === selectedIndex}
+        aria-rowindex={i + 2}
+        aria-selected={selectable ? i === selectedIndex : undefined}
         onClick={onRowClick ? () => onRowClick(i) : undefined}
+        onDoubleClick={onRowActivate ? () => onRowActivate(i) : undefined}
       >
         {row === undefined ? (
-          <div className="vt-cell vt-missing" style={{ width: totalWidth }}>
+          <div
+            className="vt-cell vt-missing"
+            style={{ width: totalWidth }}
+            role={selectable ? 'gridcell' : 'cell'}
+          >
             {missingText}
           </div>
         ) : (
-          columns.map((c) => {
+          shownCols.map(({ c, w }) => {
             const text = c.text(row);
             return (
               <div
                 key={c.id}
-                className={`vt-cell${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
-                style={{ width: c.width }}
-                title={c.cellTitle?.(row) ?? (text.length > 12 ? text : undefined)}
+                className={`vt-cell vt-col-${c.id}${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
+                style={{ width: w }}
+                title={c.cellTitle?.(row) ?? (text.length > 8 || w < c.width ? text : undefined)}
+                role={selectable ? 'gridcell' : 'cell'}
               >
                 {renderCell ? renderCell(c, row, i) : text}
               </div>
@@ -166,10 +244,20 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
       ref={scroller}
       data-testid={testId}
       data-rows={rowCount}
-      role="table"
+      role={selectable ? 'grid' : 'table'}
       aria-label={ariaLabel}
-      aria-rowcount={rowCount}
+      aria-rowcount={rowCount + 1}
+      aria-colcount={shownCols.length}
+      aria-activedescendant={
+        selectable &&
+        selectedIndex !== null &&
+        selectedIndex >= win.first &&
+        selectedIndex < win.last
+          ? rowId(selectedIndex)
+          : undefined
+      }
       tabIndex={0}
+      onKeyDown={onKeyDown}
       onScroll={(e) => {
         const el = e.currentTarget;
         setScrollTop(el.scrollTop);
@@ -180,22 +268,46 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
         className="vt-content"
         style={{ height: win.totalHeight + rowHeight, width: totalWidth }}
       >
-        <div className="vt-header" style={{ height: rowHeight, width: totalWidth }} role="row">
-          {columns.map((c) => {
+        <div
+          className="vt-header"
+          style={{ height: rowHeight, width: totalWidth, lineHeight: `${rowHeight}px` }}
+          role="row"
+          aria-rowindex={1}
+        >
+          {shownCols.map(({ c, w }) => {
             const active = sort?.column === c.id;
+            const arrow = active ? (sort?.dir === 'asc' ? ' ▲' : ' ▼') : '';
             return (
               <div
                 key={c.id}
                 className={`vt-cell vt-head${c.align === 'right' ? ' vt-right' : ''}${onSort ? ' vt-sortable' : ''}`}
-                style={{ width: c.width }}
+                style={{ width: w }}
                 title={c.title ?? (onSort ? `Sort by ${c.label}` : c.label)}
-                onClick={onSort ? () => onSort(c.id) : undefined}
-                data-testid={`${testId}-sort-${c.id}`}
+                data-testid={onSort ? undefined : `${testId}-sort-${c.id}`}
                 role="columnheader"
-                aria-sort={active ? (sort?.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+                aria-sort={
+                  onSort
+                    ? active
+                      ? sort?.dir === 'asc'
+                        ? 'ascending'
+                        : 'descending'
+                      : 'none'
+                    : undefined
+                }
               >
-                {c.label}
-                {active ? (sort?.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                {onSort ? (
+                  <button
+                    className="vt-sort"
+                    onClick={() => onSort(c.id)}
+                    data-testid={`${testId}-sort-${c.id}`}
+                    aria-label={c.title ? `${c.label}: ${c.title}` : undefined}
+                  >
+                    {c.label}
+                    <span aria-hidden="true">{arrow}</span>
+                  </button>
+                ) : (
+                  c.label
+                )}
               </div>
             );
           })}

@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { RefObject } from 'react';
+import { keyBelongsToTarget } from '../lib/shortcuts';
 
 /** Element content-box size, updated by a ResizeObserver. */
 export function useElementSize<T extends HTMLElement>(): [
@@ -33,14 +34,16 @@ export function useLatest<T>(value: T): RefObject<T> {
   return ref;
 }
 
-/** Keyboard shortcut on window, ignored while typing in a field. */
+/**
+ * Keyboard shortcut on window, ignored while typing in a field or when the focused widget uses
+ * the key itself (Space on a button, arrows in a tab list or a table): lib/shortcuts.ts.
+ */
 export function useKey(handler: (e: KeyboardEvent) => void, enabled = true): void {
   const h = useLatest(handler);
   useEffect(() => {
     if (!enabled) return;
     const onKey = (e: KeyboardEvent): void => {
-      const t = e.target as HTMLElement | null;
-      if (t && (t.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(t.tagName))) return;
+      if (e.defaultPrevented || keyBelongsToTarget(e.target, e.key)) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       h.current(e);
     };

@@ -47,8 +47,12 @@ import { categoryOf, protectLabel, stateLabel, usageOf } from './vaSummary';
 export interface ColumnSpec<T> {
   id: string;
   label: string;
-  /** Width in px (the last column stretches). */
+  /** Preferred width in px (the last column stretches; data/columnFit.ts shrinks to fit). */
   width: number;
+  /** Narrowest useful width in px (default 60 % of width, at least 40). */
+  minWidth?: number;
+  /** Hidden when the table is too narrow even at minimum widths; lower goes first. */
+  drop?: number;
   align?: 'right';
   /** Monospace (addresses, hex). */
   mono?: boolean;
@@ -131,6 +135,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'wait',
+    drop: 5,
     label: 'Wait channel',
     width: 150,
     mono: true,
@@ -141,6 +146,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'syscall',
+    drop: 6,
     label: 'System call',
     width: 150,
     title: 'The system call the thread is in (/proc/TID/syscall), with its number',
@@ -157,6 +163,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'cpu',
+    drop: 7,
     label: 'CPU time',
     width: 80,
     align: 'right',
@@ -167,6 +174,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'kernel',
+    drop: 3,
     label: 'Kernel',
     width: 72,
     align: 'right',
@@ -175,6 +183,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'user',
+    drop: 3,
     label: 'User',
     width: 72,
     align: 'right',
@@ -183,6 +192,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'priority',
+    drop: 2,
     label: 'Prio',
     width: 46,
     align: 'right',
@@ -192,6 +202,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'nice',
+    drop: 2,
     label: 'Nice',
     width: 46,
     align: 'right',
@@ -200,6 +211,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'policy',
+    drop: 1,
     label: 'Policy',
     width: 108,
     text: (t) => {
@@ -210,6 +222,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'affinity',
+    drop: 2,
     label: 'Affinity',
     width: 80,
     mono: true,
@@ -220,6 +233,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'lastCpu',
+    drop: 1,
     label: 'CPU',
     width: 44,
     align: 'right',
@@ -229,6 +243,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'sp',
+    drop: 4,
     label: 'Stack pointer',
     width: 130,
     mono: true,
@@ -241,6 +256,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'rip',
+    drop: 4,
     label: 'Instruction pointer',
     width: 130,
     mono: true,
@@ -253,6 +269,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'switches',
+    drop: 1,
     label: 'Switches',
     width: 90,
     align: 'right',
@@ -267,13 +284,16 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'created',
+    drop: 1,
     label: 'Created',
     width: 175,
+    minWidth: 160,
     text: (t) => formatFileTime(t.createTime),
     sortKey: (t) => fileTimeSortKey(t.createTime),
   }),
   col({
     id: 'start',
+    drop: 1,
     label: 'Start address',
     width: 110,
     mono: true,
@@ -283,6 +303,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'teb',
+    drop: 1,
     label: 'TEB',
     width: 110,
     mono: true,
@@ -292,6 +313,7 @@ export const THREAD_COLUMNS: ColumnSpec<ThreadEntry>[] = [
   }),
   col({
     id: 'suspend',
+    drop: 1,
     label: 'Susp.',
     width: 50,
     align: 'right',
@@ -319,6 +341,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'objectType',
+    drop: 2,
     label: 'PSS type',
     width: 84,
     title: 'PSS_OBJECT_TYPE',
@@ -334,6 +357,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'access',
+    drop: 6,
     label: 'Access',
     width: 170,
     title: 'Open flags (fdinfo): access mode, append, nonblock, cloexec, …',
@@ -352,6 +376,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'socket',
+    drop: 7,
     label: 'Endpoint',
     width: 290,
     mono: true,
@@ -368,6 +393,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'peer',
+    drop: 5,
     label: 'Peer',
     width: 190,
     title: 'The process holding the other end of the pipe or socket',
@@ -380,6 +406,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'position',
+    drop: 3,
     label: 'Position',
     width: 80,
     align: 'right',
@@ -390,8 +417,10 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'created',
+    drop: 4,
     label: 'Created',
     width: 175,
+    minWidth: 160,
     text: (h) => {
       const d = hdet(h);
       if (!d) return h.details === undefined ? formatFileTime(h.creationTime) : NA_TEXT;
@@ -406,6 +435,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'attrs',
+    drop: 2,
     label: 'Attr',
     width: 50,
     align: 'right',
@@ -415,6 +445,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'count',
+    drop: 3,
     label: 'Handles',
     width: 62,
     align: 'right',
@@ -424,6 +455,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'inode',
+    drop: 1,
     label: 'Inode',
     width: 90,
     align: 'right',
@@ -433,6 +465,7 @@ export const HANDLE_COLUMNS: ColumnSpec<HandleEntry>[] = [
   }),
   col({
     id: 'specific',
+    drop: 1,
     label: 'Type-specific',
     width: 240,
     text: (h) => typeSpecificText(h.typeSpecific),
@@ -447,7 +480,12 @@ export function kindText(r: VaSpaceEntry): string {
   return note ? `${c} (${note})` : c;
 }
 
-function usageColumn(id: UsageColumn, label: string, title: string): ColumnSpec<VaSpaceEntry> {
+function usageColumn(
+  id: UsageColumn,
+  label: string,
+  title: string,
+  drop: number,
+): ColumnSpec<VaSpaceEntry> {
   const value = (r: VaSpaceEntry): number | null => {
     const u = usageOf(r);
     return u ? usageColumns[id](u) : null;
@@ -455,6 +493,7 @@ function usageColumn(id: UsageColumn, label: string, title: string): ColumnSpec<
   return col({
     id,
     label,
+    drop,
     width: 96,
     align: 'right',
     title,
@@ -499,23 +538,26 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
     sortKey: kindText,
     cellTitle: (r) => (r.details && isNa(r.details) ? r.details.na : undefined),
   }),
-  usageColumn('workingSet', 'Working set', 'Resident (smaps Rss)'),
+  usageColumn('workingSet', 'Working set', 'Resident (smaps Rss)', 7),
   usageColumn(
     'privateWs',
     'Private WS',
     'Resident and mapped only here (Private_Clean + Private_Dirty)',
+    6,
   ),
   usageColumn(
     'sharedWs',
     'Shared WS',
     'Resident and also mapped elsewhere (Shared_Clean + Shared_Dirty)',
+    5,
   ),
-  usageColumn('pss', 'PSS', 'Proportional share: shared pages divided by their mappers'),
-  usageColumn('dirty', 'Dirty', 'Modified resident pages (Private_Dirty + Shared_Dirty)'),
-  usageColumn('swap', 'Swap', 'Swapped out (smaps Swap)'),
-  usageColumn('locked', 'Locked', 'Locked in memory (mlock)'),
+  usageColumn('pss', 'PSS', 'Proportional share: shared pages divided by their mappers', 6),
+  usageColumn('dirty', 'Dirty', 'Modified resident pages (Private_Dirty + Shared_Dirty)', 4),
+  usageColumn('swap', 'Swap', 'Swapped out (smaps Swap)', 4),
+  usageColumn('locked', 'Locked', 'Locked in memory (mlock)', 3),
   col({
     id: 'state',
+    drop: 3,
     label: 'State',
     width: 62,
     text: (r) => stateLabel(r.state),
@@ -523,6 +565,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
   }),
   col({
     id: 'protect',
+    drop: 5,
     label: 'Protection',
     width: 130,
     text: (r) => (r.state === MemState.COMMIT ? protectLabel(r.protect) : ''),
@@ -537,6 +580,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
   }),
   col({
     id: 'allocBase',
+    drop: 2,
     label: 'Allocation base',
     width: 124,
     mono: true,
@@ -545,6 +589,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
   }),
   col({
     id: 'allocProtect',
+    drop: 1,
     label: 'Alloc. protection',
     width: 130,
     text: (r) => (r.state === MemState.FREE ? '' : protectLabel(r.allocationProtect)),
@@ -552,6 +597,7 @@ export const REGION_COLUMNS: ColumnSpec<VaSpaceEntry>[] = [
   }),
   col({
     id: 'image',
+    drop: 1,
     label: 'Image size',
     width: 84,
     align: 'right',
@@ -570,6 +616,7 @@ export const MODULE_COLUMNS: ColumnSpec<ModuleInfo>[] = [
   }),
   col({
     id: 'base',
+    drop: 4,
     label: 'Base',
     width: 124,
     mono: true,
@@ -586,6 +633,7 @@ export const MODULE_COLUMNS: ColumnSpec<ModuleInfo>[] = [
   }),
   col({
     id: 'soname',
+    drop: 3,
     label: 'Soname',
     width: 170,
     text: (m) => m.soname ?? '',
@@ -593,6 +641,7 @@ export const MODULE_COLUMNS: ColumnSpec<ModuleInfo>[] = [
   }),
   col({
     id: 'buildId',
+    drop: 5,
     label: 'Build-id',
     width: 310,
     mono: true,
@@ -602,6 +651,7 @@ export const MODULE_COLUMNS: ColumnSpec<ModuleInfo>[] = [
   }),
   col({
     id: 'flags',
+    drop: 2,
     label: 'Kind',
     width: 150,
     text: (m) =>
@@ -616,6 +666,7 @@ export const MODULE_COLUMNS: ColumnSpec<ModuleInfo>[] = [
   }),
   col({
     id: 'path',
+    drop: 1,
     label: 'Path',
     width: 420,
     text: (m) => m.path,

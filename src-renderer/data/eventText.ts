@@ -1,6 +1,6 @@
 /** Human-readable text for one event row of the column store. */
 import { win32ErrorName } from '../../src-shared/pss/constants';
-import { hexNumber } from '../lib/format';
+import { hexNumber, plural } from '../lib/format';
 import {
   API_CALL_NAMES,
   EVENT_KIND_NAMES,
@@ -111,7 +111,7 @@ export function eventDetail(c: EventColumns, s: number): string {
     case EventKind.WalkStep:
       return `entry #${aux0}${aux1 ? ` → ${win32ErrorName(aux1)}` : ''}`;
     case EventKind.WalkEnd:
-      return `${aux0} entries, ${win32ErrorName(aux1)}`;
+      return `${plural(aux0, 'entry', 'entries')}, ${win32ErrorName(aux1)}`;
     case EventKind.PositionGet:
     case EventKind.PositionSet:
       return `position ${hexNumber(aux1 * 4294967296 + aux0)}`;

@@ -28,7 +28,7 @@ const base = {
   text: (r: ProcessRow) => `${r.pid} ${r.name}`,
 };
 const names = (t: ReturnType<typeof buildProcessTree>): string[] =>
-  t.map((r) => `${'  '.repeat(r.depth)}${r.row.name}${r.context ? '*' : ''}`);
+  t.map((r) => `${'  '.repeat(r.depth)}${r.row.name}`);
 
 describe('process tree', () => {
   it('nests children under parents, depth-first, siblings by pid', () => {
@@ -65,20 +65,24 @@ describe('process tree', () => {
     expect(sshd).toMatchObject({ hasChildren: true, expanded: false, depth: 1 });
   });
 
-  it('a search keeps the ancestors of each match as context (and ignores collapsing)', () => {
+  it('a search shows the matches only, each under its nearest matching ancestor', () => {
     const t = buildProcessTree(rows, { ...base, query: 'python', collapsed: new Set([1, 10]) });
-    expect(names(t)).toEqual(['init*', '  sshd*', '    bash*', '      python3']);
+    expect(names(t)).toEqual(['python3']);
     expect(buildProcessTree(rows, { ...base, query: 'nothing-matches' })).toEqual([]);
-    const some = buildProcessTree(rows, { ...base, keep: (r) => r.rssBytes >= 40 });
-    expect(names(some)).toEqual([
-      'init*',
-      '  sshd*',
-      '    bash*',
-      '      python3',
-      '  postgres',
-      '    checkpointer',
-      '    walwriter',
-    ]);
+    // "postgres" matches the postmaster only by name; its children match by command line.
+    const pg = rows.map((r) => (r.ppid === 20 ? { ...r, commandLine: 'postgres: ' + r.name } : r));
+    expect(
+      names(
+        buildProcessTree(pg, {
+          ...base,
+          query: 'postgres',
+          text: (r) => `${r.name} ${r.commandLine}`,
+        }),
+      ),
+    ).toEqual(['postgres', '  checkpointer', '  walwriter']);
+    // A filter skips a generation: python3 nests under sshd when bash is filtered out.
+    const some = buildProcessTree(rows, { ...base, keep: (r) => r.name !== 'bash' });
+    expect(names(some).slice(0, 3)).toEqual(['init', '  sshd', '    python3']);
   });
 
   it('a cycle or a missing parent makes a root, never a lost row', () => {

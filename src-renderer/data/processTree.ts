@@ -1,7 +1,9 @@
 /**
  * The process tree (System Informer's view): parents and children by ppid, siblings sorted by
- * the chosen column, collapsed branches hidden, and a search that keeps the ancestors of every
- * match (shown as context) so a match is never shown out of place. Pure: no DOM.
+ * the chosen column, collapsed branches hidden. A search (or filter) shows the matching
+ * processes only, each nested under its nearest matching ancestor, so the rows are exactly the
+ * matches and the tree still reads right ("postgres" shows the postmaster with its children).
+ * Pure: no DOM.
  */
 import type { ProcessRow } from '../../src-shared/contract/model';
 import { matchesQuery, parseQuery, type SortDir, type SortKey } from './tableIndex';
@@ -13,8 +15,6 @@ export interface TreeRow {
   parent: number;
   hasChildren: boolean;
   expanded: boolean;
-  /** Shown only because a descendant matches the search. */
-  context: boolean;
 }
 
 export interface TreeOptions {
@@ -36,31 +36,36 @@ function compare(a: SortKey, b: SortKey): number {
 export function buildProcessTree(rows: readonly ProcessRow[], o: TreeOptions): TreeRow[] {
   const byPid = new Map<number, ProcessRow>();
   for (const r of rows) byPid.set(r.pid, r);
+  const q = parseQuery(o.query);
+  const filtering = q.include.length + q.exclude.length > 0 || o.keep !== undefined;
+  const kept = filtering
+    ? new Set(
+        rows
+          .filter((r) => (!o.keep || o.keep(r)) && matchesQuery(o.text(r).toLowerCase(), q))
+          .map((r) => r.pid),
+      )
+    : null;
+  /** The nearest ancestor that is shown (all of them without a filter), or undefined. */
+  const shownParent = (r: ProcessRow): ProcessRow | undefined => {
+    const seen = new Set<number>([r.pid]);
+    let p = r.ppid !== r.pid ? byPid.get(r.ppid) : undefined;
+    while (p && kept && !kept.has(p.pid)) {
+      if (seen.has(p.pid)) return undefined; // a cycle: treat as a root
+      seen.add(p.pid);
+      p = p.ppid !== p.pid ? byPid.get(p.ppid) : undefined;
+    }
+    return p && !seen.has(p.pid) ? p : undefined;
+  };
   const children = new Map<number, ProcessRow[]>();
   const roots: ProcessRow[] = [];
   for (const r of rows) {
-    const parent = r.ppid !== r.pid ? byPid.get(r.ppid) : undefined;
+    if (kept && !kept.has(r.pid)) continue;
+    const parent = shownParent(r);
     if (!parent) roots.push(r);
     else {
       let list = children.get(parent.pid);
       if (!list) children.set(parent.pid, (list = []));
       list.push(r);
-    }
-  }
-  const q = parseQuery(o.query);
-  const filtering = q.include.length + q.exclude.length > 0 || o.keep !== undefined;
-  // Which rows match, and which are ancestors of a match (kept as context).
-  const matches = new Set<number>();
-  const shown = new Set<number>();
-  if (filtering) {
-    for (const r of rows) {
-      if (o.keep && !o.keep(r)) continue;
-      if (!matchesQuery(o.text(r).toLowerCase(), q)) continue;
-      matches.add(r.pid);
-      for (let p: ProcessRow | undefined = r; p && !shown.has(p.pid);) {
-        shown.add(p.pid);
-        p = p.ppid !== p.pid ? byPid.get(p.ppid) : undefined;
-      }
     }
   }
   const sortKey = o.sortKey;
@@ -77,8 +82,7 @@ export function buildProcessTree(rows: readonly ProcessRow[], o: TreeOptions): T
     .map((row) => ({ row, depth: 0, parent: -1 }));
   while (stack.length > 0) {
     const { row, depth, parent } = stack.pop() as (typeof stack)[number];
-    if (filtering && !shown.has(row.pid)) continue;
-    const kids = (children.get(row.pid) ?? []).filter((k) => !filtering || shown.has(k.pid));
+    const kids = children.get(row.pid) ?? [];
     const expanded = filtering || !o.collapsed.has(row.pid);
     const index = out.length;
     out.push({
@@ -87,7 +91,6 @@ export function buildProcessTree(rows: readonly ProcessRow[], o: TreeOptions): T
       parent,
       hasChildren: kids.length > 0,
       expanded: kids.length > 0 && expanded,
-      context: filtering && !matches.has(row.pid),
     });
     if (expanded)
       for (const k of ordered(kids).reverse())

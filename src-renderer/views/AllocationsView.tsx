@@ -1,4 +1,5 @@
 /** Live allocation views: timeline and block map on the left, log / problems / sizes on the right. */
+import { onTabListKey, SubTab } from '../components/tabs';
 import { useState } from 'react';
 import { BlockMap } from '../charts/BlockMap';
 import { Timeline } from '../charts/Timeline';
@@ -20,7 +21,7 @@ function SelectionLine() {
   if (seq === null || !d || seq >= d.columns.length) {
     return (
       <div className="selection-line muted small">
-        Click an event, a block or a point in the timeline to select it.
+        Select an event: click it (or ↑/↓ in the table), a block or a point in the timeline.
       </div>
     );
   }
@@ -97,40 +98,57 @@ export function AllocationsView() {
           <AllocFoot />
         </div>
         <div className="alloc-right">
-          <div className="subtabs" role="tablist">
-            <button
-              role="tab"
-              aria-selected={side === 'events'}
-              className={`subtab${side === 'events' ? ' on' : ''}`}
-              onClick={() => setSide('events')}
-              data-testid="tab-events"
+          <div
+            className="subtabs"
+            role="tablist"
+            aria-label="Allocation details"
+            onKeyDown={onTabListKey}
+          >
+            <SubTab
+              id="alloc-tab-events"
+              selected={side === 'events'}
+              panelId="alloc-side-panel"
+              onSelect={() => setSide('events')}
+              testId="tab-events"
             >
               Event log
-            </button>
-            <button
-              role="tab"
-              aria-selected={side === 'problems'}
-              className={`subtab${side === 'problems' ? ' on' : ''}`}
-              onClick={() => setSide('problems')}
-              data-testid="tab-problems"
+            </SubTab>
+            <SubTab
+              id="alloc-tab-problems"
+              selected={side === 'problems'}
+              panelId="alloc-side-panel"
+              onSelect={() => setSide('problems')}
+              testId="tab-problems"
             >
               Problems{' '}
-              {problems > 0 && <span className="count-badge bad">{formatCount(problems)}</span>}
-            </button>
-            <button
-              role="tab"
-              aria-selected={side === 'sizes'}
-              className={`subtab${side === 'sizes' ? ' on' : ''}`}
-              onClick={() => setSide('sizes')}
-              data-testid="tab-sizes"
+              {problems > 0 && (
+                <span className="count-badge bad">
+                  {formatCount(problems)}
+                  <span className="sr-only"> found</span>
+                </span>
+              )}
+            </SubTab>
+            <SubTab
+              id="alloc-tab-sizes"
+              selected={side === 'sizes'}
+              panelId="alloc-side-panel"
+              onSelect={() => setSide('sizes')}
+              testId="tab-sizes"
             >
               Sizes &amp; breakdown
-            </button>
+            </SubTab>
           </div>
-          <SelectionLine />
-          {side === 'events' && <EventLog />}
-          {side === 'problems' && <ProblemsPanel />}
-          {side === 'sizes' && <SizesPanel />}
+          <div
+            className="alloc-side"
+            role="tabpanel"
+            id="alloc-side-panel"
+            aria-labelledby={`alloc-tab-${side}`}
+          >
+            <SelectionLine />
+            {side === 'events' && <EventLog />}
+            {side === 'problems' && <ProblemsPanel />}
+            {side === 'sizes' && <SizesPanel />}
+          </div>
         </div>
       </div>
     </section>

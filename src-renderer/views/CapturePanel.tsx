@@ -22,7 +22,7 @@ import {
 import { captureSnapshot, startSession } from '../api/actions';
 import { ErrorBox, Empty } from '../components/ErrorBox';
 import { CLASS_LABELS } from '../data/entryColumns';
-import { formatBytes, formatEpochMs } from '../lib/format';
+import { formatBytes, formatEpochMs, plural } from '../lib/format';
 import { DEFAULT_CAPTURE_FORM, useApp, useAppShallow, type CaptureForm } from '../store';
 
 const CAPTURE_FLAGS: { name: PssCaptureFlagName; text: string }[] = [
@@ -151,21 +151,26 @@ function AllocatorEditor({
             key={s}
             className={`strategy-card${base.strategy === s ? ' on' : ''}`}
             data-testid={`allocator-strategy-${s}`}
-            title={STRATEGY_INFO[s].description}
           >
             <input
               type="radio"
               name="strategy"
+              className="sr-only"
+              value={s}
               checked={base.strategy === s}
               onChange={() => {
                 const d = defaultOptions(s) as BaseAllocatorOptions;
                 if (d.strategy === 'pool') setPoolText(d.classes.join(', '));
                 setBase(d);
               }}
-              aria-label={STRATEGY_INFO[s].label}
+              aria-labelledby={`strategy-${s}-name`}
+              aria-describedby={`strategy-${s}-desc`}
+              data-testid={`allocator-strategy-${s}-radio`}
             />
-            <b>{STRATEGY_INFO[s].label}</b>
-            <span className="muted small">{STRATEGY_INFO[s].description}</span>
+            <b id={`strategy-${s}-name`}>{STRATEGY_INFO[s].label}</b>
+            <span className="muted small" id={`strategy-${s}-desc`}>
+              {STRATEGY_INFO[s].description}
+            </span>
           </label>
         ))}
       </div>
@@ -287,6 +292,8 @@ function AllocatorEditor({
       )}
       <div
         className={`allocator-summary${parsed.ok ? '' : ' invalid'}`}
+        id="allocator-summary"
+        role={parsed.ok ? undefined : 'alert'}
         data-testid="allocator-summary"
       >
         {parsed.ok ? describeOptions(parsed.value) : parsed.error}
@@ -307,11 +314,16 @@ export function CapturePanel() {
     sessionError: s.sessionError,
   }));
   const snapshots = useApp((s) => s.snapshots);
-  const [walkTarget, setWalkTarget] = useState<string>('live');
+  const requestedTarget = useApp((s) => s.walkTarget);
+  const setWalkTarget = useApp((s) => s.setWalkTarget);
   const ownSnapshots = useMemo(
     () => snapshots.filter((s) => s.pid === selectedPid),
     [snapshots, selectedPid],
   );
+  // A snapshot of another process (or one freed since) is not a target here.
+  const walkTarget = ownSnapshots.some((s) => s.snapshotId === requestedTarget)
+    ? requestedTarget
+    : 'live';
   const allocOk = parseAllocatorOptions(form.allocator).ok;
 
   if (selectedPid === null) {
@@ -352,7 +364,7 @@ export function CapturePanel() {
           </div>
           {proc && (
             <div className="muted small">
-              {proc.user} · {proc.threads} threads · {formatBytes(proc.rssBytes)} resident
+              {proc.user} · {plural(proc.threads, 'thread')} · {formatBytes(proc.rssBytes)} resident
               {!proc.inspectable && (
                 <span className="badge no"> not inspectable: {proc.reason}</span>
               )}
@@ -362,8 +374,10 @@ export function CapturePanel() {
         <span className="spacer" />
         <button
           className="primary"
-          disabled={capturing}
-          onClick={() => void captureSnapshot(selectedPid, form.flags)}
+          aria-disabled={capturing}
+          onClick={() => {
+            if (!capturing) void captureSnapshot(selectedPid, form.flags);
+          }}
           data-testid="capture-button"
           title="PssCaptureSnapshot with these flags, then open the snapshot explorer"
         >
@@ -384,17 +398,24 @@ export function CapturePanel() {
         </select>
         <button
           className="primary"
-          disabled={controlPending === 'start' || form.classes.length === 0 || !allocOk}
-          onClick={() =>
+          disabled={form.classes.length === 0 || !allocOk}
+          aria-disabled={controlPending === 'start'}
+          onClick={() => {
+            if (controlPending === 'start') return;
             void startSession(
               walkTarget === 'live' ? { pid: selectedPid } : { snapshotId: walkTarget },
               form,
-            )
-          }
+            );
+          }}
           data-testid="start-session-button"
+          aria-describedby="allocator-summary"
           title="Create walk markers with this allocator and watch every allocation live"
         >
-          {controlPending === 'start' ? 'Starting…' : 'Start walk ▶'}
+          {controlPending === 'start'
+            ? 'Starting…'
+            : walkTarget === 'live'
+              ? 'Start walk ▶'
+              : `Walk snapshot ${walkTarget} ▶`}
         </button>
       </div>
       {captureError && (
@@ -459,8 +480,10 @@ export function CapturePanel() {
           </fieldset>
           <fieldset className="card">
             <legend>Walk</legend>
-            <div className="row wrap">
-              <span className="label">Classes</span>
+            <div className="row wrap" role="group" aria-labelledby="walk-classes-label">
+              <span className="label" id="walk-classes-label">
+                Classes
+              </span>
               {WALKABLE_CLASSES.map((c) => (
                 <label key={c} className="check">
                   <input
@@ -473,8 +496,10 @@ export function CapturePanel() {
                 </label>
               ))}
             </div>
-            <div className="row wrap">
-              <span className="label">Pace</span>
+            <div className="row wrap" role="group" aria-labelledby="walk-pace-label">
+              <span className="label" id="walk-pace-label">
+                Pace
+              </span>
               <label className="check">
                 <input
                   type="radio"
@@ -516,8 +541,11 @@ export function CapturePanel() {
               <span className="muted">entries / s</span>
             </div>
             <div className="row wrap">
-              <span className="label">On failed alloc</span>
+              <label className="label" htmlFor="walk-on-failure">
+                On failed alloc
+              </label>
               <select
+                id="walk-on-failure"
                 value={form.onAllocFailure}
                 onChange={(e) =>
                   setForm2({ onAllocFailure: e.target.value === 'retry' ? 'retry' : 'stop' })
@@ -527,8 +555,11 @@ export function CapturePanel() {
                 <option value="stop">stop the walk (report the error)</option>
                 <option value="retry">retry the call</option>
               </select>
-              <span className="label">Passes</span>
+              <label className="label" htmlFor="walk-passes">
+                Passes
+              </label>
               <input
+                id="walk-passes"
                 type="number"
                 min={1}
                 max={1000}
@@ -540,7 +571,6 @@ export function CapturePanel() {
                   })
                 }
                 data-testid="walk-passes"
-                aria-label="Walk passes"
                 title="Walk every class this many times, seeking to the beginning in between"
               />
               <button

@@ -1,4 +1,5 @@
 /** Two snapshots of one process side by side: threads, handles and regions added, removed, changed. */
+import { onTabListKey, SubTab } from '../components/tabs';
 import { useMemo, useState } from 'react';
 import type { ChangeKind, DiffRow } from '../../src-shared/contract/model';
 import type { WalkEntry } from '../../src-shared/pss/entries';
@@ -13,7 +14,7 @@ import {
   searchText,
   type ColumnSpec,
 } from '../data/entryColumns';
-import { formatCount, formatEpochMs } from '../lib/format';
+import { formatCount, formatEpochMs, plural } from '../lib/format';
 import { changeLine, describeChange } from '../../src-shared/text/fields';
 import { useApp } from '../store';
 
@@ -129,9 +130,12 @@ export function CompareView() {
         {option(b, setB, 'compare-b', 'After')}
         <button
           className="primary"
-          disabled={!a || !b || a === b || compare.loading || capturing}
+          disabled={!a || !b || a === b}
+          aria-disabled={compare.loading || capturing}
           title={capturing ? 'A capture is in progress: it will be one of the choices' : undefined}
-          onClick={() => a && b && void compareSnapshots(a, b)}
+          onClick={() => {
+            if (a && b && !compare.loading && !capturing) void compareSnapshots(a, b);
+          }}
           data-testid="compare-run"
         >
           {compare.loading ? 'Comparing…' : 'Compare'}
@@ -150,74 +154,91 @@ export function CompareView() {
       )}
       {diff && (
         <>
-          <div className="subtabs" role="tablist">
+          <div
+            className="subtabs"
+            role="tablist"
+            aria-label="Differences by class"
+            onKeyDown={onTabListKey}
+          >
             {(['threads', 'handles', 'regions'] as Cat[]).map((c) => {
               const n = diff[c].length;
               return (
-                <button
+                <SubTab
                   key={c}
-                  role="tab"
-                  aria-selected={cat === c}
-                  className={`subtab${cat === c ? ' on' : ''}`}
-                  onClick={() => {
+                  id={`compare-tabbtn-${c}`}
+                  selected={cat === c}
+                  panelId="compare-panel"
+                  onSelect={() => {
                     setCat(c);
                     setSelected(null);
                   }}
-                  data-testid={`compare-tab-${c}`}
+                  testId={`compare-tab-${c}`}
                 >
                   {c[0]?.toUpperCase()}
-                  {c.slice(1)} <span className={n ? 'count-badge' : 'muted'}>{formatCount(n)}</span>
+                  {c.slice(1)}{' '}
+                  <span className={n ? 'count-badge' : 'muted'}>
+                    {formatCount(n)}
+                    <span className="sr-only"> changed</span>
+                  </span>
                   <span className="muted small"> ({formatCount(diff.unchanged[c])} same)</span>
-                </button>
+                </SubTab>
               );
             })}
           </div>
-          <div className="table-toolbar">
-            {KINDS.map((k) => (
-              <button
-                key={k}
-                className={`chip change-${k}${kinds.has(k) ? ' on' : ''}`}
-                aria-pressed={kinds.has(k)}
-                onClick={() => {
-                  const next = new Set(kinds);
-                  if (next.has(k)) next.delete(k);
-                  else next.add(k);
-                  setKinds(next);
-                }}
-                data-testid={`compare-kind-${k}`}
-              >
-                {k} <b data-testid={`compare-count-${k}`}>{formatCount(counts[k])}</b>
-              </button>
-            ))}
-            <input
-              type="search"
-              className="filter-input"
-              placeholder="Filter"
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-              data-testid="compare-filter"
+          <div
+            className="compare-panel"
+            role="tabpanel"
+            id="compare-panel"
+            aria-labelledby={`compare-tabbtn-${cat}`}
+          >
+            <div className="table-toolbar">
+              {KINDS.map((k) => (
+                <button
+                  key={k}
+                  className={`chip change-${k}${kinds.has(k) ? ' on' : ''}`}
+                  aria-pressed={kinds.has(k)}
+                  onClick={() => {
+                    const next = new Set(kinds);
+                    if (next.has(k)) next.delete(k);
+                    else next.add(k);
+                    setKinds(next);
+                  }}
+                  data-testid={`compare-kind-${k}`}
+                >
+                  {k} <b data-testid={`compare-count-${k}`}>{formatCount(counts[k])}</b>
+                </button>
+              ))}
+              <input
+                type="search"
+                className="filter-input"
+                placeholder="Filter"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+                data-testid="compare-filter"
+                aria-label="Filter differences"
+              />
+              <span className="muted small">{plural(index.length, 'row')}</span>
+            </div>
+            <VirtualTable<DiffRow<WalkEntry>>
+              testId="compare-table"
+              columns={columns}
+              rowCount={index.length}
+              rowAt={(i) => rows[index[i] as number]}
+              selectedIndex={selected !== null && selected < index.length ? selected : null}
+              onRowClick={setSelected}
+              rowTestId={(_i, r) => (r ? `diff-row-${r.change}-${r.key}` : undefined)}
+              rowClassName={(_i, r) => (r ? `diff-${r.change}` : undefined)}
+              emptyText={
+                rows.length === 0
+                  ? `No ${cat} changed between the two snapshots.`
+                  : 'No row matches the filter.'
+              }
+              ariaLabel="Differences"
             />
-            <span className="muted small">{formatCount(index.length)} rows</span>
+            <ChangeDetails
+              row={selected === null ? null : (rows[index[selected] as number] ?? null)}
+            />
           </div>
-          <VirtualTable<DiffRow<WalkEntry>>
-            testId="compare-table"
-            columns={columns}
-            rowCount={index.length}
-            rowAt={(i) => rows[index[i] as number]}
-            selectedIndex={selected !== null && selected < index.length ? selected : null}
-            onRowClick={setSelected}
-            rowTestId={(_i, r) => (r ? `diff-row-${r.change}-${r.key}` : undefined)}
-            rowClassName={(_i, r) => (r ? `diff-${r.change}` : undefined)}
-            emptyText={
-              rows.length === 0
-                ? `No ${cat} changed between the two snapshots.`
-                : 'No row matches the filter.'
-            }
-            ariaLabel="Differences"
-          />
-          <ChangeDetails
-            row={selected === null ? null : (rows[index[selected] as number] ?? null)}
-          />
         </>
       )}
     </section>

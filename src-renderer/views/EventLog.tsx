@@ -15,7 +15,7 @@ import {
   type OpGroup,
 } from '../data/eventFilter';
 import { API_SHORT, CLASS_NAMES } from '../data/eventText';
-import { formatCount } from '../lib/format';
+import { formatCount, plural } from '../lib/format';
 import { MISSING_KIND } from '../data/eventColumns';
 import { NO_CLASS } from '../lib/traceEvents';
 import { sessionData } from '../session/sessionData';
@@ -144,9 +144,8 @@ export const EventLog = memo(function EventLog() {
         </label>
         <span className="muted small" data-testid="eventlog-count">
           {active
-            ? `${formatCount(rowCount)} of ${formatCount(d?.columns.length ?? 0)}`
-            : formatCount(rowCount)}{' '}
-          events
+            ? `${formatCount(rowCount)} of ${plural(d?.columns.length ?? 0, 'event')}`
+            : plural(rowCount, 'event')}
         </span>
       </div>
       <VirtualTable<number>

@@ -15,7 +15,7 @@ import { nextSort, VirtualTable, type ScrollRequest } from '../components/Virtua
 import type { ColumnSpec } from '../data/entryColumns';
 import { buildProcessTree, treeKey, type TreeKey, type TreeRow } from '../data/processTree';
 import type { SortSpec } from '../data/tableIndex';
-import { formatBytes, formatCount, formatEpochMs, formatHundredNs } from '../lib/format';
+import { formatBytes, formatCount, formatEpochMs, formatHundredNs, plural } from '../lib/format';
 import { useApp, useAppShallow } from '../store';
 
 const INTERVALS = [500, 1000, 2000, 5000] as const;
@@ -28,6 +28,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'name',
     label: 'Name',
     width: 260,
+    minWidth: 140,
     text: (t) => t.row.name,
     sortKey: (t) => t.row.name.toLowerCase(),
   },
@@ -78,6 +79,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'user',
     label: 'User',
     width: 90,
+    drop: 4,
     text: (t) => t.row.user,
     sortKey: (t) => t.row.user,
   },
@@ -85,6 +87,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'cpuTime',
     label: 'CPU time',
     width: 80,
+    drop: 2,
     align: 'right',
     text: (t) => formatHundredNs(t.row.cpuTime),
     sortKey: (t) => t.row.cpuTime,
@@ -93,15 +96,24 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'vsize',
     label: 'Virtual',
     width: 86,
+    drop: 2,
     align: 'right',
     text: (t) => formatBytes(t.row.vsizeBytes),
     sortKey: (t) => t.row.vsizeBytes,
   },
-  { id: 'state', label: 'State', width: 48, text: (t) => t.row.state, sortKey: (t) => t.row.state },
+  {
+    id: 'state',
+    label: 'State',
+    width: 48,
+    drop: 3,
+    text: (t) => t.row.state,
+    sortKey: (t) => t.row.state,
+  },
   {
     id: 'access',
     label: 'Inspect',
     width: 170,
+    minWidth: 120,
     text: (t) =>
       t.row.inspectable
         ? t.row.self
@@ -114,6 +126,8 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'started',
     label: 'Started',
     width: 165,
+    minWidth: 160,
+    drop: 1,
     text: (t) => formatEpochMs(t.row.startTimeMs),
     sortKey: (t) => t.row.startTimeMs,
   },
@@ -121,6 +135,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'cmd',
     label: 'Command line',
     width: 420,
+    minWidth: 160,
     text: (t) => t.row.commandLine,
     sortKey: (t) => t.row.commandLine,
   },
@@ -190,6 +205,7 @@ export function ProcessPicker() {
   }, [query, onlyInspectable]);
   const selected = rows.find((r) => r.pid === selectedPid) ?? null;
   const inspectable = rows.filter((r) => r.inspectable).length;
+  const shown = tree.length;
 
   const toggle = (pid: number): void => {
     const next = new Set(collapsed);
@@ -208,23 +224,12 @@ export function ProcessPicker() {
     setScrollTo({ index, token: Date.now(), center: false });
   };
 
+  // The table moves the selection with ↑/↓/PgUp/PgDn/Home/End and opens a row with Enter;
+  // the tree adds ← (close the branch, or go to the parent) and → (open it, or go to its
+  // first child).
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>): void => {
-    if (e.key === 'Enter') {
-      if (selected) open(selected);
-      e.preventDefault();
-      return;
-    }
-    const keys: readonly string[] = [
-      'ArrowDown',
-      'ArrowUp',
-      'ArrowLeft',
-      'ArrowRight',
-      'Home',
-      'End',
-      'PageDown',
-      'PageUp',
-    ];
-    if (!keys.includes(e.key)) return;
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
     e.preventDefault();
     const r = treeKey(tree, selectedIndex, e.key as TreeKey);
     if (r.toggle !== null) toggle(r.toggle);
@@ -275,15 +280,19 @@ export function ProcessPicker() {
           ))}
         </select>
         <button
-          onClick={() => void refresh(false)}
-          disabled={loading}
+          onClick={() => {
+            if (!loading) void refresh(false);
+          }}
+          aria-disabled={loading}
           data-testid="process-refresh"
         >
           {loading ? 'Refreshing…' : 'Refresh'}
         </button>
         <span className="muted" data-testid="process-count">
-          {tree.filter((t) => !t.context).length} of {rows.length} processes · {inspectable}{' '}
-          inspectable
+          {shown === rows.length
+            ? plural(rows.length, 'process', 'processes')
+            : `${formatCount(shown)} of ${plural(rows.length, 'process', 'processes')}`}{' '}
+          · {formatCount(inspectable)} inspectable
         </span>
         <span className="muted small" data-testid="process-updated">
           {live ? 'live' : 'paused'}
@@ -319,15 +328,13 @@ export function ProcessPicker() {
             selectedIndex={selectedIndex}
             scrollTo={scrollTo}
             onRowClick={select}
+            onRowActivate={(i) => {
+              const t = tree[i];
+              if (t) open(t.row);
+            }}
             rowTestId={(_i, t) => (t ? `process-row-${t.row.pid}` : undefined)}
             rowClassName={(_i, t) =>
-              t && t.context
-                ? 'tree-context'
-                : t && !t.row.inspectable
-                  ? 'not-inspectable'
-                  : t?.row.self
-                    ? 'is-self'
-                    : undefined
+              t && !t.row.inspectable ? 'not-inspectable' : t?.row.self ? 'is-self' : undefined
             }
             renderCell={(c, t) =>
               c.id === 'name' ? (
@@ -370,10 +377,11 @@ export function ProcessPicker() {
           />
         </div>
       )}
-      <div className="hint-line muted">
-        ↑/↓ move, ←/→ close or open a branch (← on a child goes to its parent), Enter inspects.
-        Search keeps each match&apos;s parents (dimmed) so you see where it runs. Locked processes
-        need ptrace read access: their reason is in the Inspect column.
+      <div className="hint-line muted" id="process-hint">
+        Select a process (click, or ↑/↓ in the tree; ←/→ close or open a branch, ← on a child goes
+        to its parent) and press <b>Inspect</b>, Enter or double-click it. A search keeps each
+        match&apos;s parents (dimmed) so you see where it runs. A locked row says why it cannot be
+        inspected: reading another user&apos;s handles and memory map needs ptrace read access.
       </div>
     </section>
   );

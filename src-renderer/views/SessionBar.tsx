@@ -1,8 +1,8 @@
-import { memo } from 'react';
+import { memo, useEffect, useRef } from 'react';
 /** Walk controls shared by the Walk and Allocations tabs: play/pause/step/speed, progress, counters. */
 import { describeOptions } from '../../src-shared/alloc/options';
 import type { Pace, SessionState } from '../../src-shared/contract/model';
-import { closeSession, control, exportTrace } from '../api/actions';
+import { closeSession, control } from '../api/actions';
 import { useKey } from '../components/hooks';
 import { Icon } from '../components/Icon';
 import { CLASS_LABELS } from '../data/entryColumns';
@@ -29,6 +29,7 @@ export const isActive = (s: SessionState | null): boolean =>
 export const SessionBar = memo(function SessionBar() {
   const session = useApp((s) => s.session);
   const pending = useApp((s) => s.controlPending);
+  const imported = useApp((s) => s.importedTrace);
   const c = useAppShallow((s) => ({
     allocations: s.counts.allocations,
     frees: s.counts.frees,
@@ -41,6 +42,25 @@ export const SessionBar = memo(function SessionBar() {
   const active = isActive(session);
   const running = session?.state === 'running';
   const paused = session?.state === 'paused';
+  const toolbar = useRef<HTMLDivElement | null>(null);
+  const lastFocused = useRef<string | null>(null);
+
+  // Play and Pause swap places as the state changes, and a disabled button cannot keep focus:
+  // when the one with focus is disabled, focus goes to the one that now does the job.
+  useEffect(() => {
+    const bar = toolbar.current;
+    const a = document.activeElement as HTMLButtonElement | null;
+    const lost = a === null || a === document.body || (bar?.contains(a) && a.disabled);
+    if (!bar || !lost || lastFocused.current === null) return;
+    const order = [lastFocused.current, 'walk-pause', 'walk-play', 'walk-step', 'walk-speed'];
+    for (const id of order) {
+      const el = bar.querySelector<HTMLElement>(`[data-testid="${id}"]:not(:disabled)`);
+      if (el) {
+        el.focus();
+        return;
+      }
+    }
+  }, [running, paused, active]);
 
   useKey((e) => {
     if (!session || !active) return;
@@ -53,6 +73,9 @@ export const SessionBar = memo(function SessionBar() {
     } else if (e.key === 'Home') {
       e.preventDefault();
       void control('seekToBeginning');
+    } else if (e.key === 'b' || e.key === 'B') {
+      e.preventDefault();
+      void control('savePosition');
     }
   }, active);
 
@@ -62,19 +85,40 @@ export const SessionBar = memo(function SessionBar() {
     : [...SPEEDS, { label: `${paceKey(session.pace)} /s`, pace: session.pace }];
 
   return (
-    <div className="session-bar" data-testid="session-bar">
-      <div className="controls">
+    <div className="session-bar" data-testid="session-bar" role="region" aria-label="Walk session">
+      <div
+        className="controls"
+        role="toolbar"
+        aria-label="Walk controls"
+        ref={toolbar}
+        onFocus={(e) => {
+          lastFocused.current = (e.target as HTMLElement).dataset.testid ?? null;
+        }}
+      >
         <span className={`state-badge state-${session.state}`} data-testid="session-state">
+          <span className="sr-only">Session </span>
           {session.state}
         </span>
+        {imported !== null && (
+          <span
+            className="badge imported"
+            data-testid="session-imported"
+            title={`Opened from ${imported}: the events are replayed from the file, not walked live`}
+          >
+            imported · {imported}
+          </span>
+        )}
         {session.passes > 1 && (
           <span className="muted" data-testid="session-pass">
             pass {Math.min(session.pass + 1, session.passes)} / {session.passes}
           </span>
         )}
         <button
-          onClick={() => void control('resume')}
-          disabled={!paused || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('resume');
+          }}
+          disabled={!paused}
+          aria-disabled={pending !== null}
           data-testid="walk-play"
           title="Play (Space)"
           aria-label="Play"
@@ -82,8 +126,11 @@ export const SessionBar = memo(function SessionBar() {
           <Icon name="play" />
         </button>
         <button
-          onClick={() => void control('pause')}
-          disabled={!running || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('pause');
+          }}
+          disabled={!running}
+          aria-disabled={pending !== null}
           data-testid="walk-pause"
           title="Pause (Space)"
           aria-label="Pause"
@@ -91,8 +138,11 @@ export const SessionBar = memo(function SessionBar() {
           <Icon name="pause" />
         </button>
         <button
-          onClick={() => void control('step')}
-          disabled={!active || running || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('step');
+          }}
+          disabled={!active || running}
+          aria-disabled={pending !== null}
           data-testid="walk-step"
           title="Step one entry (→)"
           aria-label="Step"
@@ -100,8 +150,11 @@ export const SessionBar = memo(function SessionBar() {
           <Icon name="step" />
         </button>
         <button
-          onClick={() => void control('seekToBeginning')}
-          disabled={!active || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('seekToBeginning');
+          }}
+          disabled={!active}
+          aria-disabled={pending !== null}
           data-testid="walk-seek-start"
           title="Seek to beginning (Home): PssWalkMarkerSeekToBeginning"
           aria-label="Seek to beginning"
@@ -125,10 +178,13 @@ export const SessionBar = memo(function SessionBar() {
           ))}
         </select>
         <button
-          onClick={() => void control('savePosition')}
-          disabled={!active || pending !== null}
+          onClick={() => {
+            if (pending === null) void control('savePosition');
+          }}
+          disabled={!active}
+          aria-disabled={pending !== null}
           data-testid="walk-save-position"
-          title="Bookmark the position (PssWalkMarkerGetPosition)"
+          title="Bookmark the position (B): PssWalkMarkerGetPosition"
         >
           <Icon name="bookmark" /> Save position
         </button>
@@ -150,15 +206,25 @@ export const SessionBar = memo(function SessionBar() {
               key={p.cls}
               className={`progress${cur ? ' current' : ''}`}
               data-testid={`progress-${p.cls}`}
-              title={`${p.walked} of ${p.total ?? '?'} entries`}
+              title={`${p.walked} of ${p.total ?? 'an unknown number of'} entries`}
             >
-              <span className="progress-label">{CLASS_LABELS[p.cls]}</span>
-              <span className="progress-track">
+              <span className="progress-label" id={`progress-label-${p.cls}`}>
+                {CLASS_LABELS[p.cls]}
+              </span>
+              <span
+                className="progress-track"
+                role="progressbar"
+                aria-labelledby={`progress-label-${p.cls}`}
+                aria-valuemin={0}
+                aria-valuemax={p.total ?? undefined}
+                aria-valuenow={p.total !== null ? p.walked : undefined}
+                aria-valuetext={`${p.walked} of ${p.total ?? 'unknown'} entries${p.done ? ', done' : ''}`}
+              >
                 <span className="progress-fill" style={{ width: `${(frac * 100).toFixed(1)}%` }} />
               </span>
               <span className="progress-num mono">
                 {p.walked}/{p.total ?? '?'}
-                {p.done ? ' ✓' : ''}
+                {p.done ? <span aria-hidden="true"> ✓</span> : ''}
               </span>
             </div>
           );
@@ -186,23 +252,21 @@ export const SessionBar = memo(function SessionBar() {
         </span>
       </div>
       <div className="session-actions">
-        <span className="muted small" title="Allocator">
+        <span className="muted small allocator-line" title={describeOptions(session.allocator)}>
+          <span className="sr-only">Allocator: </span>
           {describeOptions(session.allocator)}
         </span>
-        <button
-          onClick={() => void exportTrace()}
-          data-testid="export-trace"
-          title="Save the trace to a file"
-        >
-          Export trace
-        </button>
         <button
           onClick={() => void closeSession()}
           disabled={active}
           data-testid="session-close"
-          title="Close the session and free its trace"
+          title={
+            active
+              ? 'Stop the walk first; then Close frees its trace'
+              : 'Close the session and free its trace (export it first to keep it)'
+          }
         >
-          Close
+          Close session
         </button>
       </div>
     </div>

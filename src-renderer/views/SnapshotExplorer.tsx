@@ -15,11 +15,12 @@ import type {
   VaSpaceEntry,
   WalkEntry,
 } from '../../src-shared/pss/entries';
-import { captureSnapshot, freeSnapshot, startSession } from '../api/actions';
+import { captureSnapshot, freeSnapshot } from '../api/actions';
 import { VaMap } from '../charts/VaMap';
 import { EntryTable } from '../components/EntryTable';
 import { Empty, ErrorBox, Spinner } from '../components/ErrorBox';
 import {
+  CLASS_LABELS,
   HANDLE_COLUMNS,
   MODULE_COLUMNS,
   PAGE_COLUMNS,
@@ -38,7 +39,9 @@ import {
   formatFileTime,
   formatHundredNs,
   formatMs,
+  plural,
 } from '../lib/format';
+import { onTabListKey } from '../components/tabs';
 import { loadSnapshotClass, snapshotRows } from '../session/snapshotCache';
 import { useApp } from '../store';
 
@@ -66,12 +69,23 @@ function KV({ rows, testId }: { rows: [string, React.ReactNode][]; testId: strin
   );
 }
 
+/** "5 threads", "1 handle", or "threads not captured". */
+function countOrNot(n: number | null, noun: string): string {
+  return n === null ? `${noun}s not captured` : plural(n, noun);
+}
+
 function ProcessPanel({ snap }: { snap: SnapshotInfo }) {
   const p = snap.process;
   const perf = snap.performance;
   const perfMs = (v: number): string => formatMs(v / 1000);
   return (
-    <div className="process-panel" data-testid="snapshot-process">
+    <div
+      className="process-panel"
+      data-testid="snapshot-process"
+      role="region"
+      aria-label="Process information"
+      tabIndex={0}
+    >
       <div className="card">
         <div className="card-title">Process</div>
         <KV
@@ -174,6 +188,11 @@ function ProcessPanel({ snap }: { snap: SnapshotInfo }) {
         {perf && (
           <>
             <div className="subhead">Capture performance (PSS_PERFORMANCE_COUNTERS)</div>
+            <p className="muted small explain">
+              Measured by PssCaptureSnapshot itself. The toolbar&apos;s &ldquo;capture took&rdquo;
+              is the inspector&apos;s own wall-clock time around the call, which also counts opening
+              the process and the call&apos;s overhead, so it is longer.
+            </p>
             <KV
               testId="snapshot-performance"
               rows={[
@@ -230,6 +249,7 @@ function ClassTable<T extends WalkEntry>({
         rowTestId={rowId}
         selectedRow={selected}
         onSelectRow={setSelected}
+        ariaLabel={`${CLASS_LABELS[cls]} of the snapshot`}
       />
       <DetailsPane
         entry={selected === null ? null : (rows[selected] ?? null)}
@@ -405,6 +425,7 @@ function ModulesPanel({ modules }: { modules: ModuleInfo[] }) {
   return (
     <EntryTable<ModuleInfo>
       testId="modules-table"
+      ariaLabel="Modules"
       rows={modules}
       version={modules.length}
       columns={MODULE_COLUMNS}
@@ -463,6 +484,7 @@ function VaPanel({ snap }: { snap: SnapshotInfo }) {
       <div className="table-with-details">
         <EntryTable<VaSpaceEntry>
           testId="va-table"
+          ariaLabel="Regions"
           rows={rows}
           version={version + rows.length}
           columns={REGION_COLUMNS}
@@ -483,7 +505,6 @@ function VaPanel({ snap }: { snap: SnapshotInfo }) {
 export function SnapshotExplorer() {
   const snapshots = useApp((s) => s.snapshots);
   const activeId = useApp((s) => s.activeSnapshotId);
-  const form = useApp((s) => s.captureForm);
   const capturing = useApp((s) => s.capturing);
   const captureError = useApp((s) => s.captureError);
   const [tab, setTab] = useState<SubTab>('process');
@@ -537,16 +558,21 @@ export function SnapshotExplorer() {
             </option>
           ))}
         </select>
-        <span className="muted small">
-          captured in {formatMs(snap.captureMs)} · {snap.counts.threads ?? '–'} threads ·{' '}
-          {snap.counts.handles ?? '–'} handles · {snap.counts.regions ?? '–'} regions
+        <span className="muted small" data-testid="snapshot-facts">
+          <span title="Wall-clock time the inspector measured around OpenProcess + PssCaptureSnapshot (the Process tab's capture performance counters are the library's own, inside PssCaptureSnapshot)">
+            capture took {formatMs(snap.captureMs)}
+          </span>
+          {' · '}
+          {countOrNot(snap.counts.threads, 'thread')} · {countOrNot(snap.counts.handles, 'handle')}{' '}
+          · {countOrNot(snap.counts.regions, 'region')}
         </span>
         <span className="spacer" />
         <button
-          onClick={() =>
-            void captureSnapshot(snap.pid, snap.flags, snap.details?.requested.usage ?? false)
-          }
-          disabled={capturing}
+          onClick={() => {
+            if (!capturing)
+              void captureSnapshot(snap.pid, snap.flags, snap.details?.requested.usage ?? false);
+          }}
+          aria-disabled={capturing}
           data-testid="snapshot-recapture"
           title="Capture the same process again with the same flags"
         >
@@ -568,18 +594,23 @@ export function SnapshotExplorer() {
           Compare…
         </button>
         <button
-          onClick={() => void startSession({ snapshotId: snap.snapshotId }, form)}
+          onClick={() => {
+            const s = useApp.getState();
+            s.selectPid(snap.pid);
+            s.setWalkTarget(snap.snapshotId);
+            s.setTab('capture');
+          }}
           data-testid="snapshot-walk"
-          title="Walk this snapshot with the allocator set in the Capture tab"
+          title="Choose the allocator, classes and pace in the Capture tab, then start the walk of this snapshot"
         >
-          Walk with allocator ▶
+          Walk this snapshot…
         </button>
         <button
           onClick={() => void freeSnapshot(snap.snapshotId)}
           data-testid="snapshot-free"
-          title="PssFreeSnapshot"
+          title="Release this snapshot (PssFreeSnapshot); capture again to get a new one"
         >
-          Free
+          Free snapshot
         </button>
       </div>
       {captureError && (
@@ -589,12 +620,20 @@ export function SnapshotExplorer() {
           onDismiss={() => useApp.getState().setCapturing(false)}
         />
       )}
-      <div className="subtabs" role="tablist">
+      <div
+        className="subtabs"
+        role="tablist"
+        aria-label="Snapshot contents"
+        onKeyDown={onTabListKey}
+      >
         {tabs.map(([id, label, count]) => (
           <button
             key={id}
             role="tab"
+            id={`snap-tab-${id}`}
             aria-selected={tab === id}
+            aria-controls="snapshot-panel"
+            tabIndex={tab === id ? 0 : -1}
             className={`subtab${tab === id ? ' on' : ''}`}
             onClick={() => setTab(id)}
             data-testid={`snap-tab-${id}`}
@@ -604,7 +643,12 @@ export function SnapshotExplorer() {
           </button>
         ))}
       </div>
-      <div className="snapshot-body">
+      <div
+        className="snapshot-body"
+        role="tabpanel"
+        id="snapshot-panel"
+        aria-labelledby={`snap-tab-${tab}`}
+      >
         {tab === 'process' && <ProcessPanel snap={snap} />}
         {tab === 'threads' &&
           (snap.counts.threads === null ? (

@@ -1,5 +1,5 @@
 import type { SessionSummary } from '../../src-shared/contract/model';
-import { formatBytes, formatCount, formatMs } from '../lib/format';
+import { formatBytes, formatCount, formatMs, plural } from '../lib/format';
 
 export function SummaryCard({ summary }: { summary: SessionSummary }) {
   const items: [string, string, string][] = [
@@ -14,7 +14,7 @@ export function SummaryCard({ summary }: { summary: SessionSummary }) {
     [
       'outstanding',
       'Outstanding',
-      `${formatCount(summary.outstandingBlocks)} blocks, ${formatBytes(summary.outstandingBytes)}`,
+      `${plural(summary.outstandingBlocks, 'block')}, ${formatBytes(summary.outstandingBytes)}`,
     ],
     ['walk-ms', 'Walk time', formatMs(summary.durations.walkMs)],
   ];

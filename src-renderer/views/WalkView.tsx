@@ -1,6 +1,9 @@
 /** The walk: controls, the entry tables filling as the walk proceeds, bookmarks, summary. */
 import { useState } from 'react';
+import type { Bookmark } from '../../src-shared/contract/model';
 import type { WalkableClass } from '../../src-shared/pss/constants';
+import { onTabListKey } from '../components/tabs';
+import { plural } from '../lib/format';
 import { control } from '../api/actions';
 import { EntryTable } from '../components/EntryTable';
 import { Empty, ErrorBox } from '../components/ErrorBox';
@@ -11,6 +14,19 @@ import { SessionBar } from './SessionBar';
 import { SummaryCard } from './SummaryCard';
 
 const EMPTY: never[] = [];
+
+/** A bookmark's own label, unless it only repeats its class and index ("HANDLES #10"). */
+function customLabel(b: Bookmark): boolean {
+  const l = b.label.trim().toLowerCase();
+  const cls = b.cls.toLowerCase();
+  const name = CLASS_LABELS[b.cls].toLowerCase();
+  return !(
+    l === '' ||
+    l === `${cls} #${b.entryIndex}` ||
+    l === `${name} #${b.entryIndex}` ||
+    /^(position|bookmark) ?#?\d+$/.test(l)
+  );
+}
 
 export function WalkView() {
   const session = useApp((s) => s.session);
@@ -73,22 +89,37 @@ export function WalkView() {
       )}
       <div className="walk-body">
         <div className="walk-main">
-          <div className="subtabs" role="tablist">
-            {classes.map((c) => (
-              <button
-                key={c}
-                role="tab"
-                aria-selected={c === shown}
-                className={`subtab${c === shown ? ' on' : ''}${c === currentCls ? ' live' : ''}`}
-                onClick={() => {
-                  setTab(c);
-                  setFollowCurrent(false);
-                }}
-                data-testid={`walk-class-${c}`}
-              >
-                {CLASS_LABELS[c]} <span className="muted">{data?.entries[c].length ?? 0}</span>
-              </button>
-            ))}
+          <div className="subtabs">
+            <div
+              className="subtab-list"
+              role="tablist"
+              aria-label="Walked entries by class"
+              onKeyDown={onTabListKey}
+            >
+              {classes.map((c) => (
+                <button
+                  key={c}
+                  role="tab"
+                  id={`walk-class-tab-${c}`}
+                  aria-selected={c === shown}
+                  aria-controls="walk-entries-panel"
+                  tabIndex={c === shown ? 0 : -1}
+                  className={`subtab${c === shown ? ' on' : ''}${c === currentCls ? ' live' : ''}`}
+                  onClick={() => {
+                    setTab(c);
+                    setFollowCurrent(false);
+                  }}
+                  data-testid={`walk-class-${c}`}
+                >
+                  {CLASS_LABELS[c]}{' '}
+                  <span className="muted">
+                    <span className="sr-only">, </span>
+                    {plural(data?.entries[c].length ?? 0, 'entry', 'entries')}
+                  </span>
+                  {c === currentCls && <span className="sr-only">, being walked</span>}
+                </button>
+              ))}
+            </div>
             <label className="check small">
               <input
                 type="checkbox"
@@ -99,20 +130,28 @@ export function WalkView() {
               follow the walk
             </label>
           </div>
-          <EntryTable
-            key={shown}
-            testId={`walk-entries-${shown}`}
-            rows={rows}
-            version={entriesVersion}
-            columns={columnsFor(shown)}
-            currentRow={currentRow}
-            rowTestId={(_r, i) => `walk-entry-${shown}-${i}`}
-            emptyText={
-              session.state === 'starting'
-                ? 'Capturing…'
-                : 'No entries walked yet: press ▶ or step.'
-            }
-          />
+          <div
+            className="entry-panel"
+            role="tabpanel"
+            id="walk-entries-panel"
+            aria-labelledby={`walk-class-tab-${shown}`}
+          >
+            <EntryTable
+              key={shown}
+              testId={`walk-entries-${shown}`}
+              ariaLabel={`Walked ${CLASS_LABELS[shown].toLowerCase()} entries`}
+              rows={rows}
+              version={entriesVersion}
+              columns={columnsFor(shown)}
+              currentRow={currentRow}
+              rowTestId={(_r, i) => `walk-entry-${shown}-${i}`}
+              emptyText={
+                session.state === 'starting'
+                  ? 'Capturing…'
+                  : 'No entries walked yet: press ▶ (Space) or step (→).'
+              }
+            />
+          </div>
         </div>
         <aside className="walk-side">
           <div className="card">
@@ -148,11 +187,16 @@ export function WalkView() {
               <ul className="bookmark-list">
                 {session.bookmarks.map((b) => (
                   <li key={b.id} data-testid={`bookmark-${b.id}`}>
-                    <span>
-                      <b>{b.label}</b> · {CLASS_LABELS[b.cls]} #{b.entryIndex}
-                      <span className="muted mono small"> pos {b.position}</span>
+                    <span
+                      title={`Before ${CLASS_LABELS[b.cls]} entry #${b.entryIndex} (${b.entryIndex} walked). PssWalkMarkerGetPosition returned ${b.position}, an opaque ULONG_PTR that restoring passes back to PssWalkMarkerSetPosition.`}
+                    >
+                      <b>
+                        {CLASS_LABELS[b.cls]} #{b.entryIndex}
+                      </b>
+                      {customLabel(b) && <span className="muted"> · {b.label}</span>}
                     </span>
                     <button
+                      aria-label={`Restore ${CLASS_LABELS[b.cls]} #${b.entryIndex}`}
                       onClick={() => void control('restorePosition', { bookmarkId: b.id })}
                       data-testid={`bookmark-restore-${b.id}`}
                       disabled={

@@ -13,6 +13,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'seq',
     label: '#',
     width: 76,
+    minWidth: 40,
     align: 'right',
     mono: true,
     text: (s) => String(s),
@@ -22,6 +23,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'time',
     label: 'Time',
     width: 82,
+    minWidth: 72,
+    drop: 4,
     align: 'right',
     text: (s) => formatNs(cols()?.timeNs[s] ?? 0),
     sortKey: (s) => s,
@@ -30,6 +33,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'op',
     label: 'Operation',
     width: 112,
+    minWidth: 96,
     text: (s) => kindLabel(cols()?.kind[s] ?? 0),
     sortKey: (s) => cols()?.kind[s] ?? 0,
   },
@@ -48,6 +52,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'address',
     label: 'Address',
     width: 118,
+    minWidth: 118,
     mono: true,
     text: (s) => {
       const a = cols()?.address[s] ?? 0;
@@ -59,6 +64,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'api',
     label: 'API',
     width: 110,
+    minWidth: 96,
+    drop: 2,
     text: (s) => API_SHORT[cols()?.api[s] ?? 0] ?? '',
     sortKey: (s) => cols()?.api[s] ?? 0,
   },
@@ -66,6 +73,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'class',
     label: 'Class',
     width: 92,
+    minWidth: 80,
+    drop: 1,
     text: (s) => CLASS_NAMES[cols()?.cls[s] ?? 255] ?? '',
     sortKey: (s) => cols()?.cls[s] ?? 0,
   },
@@ -73,6 +82,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'live',
     label: 'Live after',
     width: 82,
+    minWidth: 82,
+    drop: 3,
     align: 'right',
     text: (s) => {
       const d = sessionData();
@@ -84,6 +95,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     id: 'detail',
     label: 'Detail',
     width: 260,
+    minWidth: 120,
     text: (s) => {
       const c = cols();
       return c ? eventDetail(c, s) : '';

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatNs, hexNumber, parseHex, formatRate } from './format';
+import {
+  formatBytes,
+  formatCount,
+  formatNs,
+  hexNumber,
+  parseHex,
+  formatRate,
+  plural,
+} from './format';
 
 describe('format', () => {
   it('formats bytes with binary units', () => {
@@ -8,6 +16,13 @@ describe('format', () => {
     expect(formatBytes(1536)).toBe('1.50 KiB');
     expect(formatBytes(10 * 1024 * 1024)).toBe('10.0 MiB');
     expect(formatBytes(-2048)).toBe('-2.00 KiB');
+  });
+  it('says counts with the right plural', () => {
+    expect(plural(0, 'thread')).toBe('0 threads');
+    expect(plural(1, 'thread')).toBe('1 thread');
+    expect(plural(2, 'thread')).toBe('2 threads');
+    expect(plural(1, 'entry', 'entries')).toBe('1 entry');
+    expect(plural(12345, 'entry', 'entries')).toBe('12,345 entries');
   });
   it('formats counts and durations', () => {
     expect(formatCount(1234567)).toBe('1,234,567');

@@ -99,6 +99,10 @@ export function formatRate(perSecond: number): string {
   return `${perSecond.toFixed(perSecond < 10 ? 1 : 0)}/s`;
 }
 
+/**
+ * A count with its noun, singular or plural: (1, 'thread') → "1 thread", (3, 'thread') →
+ * "3 threads", (1234, 'entry', 'entries') → "1,234 entries".
+ */
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }

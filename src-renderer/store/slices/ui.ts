@@ -45,6 +45,12 @@ export interface UiSlice {
   /** An error not tied to one view (shown in the banner). */
   banner: ErrorReply | null;
   aboutOpen: boolean;
+  /** The keyboard-shortcut overlay (? or F1). */
+  helpOpen: boolean;
+  /** File name of the trace the session on screen was imported from (null: a live session). */
+  importedTrace: string | null;
+  /** What Start walk walks: 'live' (a new capture of the selected process) or a snapshot id. */
+  walkTarget: string;
   setTab(tab: Tab): void;
   selectSeq(seq: number | null): void;
   setEventFilter(f: EventFilter): void;
@@ -52,6 +58,9 @@ export interface UiSlice {
   setCaptureForm(patch: Partial<CaptureForm>): void;
   setBanner(e: ErrorReply | null): void;
   setAboutOpen(open: boolean): void;
+  setHelpOpen(open: boolean): void;
+  setImportedTrace(fileName: string | null): void;
+  setWalkTarget(target: string): void;
 }
 
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
@@ -62,6 +71,9 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   captureForm: DEFAULT_CAPTURE_FORM,
   banner: null,
   aboutOpen: false,
+  helpOpen: false,
+  importedTrace: null,
+  walkTarget: 'live',
   setTab: (tab) => set({ tab }),
   selectSeq: (selectedSeq) => set({ selectedSeq }),
   setEventFilter: (eventFilter) => set({ eventFilter }),
@@ -69,4 +81,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   setCaptureForm: (patch) => set((s) => ({ captureForm: { ...s.captureForm, ...patch } })),
   setBanner: (banner) => set({ banner }),
   setAboutOpen: (aboutOpen) => set({ aboutOpen }),
+  setHelpOpen: (helpOpen) => set({ helpOpen }),
+  setImportedTrace: (importedTrace) => set({ importedTrace }),
+  setWalkTarget: (walkTarget) => set({ walkTarget }),
 });
