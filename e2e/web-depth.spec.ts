@@ -80,17 +80,24 @@ test('process tree, every new column, modules and a comparison in human units', 
   };
   expect(await indent(py.pid)).toBeGreaterThan(await indent(parentOf(py.pid)));
   await page.getByTestId('process-table').focus();
-  // Keyboard: ← from python3 goes to its parent, ← again closes the parent's branch (python3
-  // disappears), → opens it again, ↓ moves to its first child.
+  // Keyboard: ← closes python3's own branch (its child `sleep` disappears), ← again goes to
+  // its parent, ← once more closes the parent's branch (python3 disappears), → opens it, ↓
+  // moves to the first child.
+  const child = page.getByTestId(`process-row-${py.childPid}`);
+  await expect(child).toBeAttached();
+  await page.keyboard.press('ArrowLeft');
+  await expect(child).toHaveCount(0);
+  await expect(row).toHaveAttribute('aria-selected', 'true');
   await page.keyboard.press('ArrowLeft');
   await expect(parent).toHaveAttribute('aria-selected', 'true');
   await page.keyboard.press('ArrowLeft');
-  await expect(parent.getByRole('button', { name: 'Expand' })).toBeVisible();
   await expect(row).toHaveCount(0);
   await page.keyboard.press('ArrowRight');
   await expect(row).toBeAttached();
   await page.keyboard.press('ArrowDown');
   await expect(page.locator('.vt-row.vt-selected')).toHaveCount(1);
+  await page.getByTestId(`process-twisty-${py.pid}`).click(); // the mouse opens it again
+  await expect(child).toBeAttached();
   await row.click();
   // Pause the live refresh; the "updated" time then holds still.
   await page.getByTestId('process-live').click();
@@ -168,6 +175,17 @@ test('process tree, every new column, modules and a comparison in human units', 
   await page.locator('[data-testid^=va-row-]').first().click();
   await expect(page.getByTestId('details-pane')).toContainText('Rss (working set)');
   await shot(page, 'va');
+
+  // Every column at once: a 2560 px window, the details pane closed.
+  await page.setViewportSize({ width: 2560, height: 1000 });
+  await page.getByTestId('details-close').click();
+  await shot(page, 'va-wide');
+  for (const t of ['threads', 'handles'] as const) {
+    await page.getByTestId(`snap-tab-${t}`).click();
+    await expect(page.getByTestId(`${t}-table`)).toBeVisible();
+    await shot(page, `${t}-wide`);
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   // ---- Modules: the ELF images with build-id and soname.
   await page.getByTestId('snap-tab-modules').click();

@@ -27,8 +27,8 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
   {
     id: 'name',
     label: 'Name',
-    width: 260,
-    minWidth: 140,
+    width: 280,
+    minWidth: 230,
     text: (t) => t.row.name,
     sortKey: (t) => t.row.name.toLowerCase(),
   },
@@ -36,6 +36,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'pid',
     label: 'PID',
     width: 70,
+    minWidth: 66,
     align: 'right',
     text: (t) => String(t.row.pid),
     sortKey: (t) => t.row.pid,
@@ -44,6 +45,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'cpu',
     label: 'CPU %',
     width: 62,
+    minWidth: 56,
     align: 'right',
     title: 'Share of all CPUs since the previous refresh',
     text: (t) => naText(t.row.cpuPercent, (v) => v.toFixed(1)),
@@ -54,6 +56,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'rss',
     label: 'Resident',
     width: 86,
+    minWidth: 72,
     align: 'right',
     text: (t) => formatBytes(t.row.rssBytes),
     sortKey: (t) => t.row.rssBytes,
@@ -62,6 +65,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'threads',
     label: 'Threads',
     width: 62,
+    minWidth: 60,
     align: 'right',
     text: (t) => String(t.row.threads),
     sortKey: (t) => t.row.threads,
@@ -70,6 +74,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'handles',
     label: 'Handles',
     width: 66,
+    minWidth: 62,
     align: 'right',
     text: (t) => naText(t.row.handles, formatCount),
     sortKey: (t) => (isNa(t.row.handles) ? -1 : t.row.handles),
@@ -79,6 +84,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'user',
     label: 'User',
     width: 90,
+    minWidth: 70,
     drop: 4,
     text: (t) => t.row.user,
     sortKey: (t) => t.row.user,
@@ -87,6 +93,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'cpuTime',
     label: 'CPU time',
     width: 80,
+    minWidth: 76,
     drop: 2,
     align: 'right',
     text: (t) => formatHundredNs(t.row.cpuTime),
@@ -96,6 +103,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'vsize',
     label: 'Virtual',
     width: 86,
+    minWidth: 76,
     drop: 2,
     align: 'right',
     text: (t) => formatBytes(t.row.vsizeBytes),
@@ -105,6 +113,7 @@ const COLUMNS: ColumnSpec<TreeRow>[] = [
     id: 'state',
     label: 'State',
     width: 48,
+    minWidth: 46,
     drop: 3,
     text: (t) => t.row.state,
     sortKey: (t) => t.row.state,
@@ -338,7 +347,7 @@ export function ProcessPicker() {
             }
             renderCell={(c, t) =>
               c.id === 'name' ? (
-                <span className="tree-name" style={{ paddingLeft: t.depth * 14 }}>
+                <span className="tree-name" style={{ paddingLeft: t.depth * 12 }}>
                   {t.hasChildren ? (
                     <button
                       className="twisty"
@@ -379,9 +388,9 @@ export function ProcessPicker() {
       )}
       <div className="hint-line muted" id="process-hint">
         Select a process (click, or ↑/↓ in the tree; ←/→ close or open a branch, ← on a child goes
-        to its parent) and press <b>Inspect</b>, Enter or double-click it. A search keeps each
-        match&apos;s parents (dimmed) so you see where it runs. A locked row says why it cannot be
-        inspected: reading another user&apos;s handles and memory map needs ptrace read access.
+        to its parent) and press <b>Inspect</b>, Enter or double-click it. A search shows the
+        matching processes, each under its nearest matching parent. A locked row says why it cannot
+        be inspected: reading another user&apos;s handles and memory map needs ptrace read access.
       </div>
     </section>
   );
