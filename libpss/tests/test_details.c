@@ -568,24 +568,32 @@ int test_details_fixture_matches_proc(void)
     HPSSWALK wk;
     EXPECT_EQ(PssWalkMarkerCreate(NULL, &wk), ERROR_SUCCESS);
     PSS_VA_SPACE_ENTRY e;
-    DWORD matched = 0;
+    unsigned long long covered = 0, total = 0;
     while (PssWalkSnapshot(snap, PSS_WALK_VA_SPACE, wk, &e, sizeof e) == ERROR_SUCCESS) {
         if (e.State == MEM_FREE)
             continue;
-        const PSS_DETAILS_REGION *r = region_containing(&x, (uint64_t)(uintptr_t)e.BaseAddress);
-        if (r && r->BaseAddress == (uint64_t)(uintptr_t)e.BaseAddress &&
-            r->EndAddress - r->BaseAddress == e.RegionSize) {
-            matched++;
-            /* One source of truth: images agree with the PSS type. */
-            if (e.Type == MEM_IMAGE && r->Kind != PSS_REGION_KIND_IMAGE) {
-                test_fail(__FILE__, __LINE__, "region %llx: MEM_IMAGE but kind %u",
-                          (unsigned long long)r->BaseAddress, r->Kind);
-                bad = 1;
-            }
+        /* Every entry lies in one VMA (PSS may split a .bss VMA at an image's end). */
+        uint64_t b = (uint64_t)(uintptr_t)e.BaseAddress;
+        const PSS_DETAILS_REGION *r = region_containing(&x, b);
+        if (r == NULL || b + e.RegionSize > r->EndAddress) {
+            test_fail(__FILE__, __LINE__, "entry %llx+%llx is in no VMA of the details",
+                      (unsigned long long)b, (unsigned long long)e.RegionSize);
+            bad = 1;
+            continue;
+        }
+        covered += e.RegionSize;
+        /* One source of truth: a whole-VMA image entry is an Image region. */
+        if (e.Type == MEM_IMAGE && r->BaseAddress == b && r->EndAddress == b + e.RegionSize &&
+            r->Kind != PSS_REGION_KIND_IMAGE) {
+            test_fail(__FILE__, __LINE__, "region %llx: MEM_IMAGE but kind %u",
+                      (unsigned long long)r->BaseAddress, r->Kind);
+            bad = 1;
         }
     }
     PssWalkMarkerFree(wk);
-    EXPECT_EQ(matched, x.info.RegionCount);
+    for (DWORD i = 0; i < x.info.RegionCount; i++)
+        total += x.r[i].EndAddress - x.r[i].BaseAddress;
+    EXPECT_EQ(covered, total); /* the entries tile the VMAs exactly */
     EXPECT(bad == 0);
 out:
     free(sm);

@@ -7,7 +7,7 @@
  * sources that would fill the same fields).
  */
 import koffi from 'koffi';
-import { MemState, Win32Error, win32ErrorName } from '../../src-shared/pss/constants';
+import { MemState, MemType, Win32Error, win32ErrorName } from '../../src-shared/pss/constants';
 import {
   isNa,
   na,
@@ -25,7 +25,7 @@ import {
   type SocketInfo,
   type ThreadDetails,
 } from '../../src-shared/pss/details';
-import type { HexAddress, WalkEntry } from '../../src-shared/pss/entries';
+import type { HexAddress, VaSpaceEntry, WalkEntry } from '../../src-shared/pss/entries';
 import { syscallName } from '../../src-shared/pss/syscalls';
 import { fileTimeAt, hexAt, ptrAt, u64At } from './decode';
 import { PssError } from './errors';
@@ -810,6 +810,8 @@ export interface CapturedDetails {
   handles: Map<number, HandleDetails>;
   /** By base address (a number: user-space addresses are below 2^47), with the end. */
   regions: Map<number, { end: number; details: RegionDetails }>;
+  /** The VMAs' base addresses in order (to find the VMA holding part of it). */
+  regionStarts: number[];
 }
 
 const IN = offsetsOf(
@@ -971,6 +973,7 @@ function decodeAll(fns: DetailsFunctions, handle: bigint): CapturedDetails {
     },
   );
   const regions = new Map<number, { end: number; details: RegionDetails }>();
+  const regionStarts: number[] = [];
   readClass(
     fns,
     handle,
@@ -978,6 +981,7 @@ function decodeAll(fns: DetailsFunctions, handle: bigint): CapturedDetails {
     g('RegionCount'),
     koffi.sizeof(PSS_DETAILS_REGION),
     (v, b) => {
+      regionStarts.push(u64At(v, b + RG.BaseAddress));
       regions.set(u64At(v, b + RG.BaseAddress), {
         end: u64At(v, b + RG.EndAddress),
         details: decodeRegionDetails(v, b),
@@ -985,7 +989,7 @@ function decodeAll(fns: DetailsFunctions, handle: bigint): CapturedDetails {
       return null;
     },
   );
-  return { info, threads, handles, regions };
+  return { info, threads, handles, regions, regionStarts };
 }
 
 /** Which details go with a set of PSS capture flags (and whether to read smaps). */
@@ -1047,6 +1051,44 @@ const FREE_REGION: RegionDetails = {
   vmFlags: [],
 };
 
+/** The greatest start ≤ address in a sorted list, or null. */
+function containing(starts: readonly number[], address: number): number | null {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((starts[mid] as number) <= address) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? (starts[lo - 1] as number) : null;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * The details of an entry that covers part of a VMA: its kind follows the PSS type of that
+ * part (the image part stays Image, the tail after the image is Private), and the usage —
+ * which smaps counts for the whole VMA — goes to the VMA's first part only, so sums count it
+ * once.
+ */
+function partOf(e: VaSpaceEntry, d: RegionDetails, start: number, end: number): RegionDetails {
+  const first = Number.parseInt(e.baseAddress.slice(2), 16) === start;
+  const kind: RegionKind =
+    e.type === MemType.IMAGE ? 'Image' : d.kind === 'Image' ? 'Private' : d.kind;
+  return {
+    ...d,
+    kind,
+    note: first
+      ? `usage of the whole mapping ${hex(start)}-${hex(end)}`
+      : `part of the mapping ${hex(start)}-${hex(end)}`,
+    usage: first
+      ? d.usage
+      : na(
+          `smaps counts the whole mapping ${hex(start)}-${hex(end)}: its usage is on the entry at ${hex(start)}`,
+        ),
+  };
+}
+
 /**
  * Sets `details` on every entry of one walked class from the details captured with the
  * snapshot: threads by thread id, handles by fd (an fd whose pipe/socket inode differs was
@@ -1085,8 +1127,20 @@ export function attachDetails(entries: WalkEntry[], captured: CapturedDetails): 
           break;
         }
         const base = Number.parseInt(e.baseAddress.slice(2), 16);
+        const end = base + e.regionSize;
         const r = captured.regions.get(base);
-        e.details = r && r.end === base + e.regionSize ? r.details : gone('the mapping');
+        if (r && r.end === end) {
+          e.details = r.details;
+          break;
+        }
+        // Part of a VMA: PSS splits a library's .bss VMA that the kernel merged with the
+        // anonymous mapping after it at the image's end (libpss/README.md).
+        const vmaStart = containing(captured.regionStarts, base);
+        const vma = vmaStart === null ? undefined : captured.regions.get(vmaStart);
+        e.details =
+          vma && vmaStart !== null && end <= vma.end
+            ? partOf(e, vma.details, vmaStart, vma.end)
+            : gone('the mapping');
         break;
       }
       default:

@@ -194,9 +194,11 @@ export async function startPostgres(bin: string): Promise<PostgresTarget> {
       '-t',
       '120',
       '-o',
-      // No autovacuum: nothing forks or touches memory after start-up, so the cluster
-      // holds still while it is captured and compared.
-      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c shared_buffers=16MB -c autovacuum=off`,
+      // No autovacuum and no logical-replication launcher: the postmaster forks nothing and
+      // touches no memory once started, so the cluster holds still while it is captured and
+      // compared (without them it starts a background worker after start-up, and periodic
+      // autovacuum workers).
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c shared_buffers=16MB -c autovacuum=off -c max_logical_replication_workers=0`,
       'start',
     ]);
     const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
