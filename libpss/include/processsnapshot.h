@@ -1036,6 +1036,439 @@ PSS_API DWORD WINAPI PssLinuxOpenProcess(DWORD ProcessId, HANDLE *ProcessHandle)
  */
 PSS_API DWORD WINAPI PssLinuxCloseProcess(HANDLE ProcessHandle);
 
+/* ====================================================================================
+ * Linux extensions: inspection details (issue 11)
+ *
+ * Facts that tools such as VMMap and System Informer show but that the PSS structures
+ * have no field for: thread names, states, wait channels and current system calls;
+ * socket endpoints, pipe peers and open flags of handles; per-region memory usage
+ * (smaps), region kinds and the module list.  They are captured by a separate call made
+ * right after PssCaptureSnapshot with the same process handle, into a separate opaque
+ * object, and joined with the snapshot's entries by key (thread id, fd number, region
+ * address).  The PSS functions and structures above are not changed by any of this.
+ *
+ * Windows sources of the same facts (so a Windows build can fill the same columns):
+ *   threads   NtQueryInformationThread (ThreadBasicInformation, ThreadTimes,
+ *             ThreadLastSystemCall, ThreadNameInformation / GetThreadDescription),
+ *             NtQuerySystemInformation(SystemProcessInformation) for thread state and
+ *             wait reason, GetThreadContext for IP/SP
+ *   handles   NtQueryObject (ObjectTypeInformation), GetFileInformationByHandleEx,
+ *             GetExtendedTcpTable / GetExtendedUdpTable (socket endpoints by owning pid),
+ *             GetNamedPipeClientProcessId / ServerProcessId (pipe peers)
+ *   regions   QueryWorkingSetEx (per page: valid, shared, share count, locked),
+ *             VirtualQueryEx, heap walks (HeapWalk / RtlQueryProcessHeapInformation),
+ *             NtQueryInformationThread(ThreadBasicInformation) -> TEB StackBase/Limit
+ *   modules   EnumProcessModulesEx + GetModuleInformation + the PE debug directory
+ *             (CodeView GUID/age plays the part of the build-id)
+ *
+ * Conventions as for the functions above: Win32 error codes, out-parameters last,
+ * opaque handles checked against the library's registry of live handles (never read to
+ * be validated), no other global state.  Every optional fact carries its
+ * own error field: 0 means the value is valid; anything else is the reason it is not
+ * (never a zero that looks like data).
+ * ==================================================================================== */
+
+#ifndef ERROR_BUSY
+#define ERROR_BUSY 170u /* the thread was running on a CPU at every look */
+#endif
+#ifndef ERROR_PARTIAL_COPY
+#define ERROR_PARTIAL_COPY 299u /* a search covered only the processes we may read */
+#endif
+
+typedef struct HPSSDETAILS__ *HPSSDETAILS;
+
+/* What PssLinuxCaptureDetails captures (DetailFlags). */
+#define PSS_DETAILS_THREADS 0x00000001u      /* per thread: PSS_DETAILS_THREAD */
+#define PSS_DETAILS_HANDLES 0x00000002u      /* per fd: PSS_DETAILS_HANDLE */
+#define PSS_DETAILS_HANDLE_PEERS 0x00000004u /* + search every readable process's fds for
+                                              * the other end of pipes and sockets */
+#define PSS_DETAILS_REGIONS 0x00000008u      /* per VMA: kind; + the module list */
+#define PSS_DETAILS_REGION_USAGE 0x00000010u /* + smaps counters per VMA and smaps_rollup
+                                              * (several times slower than maps) */
+#define PSS_DETAILS_ALL 0x0000001Fu
+
+/* Record classes of PssLinuxReadDetails. */
+#define PSS_DETAILS_CLASS_THREADS 0u
+#define PSS_DETAILS_CLASS_HANDLES 1u
+#define PSS_DETAILS_CLASS_REGIONS 2u
+#define PSS_DETAILS_CLASS_MODULES 3u
+
+/*
+ * Memory counters of one region (smaps) or of the whole process (smaps_rollup), in
+ * bytes.  Present has one bit per field (1 << index, in field order: Rss = bit 0 ...
+ * Locked = bit 19) for the fields the kernel printed; a field whose bit is clear is not
+ * known (an older kernel, or Pss_Anon/File/Shmem, which smaps prints only in the rollup).
+ * Windows: QueryWorkingSetEx per page (Rss = valid pages, Shared* = shared pages,
+ * Private* = the others, Locked = locked pages); Pss has no Windows equivalent.
+ */
+typedef struct PSS_DETAILS_MEMORY {
+    ULONGLONG Rss;
+    ULONGLONG Pss;
+    ULONGLONG PssDirty;
+    ULONGLONG PssAnon;
+    ULONGLONG PssFile;
+    ULONGLONG PssShmem;
+    ULONGLONG SharedClean;
+    ULONGLONG SharedDirty;
+    ULONGLONG PrivateClean;
+    ULONGLONG PrivateDirty;
+    ULONGLONG Referenced;
+    ULONGLONG Anonymous;
+    ULONGLONG LazyFree;
+    ULONGLONG AnonHugePages;
+    ULONGLONG ShmemPmdMapped;
+    ULONGLONG SharedHugetlb;
+    ULONGLONG PrivateHugetlb;
+    ULONGLONG Swap;
+    ULONGLONG SwapPss;
+    ULONGLONG Locked;
+    DWORD Present;
+    DWORD Reserved;
+} PSS_DETAILS_MEMORY;
+
+/*
+ * PSS_DETAILS_INFORMATION -- PssLinuxQueryDetails.  What was captured, why a part could
+ * not be, what each part cost, and the whole-process usage totals.
+ *   *Error           0, or the Win32 code of that part (ERROR_ACCESS_DENIED ...); a part
+ *                    not requested is ERROR_NOT_FOUND
+ *   PeersError       ERROR_PARTIAL_COPY when some processes' fds could not be read
+ *                    (ProcessesDenied of ProcessesScanned), the peers found are still valid
+ *   *Nanoseconds     CLOCK_MONOTONIC time of each part
+ *   UsageBytesRead   size of the smaps text read (0 without REGION_USAGE)
+ *   Rollup           /proc/PID/smaps_rollup, read right after smaps (RollupError)
+ *   CaptureTime      when the capture started (FILETIME)
+ */
+typedef struct PSS_DETAILS_INFORMATION {
+    DWORD Flags;            /* DetailFlags as requested */
+    DWORD ProcessId;
+    DWORD ThreadCount;
+    DWORD HandleCount;
+    DWORD RegionCount;
+    DWORD ModuleCount;
+    DWORD ThreadsError;
+    DWORD HandlesError;
+    DWORD PeersError;
+    DWORD RegionsError;
+    DWORD UsageError;
+    DWORD RollupError;
+    DWORD ProcessesScanned;
+    DWORD ProcessesDenied;
+    FILETIME CaptureTime;
+    ULONGLONG TotalNanoseconds;
+    ULONGLONG ThreadsNanoseconds;
+    ULONGLONG HandlesNanoseconds;
+    ULONGLONG PeersNanoseconds;
+    ULONGLONG RegionsNanoseconds; /* maps or smaps: read + parse + kinds */
+    ULONGLONG ModulesNanoseconds; /* ELF headers of the mapped files */
+    ULONGLONG RollupNanoseconds;
+    ULONGLONG UsageBytesRead;
+    PSS_DETAILS_MEMORY Rollup;
+} PSS_DETAILS_INFORMATION;
+
+/*
+ * PSS_DETAILS_THREAD -- one per /proc/PID/task/TID (Windows: NtQueryInformationThread,
+ * SystemProcessInformation's SYSTEM_THREAD_INFORMATION, GetThreadDescription).
+ *   State              the task stat letter: R running, S sleeping, D disk wait
+ *                      (uninterruptible), T stopped, t tracing stop, Z zombie, X dead,
+ *                      I idle, P parked
+ *   Name               comm (task/TID/comm; pthread_setname_np), NUL-terminated
+ *   WaitChannel        task/TID/wchan: the kernel function the thread sleeps in;
+ *                      WaitChannelError ERROR_NOT_FOUND when the kernel names none
+ *                      (running, or hidden from us: wchan needs ptrace-read access)
+ *   Syscall*           task/TID/syscall, read without stopping the thread: number, the
+ *                      six arguments, user stack and instruction pointer.  Number -1 =
+ *                      blocked outside a system call (only SP/IP valid).  SyscallError:
+ *                      ERROR_BUSY the thread was running at every look (3 tries);
+ *                      ERROR_ACCESS_DENIED needs ptrace attach rights (same uid or
+ *                      CAP_SYS_PTRACE); ERROR_NOT_SUPPORTED the kernel lacks the file
+ *   CpuTimeNanoseconds / RunDelayNanoseconds  task/TID/schedstat (exact, ns): time on a
+ *                      CPU and time waiting for one (CpuTimeError if absent)
+ *   UserTime100ns/KernelTime100ns  task stat utime/stime (10 ms resolution)
+ *   Nice, KernelPriority, Policy (SCHED_*), RtPriority, LastCpu  task stat fields 19,
+ *                      18, 41, 40, 39
+ *   Affinity           task/TID/status Cpus_allowed, CPUs 0..1023 (bit n of word n/64);
+ *                      AffinityError if absent
+ *   VoluntarySwitches/InvoluntarySwitches  status *_ctxt_switches
+ */
+typedef struct PSS_DETAILS_THREAD {
+    DWORD ThreadId;
+    BYTE State;
+    BYTE Reserved1[3];
+    char Name[16];
+    char WaitChannel[64];
+    DWORD WaitChannelError;
+    DWORD SyscallError;
+    LONG SyscallNumber;
+    DWORD CpuTimeError;
+    ULONGLONG SyscallArguments[6];
+    ULONGLONG StackPointer;
+    ULONGLONG InstructionPointer;
+    ULONGLONG CpuTimeNanoseconds;
+    ULONGLONG RunDelayNanoseconds;
+    ULONGLONG UserTime100ns;
+    ULONGLONG KernelTime100ns;
+    LONG Nice;
+    LONG KernelPriority;
+    DWORD Policy;
+    DWORD RtPriority;
+    LONG LastCpu;
+    DWORD AffinityError;
+    ULONGLONG Affinity[16];
+    ULONGLONG VoluntarySwitches;
+    ULONGLONG InvoluntarySwitches;
+} PSS_DETAILS_THREAD;
+
+/* PSS_DETAILS_HANDLE.Kind: what the fd refers to (st_mode and the link text). */
+#define PSS_FD_KIND_UNKNOWN 0u
+#define PSS_FD_KIND_FILE 1u
+#define PSS_FD_KIND_DIRECTORY 2u
+#define PSS_FD_KIND_CHAR_DEVICE 3u
+#define PSS_FD_KIND_BLOCK_DEVICE 4u
+#define PSS_FD_KIND_PIPE 5u      /* anonymous pipe (pipe:[ino]) */
+#define PSS_FD_KIND_FIFO 6u      /* named pipe on a file system */
+#define PSS_FD_KIND_SOCKET 7u
+#define PSS_FD_KIND_SYMLINK 8u   /* O_PATH|O_NOFOLLOW on a symbolic link */
+#define PSS_FD_KIND_ANON_INODE 9u /* eventfd, epoll, timerfd, signalfd, inotify, ... */
+#define PSS_FD_KIND_MEMFD 10u
+#define PSS_FD_KIND_PIDFD 11u
+
+/* PSS_DETAILS_HANDLE.CreationSource: what CreationTime means. */
+#define PSS_CREATION_NONE 0u       /* not meaningful: see CreationSource below */
+#define PSS_CREATION_FILE_BIRTH 1u /* statx btime of the file (files, dirs, FIFOs, memfds) */
+
+/*
+ * PSS_DETAILS_HANDLE -- one per /proc/PID/fd entry (Windows: NtQueryObject type names,
+ * GetFileInformationByHandleEx, GetExtendedTcpTable/UdpTable, named pipe client/server
+ * process ids).
+ *   OpenFlags, Position, MountId  fdinfo flags (O_* including O_CLOEXEC), pos, mnt_id;
+ *                      FdinfoError if fdinfo could not be read
+ *   Inode, Device*, Rdev*, Size, Mode  statx of the fd's object; StatError
+ *   CreationSource/CreationTime  FILE_BIRTH: the file's birth time (statx btime) for
+ *                      regular files, directories, named pipes and memfds on file systems
+ *                      that record it.  NONE (CreationTime 0) everywhere else, because no
+ *                      time there means "created": a device node's dates are the node's
+ *                      (made at boot), a pipe's change with every write, sockets carry 0,
+ *                      and eventfd/epoll/timerfd/... share one anonymous inode
+ *   Socket*            SocketError 0: Family (AF_*), Type (SOCK_*), Protocol (IPPROTO_*),
+ *                      State (TCP_* 1..12 for TCP; SS_* 1..4 for UNIX, with
+ *                      SOCKET_LISTENING in SocketFlags), endpoints (IPv4 in the first 4
+ *                      bytes, network byte order; ports in host order), queues; UnixPath
+ *                      (abstract names start with '@'); PeerInode the other end (UNIX via
+ *                      sock_diag, in the caller's network namespace only; TCP when both
+ *                      ends are in the target's namespace).  From /proc/PID/net/{tcp,tcp6,
+ *                      udp,udp6,raw,raw6,unix,netlink,packet}.  SocketError
+ *                      ERROR_NOT_FOUND: the inode is in none of those tables
+ *   Peer*              with PSS_DETAILS_HANDLE_PEERS, for pipes, FIFOs and sockets with a
+ *                      PeerInode: a process holding the other end (another process
+ *                      first, else this one), its fd and comm; PeerCount = holders found.
+ *                      PeerError ERROR_NOT_FOUND nobody found (or not searched: the peer
+ *                      search was not requested or does not apply)
+ */
+#define PSS_SOCKET_LISTENING 0x1u
+#define PSS_SOCKET_HAVE_PEER_INODE 0x2u
+
+typedef struct PSS_DETAILS_HANDLE {
+    DWORD Fd;
+    DWORD Kind;
+    DWORD FdinfoError;
+    DWORD OpenFlags;
+    ULONGLONG Position;
+    DWORD MountId;
+    DWORD StatError;
+    ULONGLONG Inode;
+    DWORD DeviceMajor;
+    DWORD DeviceMinor;
+    DWORD RdevMajor;
+    DWORD RdevMinor;
+    ULONGLONG Size;
+    DWORD Mode;
+    DWORD CreationSource;
+    FILETIME CreationTime;
+    DWORD SocketError;
+    WORD Family;
+    WORD Type;
+    DWORD Protocol;
+    DWORD State;
+    DWORD SocketFlags;
+    WORD LocalPort;
+    WORD RemotePort;
+    BYTE LocalAddress[16];
+    BYTE RemoteAddress[16];
+    DWORD ReceiveQueue;
+    DWORD SendQueue;
+    ULONGLONG PeerInode;
+    char UnixPath[112];
+    DWORD PeerError;
+    DWORD PeerProcessId;
+    DWORD PeerFd;
+    DWORD PeerCount;
+    char PeerName[16];
+} PSS_DETAILS_HANDLE;
+
+/* PSS_DETAILS_REGION.Kind (VMMap's classification, Linux flavour). */
+#define PSS_REGION_KIND_PRIVATE 0u   /* anonymous private memory (Private Data) */
+#define PSS_REGION_KIND_IMAGE 1u     /* a loaded ELF image, incl. its .bss tail, [vdso] */
+#define PSS_REGION_KIND_MAPPED 2u    /* a file mapping that is not a loaded image */
+#define PSS_REGION_KIND_SHARED 3u    /* shared memory: MAP_SHARED anonymous, shm, memfd, SysV */
+#define PSS_REGION_KIND_HEAP 4u      /* [heap] (brk), malloc arenas (see KindFlags) */
+#define PSS_REGION_KIND_STACK 5u     /* a thread's stack: KindThreadId */
+#define PSS_REGION_KIND_RESERVED 6u  /* anonymous ---p address space (no access) */
+#define PSS_REGION_KIND_KERNEL 7u    /* [vvar], [vvar_vclock], [vsyscall] */
+
+#define PSS_REGION_HEAP_ARENA 0x1u       /* a glibc malloc arena heap (not brk) */
+#define PSS_REGION_ARENA_VERIFIED 0x2u   /* its heap_info header was read and is consistent */
+#define PSS_REGION_GUARD 0x4u            /* the no-access guard below a stack / arena tail */
+#define PSS_REGION_MAIN_STACK 0x8u       /* [stack] */
+#define PSS_REGION_STACK_BY_SP 0x10u     /* found by the thread's stack pointer */
+#define PSS_REGION_HAVE_USAGE 0x100u     /* Usage and VmFlags are valid */
+
+/*
+ * PSS_DETAILS_REGION -- one per VMA, in address order (the same VMAs PSS_WALK_VA_SPACE
+ * reports as non-free entries, read a moment later; join by BaseAddress and check
+ * EndAddress).  VmFlags: one bit per smaps VmFlags code (PSS_VMFLAG_*).
+ */
+typedef struct PSS_DETAILS_REGION {
+    ULONGLONG BaseAddress;
+    ULONGLONG EndAddress;
+    DWORD Kind;
+    DWORD KindFlags;
+    DWORD KindThreadId; /* STACK: the thread whose SP is inside (or the main thread) */
+    DWORD VmFlags;
+    PSS_DETAILS_MEMORY Usage;
+} PSS_DETAILS_REGION;
+
+#define PSS_VMFLAG_RD 0x1u        /* rd readable */
+#define PSS_VMFLAG_WR 0x2u        /* wr writeable */
+#define PSS_VMFLAG_EX 0x4u        /* ex executable */
+#define PSS_VMFLAG_SH 0x8u        /* sh shared */
+#define PSS_VMFLAG_GD 0x10u       /* gd stack segment grows down */
+#define PSS_VMFLAG_LO 0x20u       /* lo pages are locked in memory */
+#define PSS_VMFLAG_IO 0x40u       /* io memory mapped I/O area */
+#define PSS_VMFLAG_DC 0x80u       /* dc do not copy area on fork */
+#define PSS_VMFLAG_DD 0x100u      /* dd do not include area into core dump */
+#define PSS_VMFLAG_HT 0x200u      /* ht area uses huge tlb pages */
+#define PSS_VMFLAG_NR 0x400u      /* nr swap space is not reserved */
+#define PSS_VMFLAG_AC 0x800u      /* ac area is accountable */
+#define PSS_VMFLAG_HG 0x1000u     /* hg huge page advise */
+#define PSS_VMFLAG_NH 0x2000u     /* nh no huge page advise */
+#define PSS_VMFLAG_MG 0x4000u     /* mg mergeable advise */
+#define PSS_VMFLAG_UW 0x8000u     /* uw userfaultfd wp */
+#define PSS_VMFLAG_SD 0x10000u    /* sd soft dirty */
+#define PSS_VMFLAG_WF 0x20000u    /* wf wipe on fork */
+#define PSS_VMFLAG_SS 0x40000u    /* ss shadow stack */
+#define PSS_VMFLAG_SL 0x80000u    /* sl sealed */
+
+/*
+ * PSS_DETAILS_MODULE -- one per loaded ELF image (a file with a PT_LOAD segment mapped
+ * executable at its offset), and [vdso].  Windows: EnumProcessModulesEx,
+ * GetModuleInformation, the CodeView record of the PE debug directory.
+ *   BaseAddress/EndAddress  the image's mappings (load base .. end of its last segment,
+ *                      incl. the .bss tail)
+ *   Path/PathLength    the mapped file name as maps shows it (UTF-8, owned by the
+ *                      details object, valid until PssLinuxFreeDetails)
+ *   Soname             DT_SONAME of the dynamic section (SonameLength 0: none)
+ *   BuildId            NT_GNU_BUILD_ID (BuildIdLength 0: none)
+ *   ElfError           0, or why the file's ELF facts could not be read (ERROR_ACCESS_DENIED:
+ *                      neither map_files/ nor the path is readable; ERROR_INVALID_DATA)
+ */
+#define PSS_MODULE_MAIN_EXECUTABLE 0x1u /* the file /proc/PID/exe names */
+#define PSS_MODULE_VDSO 0x2u
+#define PSS_MODULE_DELETED 0x4u         /* the file was deleted or replaced */
+#define PSS_MODULE_ELF32 0x8u
+#define PSS_MODULE_POSITION_INDEPENDENT 0x10u /* ET_DYN */
+
+typedef struct PSS_DETAILS_MODULE {
+    ULONGLONG BaseAddress;
+    ULONGLONG EndAddress;
+    ULONGLONG Inode;
+    DWORD DeviceMajor;
+    DWORD DeviceMinor;
+    DWORD Flags;
+    DWORD ElfError;
+    DWORD RegionCount;
+    DWORD BuildIdLength;
+    BYTE BuildId[64];
+    char const *Path;
+    char const *Soname;
+    DWORD PathLength;
+    DWORD SonameLength;
+} PSS_DETAILS_MODULE;
+
+#if !defined(__cplusplus)
+_Static_assert(sizeof(PSS_DETAILS_MEMORY) == 168, "PSS_DETAILS_MEMORY");
+_Static_assert(sizeof(PSS_DETAILS_INFORMATION) == 296, "PSS_DETAILS_INFORMATION");
+_Static_assert(offsetof(PSS_DETAILS_INFORMATION, Rollup) == 128, "DI.Rollup");
+_Static_assert(sizeof(PSS_DETAILS_THREAD) == 368, "PSS_DETAILS_THREAD");
+_Static_assert(offsetof(PSS_DETAILS_THREAD, SyscallArguments) == 104, "DT.SyscallArguments");
+_Static_assert(offsetof(PSS_DETAILS_THREAD, Affinity) == 224, "DT.Affinity");
+_Static_assert(sizeof(PSS_DETAILS_HANDLE) == 296, "PSS_DETAILS_HANDLE");
+_Static_assert(offsetof(PSS_DETAILS_HANDLE, LocalAddress) == 104, "DH.LocalAddress");
+_Static_assert(offsetof(PSS_DETAILS_HANDLE, PeerInode) == 144, "DH.PeerInode");
+_Static_assert(offsetof(PSS_DETAILS_HANDLE, PeerName) == 280, "DH.PeerName");
+_Static_assert(sizeof(PSS_DETAILS_REGION) == 200, "PSS_DETAILS_REGION");
+_Static_assert(sizeof(PSS_DETAILS_MODULE) == 136, "PSS_DETAILS_MODULE");
+_Static_assert(offsetof(PSS_DETAILS_MODULE, Path) == 112, "DM.Path");
+#endif
+
+/*
+ * PssLinuxCaptureDetails -- captures the details DetailFlags asks for (PSS_DETAILS_*),
+ * of the process ProcessHandle denotes (PSS_CURRENT_PROCESS or a PssLinuxOpenProcess
+ * handle), into a new immutable object.  Call it right after PssCaptureSnapshot with the
+ * same handle.  Nothing is stopped or frozen; every read is relative to the handle's
+ * /proc directory.  A part that cannot be read (permissions) does not fail the call: its
+ * error is in PSS_DETAILS_INFORMATION and per record.
+ *   NULL Details, DetailFlags 0 or outside PSS_DETAILS_ALL -> ERROR_INVALID_PARAMETER;
+ *   bad handle -> ERROR_INVALID_HANDLE; target reaped -> ERROR_PROCESS_ABORTED;
+ *   out of memory -> ERROR_NOT_ENOUGH_MEMORY.  *Details is NULL on failure.
+ * Ownership: free with PssLinuxFreeDetails.  Not tied to any snapshot.
+ */
+PSS_API DWORD WINAPI PssLinuxCaptureDetails(HANDLE ProcessHandle, DWORD DetailFlags,
+                                            HPSSDETAILS *Details);
+
+/*
+ * PssLinuxCaptureSnapshotAndDetails -- PssCaptureSnapshot(ProcessHandle, CaptureFlags,
+ * ThreadContextFlags) and PssLinuxCaptureDetails(ProcessHandle, DetailFlags) at the same
+ * moment: the snapshot is captured on a short-lived helper thread (joined before the
+ * call returns) while the details are captured on the calling thread, so the two read
+ * the same state of the process and the call takes about as long as the slower of the
+ * two.  With PSS_CAPTURE_THREAD_CONTEXT the two run one after the other (snapshot first)
+ * so that libpss's own ptrace stop is not reported as the threads' state; if the helper
+ * thread cannot be created they also run one after the other.
+ * Arguments and errors are those of the two functions (flags are checked before anything
+ * is captured); on any failure nothing is returned (*SnapshotHandle and *Details NULL).
+ * Ownership: PssFreeSnapshot and PssLinuxFreeDetails.
+ */
+PSS_API DWORD WINAPI PssLinuxCaptureSnapshotAndDetails(HANDLE ProcessHandle,
+                                                       PSS_CAPTURE_FLAGS CaptureFlags,
+                                                       DWORD ThreadContextFlags,
+                                                       DWORD DetailFlags,
+                                                       HPSS *SnapshotHandle,
+                                                       HPSSDETAILS *Details);
+
+/*
+ * PssLinuxQueryDetails -- copies the PSS_DETAILS_INFORMATION of Details.  BufferLength
+ * must be sizeof(PSS_DETAILS_INFORMATION) (else ERROR_BAD_LENGTH); NULL Buffer ->
+ * ERROR_INVALID_PARAMETER; bad Details -> ERROR_INVALID_HANDLE.
+ */
+PSS_API DWORD WINAPI PssLinuxQueryDetails(HPSSDETAILS Details, DWORD BufferLength,
+                                          PSS_DETAILS_INFORMATION *Buffer);
+
+/*
+ * PssLinuxReadDetails -- copies records First .. First+Count-1 of Class
+ * (PSS_DETAILS_CLASS_*) into Buffer, an array of Count records of RecordLength bytes.
+ * RecordLength must be the size of that class's record (ERROR_BAD_LENGTH), Class known
+ * and First <= the record count (ERROR_INVALID_PARAMETER).  Copies min(Count, remaining)
+ * records and stores that number in *Read (0 at the end: ERROR_SUCCESS, not an error).
+ * A class that was not captured has 0 records.  Strings records point to stay owned by
+ * Details.  Never allocates.
+ */
+PSS_API DWORD WINAPI PssLinuxReadDetails(HPSSDETAILS Details, DWORD Class, DWORD First,
+                                         DWORD Count, DWORD RecordLength, void *Buffer,
+                                         DWORD *Read);
+
+/* PssLinuxFreeDetails -- frees Details; NULL, foreign or freed -> ERROR_INVALID_HANDLE. */
+PSS_API DWORD WINAPI PssLinuxFreeDetails(HPSSDETAILS Details);
+
 #ifdef __cplusplus
 }
 #endif

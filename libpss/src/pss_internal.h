@@ -27,7 +27,12 @@
  * check never reads the memory it points to.  Objects must be 8-byte aligned.
  * ------------------------------------------------------------------------------- */
 
-enum pss_handle_kind { PSS_KIND_SNAPSHOT = 1, PSS_KIND_MARKER = 2, PSS_KIND_PROCESS = 3 };
+enum pss_handle_kind {
+    PSS_KIND_SNAPSHOT = 1,
+    PSS_KIND_MARKER = 2,
+    PSS_KIND_PROCESS = 3,
+    PSS_KIND_DETAILS = 4 /* HPSSDETAILS (linux_ext.c) */
+};
 
 /* ERROR_SUCCESS, ERROR_NOT_ENOUGH_MEMORY, or ERROR_INVALID_PARAMETER (p misaligned or
  * already registered). */

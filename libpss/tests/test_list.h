@@ -39,6 +39,13 @@ PSS_TEST(zombie_capture, 0)
 PSS_TEST(stress_capture_while_killed, 1)
 PSS_TEST(permission_denied_other_user, 0)
 PSS_TEST(concurrent_captures, 1)
+PSS_TEST(details_argument_errors, 0)
+PSS_TEST(details_self, 0)
+PSS_TEST(details_fixture_matches_proc, 0)
+PSS_TEST(details_modules_match_elf_files, 0)
+PSS_TEST(details_process_gone, 0)
+PSS_TEST(details_other_user, 0)
+PSS_TEST(details_garbage_handles, 0)
 PSS_TEST(no_children_left, 0)
 /* issue 8, core slice: handle validation, a dead group leader, re-walk memory, positions
  * across snapshots, CreateTime stability (tests/test_hardening.c) */

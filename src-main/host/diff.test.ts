@@ -65,4 +65,20 @@ describe('snapshot diff', () => {
       ['added', 'va:0x9000', []],
     ]);
   });
+
+  it('names the member of the details that changed, not "details"', () => {
+    const t = (cpuTime: number, rss: number, state: string): WalkEntry =>
+      ({
+        kind: 'thread',
+        threadId: 1,
+        details: { state, cpuTime, usage: { rss, pss: 1 }, waitChannel: { na: 'running' } },
+      }) as unknown as WalkEntry;
+    const d = diffEntries([t(100, 4096, 'sleeping')], [t(250, 8192, 'sleeping')]);
+    expect(d.rows[0]?.fields).toEqual(['details.cpuTime', 'details.usage.rss']);
+    // A value that became n/a (or came back) is one change of that member.
+    const na = { ...(t(100, 4096, 'sleeping') as object), details: { na: 'thread gone' } };
+    expect(diffEntries([t(100, 4096, 'x')], [na as WalkEntry]).rows[0]?.fields).toEqual([
+      'details',
+    ]);
+  });
 });

@@ -28,12 +28,43 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export function changedFields(a: WalkEntry, b: WalkEntry): string[] {
-  const ra = a as unknown as Record<string, unknown>;
-  const rb = b as unknown as Record<string, unknown>;
+/** Objects whose members are compared one by one (dotted paths: "details.cpuTime"). */
+const DESCEND = new Set(['details', 'details.usage', 'details.syscall', 'context']);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !('na' in v);
+}
+
+function collect(
+  ra: Record<string, unknown>,
+  rb: Record<string, unknown>,
+  prefix: string,
+  out: string[],
+): void {
   const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  for (const k of keys) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (IGNORED_FIELDS.has(path) || same(ra[k], rb[k])) continue;
+    const va = ra[k];
+    const vb = rb[k];
+    if (DESCEND.has(path) && isPlainObject(va) && isPlainObject(vb)) collect(va, vb, path, out);
+    else out.push(path);
+  }
+}
+
+/**
+ * Names of the fields that differ; inside the inspection details (and their usage counters),
+ * the member that changed ("details.cpuTime", "details.usage.rss"), so that a change reads as
+ * "CPU time 1.2 s → 1.5 s" rather than "details changed".
+ */
+export function changedFields(a: WalkEntry, b: WalkEntry): string[] {
   const out: string[] = [];
-  for (const k of keys) if (!IGNORED_FIELDS.has(k) && !same(ra[k], rb[k])) out.push(k);
+  collect(
+    a as unknown as Record<string, unknown>,
+    b as unknown as Record<string, unknown>,
+    '',
+    out,
+  );
   return out;
 }
 

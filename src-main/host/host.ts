@@ -69,8 +69,9 @@ import {
   type FlowStats,
 } from './flow';
 import { diffSnapshots } from './diff';
-import { listProcesses as readProcessTable } from './processes';
+import { CpuSampler, listProcesses as readProcessTable } from './processes';
 import { DEFAULT_LIMITS, Gate, limitError, type HostLimits } from './limits';
+import { availableParallelism } from 'node:os';
 
 /** Where a connection's pushes go (a window's MessagePort, a WebSocket). */
 export interface ConnectionSink {
@@ -255,6 +256,7 @@ class Connection implements HostConnection {
   private readonly uploads = new Map<string, Upload>();
   private isClosed = false;
   private closing: Promise<void> | null = null;
+  private readonly cpu = new CpuSampler(availableParallelism());
   private readonly handlers: HandlerTable;
   private readonly gate: Gate;
   private queued = 0;
@@ -389,8 +391,14 @@ class Connection implements HostConnection {
           library: o.library,
           pid: process.pid,
         }),
-      listProcesses: () => this.host.listProcesses(),
-      capture: ({ pid, flags }) => this.capture(pid, flags),
+      // One /proc scan serves every connection asking at once (host.listProcesses); CPU % is
+      // per connection (between its own listings), so each gets its own copies of the rows.
+      listProcesses: async () =>
+        this.cpu.apply(
+          (await this.host.listProcesses()).map((r) => ({ ...r })),
+          Date.now(),
+        ),
+      capture: ({ pid, flags, usage }) => this.capture(pid, flags, usage ?? false),
       freeSnapshot: async ({ snapshotId }) => {
         this.ownSnapshot(snapshotId);
         this.forgetSnapshot(snapshotId);
@@ -555,7 +563,7 @@ class Connection implements HostConnection {
 
   // ---- snapshots ---------------------------------------------------------------------------
 
-  private async capture(pid: number, flags: number) {
+  private async capture(pid: number, flags: number, usage: boolean) {
     const counts = this.host.counts;
     if (this.snapshots.size >= this.limits.snapshotsPerConnection) {
       throw limitError(
@@ -572,7 +580,7 @@ class Connection implements HostConnection {
     counts.snapshots++;
     let kept = false;
     try {
-      const info = await this.walk.capture(pid, flags);
+      const info = await this.walk.capture(pid, flags, { usage });
       if (this.isClosed) {
         await this.walk.freeSnapshot(info.snapshotId).catch(() => undefined);
         throw new HostError('misuse', 'the connection closed during the capture', '');

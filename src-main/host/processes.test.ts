@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listProcesses, parseStat } from './processes';
+import { CpuSampler, listProcesses, parseStat } from './processes';
+import { isNa } from '../../src-shared/pss/details';
 import {
   UNPRIVILEGED_ID,
   canDropPrivileges,
@@ -75,4 +77,41 @@ describe('process table', () => {
       }
     },
   );
+
+  it('CPU time and handle count come from /proc (a stopped process holds still)', async () => {
+    const busy = spawn('sh', ['-c', 'exec 7</dev/null; while :; do :; done'], { stdio: 'ignore' });
+    const exited = new Promise((r) => busy.once('exit', r));
+    const pid = busy.pid as number;
+    const ticks = (): number => {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+    };
+    try {
+      // Wait until it has used some CPU, then stop it so its numbers hold still.
+      while (ticks() < 2) await new Promise((r) => setTimeout(r, 20));
+      busy.kill('SIGSTOP');
+      while (!/\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')))
+        await new Promise((r) => setTimeout(r, 10));
+      const row = (await listProcesses()).find((r) => r.pid === pid) as ProcessRow;
+      expect(row.cpuTime).toBe(ticks() * 100_000); // ticks of 10 ms in 100-ns units
+      expect(row.handles).toBe(readdirSync(`/proc/${pid}/fd`).length);
+      expect(isNa(row.cpuPercent)).toBe(true); // one listing: no interval yet
+    } finally {
+      busy.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('CPU % is the CPU time used between two listings over their interval, of all CPUs', () => {
+    const row = (pid: number, cpuTime: number): ProcessRow =>
+      ({ pid, startTimeMs: 1000, cpuTime, cpuPercent: { na: '' } }) as unknown as ProcessRow;
+    const s = new CpuSampler(2);
+    const first = s.apply([row(1, 0), row(2, 50_000_000)], 10_000);
+    expect(first.every((r) => isNa(r.cpuPercent))).toBe(true);
+    // 1 s later: pid 1 used 0.5 s (25 % of 2 CPUs), pid 2 nothing, pid 3 is new.
+    const second = s.apply([row(1, 5_000_000), row(2, 50_000_000), row(3, 0)], 11_000);
+    expect(second[0]?.cpuPercent).toBeCloseTo(25, 9);
+    expect(second[1]?.cpuPercent).toBe(0);
+    expect(second[2]?.cpuPercent).toEqual({ na: 'started since the previous refresh' });
+  });
 });

@@ -4,8 +4,9 @@
  * a process is decided the way the capture itself will be: by opening /proc/PID/maps and
  * listing /proc/PID/fd (both need ptrace-read access, not just file modes).
  */
-import { open, opendir, readFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir } from 'node:fs/promises';
 import type { ProcessRow } from '../../src-shared/contract/model';
+import { na, type Maybe } from '../../src-shared/pss/details';
 
 /** USER_HZ: the unit of /proc/PID/stat times (100 on every Linux ABI Node supports). */
 const CLOCK_TICKS = 100;
@@ -58,6 +59,8 @@ export interface ParsedStat {
   startTicks: number;
   vsizeBytes: number;
   rssPages: number;
+  /** utime + stime, clock ticks. */
+  cpuTicks: number;
 }
 
 /** Parses /proc/PID/stat; the command name may hold spaces and parentheses. */
@@ -80,6 +83,7 @@ export function parseStat(text: string): ParsedStat | null {
     startTicks: field(22),
     vsizeBytes: field(23),
     rssPages: field(24),
+    cpuTicks: field(14) + field(15),
   };
   for (const v of [parsed.ppid, parsed.flags, parsed.threads, parsed.startTicks]) {
     if (!Number.isFinite(v)) return null;
@@ -93,8 +97,10 @@ async function bootTimeMs(procRoot: string): Promise<number> {
   return m ? Number(m[1]) * 1000 : 0;
 }
 
-/** Why we may not capture this process, or null when we may. */
-async function accessProblem(dir: string): Promise<string | null> {
+/** Why we may not capture this process (null when we may), and its open handles. */
+async function accessProblem(
+  dir: string,
+): Promise<{ reason: string | null; handles: Maybe<number> }> {
   const denied = (what: string): string =>
     `permission denied reading ${what}: run as the process's owner or root, or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH`;
   try {
@@ -102,18 +108,24 @@ async function accessProblem(dir: string): Promise<string | null> {
     await fh.close();
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'EACCES' || code === 'EPERM') return denied('its memory map (/proc/PID/maps)');
+    if (code === 'EACCES' || code === 'EPERM') {
+      const reason = denied('its memory map (/proc/PID/maps)');
+      return { reason, handles: na(reason) };
+    }
     throw e;
   }
   try {
-    const d = await opendir(`${dir}/fd`);
-    await d.close();
+    // Listing fd/ is the access check the capture makes, and gives the handle count.
+    const fds = await readdir(`${dir}/fd`);
+    return { reason: null, handles: fds.length };
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'EACCES' || code === 'EPERM') return denied('its handles (/proc/PID/fd)');
+    if (code === 'EACCES' || code === 'EPERM') {
+      const reason = denied('its handles (/proc/PID/fd)');
+      return { reason, handles: na(reason) };
+    }
     throw e;
   }
-  return null;
 }
 
 async function readOne(
@@ -141,9 +153,14 @@ async function readOne(
     const nameMatch = /^Name:\s*(.*)$/m.exec(statusText);
     const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
     let reason: string | null = null;
-    if (kernelThread) reason = 'kernel thread: it has no user address space or handles to capture';
-    else if (stat.state === 'Z') reason = 'zombie: the process has exited and waits for its parent';
-    else reason = await accessProblem(dir);
+    let handles: Maybe<number>;
+    if (kernelThread) {
+      reason = 'kernel thread: it has no user address space or handles to capture';
+      handles = na('a kernel thread has no handles');
+    } else if (stat.state === 'Z') {
+      reason = 'zombie: the process has exited and waits for its parent';
+      handles = na('a zombie has closed all its handles');
+    } else ({ reason, handles } = await accessProblem(dir));
     const row: ProcessRow = {
       pid,
       ppid: stat.ppid,
@@ -154,6 +171,9 @@ async function readOne(
       threads: stat.threads,
       rssBytes: Number.isFinite(stat.rssPages) ? stat.rssPages * PAGE_SIZE : 0,
       vsizeBytes: Number.isFinite(stat.vsizeBytes) ? stat.vsizeBytes : 0,
+      handles,
+      cpuTime: Number.isFinite(stat.cpuTicks) ? stat.cpuTicks * (10_000_000 / CLOCK_TICKS) : 0,
+      cpuPercent: na('measured between two listings: shown from the next refresh on'),
       state: stat.state,
       startTimeMs: bootMs + (stat.startTicks * 1000) / CLOCK_TICKS,
       inspectable: reason === null,
@@ -190,4 +210,36 @@ export async function listProcesses(options: ProcessTableOptions = {}): Promise<
     for (const r of chunk) if (r) rows.push(r);
   }
   return rows;
+}
+
+/**
+ * CPU % between listings: keeps each process's CPU time from the previous listing (keyed by
+ * pid and start time, so a reused pid starts over) and sets cpuPercent from the difference.
+ * One per connection, so two windows refreshing at different rates do not shorten each
+ * other's interval.
+ */
+export class CpuSampler {
+  private previous = new Map<string, number>();
+  private previousAtMs = 0;
+
+  constructor(private readonly cpus: number) {}
+
+  apply(rows: ProcessRow[], nowMs: number): ProcessRow[] {
+    const next = new Map<string, number>();
+    const elapsed100ns = (nowMs - this.previousAtMs) * 10_000;
+    for (const r of rows) {
+      const key = `${r.pid}:${r.startTimeMs}`;
+      next.set(key, r.cpuTime);
+      const before = this.previous.get(key);
+      if (before !== undefined && this.previousAtMs > 0 && elapsed100ns > 0) {
+        const share = ((r.cpuTime - before) / elapsed100ns / Math.max(1, this.cpus)) * 100;
+        r.cpuPercent = Math.max(0, Math.min(100, share));
+      } else if (this.previousAtMs > 0) {
+        r.cpuPercent = na('started since the previous refresh');
+      }
+    }
+    this.previous = next;
+    this.previousAtMs = nowMs;
+    return rows;
+  }
 }

@@ -71,6 +71,7 @@ export class FakeWalkService implements WalkService {
       process: {} as SnapshotInfo['process'],
       counts: { threads: 1, contextLength: null, handles: 1, regions: 1, auxPages: null },
       performance: null,
+      details: null,
     } satisfies SnapshotInfo;
     this.snapshots.set(info.snapshotId, info);
     return Promise.resolve(info);

@@ -4,3 +4,10 @@ export { PssError, PssMisuseError, type MisuseKind } from './errors';
 export { loadPss, findLibpss, PssLoadError, CURRENT_PROCESS } from './library';
 export type { NativeAllocator } from './allocator';
 export { nativeMemory, type NativeMemory } from './native-memory';
+export {
+  attachDetails,
+  captureSnapshotAndDetails,
+  detailFlagsFor,
+  DetailFlags,
+  type CapturedDetails,
+} from './details';

@@ -41,11 +41,36 @@ export interface ProcessFunctions {
   close(handle: Ptr): number;
 }
 
+/** libpss's inspection-details extension (include/processsnapshot.h); Linux only. */
+export interface DetailsFunctions {
+  PssLinuxCaptureSnapshotAndDetails(
+    process: Ptr,
+    flags: number,
+    contextFlags: number,
+    detailFlags: number,
+    snapshot: [Ptr | null],
+    details: [Ptr | null],
+  ): number;
+  PssLinuxQueryDetails(details: Ptr, length: number, buffer: Ptr): number;
+  PssLinuxReadDetails(
+    details: Ptr,
+    cls: number,
+    first: number,
+    count: number,
+    recordLength: number,
+    buffer: Ptr | null,
+    read: [number | null],
+  ): number;
+  PssLinuxFreeDetails(details: Ptr): number;
+}
+
 export interface LoadedPss {
   path: string;
   platform: 'windows' | 'linux';
   fn: PssFunctions;
   process: ProcessFunctions;
+  /** null on Windows (kernel32 has no such functions): details are then not captured. */
+  details: DetailsFunctions | null;
 }
 
 /** (HANDLE)-1: the calling process, as GetCurrentProcess() returns it. */
@@ -154,6 +179,20 @@ export function loadPss(): LoadedPss {
     ) as unknown as ProcessFunctions['close'];
     processFns = { open: openLinux, close: closeLinux };
   }
-  loaded = { path, platform: windows ? 'windows' : 'linux', fn, process: processFns };
+  const details = windows
+    ? null
+    : ({
+        PssLinuxCaptureSnapshotAndDetails: decl(
+          `DWORD PssLinuxCaptureSnapshotAndDetails(${HPSS} ProcessHandle, uint32_t CaptureFlags, uint32_t ThreadContextFlags, uint32_t DetailFlags, _Out_ ${HPSS} *SnapshotHandle, _Out_ void **Details)`,
+        ),
+        PssLinuxQueryDetails: decl(
+          `DWORD PssLinuxQueryDetails(void *Details, uint32_t BufferLength, void *Buffer)`,
+        ),
+        PssLinuxReadDetails: decl(
+          `DWORD PssLinuxReadDetails(void *Details, uint32_t Class, uint32_t First, uint32_t Count, uint32_t RecordLength, void *Buffer, _Out_ uint32_t *Read)`,
+        ),
+        PssLinuxFreeDetails: decl(`DWORD PssLinuxFreeDetails(void *Details)`),
+      } as unknown as DetailsFunctions);
+  loaded = { path, platform: windows ? 'windows' : 'linux', fn, process: processFns, details };
   return loaded;
 }

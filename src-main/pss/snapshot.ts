@@ -259,6 +259,11 @@ export class Snapshot {
     readonly flags: number,
   ) {}
 
+  /** @internal Wraps a snapshot another binding call captured (./details.ts). */
+  static adopt(pss: LoadedPss, raw: bigint, pid: number, flags: number): Snapshot {
+    return new Snapshot(pss, raw, pid, flags >>> 0);
+  }
+
   static capture(process: ProcessHandle, flags: number, threadContextFlags = 0): Snapshot {
     process.assertOpen();
     const pss = loadPss();

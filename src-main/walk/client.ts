@@ -126,8 +126,8 @@ class WalkClient implements WalkService {
     });
   }
 
-  capture(pid: number, flags: number): Promise<SnapshotInfo> {
-    return this.call({ op: 'capture', pid, flags });
+  capture(pid: number, flags: number, options: { usage?: boolean } = {}): Promise<SnapshotInfo> {
+    return this.call({ op: 'capture', pid, flags, usage: options.usage ?? false });
   }
   async freeSnapshot(snapshotId: string): Promise<void> {
     await this.call({ op: 'freeSnapshot', snapshotId });

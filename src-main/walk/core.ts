@@ -45,7 +45,7 @@ export class WalkCore {
   private run(call: WorkerCall): CallResults[WorkerCall['op']] {
     switch (call.op) {
       case 'capture':
-        return this.snapshots.capture(call.pid, call.flags);
+        return this.snapshots.capture(call.pid, call.flags, call.usage);
       case 'freeSnapshot':
         // A session walking this snapshot ends first: the snapshot must outlive its markers.
         for (const s of [...this.sessions.values()])

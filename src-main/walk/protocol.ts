@@ -15,7 +15,7 @@ import type {
 import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
 
 export type WorkerCall =
-  | { op: 'capture'; pid: number; flags: number }
+  | { op: 'capture'; pid: number; flags: number; usage: boolean }
   | { op: 'freeSnapshot'; snapshotId: string }
   | { op: 'query'; snapshotId: string; cls: WalkableClass; offset: number; limit: number }
   | { op: 'allEntries'; snapshotId: string; cls: WalkableClass }

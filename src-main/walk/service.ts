@@ -47,7 +47,8 @@ export interface SessionSink {
 }
 
 export interface WalkService {
-  capture(pid: number, flags: number): Promise<SnapshotInfo>;
+  /** usage: also capture per-region memory usage (smaps), which costs several maps reads. */
+  capture(pid: number, flags: number, options?: { usage?: boolean }): Promise<SnapshotInfo>;
   freeSnapshot(snapshotId: string): Promise<void>;
   querySnapshot(
     snapshotId: string,

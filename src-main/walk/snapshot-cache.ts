@@ -1,8 +1,17 @@
 /**
  * Snapshots captured for the explorer, owned by the worker core. A snapshot is immutable, so
  * the decoded entries of a class are walked once (default allocator) and kept for paging.
+ * The explorer's captures also take the inspection details at the same moment
+ * (PssLinuxCaptureSnapshotAndDetails) and attach them to the entries when they are walked.
  */
-import { ProcessHandle, Snapshot } from '../pss';
+import {
+  attachDetails,
+  captureSnapshotAndDetails,
+  detailFlagsFor,
+  ProcessHandle,
+  type CapturedDetails,
+  type Snapshot,
+} from '../pss';
 import { CONTEXT_ALL, PssCaptureFlags } from '../../src-shared/pss/constants';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
@@ -12,6 +21,7 @@ import { NotFoundError } from './errors';
 interface Held {
   snapshot: Snapshot;
   info: SnapshotInfo;
+  details: CapturedDetails | null;
   entries: Map<WalkableClass, WalkEntry[]>;
 }
 
@@ -26,20 +36,30 @@ export function processNameOf(imageFileName: string, pid: number): string {
   return name || `pid ${pid}`;
 }
 
+export interface CaptureOptions {
+  /** Capture the inspection details with the snapshot (the explorer; walk sessions do not). */
+  details?: boolean;
+  /** With details: also per-region memory usage (smaps). */
+  usage?: boolean;
+}
+
 /** Captures pid and describes the snapshot. The caller owns the returned snapshot. */
 export function captureSnapshot(
   pid: number,
   flags: number,
   snapshotId: string,
-): { snapshot: Snapshot; info: SnapshotInfo } {
+  options: CaptureOptions = {},
+): { snapshot: Snapshot; info: SnapshotInfo; details: CapturedDetails | null } {
   const t0 = performance.now();
   const proc = pid === process.pid ? ProcessHandle.current() : ProcessHandle.open(pid);
   let snapshot: Snapshot;
+  let details: CapturedDetails | null;
   try {
     // Thread contexts need ThreadContextFlags (PSS_CAPTURE_THREAD_CONTEXT without them is an
     // invalid parameter): ask for every register set the API offers.
     const contextFlags = (flags & PssCaptureFlags.THREAD_CONTEXT) !== 0 ? CONTEXT_ALL : 0;
-    snapshot = Snapshot.capture(proc, flags, contextFlags);
+    const detailFlags = options.details ? detailFlagsFor(flags, options.usage ?? false) : 0;
+    ({ snapshot, details } = captureSnapshotAndDetails(proc, flags, detailFlags, contextFlags));
   } finally {
     proc.close();
   }
@@ -56,8 +76,9 @@ export function captureSnapshot(
       process: processInfo,
       counts: snapshot.counts(),
       performance: snapshot.performanceCounters(),
+      details: details?.info ?? null,
     };
-    return { snapshot, info };
+    return { snapshot, info, details };
   } catch (e) {
     snapshot.free();
     throw e;
@@ -72,10 +93,10 @@ export class SnapshotCache {
     return this.held.size;
   }
 
-  capture(pid: number, flags: number): SnapshotInfo {
+  capture(pid: number, flags: number, usage = false): SnapshotInfo {
     const id = `snap${this.next++}`;
-    const { snapshot, info } = captureSnapshot(pid, flags, id);
-    this.held.set(id, { snapshot, info, entries: new Map() });
+    const { snapshot, info, details } = captureSnapshot(pid, flags, id, { details: true, usage });
+    this.held.set(id, { snapshot, info, details, entries: new Map() });
     return info;
   }
 
@@ -91,6 +112,7 @@ export class SnapshotCache {
     let list = h.entries.get(cls);
     if (!list) {
       list = [...h.snapshot.entries(cls)];
+      if (h.details) attachDetails(list, h.details);
       h.entries.set(cls, list);
     }
     return list;

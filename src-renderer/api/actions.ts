@@ -9,18 +9,24 @@ import { NO_FILTER, type EventFilter } from '../data/eventFilter';
 import { request } from './connection';
 import { downloadTrace, uploadTrace } from '../../src-shared/contract/transfer';
 
-export async function refreshProcesses(): Promise<void> {
+/** listProcesses; `quiet` (the live refresh) does not show the loading state. */
+export async function refreshProcesses(quiet = false): Promise<void> {
   const s = appStore.get();
-  s.setProcesses({ loading: true });
+  if (!quiet) s.setProcesses({ loading: true });
   const r = await request('listProcesses', {});
   if (r.ok) s.setProcesses({ rows: r.value, loading: false, error: null, loadedAtMs: Date.now() });
   else s.setProcesses({ loading: false, error: r.error });
 }
 
-export async function captureSnapshot(pid: number, flags: number): Promise<SnapshotInfo | null> {
+export async function captureSnapshot(
+  pid: number,
+  flags: number,
+  usage = appStore.get().captureForm.usage,
+): Promise<SnapshotInfo | null> {
   const s = appStore.get();
+  const tabAtStart = s.tab;
   s.setCapturing(true);
-  const r = await request('capture', { pid, flags: flags >>> 0 });
+  const r = await request('capture', { pid, flags: flags >>> 0, usage });
   if (!r.ok) {
     s.setCapturing(false, r.error);
     return null;
@@ -28,7 +34,8 @@ export async function captureSnapshot(pid: number, flags: number): Promise<Snaps
   s.setCapturing(false);
   s.addSnapshot(r.value);
   s.setActiveSnapshot(r.value.snapshotId);
-  s.setTab('snapshot');
+  // Show it, unless the user went to another view while it was being captured.
+  if (appStore.get().tab === tabAtStart) s.setTab('snapshot');
   return r.value;
 }
 

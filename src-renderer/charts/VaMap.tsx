@@ -9,6 +9,7 @@ import { MemState } from '../../src-shared/pss/constants';
 import type { VaSpaceEntry } from '../../src-shared/pss/entries';
 import {
   categoryOf,
+  categorySlug,
   lineIndexAt,
   protectLabel,
   REGION_CATEGORIES,
@@ -161,7 +162,7 @@ export function VaMap({
         <span className="legend">
           {REGION_CATEGORIES.filter((c) => c !== 'Other').map((c) => (
             <span key={c}>
-              <i className={`sw rg-${c}`} />
+              <i className={`sw rg-${categorySlug(c)}`} />
               {c}
             </span>
           ))}

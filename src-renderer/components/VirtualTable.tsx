@@ -226,7 +226,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
                 key={c.id}
                 className={`vt-cell vt-col-${c.id}${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
                 style={{ width: w }}
-                title={text.length > 8 || w < c.width ? text : undefined}
+                title={c.cellTitle?.(row) ?? (text.length > 8 || w < c.width ? text : undefined)}
                 role={selectable ? 'gridcell' : 'cell'}
               >
                 {renderCell ? renderCell(c, row, i) : text}

@@ -40,9 +40,17 @@ export function diffEntry(r: DiffRow<WalkEntry>): WalkEntry | null {
   return r.after ?? r.before;
 }
 
-/** The value of a field before and after, for a changed row. */
+/** The value at a dotted path ("details.usage.rss") of an entry. */
+export function valueAt(e: WalkEntry | null, path: string): unknown {
+  let v: unknown = e;
+  for (const k of path.split('.')) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+/** The value of a field (a dotted path for details members) before and after. */
 export function fieldChange(r: DiffRow<WalkEntry>, field: string): [unknown, unknown] {
-  const get = (e: WalkEntry | null): unknown =>
-    e === null ? undefined : (e as unknown as Record<string, unknown>)[field];
-  return [get(r.before), get(r.after)];
+  return [valueAt(r.before, field), valueAt(r.after, field)];
 }

@@ -1,32 +1,56 @@
-/** VMMap-style summaries of a VA-space walk: by type and by protection, and the map's layout. */
+/**
+ * VMMap-style summaries of a VA-space walk: by kind (Image, Heap, Stack, …) and by protection,
+ * with the usage columns when the capture read smaps, and the map's layout.
+ */
 import { MemState, MemType, PageProtect } from '../../src-shared/pss/constants';
+import { isNa, type RegionUsage } from '../../src-shared/pss/details';
+import { usageColumns, type UsageColumn } from '../../src-shared/pss/details-text';
 import type { VaSpaceEntry } from '../../src-shared/pss/entries';
 
+/** The map's colours and the summary's rows (the details' region kinds, and Other). */
 export const REGION_CATEGORIES = [
   'Image',
-  'Mapped',
+  'Mapped file',
+  'Shared memory',
   'Heap',
   'Stack',
   'Private',
+  'Reserved',
+  'Kernel',
   'Free',
   'Other',
 ] as const;
 export type RegionCategory = (typeof REGION_CATEGORIES)[number];
 
+/** CSS class suffix of a category ("Mapped file" → "Mapped-file"). */
+export function categorySlug(c: string): string {
+  return c.replace(/[^A-Za-z]+/g, '-');
+}
+
+/**
+ * The region's kind: the inspection details' kind when captured (threads' stacks by their
+ * stack pointers, malloc arenas, shared memory…), else what the PSS fields alone tell.
+ */
 export function categoryOf(r: VaSpaceEntry): RegionCategory {
+  if (r.details && !isNa(r.details)) return r.details.kind;
   if (r.state === MemState.FREE) return 'Free';
   switch (r.type) {
     case MemType.IMAGE:
       return 'Image';
     case MemType.MAPPED:
-      return 'Mapped';
+      return 'Mapped file';
     case MemType.PRIVATE:
       if (r.mappedFileName.startsWith('[heap]')) return 'Heap';
       if (r.mappedFileName.startsWith('[stack')) return 'Stack';
-      return 'Private';
+      return r.state === MemState.RESERVE ? 'Reserved' : 'Private';
     default:
       return 'Other';
   }
+}
+
+/** The region's smaps counters, or null when usage was not captured for it. */
+export function usageOf(r: VaSpaceEntry): RegionUsage | null {
+  return r.details && !isNa(r.details) && !isNa(r.details.usage) ? r.details.usage : null;
 }
 
 const BASE_PROTECT: [number, string][] = [
@@ -68,10 +92,16 @@ export interface SummaryRow {
   size: number;
   committed: number;
   reserved: number;
+  /** Sums of the usage columns over the regions that have usage (null: none had). */
+  usage: Record<UsageColumn, number | null>;
 }
 
+const USAGE_KEYS = Object.keys(usageColumns) as UsageColumn[];
+
 function row(label: string): SummaryRow {
-  return { label, regions: 0, size: 0, committed: 0, reserved: 0 };
+  const usage = {} as Record<UsageColumn, number | null>;
+  for (const k of USAGE_KEYS) usage[k] = null;
+  return { label, regions: 0, size: 0, committed: 0, reserved: 0, usage };
 }
 
 function addTo(r: SummaryRow, e: VaSpaceEntry): void {
@@ -79,21 +109,31 @@ function addTo(r: SummaryRow, e: VaSpaceEntry): void {
   r.size += e.regionSize;
   if (e.state === MemState.COMMIT) r.committed += e.regionSize;
   else if (e.state === MemState.RESERVE) r.reserved += e.regionSize;
+  const u = usageOf(e);
+  if (!u) return;
+  for (const k of USAGE_KEYS) {
+    const v = usageColumns[k](u);
+    if (v !== null) r.usage[k] = (r.usage[k] ?? 0) + v;
+  }
 }
 
 export interface VaSummary {
   byType: SummaryRow[];
   byProtect: SummaryRow[];
   total: SummaryRow;
+  /** Whether any region carries usage (the capture read smaps). */
+  hasUsage: boolean;
 }
 
 export function summarizeVa(regions: readonly VaSpaceEntry[]): VaSummary {
   const byType = new Map<string, SummaryRow>(REGION_CATEGORIES.map((c) => [c, row(c)]));
   const byProtect = new Map<string, SummaryRow>();
   const total = row('Total');
+  let hasUsage = false;
   for (const e of regions) {
     const c = categoryOf(e);
     addTo(byType.get(c) as SummaryRow, e);
+    hasUsage ||= usageOf(e) !== null;
     if (c !== 'Free') {
       addTo(total, e);
       const label = e.state === MemState.RESERVE ? 'Reserved' : protectLabel(e.protect);
@@ -106,6 +146,7 @@ export function summarizeVa(regions: readonly VaSpaceEntry[]): VaSummary {
     byType: [...byType.values()].filter((r) => r.regions > 0 || r.label === 'Free'),
     byProtect: [...byProtect.values()].sort((a, b) => b.size - a.size),
     total,
+    hasUsage,
   };
 }
 

@@ -455,6 +455,23 @@ export function CapturePanel() {
           {CREATE_FLAGS.map((f) => (
             <FlagBox key={f.name} {...f} flags={form.flags} onToggle={toggle} />
           ))}
+          <div className="subhead">Inspection details (captured at the same moment)</div>
+          <label
+            className="check flag"
+            title="Read /proc/PID/smaps with the VA space: Working set, Private/Shared WS, PSS, Dirty, Swap, Locked per region. Several times slower than the maps read alone."
+          >
+            <input
+              type="checkbox"
+              checked={form.usage}
+              disabled={(form.flags & PssCaptureFlags.VA_SPACE) === 0}
+              onChange={(e) => setForm({ usage: e.target.checked })}
+              data-testid="capture-usage"
+            />
+            <span className="flag-name">Memory usage</span>
+            <span className="muted">
+              per-region working set, PSS, swap… from smaps (slower; needs VA_SPACE)
+            </span>
+          </label>
         </fieldset>
         <div className="capture-right">
           <fieldset className="card">

@@ -15,28 +15,30 @@ import {
   type ColumnSpec,
 } from '../data/entryColumns';
 import { formatCount, formatEpochMs, plural } from '../lib/format';
+import { changeLine, describeChange } from '../../src-shared/text/fields';
 import { useApp } from '../store';
 
 type Cat = 'threads' | 'handles' | 'regions';
 const KINDS: ChangeKind[] = ['added', 'removed', 'changed'];
 
-function valueText(v: unknown): string {
-  if (v === null || v === undefined) return '—';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+/** Every changed field of a row, in words and units ("CPU time 1.250 s → 1.500 s (+250.0 ms)"). */
+function changesOf(r: DiffRow<WalkEntry>) {
+  return r.fields.map((f) => {
+    const [a, b] = fieldChange(r, f);
+    return describeChange(f, a, b);
+  });
 }
 
 function baseColumns(cat: Cat): ColumnSpec<WalkEntry>[] {
   const pick = <T,>(cols: ColumnSpec<T>[], ids: string[]): ColumnSpec<WalkEntry>[] =>
     cols.filter((c) => ids.includes(c.id)) as unknown as ColumnSpec<WalkEntry>[];
-  if (cat === 'threads')
-    return pick(THREAD_COLUMNS, ['tid', 'priority', 'start', 'kernel', 'user', 'state']);
+  if (cat === 'threads') return pick(THREAD_COLUMNS, ['tid', 'name', 'state', 'cpu']);
   if (cat === 'handles') return pick(HANDLE_COLUMNS, ['handle', 'type', 'name', 'access']);
-  return pick(REGION_COLUMNS, ['base', 'size', 'category', 'state', 'protect', 'file']);
+  return pick(REGION_COLUMNS, ['base', 'size', 'category', 'file']);
 }
 
 function columnsFor(cat: Cat): ColumnSpec<DiffRow<WalkEntry>>[] {
-  const wrap = (c: ColumnSpec<WalkEntry>): ColumnSpec<DiffRow<WalkEntry>> => ({
+  const wrap = ({ cellTitle, ...c }: ColumnSpec<WalkEntry>): ColumnSpec<DiffRow<WalkEntry>> => ({
     ...c,
     text: (r) => {
       const e = diffEntry(r);
@@ -46,23 +48,19 @@ function columnsFor(cat: Cat): ColumnSpec<DiffRow<WalkEntry>>[] {
       const e = diffEntry(r);
       return e ? c.sortKey(e) : '';
     },
+    cellTitle: (r) => {
+      const e = diffEntry(r);
+      return e && cellTitle ? cellTitle(e) : undefined;
+    },
   });
   return [
     { id: 'change', label: 'Change', width: 80, text: (r) => r.change, sortKey: (r) => r.change },
     ...baseColumns(cat).map(wrap),
     {
       id: 'fields',
-      label: 'What changed',
-      width: 380,
-      text: (r) =>
-        r.change === 'changed'
-          ? r.fields
-              .map((f) => {
-                const [a, b] = fieldChange(r, f);
-                return `${f}: ${valueText(a)} → ${valueText(b)}`;
-              })
-              .join('; ')
-          : '',
+      label: 'What changed (select a row for all of it)',
+      width: 560,
+      text: (r) => (r.change === 'changed' ? changesOf(r).map(changeLine).join('; ') : ''),
       sortKey: (r) => r.fields.join(','),
     },
   ];
@@ -71,9 +69,11 @@ function columnsFor(cat: Cat): ColumnSpec<DiffRow<WalkEntry>>[] {
 export function CompareView() {
   const snapshots = useApp((s) => s.snapshots);
   const compare = useApp((s) => s.compare);
+  const capturing = useApp((s) => s.capturing);
   const [cat, setCat] = useState<Cat>('handles');
   const [kinds, setKinds] = useState<ReadonlySet<ChangeKind>>(new Set(KINDS));
   const [query, setQuery] = useState('');
+  const [selected, setSelected] = useState<number | null>(null);
   const a = compare.a ?? snapshots[snapshots.length - 2]?.snapshotId ?? null;
   const b = compare.b ?? snapshots[snapshots.length - 1]?.snapshotId ?? null;
   const sa = snapshots.find((s) => s.snapshotId === a) ?? null;
@@ -131,9 +131,10 @@ export function CompareView() {
         <button
           className="primary"
           disabled={!a || !b || a === b}
-          aria-disabled={compare.loading}
+          aria-disabled={compare.loading || capturing}
+          title={capturing ? 'A capture is in progress: it will be one of the choices' : undefined}
           onClick={() => {
-            if (a && b && !compare.loading) void compareSnapshots(a, b);
+            if (a && b && !compare.loading && !capturing) void compareSnapshots(a, b);
           }}
           data-testid="compare-run"
         >
@@ -167,7 +168,10 @@ export function CompareView() {
                   id={`compare-tabbtn-${c}`}
                   selected={cat === c}
                   panelId="compare-panel"
-                  onSelect={() => setCat(c)}
+                  onSelect={() => {
+                    setCat(c);
+                    setSelected(null);
+                  }}
                   testId={`compare-tab-${c}`}
                 >
                   {c[0]?.toUpperCase()}
@@ -220,6 +224,8 @@ export function CompareView() {
               columns={columns}
               rowCount={index.length}
               rowAt={(i) => rows[index[i] as number]}
+              selectedIndex={selected !== null && selected < index.length ? selected : null}
+              onRowClick={setSelected}
               rowTestId={(_i, r) => (r ? `diff-row-${r.change}-${r.key}` : undefined)}
               rowClassName={(_i, r) => (r ? `diff-${r.change}` : undefined)}
               emptyText={
@@ -229,9 +235,52 @@ export function CompareView() {
               }
               ariaLabel="Differences"
             />
+            <ChangeDetails
+              row={selected === null ? null : (rows[index[selected] as number] ?? null)}
+            />
           </div>
         </>
       )}
     </section>
+  );
+}
+
+/** All the changes of the selected row, one per line, wrapped (nothing cut). */
+function ChangeDetails({ row }: { row: DiffRow<WalkEntry> | null }) {
+  if (!row) return null;
+  const e = diffEntry(row);
+  return (
+    <div className="change-details card" data-testid="compare-changes">
+      <div className="card-title">
+        {row.change} · {row.key}
+        {e && e.kind === 'handle' ? ` · ${e.objectName}` : ''}
+      </div>
+      {row.change === 'changed' ? (
+        <table className="breakdown">
+          <thead>
+            <tr>
+              <th>Field</th>
+              <th>Before</th>
+              <th>After</th>
+              <th className="num">Change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {changesOf(row).map((c) => (
+              <tr key={c.path} data-testid={`change-${c.path}`}>
+                <td title={c.path}>{c.label}</td>
+                <td>{c.before}</td>
+                <td>{c.after}</td>
+                <td className="num">{c.delta ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <div className="muted small">
+          {row.change === 'added' ? 'Only in the second snapshot.' : 'Only in the first snapshot.'}
+        </div>
+      )}
+    </div>
   );
 }

@@ -22,12 +22,16 @@ import { Empty, ErrorBox, Spinner } from '../components/ErrorBox';
 import {
   CLASS_LABELS,
   HANDLE_COLUMNS,
+  MODULE_COLUMNS,
   PAGE_COLUMNS,
   REGION_COLUMNS,
   THREAD_COLUMNS,
   type ColumnSpec,
 } from '../data/entryColumns';
-import { summarizeVa, type SummaryRow } from '../data/vaSummary';
+import { categorySlug, summarizeVa, type SummaryRow } from '../data/vaSummary';
+import { isNa, type ModuleInfo, type SnapshotDetails } from '../../src-shared/pss/details';
+import { usageColumns, type UsageColumn } from '../../src-shared/pss/details-text';
+import { DetailsPane } from './DetailsPane';
 import {
   formatBytes,
   formatCount,
@@ -41,7 +45,7 @@ import { onTabListKey } from '../components/tabs';
 import { loadSnapshotClass, snapshotRows } from '../session/snapshotCache';
 import { useApp } from '../store';
 
-type SubTab = 'process' | 'threads' | 'handles' | 'va' | 'pages';
+type SubTab = 'process' | 'threads' | 'handles' | 'va' | 'modules' | 'pages';
 
 const PRIORITY_CLASSES: Record<string, number> = {
   NORMAL: 0x20,
@@ -180,6 +184,7 @@ function ProcessPanel({ snap }: { snap: SnapshotInfo }) {
             ['Aux pages', snap.counts.auxPages ?? 'not captured'],
           ]}
         />
+        <DetailsSummary details={snap.details} />
         {perf && (
           <>
             <div className="subhead">Capture performance (PSS_PERFORMANCE_COUNTERS)</div>
@@ -229,34 +234,117 @@ function ClassTable<T extends WalkEntry>({
   defaultSort?: { column: string; dir: 'asc' | 'desc' };
 }) {
   const { data, version } = useClassRows(snapshotId, cls, true);
+  const [selected, setSelected] = useState<number | null>(null);
   if (!data || (data.loading && data.rows.length === 0)) return <Spinner label="Loading rows…" />;
   if (data.error) return <ErrorBox error={data.error} testId={`${testId}-error`} />;
+  const rows = data.rows as T[];
   return (
-    <EntryTable<T>
-      testId={testId}
-      rows={data.rows as T[]}
-      version={version + data.rows.length}
-      columns={columns}
-      defaultSort={defaultSort ?? null}
-      rowTestId={rowId}
-      ariaLabel={`${CLASS_LABELS[cls]} of the snapshot`}
-    />
+    <div className="table-with-details">
+      <EntryTable<T>
+        testId={testId}
+        rows={rows}
+        version={version + rows.length}
+        columns={columns}
+        defaultSort={defaultSort ?? null}
+        rowTestId={rowId}
+        selectedRow={selected}
+        onSelectRow={setSelected}
+        ariaLabel={`${CLASS_LABELS[cls]} of the snapshot`}
+      />
+      <DetailsPane
+        entry={selected === null ? null : (rows[selected] ?? null)}
+        onClose={() => setSelected(null)}
+      />
+    </div>
   );
 }
 
+/** Sizes of the usage columns for a summary row (n/a when no region of it had usage). */
+const USAGE_HEADS: [UsageColumn, string, string][] = [
+  ['workingSet', 'Working set', 'Resident (Rss)'],
+  ['privateWs', 'Private WS', 'Resident and mapped only here'],
+  ['sharedWs', 'Shared WS', 'Resident and also mapped elsewhere'],
+  ['pss', 'PSS', 'Proportional share'],
+  ['dirty', 'Dirty', 'Modified resident pages'],
+  ['swap', 'Swap', 'Swapped out'],
+  ['locked', 'Locked', 'Locked in memory'],
+];
+
+function usageCell(v: number | null): string {
+  return v === null ? 'n/a' : formatBytes(v);
+}
+
+/** What the inspection details of a snapshot cover, what they cost, what is missing. */
+function DetailsSummary({ details }: { details: SnapshotDetails | null }) {
+  if (!details) {
+    return (
+      <div className="muted small" data-testid="details-summary">
+        Inspection details were not captured (this platform has no source for them yet).
+      </div>
+    );
+  }
+  const parts = Object.entries(details.requested)
+    .filter(([, on]) => on)
+    .map(([k]) => k);
+  const problems = Object.entries(details.problems).filter(
+    ([k, p]) => p !== null && details.requested[k as keyof typeof details.requested],
+  );
+  const c = details.cost;
+  return (
+    <>
+      <div className="subhead">Inspection details (captured at the same moment)</div>
+      <KV
+        testId="details-summary"
+        rows={[
+          ['Parts', parts.join(', ')],
+          ['Captured', formatFileTime(details.captureTime)],
+          [
+            'Cost',
+            `${formatHundredNs(c.total)} (threads ${formatHundredNs(c.threads)}, handles ${formatHundredNs(c.handles)}, peers ${formatHundredNs(c.peers)}, regions ${formatHundredNs(c.regions)}, modules ${formatHundredNs(c.modules)})`,
+          ],
+          ...(details.requested.usage
+            ? [
+                [
+                  'Memory usage (smaps)',
+                  `${formatBytes(c.usageBytesRead)} of smaps read; rollup ${formatHundredNs(c.rollup)}`,
+                ] as [string, React.ReactNode],
+              ]
+            : []),
+          ...problems.map(([k, p]) => [`Missing: ${k}`, p] as [string, React.ReactNode]),
+        ]}
+      />
+    </>
+  );
+}
 function SummaryTable({
   title,
   rows,
   total,
   testId,
   swatch,
+  usage,
 }: {
   title: string;
   rows: SummaryRow[];
   total: SummaryRow;
   testId: string;
   swatch?: boolean;
+  usage: boolean;
 }) {
+  const cells = (r: SummaryRow) => (
+    <>
+      <td className="num">{formatCount(r.regions)}</td>
+      <td className="num">{formatBytes(r.size)}</td>
+      <td className="num">{formatBytes(r.committed)}</td>
+      <td className="num">{formatBytes(r.reserved)}</td>
+      {usage &&
+        USAGE_HEADS.map(([k]) => (
+          <td className="num" key={k}>
+            {r.label === 'Free' ? '' : usageCell(r.usage[k])}
+          </td>
+        ))}
+    </>
+  );
   return (
     <table className="breakdown va-summary" data-testid={testId}>
       <thead>
@@ -266,36 +354,91 @@ function SummaryTable({
           <th className="num">Size</th>
           <th className="num">Committed</th>
           <th className="num">Reserved</th>
+          {usage &&
+            USAGE_HEADS.map(([k, label, tip]) => (
+              <th className="num" key={k} title={tip}>
+                {label}
+              </th>
+            ))}
         </tr>
       </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={r.label} data-testid={`${testId}-${r.label.replace(/[^A-Za-z]+/g, '-')}`}>
             <td>
-              {swatch && <i className={`sw rg-${r.label}`} />}
+              {swatch && <i className={`sw rg-${categorySlug(r.label)}`} />}
               {r.label}
             </td>
-            <td className="num">{formatCount(r.regions)}</td>
-            <td className="num">{formatBytes(r.size)}</td>
-            <td className="num">{formatBytes(r.committed)}</td>
-            <td className="num">{formatBytes(r.reserved)}</td>
+            {cells(r)}
           </tr>
         ))}
-        <tr className="total">
+        <tr className="total" data-testid={`${testId}-total`}>
           <td>{total.label}</td>
-          <td className="num">{formatCount(total.regions)}</td>
-          <td className="num">{formatBytes(total.size)}</td>
-          <td className="num">{formatBytes(total.committed)}</td>
-          <td className="num">{formatBytes(total.reserved)}</td>
+          {cells(total)}
         </tr>
       </tbody>
     </table>
   );
 }
 
+/** How the usage was measured: its cost, and the rollup the sums must meet. */
+function UsageNote({ snap }: { snap: SnapshotInfo }) {
+  const d = snap.details;
+  if (!d || !d.requested.regions) return null;
+  if (!d.requested.usage) {
+    return (
+      <div className="usage-note muted small" data-testid="usage-note">
+        Memory usage (working set, PSS, swap…) was not captured: it reads smaps, which costs several
+        times the maps read.{' '}
+        <button
+          className="link"
+          onClick={() => void captureSnapshot(snap.pid, snap.flags, true)}
+          data-testid="usage-capture-again"
+        >
+          Capture again with memory usage
+        </button>
+      </div>
+    );
+  }
+  const r = d.rollup;
+  return (
+    <div className="usage-note small" data-testid="usage-note">
+      Memory usage from <span className="mono">/proc/{snap.pid}/smaps</span>:{' '}
+      {formatBytes(d.cost.usageBytesRead)} read in {formatHundredNs(d.cost.regions)} (the maps read
+      alone is several times cheaper). Whole process (smaps_rollup):{' '}
+      {isNa(r) ? (
+        <span className="na" title={r.na}>
+          n/a
+        </span>
+      ) : (
+        <span data-testid="usage-rollup">
+          working set {usageCell(usageColumns.workingSet(r))}, PSS {usageCell(r.pss)}, swap{' '}
+          {usageCell(r.swap)}
+        </span>
+      )}
+      .
+    </div>
+  );
+}
+
+function ModulesPanel({ modules }: { modules: ModuleInfo[] }) {
+  return (
+    <EntryTable<ModuleInfo>
+      testId="modules-table"
+      ariaLabel="Modules"
+      rows={modules}
+      version={modules.length}
+      columns={MODULE_COLUMNS}
+      defaultSort={{ column: 'base', dir: 'asc' }}
+      rowTestId={(m) => `module-row-${m.base}`}
+    />
+  );
+}
+
 const NO_REGIONS: VaSpaceEntry[] = [];
 
-function VaPanel({ snapshotId }: { snapshotId: string }) {
+function VaPanel({ snap }: { snap: SnapshotInfo }) {
+  const snapshotId = snap.snapshotId;
   const { data, version } = useClassRows(snapshotId, 'VA_SPACE', true);
   const [selected, setSelected] = useState<number | null>(null);
   const rows = (data?.rows ?? NO_REGIONS) as VaSpaceEntry[];
@@ -310,7 +453,7 @@ function VaPanel({ snapshotId }: { snapshotId: string }) {
   if (data.error) return <ErrorBox error={data.error} testId="va-error" />;
   return (
     <div className="va-panel" data-testid="snapshot-va">
-      <div className="va-top">
+      <div className={`va-top${summary?.hasUsage ? ' with-usage' : ''}`}>
         {summary && (
           <>
             <SummaryTable
@@ -319,33 +462,42 @@ function VaPanel({ snapshotId }: { snapshotId: string }) {
               total={summary.total}
               testId="va-by-type"
               swatch
+              usage={summary.hasUsage}
             />
             <SummaryTable
               title="Protection"
               rows={summary.byProtect.slice(0, 8)}
               total={summary.total}
               testId="va-by-protect"
+              usage={false}
             />
           </>
         )}
       </div>
+      <UsageNote snap={snap} />
       <VaMap
         regions={rows}
         version={version + rows.length}
         selected={selected}
         onSelect={setSelected}
       />
-      <EntryTable<VaSpaceEntry>
-        testId="va-table"
-        ariaLabel="Regions"
-        rows={rows}
-        version={version + rows.length}
-        columns={REGION_COLUMNS}
-        currentRow={selected}
-        selectedRow={selected}
-        onSelectRow={setSelected}
-        rowTestId={(_r, i) => `va-row-${i}`}
-      />
+      <div className="table-with-details">
+        <EntryTable<VaSpaceEntry>
+          testId="va-table"
+          ariaLabel="Regions"
+          rows={rows}
+          version={version + rows.length}
+          columns={REGION_COLUMNS}
+          currentRow={selected}
+          selectedRow={selected}
+          onSelectRow={setSelected}
+          rowTestId={(_r, i) => `va-row-${i}`}
+        />
+        <DetailsPane
+          entry={selected === null ? null : (rows[selected] ?? null)}
+          onClose={() => setSelected(null)}
+        />
+      </div>
     </div>
   );
 }
@@ -386,6 +538,8 @@ export function SnapshotExplorer() {
     ['handles', 'Handles', snap.counts.handles],
     ['va', 'VA space', snap.counts.regions],
   ];
+  if (snap.details?.requested.regions)
+    tabs.push(['modules', 'Modules', snap.details.modules.length]);
   if ((snap.counts.auxPages ?? 0) > 0) tabs.push(['pages', 'Aux pages', snap.counts.auxPages]);
   const others = snapshots.filter((s) => s.pid === snap.pid && s.snapshotId !== snap.snapshotId);
 
@@ -415,7 +569,8 @@ export function SnapshotExplorer() {
         <span className="spacer" />
         <button
           onClick={() => {
-            if (!capturing) void captureSnapshot(snap.pid, snap.flags);
+            if (!capturing)
+              void captureSnapshot(snap.pid, snap.flags, snap.details?.requested.usage ?? false);
           }}
           aria-disabled={capturing}
           data-testid="snapshot-recapture"
@@ -531,8 +686,9 @@ export function SnapshotExplorer() {
               Capture with PSS_CAPTURE_VA_SPACE.
             </Empty>
           ) : (
-            <VaPanel key={snap.snapshotId} snapshotId={snap.snapshotId} />
+            <VaPanel key={snap.snapshotId} snap={snap} />
           ))}
+        {tab === 'modules' && snap.details && <ModulesPanel modules={snap.details.modules} />}
         {tab === 'pages' && (
           <ClassTable
             key={snap.snapshotId}

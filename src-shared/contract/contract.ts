@@ -19,6 +19,7 @@ import type {
 } from './model';
 import {
   array,
+  boolean,
   bytes,
   literal,
   number,
@@ -65,7 +66,8 @@ const pace: Validator<Pace> = tagged('mode', {
 export const requestParams = {
   appInfo: object({}),
   listProcesses: object({}),
-  capture: object({ pid, flags: u32 }),
+  /** usage: also read smaps (per-region memory usage; several times slower than maps). */
+  capture: object({ pid, flags: u32, usage: optional(boolean()) }),
   freeSnapshot: object({ snapshotId: id }),
   querySnapshot: object({
     snapshotId: id,

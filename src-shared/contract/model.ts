@@ -4,6 +4,7 @@
  */
 import type { AllocatorOptions } from '../alloc/options';
 import type { WalkableClass } from '../pss/constants';
+import type { Maybe, SnapshotDetails } from '../pss/details';
 import type {
   PerformanceCounters,
   ProcessInformation,
@@ -23,6 +24,15 @@ export interface ProcessRow {
   threads: number;
   rssBytes: number;
   vsizeBytes: number;
+  /** Open handles (/proc/PID/fd entries) — n/a with the reason when we may not list them. */
+  handles: Maybe<number>;
+  /** CPU time used so far (user + kernel, 100-ns units; 10 ms resolution). */
+  cpuTime: number;
+  /**
+   * Share of the whole machine's CPU (0–100, all CPUs together, like System Informer) since the
+   * previous listing on this connection; n/a on the first one.
+   */
+  cpuPercent: Maybe<number>;
   state: string;
   startTimeMs: number;
   /** Whether this inspector may capture it (handles/VA space need ptrace-read access). */
@@ -43,6 +53,12 @@ export interface SnapshotInfo {
   process: ProcessInformation;
   counts: SnapshotCounts;
   performance: PerformanceCounters | null;
+  /**
+   * Inspection details captured at the same moment (thread names and states, sockets, usage,
+   * modules…); null where the platform has none (Windows today) — the entries then carry no
+   * `details` either.
+   */
+  details: SnapshotDetails | null;
 }
 
 export interface EntryPage {

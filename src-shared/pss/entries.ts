@@ -9,6 +9,7 @@
 export type HexAddress = string;
 
 import type { FileTime } from './filetime';
+import type { HandleDetails, Maybe, RegionDetails, ThreadDetails } from './details';
 
 export type { FileTime } from './filetime';
 
@@ -94,6 +95,8 @@ export interface ThreadEntry {
   suspendCount: number;
   sizeOfContextRecord: number;
   context: ThreadContextSummary | null;
+  /** Inspection details captured with the snapshot (absent: not captured; see details.ts). */
+  details?: Maybe<ThreadDetails>;
 }
 
 export type HandleTypeSpecific =
@@ -145,6 +148,8 @@ export interface HandleEntry {
   typeName: string;
   objectName: string;
   typeSpecific: HandleTypeSpecific | null;
+  /** Inspection details captured with the snapshot (absent: not captured; see details.ts). */
+  details?: Maybe<HandleDetails>;
 }
 
 export interface VaSpaceEntry {
@@ -161,6 +166,8 @@ export interface VaSpaceEntry {
   imageBase: HexAddress;
   checkSum: number;
   mappedFileName: string;
+  /** Kind and usage captured with the snapshot (absent: not captured; see details.ts). */
+  details?: Maybe<RegionDetails>;
 }
 
 export interface MemoryBasicInformation {

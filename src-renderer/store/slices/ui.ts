@@ -19,6 +19,8 @@ export interface CaptureForm {
   onAllocFailure: 'stop' | 'retry';
   /** Walk every class this many times (PssWalkMarkerSeekToBeginning between passes). */
   passes: number;
+  /** Snapshot captures also read per-region memory usage (smaps; slower than maps). */
+  usage: boolean;
 }
 
 export const DEFAULT_CAPTURE_FORM: CaptureForm = {
@@ -28,6 +30,7 @@ export const DEFAULT_CAPTURE_FORM: CaptureForm = {
   pace: { mode: 'paced', entriesPerSecond: 20 },
   onAllocFailure: 'stop',
   passes: 1,
+  usage: false,
 };
 
 export type ColorBy = 'api' | 'class';
