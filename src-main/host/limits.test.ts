@@ -49,7 +49,7 @@ describe('item 5: replies have back-pressure', () => {
       const st = valueOf<SessionState>(
         await owner.request(
           'startSession',
-          walkParams(big.pid, { classes: ['THREADS', 'HANDLES', 'VA_SPACE'], passes: 8 }),
+          walkParams(big.pid, { classes: ['THREADS', 'HANDLES', 'VA_SPACE'], passes: 16 }),
         ),
       );
       const summary = await owner.summaryOf(st.sessionId);

@@ -32,11 +32,17 @@ describe.runIf(process.platform === 'linux')('native memory reads', () => {
     for (let i = 0; i < text.length; i++) u16[i] = text.charCodeAt(i);
     nativeMemory.view(block, u16.byteLength).set(new Uint8Array(u16.buffer));
     expect(utf16At(block, u16.byteLength)).toBe(text);
-    const before = inUse();
-    for (let i = 0; i < 200_000; i++) utf16At(block, u16.byteLength);
-    (globalThis as { gc?: () => void }).gc?.();
-    // koffi.decode kept ~18 bytes a call: 3.6 MB here.
-    expect(inUse() - before).toBeLessThan(512 * 1024);
+    // koffi.decode kept ~18 bytes a call: 3.6 MB per round, in every round. V8's own malloc use
+    // (background compilation, GC) can move the count in one round, so the best of three is
+    // what must stay small: a leak shows in all of them.
+    const grew: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const before = inUse();
+      for (let i = 0; i < 200_000; i++) utf16At(block, u16.byteLength);
+      (globalThis as { gc?: () => void }).gc?.();
+      grew.push(inUse() - before);
+    }
+    expect(Math.min(...grew), `growth per round: ${grew.join(', ')}`).toBeLessThan(512 * 1024);
     const bytes = nativeMemory.copyOut(block, 4);
     expect([...bytes]).toEqual([text.charCodeAt(0), 0, text.charCodeAt(1), 0]);
     nativeMemory.free(block);
