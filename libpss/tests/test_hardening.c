@@ -855,6 +855,11 @@ int test_set_position_after_other_snapshot(void)
 {
     HPSS a, b;
     HPSSWALK w;
+    /* The walk below needs at least four handles; CI may start us with only
+     * stdin/stdout/stderr (or fewer), so hold two pipes of our own. */
+    int fds[4];
+    CHECK_EQ(pipe(fds), 0);
+    CHECK_EQ(pipe(fds + 2), 0);
     CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, TEST_ALL_FLAGS, 0, &a), ERROR_SUCCESS);
     CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_HANDLES | PSS_CAPTURE_THREADS, 0,
                                 &b),
@@ -901,6 +906,8 @@ int test_set_position_after_other_snapshot(void)
     CHECK_EQ(PssWalkMarkerFree(w), ERROR_SUCCESS);
     CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, a), ERROR_SUCCESS);
     CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, b), ERROR_SUCCESS);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
     return 0;
 }
 
