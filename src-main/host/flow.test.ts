@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventWriter } from '../../src-shared/events/batch';
 import { EventKind } from '../../src-shared/events/layout';
 import type { EventAggregate } from '../../src-shared/contract/model';
@@ -22,7 +22,10 @@ const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let fwd: EventForwarder | null = null;
-afterEach(() => fwd?.dispose());
+afterEach(() => {
+  fwd?.dispose();
+  vi.useRealTimers();
+});
 
 describe('EventForwarder', () => {
   it('coalesces the batches of one event-loop turn into one push', async () => {
@@ -43,6 +46,9 @@ describe('EventForwarder', () => {
   });
 
   it('aggregates beyond the window with correct counts, then resumes detail after acks', async () => {
+    // The aggregate timer runs on fake time, so a loaded machine cannot fire it between two
+    // offers (setImmediate stays real: the detail coalescing is what the ticks drive).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const pushes: string[] = [];
     const aggs: EventAggregate[] = [];
     fwd = new EventForwarder(
@@ -59,7 +65,7 @@ describe('EventForwarder', () => {
       seq += 40;
       await tick();
     }
-    await sleep(20);
+    vi.advanceTimersByTime(20);
     // 40 + 40 fit the window of 100; the rest is aggregated.
     expect(pushes).toEqual(['e0+40', 'e40+40', 'a80-200']);
     expect(aggs[0]).toMatchObject({
