@@ -318,9 +318,14 @@ describe('SessionHost: traces', () => {
     expect(sum.events).toBe(320);
     expect(sum.sessionId).toBe(imported.sessionId);
 
+    // The export is a version 2 trace.
+    expect(new TextDecoder().decode(new Uint8Array(file.bytes, 0, 8))).toBe('PSSTRACE');
+    expect(new DataView(file.bytes).getUint32(8, true)).toBe(2);
+    // A damaged session description (the first chunk) leaves nothing to recover: refused.
     const corrupt = file.bytes.slice(0);
-    new Uint8Array(corrupt)[corrupt.byteLength - 20] = 0xee; // inside the last record
-    const truncated = file.bytes.slice(0, file.bytes.byteLength - 7);
+    const meta = new Uint8Array(corrupt);
+    meta[31] = (meta[31] as number) ^ 0x40; // a byte of the META chunk's payload
+    const truncated = file.bytes.slice(0, 20);
     for (const bad of [corrupt, truncated, new TextEncoder().encode('hello').buffer]) {
       const r = await c.handle('importTrace', { fileName: 'bad.psstrace', bytes: bad });
       expect(r).toMatchObject({ ok: false, error: { kind: 'validation' } });

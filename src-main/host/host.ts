@@ -55,7 +55,6 @@ import type { SessionControlArgs, SessionSink, WalkService } from '../walk/servi
 import {
   TraceMemoryBudget,
   TraceStore,
-  type ExportLayout,
   type TraceMeta,
   type TraceStoreOptions,
 } from '../walk/trace-store';
@@ -68,6 +67,7 @@ import {
   type FlowOptions,
   type FlowStats,
 } from './flow';
+import { StoreExport } from '../trace/store-export';
 import { diffSnapshots } from './diff';
 import { CpuSampler, listProcesses as readProcessTable } from './processes';
 import { DEFAULT_LIMITS, Gate, limitError, type HostLimits } from './limits';
@@ -132,8 +132,8 @@ interface HostSession {
   deliveredLive: number;
   /** Why the host ended the session (its trace could not be stored), if it did. */
   endedBy: ErrorReply | null;
-  /** The export in progress (offset 0 fixes it; later chunks continue it). */
-  exporting: ExportLayout | null;
+  /** The export in progress (offset 0 writes the file; later chunks read it). */
+  exporting: Promise<StoreExport> | null;
 }
 
 interface Upload {
@@ -500,7 +500,7 @@ class Connection implements HostConnection {
         s.forwarder.ack(seq);
         return Promise.resolve({ ok: true as const });
       },
-      exportTrace: ({ sessionId, offset }) => {
+      exportTrace: async ({ sessionId, offset }) => {
         const s = this.session(sessionId);
         const at = offset ?? 0;
         if (at === 0 || !s.exporting) {
@@ -511,20 +511,31 @@ class Connection implements HostConnection {
               'Start the export at offset 0, then ask for the following chunks in order.',
             );
           }
-          s.exporting = s.store.exportLayout();
+          void s.exporting?.then((x) => x.close()).catch(() => undefined);
+          s.exporting = StoreExport.create(s.store, this.host.options.traceStore?.spillDir);
         }
-        const layout = s.exporting;
-        const bytes = s.store.exportChunk(layout, at, CONTRACT_LIMITS.traceChunkBytes);
-        if (at + bytes.byteLength >= layout.totalBytes) s.exporting = null;
+        const pending = s.exporting;
+        let file: StoreExport;
+        try {
+          file = await pending;
+        } catch (e) {
+          if (s.exporting === pending) s.exporting = null;
+          throw e;
+        }
+        const bytes = file.read(at, CONTRACT_LIMITS.traceChunkBytes);
+        if (at + bytes.byteLength >= file.totalBytes && s.exporting === pending) {
+          s.exporting = null;
+          file.close();
+        }
         const meta = s.store.meta;
         const who = (meta.processName || `pid${meta.pid}`).replace(/[^A-Za-z0-9_.-]+/g, '_');
         const when = meta.createdAt.replace(/[:.]/g, '-');
-        return Promise.resolve({
+        return {
           fileName: `${who}-${when}.psstrace`,
-          totalBytes: layout.totalBytes,
+          totalBytes: file.totalBytes,
           offset: at,
           bytes,
-        });
+        };
       },
       importTrace: async ({ fileName, bytes }) => {
         const up = this.beginUpload(fileName, bytes.byteLength);
@@ -640,6 +651,8 @@ class Connection implements HostConnection {
     this.endLive(s);
     this.host.counts.sessions--;
     s.forwarder.dispose();
+    void s.exporting?.then((x) => x.close()).catch(() => undefined);
+    s.exporting = null;
     s.store.dispose();
   }
 
