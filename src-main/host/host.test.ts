@@ -296,6 +296,20 @@ describe('SessionHost: event stream and flow control', () => {
 });
 
 describe('SessionHost: traces', () => {
+  it('openedTrace: null when the app was started on no trace; a clear error when its file is gone', async () => {
+    setup();
+    const [c] = connect();
+    expect(await c.handle('openedTrace', {})).toEqual({ ok: true, value: null });
+    const missing = new SessionHost({ ...host.options, openTrace: '/nonexistent/x.psstrace' });
+    const c2 = missing.connect(new Recorder());
+    open.push(c2);
+    expect(await c2.handle('openedTrace', {})).toMatchObject({
+      ok: false,
+      error: { kind: 'not-found', message: expect.stringMatching(/x\.psstrace/) as unknown },
+    });
+    await missing.close();
+  });
+
   it('exports a trace, imports it as a finished session, and refuses a corrupt file without losing anything', async () => {
     setup();
     walk.plan = { batches: 5, eventsPerBatch: 64, tickMs: 1 };

@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   close as closeFd,
+  fstatSync,
   mkdtempSync,
   openSync,
   rmSync,
@@ -29,7 +30,7 @@ import {
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   CONTRACT_LIMITS,
   REQUEST_NAMES,
@@ -99,6 +100,8 @@ export interface HostOptions {
   };
   /** Caps (./limits.ts); defaults DEFAULT_LIMITS. */
   limits?: Partial<HostLimits>;
+  /** A trace file to offer every connection as its first session (openedTrace). */
+  openTrace?: string;
   /** Replaces the /proc reader (tests). */
   listProcesses?: () => Promise<ProcessRow[]>;
   /** Problems that are not tied to a request (a sink threw…); default console.error. */
@@ -159,6 +162,7 @@ const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
   importTraceChunk: 'trace',
   importTraceEnd: 'trace',
   exportTrace: 'trace',
+  openedTrace: 'trace',
 };
 
 /** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
@@ -562,6 +566,7 @@ class Connection implements HostConnection {
         return { received: up.received };
       },
       importTraceEnd: ({ uploadId }) => this.endUpload(this.upload(uploadId)),
+      openedTrace: () => this.openStartupTrace(),
       importTraceAbort: ({ uploadId }) => {
         this.abortUpload(this.upload(uploadId));
         return Promise.resolve({ aborted: true as const });
@@ -971,6 +976,49 @@ class Connection implements HostConnection {
     // The file is the session's now (or nobody's): the upload ends here whatever happens.
     this.uploads.delete(up.id);
     this.host.counts.uploads--;
+    return this.importFile({ fd: up.fd, path: up.path }, up.totalBytes);
+  }
+
+  /**
+   * The trace the app was started on (`pss-inspector open FILE`, `--open FILE`), opened as an
+   * imported session of this connection; null when it was started on none.
+   */
+  private async openStartupTrace(): Promise<{ fileName: string; session: SessionState } | null> {
+    const path = this.host.options.openTrace;
+    if (!path) return null;
+    let fd: number;
+    let size: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new HostError(
+        code === 'ENOENT' ? 'not-found' : 'io',
+        `the trace the app was started on cannot be opened: ${path}: ${(e as Error).message}`,
+        'Check the file exists and is readable, or open another trace with Open trace….',
+      );
+    }
+    try {
+      size = fstatSync(fd).size;
+    } catch (e) {
+      closeFd(fd, () => undefined);
+      throw e;
+    }
+    // The user's file: read where it is (path null: never deleted).
+    const session = await this.importFile({ fd, path: null }, size);
+    return { fileName: basename(path), session };
+  }
+
+  /**
+   * Validates a trace file (open as `file.fd`, `totalBytes` long) in a worker and opens it as a
+   * finished, imported session. The descriptor is the session's afterwards (or closed); a
+   * `file.path` (a temporary folder) is removed.
+   */
+  private async importFile(
+    file: { fd: number; path: string | null },
+    totalBytes: number,
+  ): Promise<SessionState> {
+    const up = { fd: file.fd, path: file.path, totalBytes };
     const files: { fd: number; path: string | null }[] = [{ fd: up.fd, path: up.path }];
     const drop = (f: { fd: number; path: string | null }): void => {
       closeFd(f.fd, () => undefined);
