@@ -49,12 +49,17 @@ function traceBytes(): Uint8Array {
 /** A DataTransfer in the page holding these files, as a drag from the desktop would. */
 function dataTransfer(page: Page, files: { name: string; b64: string }[]): Promise<JSHandle> {
   return page.evaluateHandle((list) => {
-    const dt = new DataTransfer();
+    // Runs in the page (this file is typed for Node: the DOM classes are declared here).
+    const g = globalThis as unknown as {
+      DataTransfer: new () => { items: { add(file: unknown): void } };
+      File: new (parts: Uint8Array[], name: string, options: { type: string }) => unknown;
+    };
+    const dt = new g.DataTransfer();
     for (const f of list) {
       const bin = atob(f.b64);
       const u8 = new Uint8Array(bin.length);
       for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      dt.items.add(new File([u8], f.name, { type: 'application/octet-stream' }));
+      dt.items.add(new g.File([u8], f.name, { type: 'application/octet-stream' }));
     }
     return dt;
   }, files);
