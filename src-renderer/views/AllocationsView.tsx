@@ -57,9 +57,7 @@ export function AllocationsView() {
   const session = useApp((s) => s.session);
   const sessionError = useApp((s) => s.sessionError);
   const [side, setSide] = useState<Side>('events');
-  const problems = useApp(
-    (s) => s.counts.failures + s.counts.violations + s.counts.leaks + s.counts.apiErrors,
-  );
+  const problems = useApp((s) => s.counts.problems);
 
   if (!session) {
     return (

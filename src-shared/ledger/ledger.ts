@@ -398,6 +398,11 @@ export class Ledger {
     return l;
   }
 
+  /** The live set: address → seq of its Alloc event (read-only; mutated as events fold). */
+  get live(): ReadonlyMap<number, number> {
+    return this.liveSeq;
+  }
+
   /** Seq of the Alloc of the live block at `address`, or undefined. */
   allocSeqOf(address: number): number | undefined {
     return this.liveSeq.get(address);
@@ -417,6 +422,14 @@ export class Ledger {
       out.push({ address: addr, size: unpackSize(p), seq, api: unpackApi(p), cls: unpackCls(p) });
     }
     return out.sort((a, b) => a.address - b.address);
+  }
+
+  /** Copies the per-size allocation counts and bytes (index = size bucket) into the arrays. */
+  sizeColumns(allocations: Float64Array, allocBytes: Float64Array): void {
+    for (let b = 0; b < SIZE_BUCKETS; b++) {
+      allocations[b] = this.sizeRows[b * R_FIELDS + R_ALLOCS] as number;
+      allocBytes[b] = this.sizeRows[b * R_FIELDS + R_ALLOC_BYTES] as number;
+    }
   }
 
   problemCount(kind: ProblemKindName): number {
