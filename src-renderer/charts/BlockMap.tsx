@@ -4,7 +4,7 @@
  * events; guard red zones and violations are drawn in red. Far-apart address ranges are laid out
  * side by side (see data/blockLayout.ts) so that blocks stay visible.
  */
-import { useEffect, useRef, memo } from 'react';
+import { useRef, memo } from 'react';
 import { FADE_EVENTS, classSlot } from '../data/analysis';
 import { blockRects, layoutBlockMap, pxToAddress, type BlockMapLayout } from '../data/blockLayout';
 import { API_SHORT, CLASS_SLOT_LABELS, describeEvent } from '../data/eventText';
@@ -164,6 +164,7 @@ export const BlockMap = memo(function BlockMap() {
   const hover = useRef<{ x: number; y: number } | null>(null);
   const tooltip = useRef<HTMLDivElement | null>(null);
   const info = useRef<HTMLDivElement | null>(null);
+  const panel = useRef<HTMLDivElement | null>(null);
   const guardFallback =
     allocator?.strategy === 'guard'
       ? Math.ceil(allocator.redZoneBytes / 16) * 16
@@ -247,6 +248,14 @@ export const BlockMap = memo(function BlockMap() {
         REBUILD_BLOCKS_PER_FRAME,
       );
       if (r.painter.rebuilding) baseDirty.current();
+      // What is drawn, for tests and tools: the state's event count, live set and completeness.
+      const el = panel.current;
+      if (el) {
+        el.dataset.events = String(shown.events);
+        el.dataset.liveBlocks = String(shown.liveBlockCount);
+        el.dataset.liveBytes = String(shown.liveBytes);
+        el.dataset.complete = String(!r.painter.rebuilding);
+      }
       // Fading blocks (at most a few thousand) are repainted every frame, under the live ones.
       const blocks = layers.blocks;
       blocks.clearBelow(LIVE);
@@ -300,10 +309,6 @@ export const BlockMap = memo(function BlockMap() {
   );
 
   baseDirty.current = markBase;
-  // The cursor moved, or the walk ended (fading stops): draw again.
-  useEffect(() => {
-    markBase();
-  }, [cursor, fadingLegend, markBase]);
 
   const { ref: overlayRef, markDirty: markOverlay } = useRafCanvas(
     ['events', 'selection', 'hover', 'theme', 'layout'],
@@ -370,7 +375,7 @@ export const BlockMap = memo(function BlockMap() {
       : [3, 2, 1, 0, 5].map((i) => [i, CLASS_SLOT_LABELS[i] ?? '']);
 
   return (
-    <div className="chart-panel" data-testid="block-map">
+    <div className="chart-panel" data-testid="block-map" ref={panel}>
       <div className="chart-head">
         <span className="chart-title">Block map</span>
         <span className="seg" role="group" aria-label="Colour blocks by">

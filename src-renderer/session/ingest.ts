@@ -45,8 +45,11 @@ function isCurrent(sessionId: string, name: string, msg: unknown): SessionData |
 
 /** Opens the data of a session and replays what arrived before we knew its id. */
 export function adoptSession(state: SessionState): SessionData {
+  const fresh = sessionData()?.sessionId !== state.sessionId;
   const d = openSessionData(state.sessionId);
   d.filtered.setFilter(d.columns, appStore.get().eventFilter);
+  // A new session starts at "now".
+  if (fresh) appStore.get().setTimeCursor(null);
   appStore.get().setSession(state);
   const buffered = early.get(state.sessionId) ?? [];
   early.clear();

@@ -9,11 +9,12 @@ import { formatBytes, formatCount } from '../lib/format';
 import { sessionData } from '../session/sessionData';
 import { useApp, useAppShallow } from '../store';
 import { EventLog } from './EventLog';
+import { LiveBlocksPanel } from './LiveBlocksPanel';
 import { ProblemsPanel } from './ProblemsPanel';
 import { SessionBar } from './SessionBar';
 import { SizesPanel } from './SizesPanel';
 
-type Side = 'events' | 'problems' | 'sizes';
+type Side = 'events' | 'problems' | 'live' | 'sizes';
 
 function SelectionLine() {
   const seq = useApp((s) => s.selectedSeq);
@@ -127,6 +128,15 @@ export function AllocationsView() {
               )}
             </SubTab>
             <SubTab
+              id="alloc-tab-live"
+              selected={side === 'live'}
+              panelId="alloc-side-panel"
+              onSelect={() => setSide('live')}
+              testId="tab-live"
+            >
+              Live blocks
+            </SubTab>
+            <SubTab
               id="alloc-tab-sizes"
               selected={side === 'sizes'}
               panelId="alloc-side-panel"
@@ -145,6 +155,7 @@ export function AllocationsView() {
             <SelectionLine />
             {side === 'events' && <EventLog />}
             {side === 'problems' && <ProblemsPanel />}
+            {side === 'live' && <LiveBlocksPanel />}
             {side === 'sizes' && <SizesPanel />}
           </div>
         </div>
