@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixture, type RunningFixture } from '../testing/fixture';
+import { until } from '../testing/wait';
 import { createWalkService, WalkServiceError } from './client';
 import type { SessionSink, StartSessionOptions, WalkService } from './service';
 import type { WorkerStats } from './protocol';
@@ -173,7 +174,10 @@ describe('walk sessions in the worker', () => {
       rec,
     );
     expect(s0.state).toBe('running');
-    await new Promise((r) => setTimeout(r, 120));
+    await until(
+      () => (rec.walked.get('HANDLES')?.filter(Boolean).length ?? 0) > 3,
+      'a few walked handles',
+    );
     const paused = await svc.control(sid, 'pause', {});
     expect(paused.state).toBe('paused');
     const at = paused.current?.entryIndex ?? -1;
