@@ -842,9 +842,13 @@ int test_prober_holds_no_caller_fd(void)
             if (marker < 0)
                 continue;
             snprintf(self_link, sizeof self_link, "anon_inode:[eventfd]");
+            /* The marker first, then the pipe: a helper that turns its shared table into a
+             * private one (CLOSE_RANGE_UNSHARE) between the two looks shows the marker
+             * without the pipe, never the pipe without the marker; only a copy of the
+             * table made before the marker existed does. */
             int n1 = 0, n2 = 0;
-            int has_pipe = task_holds(tid, pipe_link, &n1);
             int has_marker = task_holds(tid, self_link, &n2);
+            int has_pipe = task_holds(tid, pipe_link, &n1);
             close(marker);
             if (has_pipe < 0 || has_marker < 0)
                 continue; /* the thread is gone */
