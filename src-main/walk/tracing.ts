@@ -98,7 +98,8 @@ export function createSessionTracer(
   const writer = new EventWriter(
     BATCH_EVENTS,
     (batch, firstSeq) => onBatch(firstSeq, batch),
-    () => (performance.now() - t0) * 1e6,
+    // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
+    () => Math.round((performance.now() - t0) * 1e6),
   );
   const traced = new TracedAllocator({
     strategy,
