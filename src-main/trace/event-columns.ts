@@ -314,9 +314,6 @@ function readF64(c: Cursor): number {
 
 // ---- u32 columns: dst[idx + i * U32_STRIDE] -----------------------------------------------
 
-function fillU32(dst: Uint32Array, idx: number, count: number, v: number): void {
-  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) dst[at] = v;
-}
 function u32w1(b: Uint8Array, p: number, dst: Uint32Array, idx: number, count: number): void {
   for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) dst[at] = b[p + i] as number;
 }
@@ -417,17 +414,11 @@ function u8Column(
   }
   return ok === 1;
 }
-function fillU8(dst: Uint8Array, off: number, count: number, v: number): void {
-  for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) dst[at] = v;
-}
 
 // ---- f64 columns: dst[base + i * F64_STRIDE] ------------------------------------------------
 
 function seqColumn(dst: Float64Array, count: number, firstSeq: number): void {
   for (let i = 0, at = Off.seq / 8; i < count; i++, at += F64_STRIDE) dst[at] = firstSeq + i;
-}
-function fillF64(dst: Float64Array, base: number, count: number, v: number): void {
-  for (let i = 0, at = base; i < count; i++, at += F64_STRIDE) dst[at] = v;
 }
 /** Raw little-endian f64 values: copied through an aligned view (one copy of the column). */
 function f64Column(
@@ -501,12 +492,26 @@ function timeD4(
     dst[at] = t;
   }
 }
-const TIME_READERS: Record<number, typeof timeD1> = { 1: timeD1, 2: timeD2, 4: timeD4 };
+type TimeReader = typeof timeD1;
+const TIME_READERS: Record<number, TimeReader> = { 1: timeD1, 2: timeD2, 4: timeD4 };
+
+/** A column that varies within the batch: where its values start and what precedes them. */
+interface Varying {
+  name: (typeof COLUMNS)[number];
+  mode: number;
+  pos: number;
+  /** The BASE value (time: f64 ns), else 0. */
+  first: number;
+}
 
 /**
  * Decodes a column blob into `count` records with seq firstSeq…, written into `out` (which must
  * hold count × EVENT_SIZE bytes at `outOffset`). Throws ColumnDecodeError on any inconsistency,
  * including a kind, API or walk class no record may hold and a time that is not a number.
+ *
+ * Two passes: the first reads every column's mode and the constant columns' values into one
+ * template record, which is then copied over the whole output (memcpy speed); the second writes
+ * the columns that vary, and seq. Most columns of a real batch are constant.
  */
 export function decodeColumns(
   blob: Uint8Array,
@@ -517,79 +522,110 @@ export function decodeColumns(
 ): void {
   if (outOffset % 8 !== 0) throw new RangeError('outOffset must be a multiple of 8');
   if (out.byteLength - outOffset < count * EVENT_SIZE) throw new RangeError('output too small');
-  const f64 = new Float64Array(out, outOffset, count * F64_STRIDE);
-  const u32 = new Uint32Array(out, outOffset, count * U32_STRIDE);
-  const u8 = new Uint8Array(out, outOffset, count * EVENT_SIZE);
   const c: Cursor = { b: blob, pos: 0, end: blob.length };
+  const tpl = new ArrayBuffer(EVENT_SIZE);
+  const tF64 = new Float64Array(tpl);
+  const tU32 = new Uint32Array(tpl);
+  const tU8 = new Uint8Array(tpl);
+  const varying: Varying[] = [];
 
-  seqColumn(f64, count, firstSeq);
-
-  const tBase = Off.timeNs / 8;
+  // ---- pass 1: modes, constants, where the varying columns start
   const tm = modeByte(c);
   if (tm === W_CONST) {
     const t = readF64(c);
     if (!Number.isFinite(t)) fail(c, 'time is not a number');
-    fillF64(f64, tBase, count, t);
+    tF64[Off.timeNs / 8] = t;
   } else if (tm === W_F64) {
     need(c, count * 8);
-    if (!f64Column(blob, c.pos, f64, tBase, count)) fail(c, 'time is not a number');
+    varying.push({ name: 'timeNs', mode: tm, pos: c.pos, first: 0 });
     c.pos += count * 8;
   } else if ((tm & ~BASE) === (W_VARINT | DELTA)) {
-    let t = (tm & BASE) !== 0 ? readIntegralBase(c) : 0;
-    for (let i = 0; i < count; i++) {
-      const z = readLeb(c);
-      t += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      f64[tBase + i * F64_STRIDE] = t;
-    }
+    const first = (tm & BASE) !== 0 ? readIntegralBase(c) : 0;
+    varying.push({ name: 'timeNs', mode: tm, pos: c.pos, first });
+    for (let i = 0; i < count; i++) readLeb(c);
   } else {
-    const read =
-      (tm & DELTA) !== 0 && (tm & ~(BASE | DELTA | 0x0f)) === 0
-        ? TIME_READERS[tm & 0x0f]
-        : undefined;
-    if (!read) fail(c, `unknown time column mode ${tm}`);
-    const t0 = (tm & BASE) !== 0 ? readIntegralBase(c) : 0;
-    const w = tm & 0x0f;
-    need(c, count * w);
-    read(blob, c.pos, f64, tBase, count, t0);
-    c.pos += count * w;
+    const ok = (tm & DELTA) !== 0 && (tm & ~(BASE | DELTA | 0x0f)) === 0;
+    if (!ok || !TIME_READERS[tm & 0x0f]) fail(c, `unknown time column mode ${tm}`);
+    const first = (tm & BASE) !== 0 ? readIntegralBase(c) : 0;
+    need(c, count * (tm & 0x0f));
+    varying.push({ name: 'timeNs', mode: tm, pos: c.pos, first });
+    c.pos += count * (tm & 0x0f);
   }
-
   for (const name of COLUMNS) {
     if (name === 'timeNs') continue;
     const m = modeByte(c);
     const valid = VALID_BYTES[name];
     if (valid) {
-      const off = Off[name];
       if (m === W_CONST) {
         const v = readLeb(c);
         if (v > 255 || valid[v] !== 1) fail(c, `${name} value ${v} is not valid`);
-        fillU8(u8, off, count, v);
+        tU8[Off[name]] = v;
       } else if (m === 1) {
         need(c, count);
-        if (!u8Column(blob, c.pos, u8, off, count, valid)) fail(c, `a ${name} value is not valid`);
+        varying.push({ name, mode: m, pos: c.pos, first: 0 });
         c.pos += count;
       } else fail(c, `unknown mode ${m} for ${name}`);
       continue;
     }
-    const idx = Off[name] / 4;
     if (m === W_CONST) {
       const v = readLeb(c);
       if (v > 0xffffffff) fail(c, `${name} value exceeds 32 bits`);
-      fillU32(u32, idx, count, v);
-    } else {
-      const read = U32_READERS[m & ~BASE];
-      if (!read || ((m & BASE) !== 0 && (m & DELTA) === 0))
-        fail(c, `unknown mode ${m} for ${name}`);
-      let first = 0;
-      if ((m & BASE) !== 0) {
-        first = readLeb(c);
-        if (first > 0xffffffff) fail(c, `${name} value exceeds 32 bits`);
-      }
-      const w = m & 0x0f;
-      need(c, count * w);
-      read(blob, c.pos, u32, idx, count, first);
-      c.pos += count * w;
+      tU32[Off[name] / 4] = v;
+      continue;
     }
+    if (!U32_READERS[m & ~BASE] || ((m & BASE) !== 0 && (m & DELTA) === 0))
+      fail(c, `unknown mode ${m} for ${name}`);
+    let first = 0;
+    if ((m & BASE) !== 0) {
+      first = readLeb(c);
+      if (first > 0xffffffff) fail(c, `${name} value exceeds 32 bits`);
+    }
+    need(c, count * (m & 0x0f));
+    varying.push({ name, mode: m, pos: c.pos, first });
+    c.pos += count * (m & 0x0f);
   }
   if (c.pos !== c.end) fail(c, `${c.end - c.pos} trailing bytes`);
+
+  // ---- the template over every record
+  const total = count * EVENT_SIZE;
+  const u8 = new Uint8Array(out, outOffset, total);
+  if (count > 0) {
+    u8.set(tU8, 0);
+    for (let filled = EVENT_SIZE; filled < total; filled *= 2)
+      u8.copyWithin(filled, 0, Math.min(filled, total - filled));
+  }
+
+  // ---- pass 2: seq and the varying columns
+  const f64 = new Float64Array(out, outOffset, count * F64_STRIDE);
+  const u32 = new Uint32Array(out, outOffset, count * U32_STRIDE);
+  seqColumn(f64, count, firstSeq);
+  for (const v of varying) {
+    if (v.name === 'timeNs') {
+      const tBase = Off.timeNs / 8;
+      if (v.mode === W_F64) {
+        if (!f64Column(blob, v.pos, f64, tBase, count)) {
+          c.pos = v.pos;
+          fail(c, 'time is not a number');
+        }
+      } else if ((v.mode & ~BASE) === (W_VARINT | DELTA)) {
+        c.pos = v.pos;
+        let t = v.first;
+        for (let i = 0; i < count; i++) {
+          const z = readLeb(c);
+          t += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+          f64[tBase + i * F64_STRIDE] = t;
+        }
+      } else (TIME_READERS[v.mode & 0x0f] as TimeReader)(blob, v.pos, f64, tBase, count, v.first);
+      continue;
+    }
+    const valid = VALID_BYTES[v.name];
+    if (valid) {
+      if (!u8Column(blob, v.pos, u8, Off[v.name], count, valid)) {
+        c.pos = v.pos;
+        fail(c, `a ${v.name} value is not valid`);
+      }
+      continue;
+    }
+    (U32_READERS[v.mode & ~BASE] as U32Reader)(blob, v.pos, u32, Off[v.name] / 4, count, v.first);
+  }
 }
