@@ -28,6 +28,11 @@ export interface StartSessionOptions {
   onAllocFailure: 'stop' | 'retry';
   /** Walk every class this many times, seeking to the beginning between passes (default 1). */
   passes?: number;
+  /**
+   * Which tracer (default 'native': liballoctrace; 'js': koffi callbacks into src-main/alloc,
+   * kept for comparison in bench/ and tests). Not part of the contract.
+   */
+  tracer?: 'native' | 'js';
 }
 
 export type SessionAction = RequestParams<'sessionControl'>['action'];

@@ -1,10 +1,16 @@
 /**
- * The session's view of src-main/alloc: one strategy built from the session's allocator
- * options, wrapped in a TracedAllocator writing into the session's EventWriter. Also keeps the
- * set of strategies not yet released, so the worker can report native bytes still held.
+ * The session's tracer. By default the native one (liballoctrace through
+ * src-main/pss/native-tracer.ts: strategies, checks and events in C, no JavaScript per
+ * allocation); with `tracer: 'js'` the JavaScript one (src-main/alloc: a strategy wrapped in a
+ * TracedAllocator writing into the session's EventWriter, called back through koffi). Both
+ * write the same events and the same summary. Also keeps the tracers not yet released, so the
+ * worker can report native bytes still held.
  */
-import { nativeMemory, type NativeAllocator } from '../pss';
-import { TracedAllocator, createStrategy, type AllocatorStrategy } from '../alloc';
+import { NativeTracer, WalkMarker, nativeMemory, type MarkerHooks, type Snapshot } from '../pss';
+import { ApiCall } from '../../src-shared/events/layout';
+import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
+import type { TraceSummary, AllocatorStats } from '../../src-shared/alloc/stats';
+import { TracedAllocator, createStrategy } from '../alloc';
 import { EventWriter } from '../../src-shared/events/batch';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import type { BreakdownRow } from '../../src-shared/alloc/stats';
@@ -14,7 +20,8 @@ const BATCH_EVENTS = 4096;
 /** Every session has exactly one marker. */
 const MARKER_ID = 1;
 
-const unreleased = new Set<AllocatorStrategy>();
+/** Whatever can report the native bytes it holds (a JS strategy or a native tracer). */
+const unreleased = new Set<{ stats(): { nativeBytes: number } }>();
 
 /**
  * The OS id of this JS thread, read once: allocator callbacks always run on the JS thread that
@@ -52,9 +59,16 @@ export const EMPTY_TOTALS: Readonly<TracerTotals> = {
 };
 
 export interface SessionTracer {
-  /** What gets registered as the marker's PSS_ALLOCATOR. */
-  readonly allocator: NativeAllocator;
+  /** 'native' (liballoctrace) or 'js' (koffi callbacks into src-main/alloc). */
+  readonly kind: 'native' | 'js';
   readonly eventCount: number;
+  /** PssWalkMarkerCreate with this tracer's PSS_ALLOCATOR (the caller brackets it). */
+  createMarker(hooks: MarkerHooks): WalkMarker;
+  /**
+   * One PssWalkSnapshot call, bracketed, with its WalkStep / WalkEnd / ApiError event
+   * (entryIndex: the index of the entry it walks, or the count at the end). Returns its code.
+   */
+  walk(snapshot: Snapshot, marker: WalkMarker, cls: WalkableClass, entryIndex: number): number;
   enter(api: number, walkClass: number): void;
   leave(code: number): void;
   markerCreated(): void;
@@ -84,11 +98,88 @@ function compact(
   return out;
 }
 
+function totalsOf(s: TraceSummary, events: number, stats: AllocatorStats): TracerTotals {
+  const violations: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s.violations)) if (v > 0) violations[k] = v;
+  return {
+    events,
+    allocations: s.allocations,
+    allocationFailures: s.failures,
+    frees: s.frees,
+    freeNulls: s.freeNulls,
+    bytesAllocated: s.bytesAllocated,
+    bytesFreed: s.bytesFreed,
+    peakLiveBytes: s.peakLiveBytes,
+    outstandingBlocks: s.outstandingBlocks,
+    outstandingBytes: s.outstandingBytes,
+    violations,
+    byApi: compact(s.byApi),
+    byClass: compact(s.byWalkClass),
+    strategy: { ...stats },
+  };
+}
+
 /**
  * @param t0 the session's performance.now() origin: event times are ns since then.
  * @param onBatch receives each full (or flushed) batch, in order.
+ * @param kind 'native' (the default) or 'js'.
  */
 export function createSessionTracer(
+  options: AllocatorOptions,
+  t0: number,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+  kind: 'native' | 'js' = 'native',
+): SessionTracer {
+  return kind === 'native'
+    ? createNativeSessionTracer(options, t0, onBatch)
+    : createJsSessionTracer(options, t0, onBatch);
+}
+
+function createNativeSessionTracer(
+  options: AllocatorOptions,
+  t0: number,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+): SessionTracer {
+  const t = NativeTracer.create(options, (performance.now() - t0) * 1e6, onBatch, MARKER_ID);
+  const held = { stats: () => t.allocatorStats() };
+  unreleased.add(held);
+  let destroyed = false;
+  return {
+    kind: 'native',
+    get eventCount() {
+      return t.eventCount;
+    },
+    createMarker: () => WalkMarker.create(t),
+    walk: (snapshot, marker, cls, index) => t.walk(snapshot, marker, cls, index),
+    enter: (api, walkClass) => t.enter(api, walkClass),
+    leave: (code) => t.leave(code),
+    markerCreated: () => t.markerCreated(),
+    walkStep: (c, i, code) => t.walkStep(c, i, code),
+    walkEnd: (c, n) => t.walkEnd(c, n),
+    positionGet: (p) => t.positionGet(p),
+    positionSet: (p) => t.positionSet(p),
+    seek: () => t.seek(),
+    apiError: (api, code) => t.apiError(api, code),
+    callbackError: () => undefined,
+    markerFreed: () => t.markerFreed(),
+    flush: () => {
+      if (!destroyed) t.flush();
+    },
+    release() {
+      if (destroyed) return;
+      t.release();
+      t.flush();
+      if (t.allocatorStats().released) {
+        unreleased.delete(held);
+        destroyed = true;
+        t.destroy();
+      }
+    },
+    summary: () => totalsOf(t.summary(), t.eventCount, t.allocatorStats()),
+  };
+}
+
+function createJsSessionTracer(
   options: AllocatorOptions,
   t0: number,
   onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
@@ -107,9 +198,20 @@ export function createSessionTracer(
     threadId: () => THREAD_ID,
   });
   return {
-    allocator: traced,
+    kind: 'js',
     get eventCount() {
       return writer.seq;
+    },
+    createMarker: (hooks) => WalkMarker.create(traced, hooks),
+    walk(snapshot, marker, cls, index) {
+      const c = PssWalkClass[cls];
+      traced.enter(ApiCall.PssWalkSnapshot, c);
+      const code = snapshot.walkNextRaw(marker, cls);
+      traced.leave(code);
+      if (code === Win32Error.SUCCESS) traced.walkStep(c, index, code);
+      else if (code === Win32Error.NO_MORE_ITEMS) traced.walkEnd(c, index);
+      else traced.apiError(ApiCall.PssWalkSnapshot, code);
+      return code;
     },
     enter: (api, walkClass) => traced.enter(api, walkClass),
     leave: (code) => traced.leave(code),
@@ -127,26 +229,6 @@ export function createSessionTracer(
       traced.release();
       if (strategy.released) unreleased.delete(strategy);
     },
-    summary(): TracerTotals {
-      const s = traced.summary();
-      const violations: Record<string, number> = {};
-      for (const [k, v] of Object.entries(s.violations)) if (v > 0) violations[k] = v;
-      return {
-        events: writer.seq,
-        allocations: s.allocations,
-        allocationFailures: s.failures,
-        frees: s.frees,
-        freeNulls: s.freeNulls,
-        bytesAllocated: s.bytesAllocated,
-        bytesFreed: s.bytesFreed,
-        peakLiveBytes: s.peakLiveBytes,
-        outstandingBlocks: s.outstandingBlocks,
-        outstandingBytes: s.outstandingBytes,
-        violations,
-        byApi: compact(s.byApi),
-        byClass: compact(s.byWalkClass),
-        strategy: { ...traced.stats() },
-      };
-    },
+    summary: () => totalsOf(traced.summary(), writer.seq, traced.stats()),
   };
 }
