@@ -193,6 +193,14 @@ AT_API int at_check_library(const char *path, char *err, uint32_t err_len);
 /* The address of `symbol` in the already-loaded module `module` (NULL if absent). */
 AT_API void *at_resolve(const char *module, const char *symbol);
 
+/*
+ * A ring in a file the caller created (mapped shared, so whoever reads the file sees every
+ * record written, even after this process dies): `bytes` are mapped from offset 0 and the
+ * file is grown to that size.  NULL on failure (and always on Windows: use memory there).
+ */
+AT_API void *at_map_ring(const char *path, uint32_t bytes);
+AT_API void at_unmap_ring(void *ring, uint32_t bytes);
+
 /* Bumped when this header changes incompatibly. */
 AT_API uint32_t at_version(void);
 #define AT_VERSION 1u

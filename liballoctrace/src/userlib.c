@@ -13,6 +13,7 @@
 #else
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #endif
 
@@ -179,5 +180,31 @@ AT_API void *at_resolve(const char *module, const char *symbol) {
     void *p = dlsym(h, symbol);
     dlclose(h); /* drops the reference NOLOAD took; the module stays loaded */
     return p;
+#endif
+}
+
+AT_API void *at_map_ring(const char *path, uint32_t bytes) {
+#if defined(_WIN32)
+    (void)path;
+    (void)bytes;
+    return NULL;
+#else
+    if (!path || bytes == 0) return NULL;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    void *p = MAP_FAILED;
+    if (ftruncate(fd, (off_t)bytes) == 0)
+        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return p == MAP_FAILED ? NULL : p;
+#endif
+}
+
+AT_API void at_unmap_ring(void *ring, uint32_t bytes) {
+#if !defined(_WIN32)
+    if (ring) munmap(ring, bytes);
+#else
+    (void)ring;
+    (void)bytes;
 #endif
 }

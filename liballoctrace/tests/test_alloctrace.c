@@ -502,6 +502,30 @@ static void test_walk(void) {
     CHECK(stat_of(t, AT_S_BY_API + 2 * 8) == 3, "three PssWalkSnapshot calls");
     at_destroy(t);
 #if !defined(_WIN32)
+    current = "ring in a file";
+    char path[] = "/tmp/alloctrace-ring-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    uint32_t bytes = AT_RING_HEADER + 64 * AT_EVENT_SIZE;
+    void *ring = at_map_ring(path, bytes);
+    CHECK(ring != NULL, "mapped");
+    at_config c = base_config(AT_HEAP);
+    char err[128];
+    CHECK(at_create(&c, ring, 64, 0, &t, err, sizeof err) == AT_OK, "%s", err);
+    at_enter(t, 2, 0);
+    F(t, A(t, 8));
+    at_leave(t, 0);
+    FILE *f = fopen(path, "rb");
+    uint32_t hdr[4] = {0, 0, 0, 0};
+    CHECK(f && fread(hdr, 4, 4, f) == 4 && hdr[AT_RING_HEAD] == 2 && hdr[AT_RING_CAPACITY] == 64,
+          "the file holds the records: head %u", hdr[0]);
+    if (f) fclose(f);
+    at_destroy(t);
+    at_unmap_ring(ring, bytes);
+    unlink(path);
+    CHECK(at_map_ring("/nonexistent/ring", bytes) == NULL, "no file, no ring");
+
     CHECK(at_resolve("libc.so.6", "malloc") != NULL, "resolve malloc in libc");
     CHECK(at_resolve("libc.so.6", "NoSuchSymbol") == NULL, "absent symbol");
 #endif

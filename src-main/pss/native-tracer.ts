@@ -42,19 +42,19 @@ import type {
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import { loadPss } from './library';
 import { nativeMemory } from './native-memory';
+import { RING_HEAD, RING_HEADER, RING_OVERFLOW, RING_TAIL } from './ring-format';
 import { WALK_CLASSES, type Snapshot, type WalkMarker } from './snapshot';
 
 /** Records a ring holds (16,384 × 48 B = 768 KiB); a power of two. */
 export const RING_EVENTS = 16384;
 /** Events per batch handed to onBatch (as the JS EventWriter's batches). */
 export const NATIVE_BATCH_EVENTS = 4096;
-const RING_HEADER = 64;
 const RING_BYTES = RING_HEADER + RING_EVENTS * EVENT_SIZE;
 /** Free rings kept for the next session (each has its one view; koffi views are not free). */
 const RING_POOL_MAX = 8;
-const H_HEAD = 0;
-const H_TAIL = 1;
-const H_OVERFLOW = 3;
+const H_HEAD = RING_HEAD;
+const H_TAIL = RING_TAIL;
+const H_OVERFLOW = RING_OVERFLOW;
 
 const S = {
   events: 0,
@@ -93,6 +93,8 @@ export class NativeTracerError extends Error {
 
 /** liballoctrace's result codes (include/alloctrace.h). */
 export const AtError = {
+  /** liballoctrace itself is missing, not loadable, or of another version. */
+  UNAVAILABLE: -1,
   ARGUMENT: 1,
   MEMORY: 2,
   NOT_READABLE: 3,
@@ -138,6 +140,8 @@ interface AtFunctions {
   stats(t: bigint, out: Float64Array, n: number): number;
   checkLibrary(path: string, err: Uint8Array, errLen: number): number;
   resolve(module: string, symbol: string): bigint | null;
+  mapRing(path: string, bytes: number): bigint | null;
+  unmapRing(ring: bigint, bytes: number): void;
   version(): number;
 }
 
@@ -167,7 +171,7 @@ export function findAlloctrace(): string {
   if (!found) {
     throw new NativeTracerError(
       `${name} was not found (looked in ${candidates.join(', ')}). Build it with "npm run build:native" (needs gcc and make), or set PSS_ALLOCTRACE_LIBRARY.`,
-      AtError.LOAD,
+      AtError.UNAVAILABLE,
     );
   }
   return found;
@@ -182,7 +186,10 @@ function loadTracer(): LoadedTracer {
   try {
     lib = koffi.load(path);
   } catch (e) {
-    throw new NativeTracerError(`could not load ${path}: ${(e as Error).message}`, AtError.LOAD);
+    throw new NativeTracerError(
+      `could not load ${path}: ${(e as Error).message}`,
+      AtError.UNAVAILABLE,
+    );
   }
   const configType = koffi.struct('at_config', {
     strategy: 'uint32_t',
@@ -226,12 +233,14 @@ function loadTracer(): LoadedTracer {
     stats: f(`uint32_t at_stats(${T} t, _Out_ double *out, uint32_t n)`),
     checkLibrary: f(`int at_check_library(const char *path, _Out_ uint8_t *err, uint32_t len)`),
     resolve: f(`void *at_resolve(const char *module, const char *symbol)`),
+    mapRing: f(`void *at_map_ring(const char *path, uint32_t bytes)`),
+    unmapRing: f(`void at_unmap_ring(void *ring, uint32_t bytes)`),
     version: f(`uint32_t at_version(void)`),
   };
   if (fn.version() !== 1)
     throw new NativeTracerError(
       `${path} is version ${fn.version()}, this app needs 1: rebuild it with "npm run build:native"`,
-      AtError.LOAD,
+      AtError.UNAVAILABLE,
     );
   loaded = { path, fn, configType };
   return loaded;
@@ -266,22 +275,45 @@ interface Ring {
   address: bigint;
   bytes: Uint8Array;
   header: Uint32Array;
+  /** Mapped from a file (not pooled: unmapped when the tracer goes). */
+  mapped: boolean;
 }
+
+/** Bytes of a ring file (header + records): what readRingFile expects. */
+export const RING_FILE_BYTES = RING_BYTES;
 
 const freeRings: Ring[] = [];
 
-function takeRing(): Ring {
+function takeRing(file?: string): Ring {
+  if (file !== undefined) {
+    const address = asPtr(loadTracer().fn.mapRing(file, RING_BYTES));
+    if (address === 0n)
+      throw new NativeTracerError(`could not map the event ring file ${file}`, AtError.MEMORY);
+    const bytes = nativeMemory.view(address, RING_BYTES);
+    return {
+      address,
+      bytes,
+      header: new Uint32Array(bytes.buffer, bytes.byteOffset, 16),
+      mapped: true,
+    };
+  }
   const r = freeRings.pop();
   if (r) return r;
   const address = nativeMemory.malloc(RING_BYTES);
   if (address === 0n) throw new NativeTracerError('no memory for the event ring', AtError.MEMORY);
   // One view for the ring's whole life (it is pooled, never freed while viewed).
   const bytes = nativeMemory.view(address, RING_BYTES);
-  return { address, bytes, header: new Uint32Array(bytes.buffer, bytes.byteOffset, 16) };
+  return {
+    address,
+    bytes,
+    header: new Uint32Array(bytes.buffer, bytes.byteOffset, 16),
+    mapped: false,
+  };
 }
 
 function giveRing(r: Ring): void {
-  if (freeRings.length < RING_POOL_MAX) freeRings.push(r);
+  if (r.mapped) loadTracer().fn.unmapRing(r.address, RING_BYTES);
+  else if (freeRings.length < RING_POOL_MAX) freeRings.push(r);
   else nativeMemory.free(r.address);
 }
 
@@ -295,7 +327,7 @@ function pssWalkSnapshot(): bigint {
   const pss = loadPss();
   const p = asPtr(loadTracer().fn.resolve(pss.path, 'PssWalkSnapshot'));
   if (p === 0n)
-    throw new NativeTracerError(`PssWalkSnapshot not found in ${pss.path}`, AtError.LOAD);
+    throw new NativeTracerError(`PssWalkSnapshot not found in ${pss.path}`, AtError.UNAVAILABLE);
   walkFn = p;
   return p;
 }
@@ -371,9 +403,15 @@ export class NativeTracer implements NativePssAllocator {
     timeOffsetNs: number,
     onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
     markerId = 1,
+    /**
+     * Put the ring in this (existing) file, mapped shared: after a crash of this process the
+     * records it had not drained are still in the file (readRingFile). Linux only; ignored
+     * elsewhere.
+     */
+    ringFile?: string,
   ): NativeTracer {
     const { fn } = loadTracer();
-    const ring = takeRing();
+    const ring = takeRing(process.platform === 'linux' ? ringFile : undefined);
     const out: [bigint | null] = [null];
     const err = new Uint8Array(1024);
     const rc = fn.create(

@@ -128,6 +128,22 @@ function shape(v: EventBatchView): string[] {
   return out;
 }
 
+/** User-library sessions run in a child process that captures the target itself. */
+const userRun = (
+  svc: WalkService,
+  id: string,
+  pid: number,
+  allocator: AllocatorOptions,
+): Promise<Run> =>
+  run(svc, id, {
+    pid,
+    flags: DEFAULT_CAPTURE_FLAGS,
+    allocator,
+    classes: ['THREADS', 'HANDLES', 'VA_SPACE'],
+    pace: { mode: 'run' },
+    onAllocFailure: 'retry',
+  });
+
 const ALLOCATORS: Record<string, AllocatorOptions> = {
   heap: { strategy: 'heap' },
   arena: { strategy: 'arena', capacityBytes: 8 << 20 },
@@ -193,7 +209,7 @@ describe('native tracer sessions', () => {
 
   it('a correct user allocator library traces cleanly, with faults injected around it', async () => {
     const libraryPath = `${SAMPLES}libgood_alloc.so`;
-    const clean = await run(svc, id(), options({ allocator: { strategy: 'user', libraryPath } }));
+    const clean = await userRun(svc, id(), fx.pid, { strategy: 'user', libraryPath });
     expect(clean.final.state, JSON.stringify(clean.final.error)).toBe('finished');
     expectSummaryMatches(clean);
     expect(clean.summary.violations).toEqual({});
@@ -201,13 +217,11 @@ describe('native tracer sessions', () => {
     expect(clean.summary.frees + clean.summary.freeNulls).toBeGreaterThan(0);
     expect(clean.summary.strategy['facts']).toEqual({ strategy: 'user', libraryPath });
 
-    const faulty = await run(
-      svc,
-      id(),
-      options({
-        allocator: { strategy: 'faulty', inner: { strategy: 'user', libraryPath }, failNth: [2] },
-      }),
-    );
+    const faulty = await userRun(svc, id(), fx.pid, {
+      strategy: 'faulty',
+      inner: { strategy: 'user', libraryPath },
+      failNth: [2],
+    });
     expect(faulty.final.state).toBe('finished');
     expectSummaryMatches(faulty);
     expect(faulty.summary.allocationFailures).toBe(1);
@@ -215,7 +229,7 @@ describe('native tracer sessions', () => {
 
   it("the sloppy library's misaligned blocks are violations, as events and in the summary", async () => {
     const libraryPath = `${SAMPLES}libsloppy_alloc.so`;
-    const r = await run(svc, id(), options({ allocator: { strategy: 'user', libraryPath } }));
+    const r = await userRun(svc, id(), fx.pid, { strategy: 'user', libraryPath });
     expect(r.final.state, JSON.stringify(r.final.error)).toBe('finished');
     expectSummaryMatches(r);
     let misaligned = 0;
@@ -237,10 +251,42 @@ describe('native tracer sessions', () => {
       [`${SAMPLES}libno_symbols.so`, /does not export AllocRoutine and FreeRoutine/],
     ];
     for (const [libraryPath, message] of cases) {
-      const r = await run(svc, id(), options({ allocator: { strategy: 'user', libraryPath } }));
+      const r = await userRun(svc, id(), fx.pid, { strategy: 'user', libraryPath });
       expect(r.final.state).toBe('failed');
       expect(r.final.error?.message).toMatch(message);
       expect(r.summary.events).toBe(0);
     }
+  });
+
+  it('a crashing library ends its session with the signal and its last events; the service keeps working', async () => {
+    const libraryPath = `${SAMPLES}libcrash_alloc.so`;
+    const r = await userRun(svc, id(), fx.pid, { strategy: 'user', libraryPath });
+    expect(r.final.state).toBe('failed');
+    expect(r.final.error?.message).toMatch(
+      /crash_alloc\.so crashed: its process was killed by SIGSEGV/,
+    );
+    // The FreeNull written just before FreeRoutine(NULL) crashed (from the ring file).
+    expect(r.final.error?.message).toMatch(/Last events: .*FreeNull in PssWalk\w+\.$/);
+    expect(r.view.kind(r.view.count - 1)).toBe(EventKind.FreeNull);
+    expectSummaryMatches(r);
+    expect(r.summary.allocations).toBeGreaterThan(0);
+
+    const after = await run(
+      svc,
+      id(),
+      options({ allocator: { strategy: 'guard', redZoneBytes: 16 } }),
+    );
+    expect(after.final.state).toBe('finished');
+    expectSummaryMatches(after);
+  });
+
+  it('a user library session must capture its own snapshot', async () => {
+    await expect(
+      svc.startSession(
+        id(),
+        options({ allocator: { strategy: 'user', libraryPath: `${SAMPLES}libgood_alloc.so` } }),
+        { events() {}, entries() {}, state() {}, summary() {} },
+      ),
+    ).rejects.toThrow(/start it from a process \(pid\)/);
   });
 });

@@ -33,6 +33,8 @@ export interface StartSessionOptions {
    * kept for comparison in bench/ and tests). Not part of the contract.
    */
   tracer?: 'native' | 'js';
+  /** Internal (./child.ts): the native tracer's ring lives in this file. */
+  ringFile?: string;
 }
 
 export type SessionAction = RequestParams<'sessionControl'>['action'];

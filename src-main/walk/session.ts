@@ -117,6 +117,7 @@ export class WalkSession {
         (firstSeq, batch) =>
           this.deps.emit({ t: 'events', sessionId: this.sessionId, firstSeq, batch }, [batch]),
         this.options.tracer ?? 'native',
+        this.options.ringFile,
       );
       this.createMarker();
       this.walkStartMs = performance.now();

@@ -123,15 +123,17 @@ function totalsOf(s: TraceSummary, events: number, stats: AllocatorStats): Trace
  * @param t0 the session's performance.now() origin: event times are ns since then.
  * @param onBatch receives each full (or flushed) batch, in order.
  * @param kind 'native' (the default) or 'js'.
+ * @param ringFile native: keep the event ring in this file (a walk child's, see ./child.ts).
  */
 export function createSessionTracer(
   options: AllocatorOptions,
   t0: number,
   onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
   kind: 'native' | 'js' = 'native',
+  ringFile?: string,
 ): SessionTracer {
   return kind === 'native'
-    ? createNativeSessionTracer(options, t0, onBatch)
+    ? createNativeSessionTracer(options, t0, onBatch, ringFile)
     : createJsSessionTracer(options, t0, onBatch);
 }
 
@@ -139,8 +141,15 @@ function createNativeSessionTracer(
   options: AllocatorOptions,
   t0: number,
   onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+  ringFile: string | undefined,
 ): SessionTracer {
-  const t = NativeTracer.create(options, (performance.now() - t0) * 1e6, onBatch, MARKER_ID);
+  const t = NativeTracer.create(
+    options,
+    (performance.now() - t0) * 1e6,
+    onBatch,
+    MARKER_ID,
+    ringFile,
+  );
   const held = { stats: () => t.allocatorStats() };
   unreleased.add(held);
   let destroyed = false;
