@@ -219,6 +219,15 @@ export function describeOptions(o: AllocatorOptions): string {
   }
 }
 
+/** The user-library choice (not one of the built-in strategies of STRATEGY_INFO). */
+export const USER_STRATEGY_INFO: StrategyInfo = {
+  label: 'User library',
+  description:
+    'Your own shared library exporting AllocRoutine and FreeRoutine (docs/user-allocator.md): ' +
+    'every call traced and checked against the API’s rules. Runs in a process of its own, so ' +
+    'a crash ends the session, not the app.',
+};
+
 // ---- validation ---------------------------------------------------------------------------
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
