@@ -11,3 +11,11 @@ export {
   DetailFlags,
   type CapturedDetails,
 } from './details';
+export {
+  NativeTracer,
+  NativeTracerError,
+  AtError,
+  checkUserLibrary,
+  findAlloctrace,
+  type NativePssAllocator,
+} from './native-tracer';

@@ -377,8 +377,9 @@ const COUNTER_FIELDS = [
   'nativeBytes',
 ] as const;
 
-const FACT_FIELDS: Record<BaseStrategyName, readonly string[]> = {
+const FACT_FIELDS: Record<BaseStrategyName | 'user', readonly string[]> = {
   heap: [],
+  user: [],
   arena: [
     'capacityBytes',
     'usedBytes',
@@ -415,9 +416,12 @@ function parseStrategyStats(x: unknown): AllocatorStats | null {
   if (!isObj(x)) throw corrupt('summary.strategy is not an object');
   if (Object.keys(x).length === 0) return null;
   const name = field(x, 'strategy');
-  if (typeof name !== 'string' || !(BASE_STRATEGIES as readonly string[]).includes(name))
+  if (
+    typeof name !== 'string' ||
+    !(name === 'user' || (BASE_STRATEGIES as readonly string[]).includes(name))
+  )
     throw corrupt('summary.strategy.strategy is not a strategy name');
-  const base = name as BaseStrategyName;
+  const base = name as BaseStrategyName | 'user';
   const out: Obj = { strategy: base };
   nums(x, COUNTER_FIELDS, 'summary.strategy', out);
   out['code'] = int(field(x, 'code') ?? 0, 'summary.strategy.code', 0, 255);
@@ -428,6 +432,8 @@ function parseStrategyStats(x: unknown): AllocatorStats | null {
     throw corrupt(`summary.strategy.facts are not ${base} facts`);
   const facts: Obj = { strategy: base };
   nums(f, FACT_FIELDS[base], 'summary.strategy.facts', facts);
+  if (base === 'user')
+    facts['libraryPath'] = str(field(f, 'libraryPath'), 'summary.strategy.facts.libraryPath');
   if (base === 'pool') {
     const classes = field(f, 'classes') ?? [];
     if (!Array.isArray(classes) || classes.length > 64)
