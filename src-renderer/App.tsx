@@ -5,6 +5,7 @@ import { Dialog } from './components/Dialog';
 import { ErrorBox } from './components/ErrorBox';
 import { Icon } from './components/Icon';
 import { Announcer } from './components/Announcer';
+import { DropTarget } from './components/DropTarget';
 import { onTabListKey } from './components/tabs';
 import { formatBytes, plural } from './lib/format';
 import { SHORTCUTS, keyBelongsToTarget, viewShortcut } from './lib/shortcuts';
@@ -16,6 +17,7 @@ import { CapturePanel } from './views/CapturePanel';
 import { CompareView } from './views/CompareView';
 import { ProcessPicker } from './views/ProcessPicker';
 import { SnapshotExplorer } from './views/SnapshotExplorer';
+import { shownState } from './views/SessionBar';
 import { WalkView } from './views/WalkView';
 
 const TAB_LABELS: Record<Tab, string> = {
@@ -60,7 +62,7 @@ function ConnectionIndicator() {
 function useTabBadge(tab: Tab): { text: string; cls: string; spoken: string } | null {
   return useAppShallow((s) => {
     if (tab === 'walk' && s.session) {
-      const st = s.session.state;
+      const st = shownState(s.session, s.counts, s.summary);
       return { text: st, cls: `b-${st}`, spoken: `session ${st}` };
     }
     if (tab === 'snapshot' && s.snapshots.length) {
@@ -68,7 +70,7 @@ function useTabBadge(tab: Tab): { text: string; cls: string; spoken: string } | 
       return { text: String(n), cls: 'b-count', spoken: plural(n, 'snapshot') };
     }
     if (tab === 'allocations') {
-      const n = s.counts.failures + s.counts.violations + s.counts.leaks;
+      const n = s.counts.problems;
       return n ? { text: `${n} ⚠`, cls: 'b-n', spoken: plural(n, 'problem') } : null;
     }
     return null;
@@ -96,7 +98,11 @@ function TabButton({ tab }: { tab: Tab }) {
       {badge && (
         <>
           <span className="sr-only">, {badge.spoken}</span>
-          <span className={`tab-badge ${badge.cls}`} aria-hidden="true">
+          <span
+            className={`tab-badge ${badge.cls}`}
+            aria-hidden="true"
+            data-testid={`tab-badge-${tab}`}
+          >
             {badge.text}
           </span>
         </>
@@ -303,7 +309,7 @@ export function App() {
           <button
             onClick={() => fileInput.current?.click()}
             data-testid="open-trace"
-            title="Open a saved .psstrace file: its events are shown as an imported session"
+            title="Open a saved .psstrace file (or drop one onto the window): its events are shown as an imported session"
           >
             <Icon name="open" /> <span className="btn-text">Open trace…</span>
           </button>
@@ -385,6 +391,7 @@ export function App() {
       </main>
       <StatusBar />
       <Announcer />
+      <DropTarget />
       <About />
       <Help />
     </div>

@@ -603,6 +603,11 @@ export class TracedAllocator implements NativeAllocator {
     return this.released;
   }
 
+  /** Exceptions caught inside the routines so far. */
+  get callbackErrorCount(): number {
+    return this.callbackErrors;
+  }
+
   get isReleasePending(): boolean {
     return this.releasePending;
   }

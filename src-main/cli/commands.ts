@@ -5,7 +5,8 @@
  * app's own host/errors.ts, so the CLI says exactly what the app would.
  */
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { ProcessRow, SessionState, SessionSummary } from '../../src-shared/contract/model';
 import {
@@ -24,6 +25,7 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
 import { listProcesses } from '../host/processes';
+import { appRoot } from '../host/app';
 import { toErrorReply } from '../host/errors';
 import { diffEntries } from '../host/diff';
 import { FileSink, TraceFileError, TraceWriter } from '../trace/trace-file';
@@ -39,6 +41,7 @@ import {
 } from '../trace/export/exporters';
 import { EVENT_KIND_NAMES } from '../../src-shared/events/layout';
 import { EventBatchView } from '../../src-shared/events/batch';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import { CliError, Exit, fromReply, usage, type ExitCode } from './exit-codes';
 import { intArg, optionValue, type OptionSpec, type Parsed } from './args';
 import { table, bytes as fmtBytes } from './text';
@@ -559,17 +562,36 @@ class Progress {
 
 // ---- summary ---------------------------------------------------------------------------------
 
-/** Events by kind: what an unfinished recording still tells (the summary is written at the end). */
-function countKinds(t: OpenedTrace): Record<string, number> {
+/**
+ * The trace's numbers, counted the one way (src-shared/ledger) from the events the file holds,
+ * so an unfinished or damaged recording still tells what it recorded; the walk's own facts
+ * (entries walked, durations, strategy facts) come from the file's summary when it has one.
+ */
+function traceTotals(t: OpenedTrace): {
+  kinds: Record<string, number>;
+  summary: SessionSummary;
+  walkFacts: boolean;
+} {
   const counts: Record<string, number> = {};
+  const ledger = new Ledger();
   t.forEachBatch((_f, records) => {
     const v = new EventBatchView(records);
     for (let i = 0; i < v.count; i++) {
       const k = EVENT_KIND_NAMES[v.kind(i)] ?? String(v.kind(i));
       counts[k] = (counts[k] ?? 0) + 1;
     }
+    ledger.fold(v, 0, v.count);
   });
-  return counts;
+  const file = t.summary() as Partial<SessionSummary> | null;
+  const summary: SessionSummary = {
+    sessionId: typeof file?.sessionId === 'string' ? file.sessionId : '',
+    entriesWalked: file?.entriesWalked ?? {},
+    durations: file?.durations ?? { captureMs: 0, walkMs: 0, totalMs: 0 },
+    strategy: file?.strategy ?? null,
+    callbackErrors: typeof file?.callbackErrors === 'number' ? file.callbackErrors : 0,
+    ...ledger.summary(),
+  };
+  return { kinds: counts, summary, walkFacts: file !== null };
 }
 
 const summaryCmd: Command = {
@@ -581,8 +603,7 @@ const summaryCmd: Command = {
     const t = openTrace(path);
     try {
       const code = damageWarning(t, path as string, io);
-      const summary = t.summary() as SessionSummary | null;
-      const kinds = countKinds(t);
+      const { kinds, summary, walkFacts } = traceTotals(t);
       if (p.flags.has('json')) {
         io.out(
           jsonDoc('summary', {
@@ -606,17 +627,20 @@ const summaryCmd: Command = {
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')}\n`,
       );
-      if (summary)
+      io.out(
+        `allocations ${summary.allocations} (${fmtBytes(summary.bytesAllocated)}), frees ${summary.frees} (${fmtBytes(summary.bytesFreed)}), ` +
+          `failed ${summary.allocationFailures}, peak live ${fmtBytes(summary.peakLiveBytes)}, outstanding ${summary.liveBlocks} blocks (${fmtBytes(summary.liveBytes)})\n` +
+          `problems ${summary.problems}: ${
+            Object.entries(summary.problemsByKind)
+              .filter(([, n]) => n > 0)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || 'none'
+          }\n`,
+      );
+      if (!walkFacts)
         io.out(
-          `allocations ${summary.allocations} (${fmtBytes(summary.bytesAllocated)}), frees ${summary.frees} (${fmtBytes(summary.bytesFreed)}), ` +
-            `failed ${summary.allocationFailures}, peak live ${fmtBytes(summary.peakLiveBytes)}, outstanding ${summary.outstandingBlocks} blocks (${fmtBytes(summary.outstandingBytes)})\n` +
-            `violations: ${
-              Object.entries(summary.violations)
-                .map(([k, n]) => `${k} ${n}`)
-                .join(', ') || 'none'
-            }\n`,
+          'walk facts: n/a (the recording did not finish, so no final summary was written; the counts above are from its events)\n',
         );
-      else io.out('summary: n/a (the recording did not finish, so no final summary was written)\n');
       return code;
     } finally {
       t.close();
@@ -635,8 +659,9 @@ const NUMERIC_SUMMARY: (keyof SessionSummary)[] = [
   'bytesAllocated',
   'bytesFreed',
   'peakLiveBytes',
-  'outstandingBlocks',
-  'outstandingBytes',
+  'liveBlocks',
+  'liveBytes',
+  'problems',
 ];
 
 const diffCmd: Command = {
@@ -652,8 +677,8 @@ const diffCmd: Command = {
       try {
         let code: ExitCode = damageWarning(a, pa as string, io);
         if (damageWarning(b, pb, io) !== Exit.OK) code = Exit.PARTIAL;
-        const sa = a.summary() as SessionSummary | null;
-        const sb = b.summary() as SessionSummary | null;
+        const sa = traceTotals(a).summary;
+        const sb = traceTotals(b).summary;
         const totals = NUMERIC_SUMMARY.map((k) => {
           const va = sa ? (sa[k] as number) : null;
           const vb = sb ? (sb[k] as number) : null;
@@ -797,6 +822,74 @@ const exportCmd: Command = {
   },
 };
 
+// ---- open ------------------------------------------------------------------------------------
+
+/**
+ * How the app is started on a trace: the checkout's launcher (scripts/start.mjs: the Electron
+ * window, or web mode where Electron is missing or --web is asked), else the bundled web mode.
+ */
+export function appLaunch(
+  root: string,
+  file: string,
+  web: boolean,
+  port: string | undefined,
+): { command: string; args: string[] } | string {
+  const launcher = join(root, 'scripts', 'start.mjs');
+  const webEntry = join(root, 'out', 'main', 'web.js');
+  const appEntry = join(root, 'out', 'main', 'index.js');
+  const need = web ? webEntry : appEntry;
+  if (!existsSync(need)) return `${need} is missing`;
+  const appArgs = ['--open', file, ...(port !== undefined ? ['--port', port] : [])];
+  if (existsSync(launcher))
+    return {
+      command: process.execPath,
+      args: [launcher, '--no-build', ...(web ? ['--web'] : []), ...appArgs],
+    };
+  if (!existsSync(webEntry)) return `${webEntry} is missing`;
+  return { command: process.execPath, args: [webEntry, ...appArgs] };
+}
+
+const openCmd: Command = {
+  summary: 'start the app (or web mode) on a trace file',
+  usage: 'pss-inspector open FILE [--web] [--port N]',
+  options: {
+    web: { help: 'web mode: serve the app on 127.0.0.1 and print its URL (no window)' },
+    port: { value: true, arg: 'N', help: 'web mode port (default: any free port)' },
+  },
+  async run(p, io) {
+    const path = p.positionals[0];
+    // Checked here, so a bad file is one line and its exit code, not an app that shows an error.
+    const t = openTrace(path);
+    const code = damageWarning(t, path as string, io);
+    t.close();
+    const port = optionValue(p, 'port');
+    if (port !== undefined) intArg(port, '--port', 0, 65535);
+    const web = p.flags.has('web');
+    const launch = appLaunch(appRoot(), resolve(path as string), web, port);
+    if (typeof launch === 'string')
+      throw new CliError(
+        Exit.FILE,
+        `the app is not built: ${launch}`,
+        'Run `npm run build` in the checkout first.',
+      );
+    io.err(
+      `pss-inspector: opening ${path} in ${web ? 'web mode' : 'the app (web mode where Electron is missing)'}…\n`,
+    );
+    const child = spawn(launch.command, launch.args, { stdio: ['pipe', 'inherit', 'inherit'] });
+    // The app ends with this command: a signal is passed on; if this process dies, the
+    // launcher's stdin closes and it stops what it started.
+    const stop = io.onInterrupt(() => child.kill('SIGTERM'));
+    try {
+      const [exit, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      if (signal === 'SIGTERM' || signal === 'SIGINT') return code;
+      if (exit === 0 || exit === null) return code;
+      throw new CliError(Exit.FAILURE, `the app exited with code ${exit}`, 'See its output above.');
+    } finally {
+      stop();
+    }
+  },
+};
+
 export const COMMANDS: Record<string, Command> = {
   ps,
   capture,
@@ -804,6 +897,7 @@ export const COMMANDS: Record<string, Command> = {
   summary: summaryCmd,
   diff: diffCmd,
   export: exportCmd,
+  open: openCmd,
 };
 
 export const commandName = (path: string): string => basename(path);

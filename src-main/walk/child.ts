@@ -12,15 +12,8 @@ import { tmpdir, constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventBatchView } from '../../src-shared/events/batch';
-import {
-  API_CALL_NAMES,
-  EVENT_KIND_NAMES,
-  EVENT_SIZE,
-  EventKind,
-  NO_CLASS,
-  isViolation,
-} from '../../src-shared/events/layout';
-import { WALK_CLASS_KEYS } from '../../src-shared/alloc/stats';
+import { API_CALL_NAMES, EVENT_KIND_NAMES, EVENT_SIZE } from '../../src-shared/events/layout';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import type { ErrorReply, SessionState, SessionSummary } from '../../src-shared/contract/model';
 import { undrainedRecords } from '../pss/ring-format';
 import type { FromWorker, ToWorker, WorkerCall } from './protocol';
@@ -65,66 +58,23 @@ function signalText(signal: NodeJS.Signals): string {
   return `${signal}${n !== undefined ? ` (${n}` : ''}${names[signal] ? `, ${names[signal]}` : ''}${n !== undefined ? ')' : ''}`;
 }
 
-/** Running totals of the events delivered, in SessionSummary's terms. */
-class Recount {
-  events = 0;
-  allocations = 0;
-  allocationFailures = 0;
-  frees = 0;
-  freeNulls = 0;
-  bytesAllocated = 0;
-  bytesFreed = 0;
-  peakLiveBytes = 0;
-  readonly live = new Map<number, number>();
-  readonly violations: Record<string, number> = {};
-  readonly byApi: Record<string, { allocations: number; frees: number; bytes: number }> = {};
-  readonly byClass: Record<string, { allocations: number; frees: number; bytes: number }> = {};
-  /** The last LAST_EVENTS records, as text. */
-  last: string[] = [];
+/** The last few events delivered, as text (for a crash report). */
+class LastEvents {
+  lines: string[] = [];
 
   add(batch: ArrayBuffer): void {
     const v = new EventBatchView(batch);
-    for (let i = 0; i < v.count; i++) {
+    for (let i = Math.max(0, v.count - LAST_EVENTS); i < v.count; i++) {
       const k = v.kind(i);
-      const api = API_CALL_NAMES[v.api(i)] ?? `api ${v.api(i)}`;
-      const cls = v.walkClass(i) === NO_CLASS ? 'NONE' : (WALK_CLASS_KEYS[v.walkClass(i)] ?? '?');
       const size = v.size(i);
-      const rows = (): Array<{ allocations: number; frees: number; bytes: number }> => [
-        (this.byApi[api] ??= { allocations: 0, frees: 0, bytes: 0 }),
-        (this.byClass[cls] ??= { allocations: 0, frees: 0, bytes: 0 }),
-      ];
-      if (k === EventKind.Alloc) {
-        this.allocations++;
-        this.bytesAllocated += size;
-        this.live.set(v.addressNumber(i), size);
-        this.peakLiveBytes = Math.max(this.peakLiveBytes, v.aux1(i));
-        for (const r of rows()) {
-          r.allocations++;
-          r.bytes += size;
-        }
-      } else if (k === EventKind.Free || k === EventKind.FreeNull) {
-        if (k === EventKind.Free) {
-          this.frees++;
-          this.bytesFreed += size;
-          this.live.delete(v.addressNumber(i));
-        } else this.freeNulls++;
-        for (const r of rows()) r.frees++;
-      } else if (k === EventKind.AllocFailed) this.allocationFailures++;
-      else if (isViolation(k)) {
-        const name = EVENT_KIND_NAMES[k] ?? `kind ${k}`;
-        this.violations[name] = (this.violations[name] ?? 0) + 1;
-      }
-      this.events++;
-      if (v.count - i <= LAST_EVENTS) {
-        const addr = v.addressNumber(i);
-        this.last.push(
-          `#${v.seq(i)} ${EVENT_KIND_NAMES[k] ?? k} in ${api}` +
-            (size > 0 ? ` size ${size}` : '') +
-            (addr !== 0 ? ` at 0x${addr.toString(16)}` : ''),
-        );
-      }
+      const addr = v.addressNumber(i);
+      this.lines.push(
+        `#${v.seq(i)} ${EVENT_KIND_NAMES[k] ?? k} in ${API_CALL_NAMES[v.api(i)] ?? v.api(i)}` +
+          (size > 0 ? ` size ${size}` : '') +
+          (addr !== 0 ? ` at 0x${addr.toString(16)}` : ''),
+      );
     }
-    if (this.last.length > LAST_EVENTS) this.last = this.last.slice(-LAST_EVENTS);
+    if (this.lines.length > LAST_EVENTS) this.lines = this.lines.slice(-LAST_EVENTS);
   }
 }
 
@@ -137,7 +87,9 @@ export class ChildWalk {
     number,
     { resolve(v: SessionState): void; reject(e: unknown): void }
   >();
-  private readonly counted = new Recount();
+  /** Every event delivered, folded: a crashed session's summary. */
+  private readonly ledger = new Ledger();
+  private readonly last = new LastEvents();
   private lastState: SessionState | null = null;
   private ended = false;
   private stderr = '';
@@ -214,8 +166,7 @@ export class ChildWalk {
         return;
       }
       case 'events':
-        this.counted.add(m.batch);
-        this.sink.events(m.firstSeq, m.batch);
+        this.deliver(m.firstSeq, m.batch);
         return;
       case 'entries':
         this.sink.entries(m.cls, m.startIndex, m.entries);
@@ -245,12 +196,7 @@ export class ChildWalk {
     } catch {
       // no ring file content: nothing more to deliver
     }
-    if (tail.byteLength >= EVENT_SIZE) {
-      const batch = tail.slice().buffer;
-      const first = this.counted.events;
-      this.counted.add(batch);
-      this.sink.events(first, batch);
-    }
+    if (tail.byteLength >= EVENT_SIZE) this.deliver(this.ledger.events, tail.slice().buffer);
     const how =
       signal !== null
         ? `was killed by ${signalText(signal)}`
@@ -266,7 +212,7 @@ export class ChildWalk {
       kind: 'internal',
       code: null,
       codeName: null,
-      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. Last events: ${this.counted.last.length > 0 ? this.counted.last.join('; ') : 'none'}.`,
+      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. Last events: ${this.last.lines.length > 0 ? this.last.lines.join('; ') : 'none'}.`,
       hint:
         'The app is unaffected: only the walk’s own process ended. Check the library against the rules in docs/user-allocator.md (FreeRoutine must accept NULL, AllocRoutine may return NULL but must not crash).' +
         (this.stderr.trim() ? ` Its stderr ended with: ${this.stderr.trim().slice(-400)}` : ''),
@@ -294,7 +240,7 @@ export class ChildWalk {
       bookmarks: s?.bookmarks ?? [],
       pass: s?.pass ?? 0,
       passes: this.options.passes ?? 1,
-      eventsStored: this.counted.events,
+      eventsStored: this.ledger.events,
       error,
       targetExited: s?.targetExited ?? false,
       clockOriginEpochMs: s?.clockOriginEpochMs ?? performance.timeOrigin + this.t0,
@@ -302,31 +248,26 @@ export class ChildWalk {
     };
   }
 
+  private deliver(firstSeq: number, batch: ArrayBuffer): void {
+    const v = new EventBatchView(batch);
+    this.ledger.fold(v, 0, v.count);
+    this.last.add(batch);
+    this.sink.events(firstSeq, batch);
+  }
+
+  /** A crashed session's summary: the ledger of exactly the events delivered. */
   private summary(): SessionSummary {
-    const c = this.counted;
-    let outstandingBytes = 0;
-    for (const size of c.live.values()) outstandingBytes += size;
-    const entriesWalked: Record<string, number> = {};
+    const entriesWalked: SessionSummary['entriesWalked'] = {};
     for (const p of this.lastState?.classes ?? []) entriesWalked[p.cls] = p.walked;
     const totalMs = performance.now() - this.t0;
     return {
       sessionId: this.sessionId,
-      events: c.events,
-      allocations: c.allocations,
-      allocationFailures: c.allocationFailures,
-      frees: c.frees,
-      freeNulls: c.freeNulls,
-      bytesAllocated: c.bytesAllocated,
-      bytesFreed: c.bytesFreed,
-      peakLiveBytes: c.peakLiveBytes,
-      outstandingBlocks: c.live.size,
-      outstandingBytes,
-      violations: { ...c.violations },
-      byApi: c.byApi,
-      byClass: c.byClass,
+      ...this.ledger.summary(),
       entriesWalked,
       durations: { captureMs: 0, walkMs: totalMs, totalMs },
-      strategy: { strategy: 'user', crashed: true },
+      // The strategy's facts died with the child.
+      strategy: null,
+      callbackErrors: 0,
     };
   }
 

@@ -9,11 +9,10 @@
 import { NativeTracer, WalkMarker, nativeMemory, type MarkerHooks, type Snapshot } from '../pss';
 import { ApiCall } from '../../src-shared/events/layout';
 import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
-import type { TraceSummary, AllocatorStats } from '../../src-shared/alloc/stats';
 import { TracedAllocator, createStrategy } from '../alloc';
-import { EventWriter } from '../../src-shared/events/batch';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
-import type { BreakdownRow } from '../../src-shared/alloc/stats';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import type { SessionSummary } from '../../src-shared/contract/model';
 
 const BATCH_EVENTS = 4096;
@@ -37,26 +36,17 @@ export function liveAllocatorNativeBytes(): number {
   return total;
 }
 
-/** The tracer's part of a session summary (the session adds its id, walk counts and durations). */
+/**
+ * The tracer's part of a session summary: the ledger folded over every event the tracer wrote,
+ * the strategy's own facts and the callback errors (the session adds its id, walk counts and
+ * durations).
+ */
 export type TracerTotals = Omit<SessionSummary, 'sessionId' | 'entriesWalked' | 'durations'>;
 
 /** The totals of a session that made no event (failed before its tracer existed). */
-export const EMPTY_TOTALS: Readonly<TracerTotals> = {
-  events: 0,
-  allocations: 0,
-  allocationFailures: 0,
-  frees: 0,
-  freeNulls: 0,
-  bytesAllocated: 0,
-  bytesFreed: 0,
-  peakLiveBytes: 0,
-  outstandingBlocks: 0,
-  outstandingBytes: 0,
-  violations: {},
-  byApi: {},
-  byClass: {},
-  strategy: {},
-};
+export function emptyTotals(): TracerTotals {
+  return { ...new Ledger().summary(), strategy: null, callbackErrors: 0 };
+}
 
 export interface SessionTracer {
   /** 'native' (liballoctrace) or 'js' (koffi callbacks into src-main/alloc). */
@@ -84,39 +74,8 @@ export interface SessionTracer {
   flush(): void;
   /** Returns the strategy's native memory (deferred by the tracer while the marker lives). */
   release(): void;
+  /** Sends the pending events, then returns the ledger of every event written so far. */
   summary(): TracerTotals;
-}
-
-function compact(
-  rows: Record<string, BreakdownRow>,
-): Record<string, { allocations: number; frees: number; bytes: number }> {
-  const out: Record<string, { allocations: number; frees: number; bytes: number }> = {};
-  for (const [name, r] of Object.entries(rows)) {
-    if (r.calls === 0 && r.allocations === 0 && r.frees === 0 && r.freeNulls === 0) continue;
-    out[name] = { allocations: r.allocations, frees: r.frees + r.freeNulls, bytes: r.allocBytes };
-  }
-  return out;
-}
-
-function totalsOf(s: TraceSummary, events: number, stats: AllocatorStats): TracerTotals {
-  const violations: Record<string, number> = {};
-  for (const [k, v] of Object.entries(s.violations)) if (v > 0) violations[k] = v;
-  return {
-    events,
-    allocations: s.allocations,
-    allocationFailures: s.failures,
-    frees: s.frees,
-    freeNulls: s.freeNulls,
-    bytesAllocated: s.bytesAllocated,
-    bytesFreed: s.bytesFreed,
-    peakLiveBytes: s.peakLiveBytes,
-    outstandingBlocks: s.outstandingBlocks,
-    outstandingBytes: s.outstandingBytes,
-    violations,
-    byApi: compact(s.byApi),
-    byClass: compact(s.byWalkClass),
-    strategy: { ...stats },
-  };
 }
 
 /**
@@ -143,16 +102,23 @@ function createNativeSessionTracer(
   onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
   ringFile: string | undefined,
 ): SessionTracer {
+  // The one count of the session's events: every batch is folded as it leaves the tracer.
+  const ledger = new Ledger();
   const t = NativeTracer.create(
     options,
     (performance.now() - t0) * 1e6,
-    onBatch,
+    (firstSeq, batch) => {
+      const view = new EventBatchView(batch);
+      ledger.fold(view, 0, view.count);
+      onBatch(firstSeq, batch);
+    },
     MARKER_ID,
     ringFile,
   );
   const held = { stats: () => t.allocatorStats() };
   unreleased.add(held);
   let destroyed = false;
+  let lastStats = t.allocatorStats();
   return {
     kind: 'native',
     get eventCount() {
@@ -178,13 +144,21 @@ function createNativeSessionTracer(
       if (destroyed) return;
       t.release();
       t.flush();
-      if (t.allocatorStats().released) {
+      lastStats = t.allocatorStats();
+      if (lastStats.released) {
         unreleased.delete(held);
         destroyed = true;
         t.destroy();
       }
     },
-    summary: () => totalsOf(t.summary(), t.eventCount, t.allocatorStats()),
+    summary(): TracerTotals {
+      if (!destroyed) {
+        t.flush();
+        lastStats = t.allocatorStats();
+      }
+      // No JavaScript runs inside the routines: nothing can throw there.
+      return { ...ledger.summary(), strategy: lastStats, callbackErrors: 0 };
+    },
   };
 }
 
@@ -195,9 +169,15 @@ function createJsSessionTracer(
 ): SessionTracer {
   const strategy = createStrategy(options);
   unreleased.add(strategy);
+  // The one count of the session's events: every batch is folded as it leaves the tracer.
+  const ledger = new Ledger();
   const writer = new EventWriter(
     BATCH_EVENTS,
-    (batch, firstSeq) => onBatch(firstSeq, batch),
+    (batch, firstSeq) => {
+      const view = new EventBatchView(batch);
+      ledger.fold(view, 0, view.count);
+      onBatch(firstSeq, batch);
+    },
     () => (performance.now() - t0) * 1e6,
   );
   const traced = new TracedAllocator({
@@ -238,6 +218,13 @@ function createJsSessionTracer(
       traced.release();
       if (strategy.released) unreleased.delete(strategy);
     },
-    summary: () => totalsOf(traced.summary(), writer.seq, traced.stats()),
+    summary(): TracerTotals {
+      writer.flush();
+      return {
+        ...ledger.summary(),
+        strategy: traced.stats(),
+        callbackErrors: traced.callbackErrorCount,
+      };
+    },
   };
 }

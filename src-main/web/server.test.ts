@@ -8,6 +8,7 @@ import { SessionHost } from '../host';
 import { FakeWalkService } from '../host/testing';
 import { startWebServer, tokenCookieName, type WebServer } from './server';
 import { parseWebArgs } from './args';
+import { until } from '../testing/wait';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import { decodeFrame, encodeFrame, type WireFrame } from '../../src-shared/contract/wire';
 
@@ -233,13 +234,13 @@ describe('web server: WebSocket', () => {
     });
     expect(host.connectionCount).toBe(1);
     ws.close();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => host.connectionCount === 0, 'the host to drop the closed connection');
     expect(host.connectionCount).toBe(0);
   });
 });
 
 describe('web mode arguments', () => {
-  it('parses --port, --host, --allow-remote', () => {
+  it('parses --port, --host, --allow-remote, --open', () => {
     expect(parseWebArgs(['--port', '0'])).toEqual({
       port: 0,
       host: '127.0.0.1',
@@ -247,6 +248,7 @@ describe('web mode arguments', () => {
       exitWithStdin: false,
       rendererDir: null,
       traceMemoryMb: null,
+      openTrace: null,
     });
     expect(
       parseWebArgs(['--port=8080', '--host', '0.0.0.0', '--allow-remote', '--exit-with-stdin']),
@@ -257,7 +259,10 @@ describe('web mode arguments', () => {
       exitWithStdin: true,
       rendererDir: null,
       traceMemoryMb: null,
+      openTrace: null,
     });
+    expect(parseWebArgs(['--open', 'a.psstrace'])).toMatchObject({ openTrace: 'a.psstrace' });
+    expect(parseWebArgs(['--open'])).toMatch(/--open wants a trace file/);
     expect(parseWebArgs(['--port', 'x'])).toMatch(/--port/);
     expect(parseWebArgs(['stray'])).toMatch(/unknown argument/);
   });
