@@ -175,6 +175,17 @@ AT_API void at_api_error(at_tracer *t, uint32_t api, uint32_t code);
 AT_API uint32_t at_walk(at_tracer *t, at_walk_fn walk, void *snapshot, int32_t walk_class,
                         void *marker, void *buffer, uint32_t length, uint32_t entry_index);
 
+/*
+ * The same as at_walk, for callers whose per-call overhead dominates (a JavaScript FFI pays
+ * for every pointer argument): at_bind_walk fixes the function, snapshot, marker and buffer
+ * once and returns a small slot number (0 when none is free); at_step(slot, ...) then walks
+ * with numbers only.  A slot stays the tracer's until at_destroy.  at_step on a slot that is
+ * not bound returns ERROR_INVALID_HANDLE (6).
+ */
+AT_API uint32_t at_bind_walk(at_tracer *t, at_walk_fn walk, void *snapshot, void *marker,
+                             void *buffer);
+AT_API uint32_t at_step(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index);
+
 /* PssWalkMarkerFree returned: guard check, one Leak per outstanding block, MarkerFreed. */
 AT_API void at_marker_freed(at_tracer *t);
 

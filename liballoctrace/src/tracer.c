@@ -47,9 +47,11 @@ struct at_tracer {
     uint32_t ovf_len, ovf_read, ovf_cap;
     uint64_t seq;
 
-    /* clock */
+    /* clock (see stamp) */
     int64_t clock_base;
     double time_offset_ns;
+    double last_time; /* the events' time: ns since the session started, never going back */
+    uint32_t enters;
 
     /* call context */
     uint32_t api, cls, tid;
@@ -102,6 +104,11 @@ struct at_tracer {
     double probability, budget;
     double attempts, f_nth, f_prob, f_budget, f_inner;
 
+    /* at_bind_walk */
+    uint32_t slot;
+    at_walk_fn bound_walk;
+    void *bound_snapshot, *bound_marker, *bound_buffer;
+
     /* user library */
     void *dl;
     at_user_alloc_fn user_alloc;
@@ -126,7 +133,19 @@ static int64_t now_ns(void) {
 #endif
 }
 
-static _Thread_local uint32_t tls_tid;
+/*
+ * Event times: the clock is read at every 8th Pss call (at_enter) and at each marker event the
+ * caller reports outside a call; every event in between carries the last reading.  A clock
+ * read costs ~20 ns on bare metal and up to ten times that under a hypervisor: more than the
+ * rest of a step's tracing, while 8 walk steps take a few microseconds.  So times are exact
+ * to a few microseconds, and never go back.
+ */
+static void stamp(at_tracer *t) {
+    double ns = (double)(now_ns() - t->clock_base) + t->time_offset_ns;
+    if (ns > t->last_time) t->last_time = ns;
+}
+
+static _Thread_local uint32_t tls_tid __attribute__((tls_model("initial-exec")));
 
 static uint32_t current_tid(void) {
     if (tls_tid == 0) {
@@ -180,7 +199,7 @@ static void write_event(at_tracer *t, uint32_t kind, uint32_t api, uint32_t cls,
     at_event *e = next_record(t);
     if (!e) return; /* out of memory for the overflow: the event is lost, counters too */
     e->seq = (double)t->seq++;
-    e->time_ns = (double)(now_ns() - t->clock_base) + t->time_offset_ns;
+    e->time_ns = t->last_time;
     e->addr_lo = (uint32_t)((uint64_t)addr & 0xffffffffu);
     e->addr_hi = (uint32_t)((uint64_t)addr >> 32);
     e->size = size;
@@ -485,6 +504,7 @@ static uint32_t inject(at_tracer *t, uint32_t size) {
 
 static void check_context(at_tracer *t, uintptr_t addr, uint32_t size) {
     if (t->api == API_NONE) {
+        stamp(t); /* outside any call: this routine call has no call's time */
         emit(t, K_WRONG_THREAD, addr, size, 1, 0);
         return;
     }
@@ -627,6 +647,7 @@ AT_API void at_enter(at_tracer *t, uint32_t api, uint32_t walk_class) {
     t->api = api;
     t->cls = walk_class <= 4 ? walk_class : NO_CLASS;
     t->tid = current_tid();
+    if ((t->enters++ & 7u) == 0 || api != API_WALK) stamp(t);
     t->by_api[api * FIELDS + F_CALLS]++;
     t->by_class[class_row(t->cls) * FIELDS + F_CALLS]++;
 }
@@ -646,9 +667,11 @@ AT_API void at_leave(at_tracer *t, uint32_t code) {
     if (t->release_pending && !t->marker_live) do_release(t);
 }
 
+
 AT_API void at_marker_created(at_tracer *t) {
     if (!t) return;
     t->marker_live = true;
+    stamp(t);
     write_event(t, K_MARKER_CREATED, API_CREATE, NO_CLASS, t->tid, 0, 0, 0, 0);
 }
 
@@ -663,12 +686,15 @@ AT_API void at_walk_end(at_tracer *t, uint32_t walk_class, uint32_t n) {
 
 AT_API void at_position(at_tracer *t, uint32_t set, uint32_t lo, uint32_t hi) {
     if (!t) return;
+    stamp(t);
     write_event(t, set ? K_POSITION_SET : K_POSITION_GET, set ? 5u : 6u, NO_CLASS, t->tid, 0, 0,
                 lo, hi);
 }
 
 AT_API void at_seek(at_tracer *t) {
-    if (t) write_event(t, K_SEEK, 4, NO_CLASS, t->tid, 0, 0, 0, 0);
+    if (!t) return;
+    stamp(t);
+    write_event(t, K_SEEK, 4, NO_CLASS, t->tid, 0, 0, 0, 0);
 }
 
 AT_API void at_api_error(at_tracer *t, uint32_t api, uint32_t code) {
@@ -686,6 +712,57 @@ AT_API uint32_t at_walk(at_tracer *t, at_walk_fn walk, void *snapshot, int32_t w
     else if (code == WIN32_NO_MORE_ITEMS) at_walk_end(t, cls, entry_index);
     else at_api_error(t, API_WALK, code);
     return code;
+}
+
+/* ---- walk slots ------------------------------------------------------------------------ */
+
+#define MAX_SLOTS 4096u
+static at_tracer *slots[MAX_SLOTS];
+#if defined(_WIN32)
+static SRWLOCK slot_lock = SRWLOCK_INIT;
+#define SLOT_LOCK() AcquireSRWLockExclusive(&slot_lock)
+#define SLOT_UNLOCK() ReleaseSRWLockExclusive(&slot_lock)
+#else
+#include <pthread.h>
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+#define SLOT_LOCK() pthread_mutex_lock(&slot_lock)
+#define SLOT_UNLOCK() pthread_mutex_unlock(&slot_lock)
+#endif
+
+AT_API uint32_t at_bind_walk(at_tracer *t, at_walk_fn walk, void *snapshot, void *marker,
+                             void *buffer) {
+    if (!t || !walk) return 0;
+    if (t->slot == 0) {
+        SLOT_LOCK();
+        for (uint32_t i = 1; i < MAX_SLOTS; i++)
+            if (!slots[i]) {
+                slots[i] = t;
+                t->slot = i;
+                break;
+            }
+        SLOT_UNLOCK();
+        if (t->slot == 0) return 0;
+    }
+    t->bound_walk = walk;
+    t->bound_snapshot = snapshot;
+    t->bound_marker = marker;
+    t->bound_buffer = buffer;
+    return t->slot;
+}
+
+AT_API uint32_t at_step(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index) {
+    at_tracer *t = slot < MAX_SLOTS ? slots[slot] : NULL;
+    if (!t || !t->bound_walk) return 6u; /* ERROR_INVALID_HANDLE */
+    return at_walk(t, t->bound_walk, t->bound_snapshot, walk_class, t->bound_marker,
+                   t->bound_buffer, length, entry_index);
+}
+
+static void unbind(at_tracer *t) {
+    if (t->slot == 0) return;
+    SLOT_LOCK();
+    slots[t->slot] = NULL;
+    SLOT_UNLOCK();
+    t->slot = 0;
 }
 
 static void check_all(at_tracer *t) {
@@ -729,6 +806,7 @@ static void report_leaks(at_tracer *t, uint32_t api, uint32_t *blocks, double *b
 
 AT_API void at_marker_freed(at_tracer *t) {
     if (!t) return;
+    stamp(t);
     check_all(t);
     uint32_t blocks = 0;
     double bytes = 0;
@@ -752,6 +830,7 @@ static void do_release(at_tracer *t) {
 AT_API int at_release(at_tracer *t) {
     if (!t) return 1;
     if (t->released) return 1;
+    stamp(t);
     if (t->marker_live || t->api != API_NONE) {
         if (!t->release_pending) {
             t->release_pending = true;
@@ -907,6 +986,7 @@ AT_API int at_create(const at_config *c, void *ring, uint32_t capacity, double t
     t->hdr[AT_RING_CAPACITY] = capacity;
     t->clock_base = now_ns();
     t->time_offset_ns = time_offset_ns;
+    t->last_time = time_offset_ns;
     t->api = API_NONE;
     t->cls = NO_CLASS;
     t->tid = current_tid();
@@ -916,6 +996,7 @@ AT_API int at_create(const at_config *c, void *ring, uint32_t capacity, double t
 
 AT_API void at_destroy(at_tracer *t) {
     if (!t) return;
+    unbind(t);
     if (!t->released) {
         t->released = true;
         strategy_release(t);

@@ -500,7 +500,14 @@ static void test_walk(void) {
     CHECK(count_kind(K_WALK_STEP) == 2 && count_kind(K_WALK_END) == 1, "steps and end");
     CHECK(find_kind(K_WALK_END, 0)->aux0 == 2 && find_kind(K_WALK_END, 0)->walk_class == 1, "end");
     CHECK(stat_of(t, AT_S_BY_API + 2 * 8) == 3, "three PssWalkSnapshot calls");
+    entries = 1;
+    uint32_t slot = at_bind_walk(t, fake_walk, &entries, NULL, NULL);
+    CHECK(slot != 0, "a slot");
+    CHECK(at_step(slot, 0, 0, 0) == 0 && at_step(slot, 0, 0, 1) == 259, "steps through the slot");
+    CHECK(stat_of(t, AT_S_BY_API + 2 * 8) == 5, "two more calls");
     at_destroy(t);
+    CHECK(at_step(slot, 0, 0, 0) == 6, "a freed slot is an invalid handle");
+    CHECK(at_step(999999, 0, 0, 0) == 6, "out of range");
 #if !defined(_WIN32)
     current = "ring in a file";
     char path[] = "/tmp/alloctrace-ring-XXXXXX";

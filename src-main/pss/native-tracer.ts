@@ -134,6 +134,8 @@ interface AtFunctions {
     length: number,
     index: number,
   ): number;
+  bindWalk(t: bigint, fn: bigint, snapshot: bigint, marker: bigint, buffer: bigint): number;
+  step(slot: number, cls: number, length: number, index: number): number;
   markerFreed(t: bigint): void;
   release(t: bigint): number;
   drainOverflow(t: bigint, dst: ArrayBuffer, max: number): number;
@@ -227,6 +229,10 @@ function loadTracer(): LoadedTracer {
     walk: f(
       `uint32_t at_walk(${T} t, void *fn, void *snapshot, int32_t cls, void *marker, void *buffer, uint32_t length, uint32_t index)`,
     ),
+    bindWalk: f(
+      `uint32_t at_bind_walk(${T} t, void *fn, void *snapshot, void *marker, void *buffer)`,
+    ),
+    step: f(`uint32_t at_step(uint32_t slot, int32_t cls, uint32_t length, uint32_t index)`),
     markerFreed: f(`void at_marker_freed(${T} t)`),
     release: f(`int at_release(${T} t)`),
     drainOverflow: f(`uint32_t at_drain_overflow(${T} t, _Out_ void *dst, uint32_t max)`),
@@ -379,6 +385,10 @@ export class NativeTracer implements NativePssAllocator {
   private readonly fn: AtFunctions;
   private readonly stats = new Float64Array(S.count);
   private drained = 0;
+  /** at_bind_walk's slot for (boundSnapshot, boundMarker); 0 = not bound. */
+  private slot = 0;
+  private boundSnapshot: Snapshot | null = null;
+  private boundMarker: WalkMarker | null = null;
   /** @internal */ readonly pssAllocatorAddress: bigint;
 
   private constructor(
@@ -478,22 +488,25 @@ export class NativeTracer implements NativePssAllocator {
   walk(snapshot: Snapshot, marker: WalkMarker, cls: WalkableClass, entryIndex: number): number {
     if (snapshot.isFreed) throw new Error('snapshot used after PssFreeSnapshot');
     marker.assertLive();
+    if (snapshot !== this.boundSnapshot || marker !== this.boundMarker || this.slot === 0) {
+      // The pointers go to C once; each step then passes numbers only (koffi converts every
+      // pointer argument, and that would cost more than the step's tracing).
+      this.slot = this.fn.bindWalk(
+        this.t,
+        pssWalkSnapshot(),
+        snapshot.raw,
+        marker.raw,
+        marker.entryBuffer,
+      );
+      if (this.slot === 0)
+        throw new NativeTracerError('no free walk slot in liballoctrace', AtError.MEMORY);
+      this.boundSnapshot = snapshot;
+      this.boundMarker = marker;
+    }
     const c = WALK_CLASSES[cls];
-    const code = this.fn.walk(
-      this.t,
-      pssWalkSnapshot(),
-      snapshot.raw,
-      c.value,
-      marker.raw,
-      marker.entryBuffer,
-      c.size,
-      entryIndex,
-    );
-    const ring = this.ring as Ring;
-    if (
-      ((ring.header[H_HEAD] as number) - (ring.header[H_TAIL] as number)) >>> 0 >=
-      NATIVE_BATCH_EVENTS
-    )
+    const code = this.fn.step(this.slot, c.value, c.size, entryIndex);
+    const h = (this.ring as Ring).header;
+    if (((h[H_HEAD] as number) - (h[H_TAIL] as number)) >>> 0 >= NATIVE_BATCH_EVENTS)
       this.drain(false);
     return code;
   }
@@ -697,6 +710,9 @@ export class NativeTracer implements NativePssAllocator {
   /** Frees the tracer (releasing what the strategy still holds) and gives its ring back. */
   destroy(): void {
     if (this.handle === 0n) return;
+    this.slot = 0;
+    this.boundSnapshot = null;
+    this.boundMarker = null;
     this.fn.destroy(this.handle);
     this.handle = 0n;
     if (this.ring) giveRing(this.ring);

@@ -58,30 +58,23 @@ function signalText(signal: NodeJS.Signals): string {
   return `${signal}${n !== undefined ? ` (${n}` : ''}${names[signal] ? `, ${names[signal]}` : ''}${n !== undefined ? ')' : ''}`;
 }
 
-/**
- * What the parent knows of the events it relays: the ledger folded over every one of them
- * (the one count: a crashed child's summary is its summary) and the last few, as text.
- */
-class Relayed {
-  readonly ledger = new Ledger();
-  /** The last LAST_EVENTS records, as text. */
-  last: string[] = [];
+/** The last few events delivered, as text (for a crash report). */
+class LastEvents {
+  lines: string[] = [];
 
   add(batch: ArrayBuffer): void {
     const v = new EventBatchView(batch);
-    this.ledger.fold(v, 0, v.count);
     for (let i = Math.max(0, v.count - LAST_EVENTS); i < v.count; i++) {
       const k = v.kind(i);
-      const api = API_CALL_NAMES[v.api(i)] ?? `api ${v.api(i)}`;
       const size = v.size(i);
       const addr = v.addressNumber(i);
-      this.last.push(
-        `#${v.seq(i)} ${EVENT_KIND_NAMES[k] ?? k} in ${api}` +
+      this.lines.push(
+        `#${v.seq(i)} ${EVENT_KIND_NAMES[k] ?? k} in ${API_CALL_NAMES[v.api(i)] ?? v.api(i)}` +
           (size > 0 ? ` size ${size}` : '') +
           (addr !== 0 ? ` at 0x${addr.toString(16)}` : ''),
       );
     }
-    if (this.last.length > LAST_EVENTS) this.last = this.last.slice(-LAST_EVENTS);
+    if (this.lines.length > LAST_EVENTS) this.lines = this.lines.slice(-LAST_EVENTS);
   }
 }
 
@@ -94,7 +87,9 @@ export class ChildWalk {
     number,
     { resolve(v: SessionState): void; reject(e: unknown): void }
   >();
-  private readonly relayed = new Relayed();
+  /** Every event delivered, folded: a crashed session's summary. */
+  private readonly ledger = new Ledger();
+  private readonly last = new LastEvents();
   private lastState: SessionState | null = null;
   private ended = false;
   private stderr = '';
@@ -171,8 +166,7 @@ export class ChildWalk {
         return;
       }
       case 'events':
-        this.relayed.add(m.batch);
-        this.sink.events(m.firstSeq, m.batch);
+        this.deliver(m.firstSeq, m.batch);
         return;
       case 'entries':
         this.sink.entries(m.cls, m.startIndex, m.entries);
@@ -202,12 +196,7 @@ export class ChildWalk {
     } catch {
       // no ring file content: nothing more to deliver
     }
-    if (tail.byteLength >= EVENT_SIZE) {
-      const batch = tail.slice().buffer;
-      const first = this.relayed.ledger.events;
-      this.relayed.add(batch);
-      this.sink.events(first, batch);
-    }
+    if (tail.byteLength >= EVENT_SIZE) this.deliver(this.ledger.events, tail.slice().buffer);
     const how =
       signal !== null
         ? `was killed by ${signalText(signal)}`
@@ -223,7 +212,7 @@ export class ChildWalk {
       kind: 'internal',
       code: null,
       codeName: null,
-      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. Last events: ${this.relayed.last.length > 0 ? this.relayed.last.join('; ') : 'none'}.`,
+      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. Last events: ${this.last.lines.length > 0 ? this.last.lines.join('; ') : 'none'}.`,
       hint:
         'The app is unaffected: only the walk’s own process ended. Check the library against the rules in docs/user-allocator.md (FreeRoutine must accept NULL, AllocRoutine may return NULL but must not crash).' +
         (this.stderr.trim() ? ` Its stderr ended with: ${this.stderr.trim().slice(-400)}` : ''),
@@ -251,7 +240,7 @@ export class ChildWalk {
       bookmarks: s?.bookmarks ?? [],
       pass: s?.pass ?? 0,
       passes: this.options.passes ?? 1,
-      eventsStored: this.relayed.ledger.events,
+      eventsStored: this.ledger.events,
       error,
       targetExited: s?.targetExited ?? false,
       clockOriginEpochMs: s?.clockOriginEpochMs ?? performance.timeOrigin + this.t0,
@@ -259,19 +248,24 @@ export class ChildWalk {
     };
   }
 
-  /**
-   * The summary of a walk whose process died: the ledger of the events delivered. The
-   * strategy's own facts died with the process (null); the session's state error says how.
-   */
+  private deliver(firstSeq: number, batch: ArrayBuffer): void {
+    const v = new EventBatchView(batch);
+    this.ledger.fold(v, 0, v.count);
+    this.last.add(batch);
+    this.sink.events(firstSeq, batch);
+  }
+
+  /** A crashed session's summary: the ledger of exactly the events delivered. */
   private summary(): SessionSummary {
     const entriesWalked: SessionSummary['entriesWalked'] = {};
     for (const p of this.lastState?.classes ?? []) entriesWalked[p.cls] = p.walked;
     const totalMs = performance.now() - this.t0;
     return {
       sessionId: this.sessionId,
-      ...this.relayed.ledger.summary(),
+      ...this.ledger.summary(),
       entriesWalked,
       durations: { captureMs: 0, walkMs: totalMs, totalMs },
+      // The strategy's facts died with the child.
       strategy: null,
       callbackErrors: 0,
     };

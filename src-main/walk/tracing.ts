@@ -12,7 +12,6 @@ import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/p
 import { TracedAllocator, createStrategy } from '../alloc';
 import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
-import type { AllocatorStats } from '../../src-shared/alloc/stats';
 import { Ledger } from '../../src-shared/ledger/ledger';
 import type { SessionSummary } from '../../src-shared/contract/model';
 
@@ -128,9 +127,8 @@ function createNativeSessionTracer(
   );
   const held = { stats: () => t.allocatorStats() };
   unreleased.add(held);
-  /** The strategy's last facts, read just before the tracer is destroyed. */
-  let finalStats: AllocatorStats | null = null;
-  const stats = (): AllocatorStats => finalStats ?? t.allocatorStats();
+  let destroyed = false;
+  let lastStats = t.allocatorStats();
   return {
     kind: 'native',
     get eventCount() {
@@ -150,22 +148,26 @@ function createNativeSessionTracer(
     callbackError: () => undefined,
     markerFreed: () => t.markerFreed(),
     flush: () => {
-      if (!finalStats) t.flush();
+      if (!destroyed) t.flush();
     },
     release() {
-      if (finalStats) return;
+      if (destroyed) return;
       t.release();
       t.flush();
-      const last = t.allocatorStats();
-      if (last.released) {
+      lastStats = t.allocatorStats();
+      if (lastStats.released) {
         unreleased.delete(held);
-        finalStats = last;
+        destroyed = true;
         t.destroy();
       }
     },
     summary(): TracerTotals {
-      if (!finalStats) t.flush();
-      return { ...ledger.summary(), strategy: stats(), callbackErrors: 0 };
+      if (!destroyed) {
+        t.flush();
+        lastStats = t.allocatorStats();
+      }
+      // No JavaScript runs inside the routines: nothing can throw there.
+      return { ...ledger.summary(), strategy: lastStats, callbackErrors: 0 };
     },
   };
 }
