@@ -120,7 +120,8 @@ function createNativeSessionTracer(
   const ledger = new Ledger();
   const t = NativeTracer.create(
     options,
-    (performance.now() - t0) * 1e6,
+    // whole ns, as the JS tracer's clock: the native times stay whole too
+    Math.round((performance.now() - t0) * 1e6),
     folding(ledger, onBatch),
     MARKER_ID,
     ringFile,
@@ -184,7 +185,8 @@ function createJsSessionTracer(
   const writer = new EventWriter(
     BATCH_EVENTS,
     (batch, firstSeq) => fold(firstSeq, batch),
-    () => (performance.now() - t0) * 1e6,
+    // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
+    () => Math.round((performance.now() - t0) * 1e6),
   );
   const traced = new TracedAllocator({
     strategy,
