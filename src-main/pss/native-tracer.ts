@@ -45,8 +45,8 @@ import { nativeMemory } from './native-memory';
 import { RING_HEAD, RING_HEADER, RING_OVERFLOW, RING_TAIL } from './ring-format';
 import { WALK_CLASSES, type Snapshot, type WalkMarker } from './snapshot';
 
-/** Records a ring holds (16,384 × 48 B = 768 KiB); a power of two. */
-export const RING_EVENTS = 16384;
+/** Records a ring holds (8,192 × 48 B = 384 KiB; drained from 4,096 on); a power of two. */
+export const RING_EVENTS = 8192;
 /** Events per batch handed to onBatch (as the JS EventWriter's batches). */
 export const NATIVE_BATCH_EVENTS = 4096;
 const RING_BYTES = RING_HEADER + RING_EVENTS * EVENT_SIZE;

@@ -22,6 +22,7 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { Pace, SessionSummary, WalkFacts } from '../../src-shared/contract/model';
 import {
   BASE_STRATEGIES,
+  LIMITS,
   parseAllocatorOptions,
   type AllocatorOptions,
   type BaseStrategyName,
@@ -377,9 +378,8 @@ const COUNTER_FIELDS = [
   'nativeBytes',
 ] as const;
 
-const FACT_FIELDS: Record<BaseStrategyName | 'user', readonly string[]> = {
+const FACT_FIELDS: Record<BaseStrategyName, readonly string[]> = {
   heap: [],
-  user: [],
   arena: [
     'capacityBytes',
     'usedBytes',
@@ -418,7 +418,7 @@ function parseStrategyStats(x: unknown): AllocatorStats | null {
   const name = field(x, 'strategy');
   if (
     typeof name !== 'string' ||
-    !(name === 'user' || (BASE_STRATEGIES as readonly string[]).includes(name))
+    !([...BASE_STRATEGIES, 'user'] as readonly string[]).includes(name)
   )
     throw corrupt('summary.strategy.strategy is not a strategy name');
   const base = name as BaseStrategyName | 'user';
@@ -431,9 +431,12 @@ function parseStrategyStats(x: unknown): AllocatorStats | null {
   if (!isObj(f) || field(f, 'strategy') !== base)
     throw corrupt(`summary.strategy.facts are not ${base} facts`);
   const facts: Obj = { strategy: base };
-  nums(f, FACT_FIELDS[base], 'summary.strategy.facts', facts);
-  if (base === 'user')
-    facts['libraryPath'] = str(field(f, 'libraryPath'), 'summary.strategy.facts.libraryPath');
+  if (base === 'user') {
+    const lp = field(f, 'libraryPath');
+    if (typeof lp !== 'string' || lp.length > LIMITS.libraryPathMax)
+      throw corrupt('summary.strategy.facts.libraryPath is not a path');
+    facts['libraryPath'] = lp;
+  } else nums(f, FACT_FIELDS[base], 'summary.strategy.facts', facts);
   if (base === 'pool') {
     const classes = field(f, 'classes') ?? [];
     if (!Array.isArray(classes) || classes.length > 64)
