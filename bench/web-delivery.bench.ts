@@ -23,7 +23,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { startFixture, LARGE_FIXTURE } from '../src-main/testing/fixture';
-import { EMPTY_TOTALS } from '../src-main/walk/tracing';
+import { emptyTotals } from '../src-main/walk/tracing';
 import { DEFAULT_CAPTURE_FLAGS } from '../src-shared/pss/constants';
 import type {
   EntryPage,
@@ -505,7 +505,7 @@ class ReplayWalk implements WalkService {
         this.running.delete(sessionId);
         sink.state({ ...state, state: 'finished', eventsStored: seq });
         sink.summary({
-          ...EMPTY_TOTALS,
+          ...emptyTotals(),
           sessionId,
           events: seq,
           entriesWalked: {},

@@ -6,6 +6,7 @@ import { ErrorBox } from './components/ErrorBox';
 import { Icon } from './components/Icon';
 import { Announcer } from './components/Announcer';
 import { DropTarget } from './components/DropTarget';
+import { ViewBoundary } from './components/ViewBoundary';
 import { onTabListKey } from './components/tabs';
 import { formatBytes, plural } from './lib/format';
 import { SHORTCUTS, keyBelongsToTarget, viewShortcut } from './lib/shortcuts';
@@ -17,6 +18,7 @@ import { CapturePanel } from './views/CapturePanel';
 import { CompareView } from './views/CompareView';
 import { ProcessPicker } from './views/ProcessPicker';
 import { SnapshotExplorer } from './views/SnapshotExplorer';
+import { shownState } from './views/SessionBar';
 import { WalkView } from './views/WalkView';
 
 const TAB_LABELS: Record<Tab, string> = {
@@ -61,7 +63,7 @@ function ConnectionIndicator() {
 function useTabBadge(tab: Tab): { text: string; cls: string; spoken: string } | null {
   return useAppShallow((s) => {
     if (tab === 'walk' && s.session) {
-      const st = s.session.state;
+      const st = shownState(s.session, s.counts, s.summary);
       return { text: st, cls: `b-${st}`, spoken: `session ${st}` };
     }
     if (tab === 'snapshot' && s.snapshots.length) {
@@ -69,7 +71,7 @@ function useTabBadge(tab: Tab): { text: string; cls: string; spoken: string } | 
       return { text: String(n), cls: 'b-count', spoken: plural(n, 'snapshot') };
     }
     if (tab === 'allocations') {
-      const n = s.counts.failures + s.counts.violations + s.counts.leaks;
+      const n = s.counts.problems;
       return n ? { text: `${n} ⚠`, cls: 'b-n', spoken: plural(n, 'problem') } : null;
     }
     return null;
@@ -97,7 +99,11 @@ function TabButton({ tab }: { tab: Tab }) {
       {badge && (
         <>
           <span className="sr-only">, {badge.spoken}</span>
-          <span className={`tab-badge ${badge.cls}`} aria-hidden="true">
+          <span
+            className={`tab-badge ${badge.cls}`}
+            aria-hidden="true"
+            data-testid={`tab-badge-${tab}`}
+          >
             {badge.text}
           </span>
         </>
@@ -377,12 +383,14 @@ export function App() {
         tabIndex={-1}
         ref={mainRef}
       >
-        {tab === 'processes' && <ProcessPicker />}
-        {tab === 'capture' && <CapturePanel />}
-        {tab === 'walk' && <WalkView />}
-        {tab === 'allocations' && <AllocationsView />}
-        {tab === 'snapshot' && <SnapshotExplorer />}
-        {tab === 'compare' && <CompareView />}
+        <ViewBoundary key={tab} name={TAB_LABELS[tab]}>
+          {tab === 'processes' && <ProcessPicker />}
+          {tab === 'capture' && <CapturePanel />}
+          {tab === 'walk' && <WalkView />}
+          {tab === 'allocations' && <AllocationsView />}
+          {tab === 'snapshot' && <SnapshotExplorer />}
+          {tab === 'compare' && <CompareView />}
+        </ViewBoundary>
       </main>
       <StatusBar />
       <Announcer />

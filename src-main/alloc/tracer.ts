@@ -22,8 +22,8 @@
  * conversion per call; counters in typed arrays. Nothing thrown inside a routine reaches native
  * code: it is caught, counted, reported to onCallbackError, and alloc returns 0n.
  */
-import type { NativeAllocator } from '../pss/allocator';
-import { nativeMemory } from '../pss/native-memory';
+import type { NativeAllocator } from '../pss';
+import { nativeMemory } from '../pss';
 import {
   ApiCall,
   EventKind,
@@ -601,6 +601,11 @@ export class TracedAllocator implements NativeAllocator {
 
   get isReleased(): boolean {
     return this.released;
+  }
+
+  /** Exceptions caught inside the routines so far. */
+  get callbackErrorCount(): number {
+    return this.callbackErrors;
   }
 
   get isReleasePending(): boolean {

@@ -41,6 +41,7 @@ import {
 } from '../trace/export/exporters';
 import { EVENT_KIND_NAMES } from '../../src-shared/events/layout';
 import { EventBatchView } from '../../src-shared/events/batch';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import { CliError, Exit, fromReply, usage, type ExitCode } from './exit-codes';
 import { intArg, optionValue, type OptionSpec, type Parsed } from './args';
 import { table, bytes as fmtBytes } from './text';
@@ -561,17 +562,36 @@ class Progress {
 
 // ---- summary ---------------------------------------------------------------------------------
 
-/** Events by kind: what an unfinished recording still tells (the summary is written at the end). */
-function countKinds(t: OpenedTrace): Record<string, number> {
+/**
+ * The trace's numbers, counted the one way (src-shared/ledger) from the events the file holds,
+ * so an unfinished or damaged recording still tells what it recorded; the walk's own facts
+ * (entries walked, durations, strategy facts) come from the file's summary when it has one.
+ */
+function traceTotals(t: OpenedTrace): {
+  kinds: Record<string, number>;
+  summary: SessionSummary;
+  walkFacts: boolean;
+} {
   const counts: Record<string, number> = {};
+  const ledger = new Ledger();
   t.forEachBatch((_f, records) => {
     const v = new EventBatchView(records);
     for (let i = 0; i < v.count; i++) {
       const k = EVENT_KIND_NAMES[v.kind(i)] ?? String(v.kind(i));
       counts[k] = (counts[k] ?? 0) + 1;
     }
+    ledger.fold(v, 0, v.count);
   });
-  return counts;
+  const file = t.summary() as Partial<SessionSummary> | null;
+  const summary: SessionSummary = {
+    sessionId: typeof file?.sessionId === 'string' ? file.sessionId : '',
+    entriesWalked: file?.entriesWalked ?? {},
+    durations: file?.durations ?? { captureMs: 0, walkMs: 0, totalMs: 0 },
+    strategy: file?.strategy ?? null,
+    callbackErrors: typeof file?.callbackErrors === 'number' ? file.callbackErrors : 0,
+    ...ledger.summary(),
+  };
+  return { kinds: counts, summary, walkFacts: file !== null };
 }
 
 const summaryCmd: Command = {
@@ -583,8 +603,7 @@ const summaryCmd: Command = {
     const t = openTrace(path);
     try {
       const code = damageWarning(t, path as string, io);
-      const summary = t.summary() as SessionSummary | null;
-      const kinds = countKinds(t);
+      const { kinds, summary, walkFacts } = traceTotals(t);
       if (p.flags.has('json')) {
         io.out(
           jsonDoc('summary', {
@@ -608,17 +627,20 @@ const summaryCmd: Command = {
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')}\n`,
       );
-      if (summary)
+      io.out(
+        `allocations ${summary.allocations} (${fmtBytes(summary.bytesAllocated)}), frees ${summary.frees} (${fmtBytes(summary.bytesFreed)}), ` +
+          `failed ${summary.allocationFailures}, peak live ${fmtBytes(summary.peakLiveBytes)}, outstanding ${summary.liveBlocks} blocks (${fmtBytes(summary.liveBytes)})\n` +
+          `problems ${summary.problems}: ${
+            Object.entries(summary.problemsByKind)
+              .filter(([, n]) => n > 0)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || 'none'
+          }\n`,
+      );
+      if (!walkFacts)
         io.out(
-          `allocations ${summary.allocations} (${fmtBytes(summary.bytesAllocated)}), frees ${summary.frees} (${fmtBytes(summary.bytesFreed)}), ` +
-            `failed ${summary.allocationFailures}, peak live ${fmtBytes(summary.peakLiveBytes)}, outstanding ${summary.outstandingBlocks} blocks (${fmtBytes(summary.outstandingBytes)})\n` +
-            `violations: ${
-              Object.entries(summary.violations)
-                .map(([k, n]) => `${k} ${n}`)
-                .join(', ') || 'none'
-            }\n`,
+          'walk facts: n/a (the recording did not finish, so no final summary was written; the counts above are from its events)\n',
         );
-      else io.out('summary: n/a (the recording did not finish, so no final summary was written)\n');
       return code;
     } finally {
       t.close();
@@ -637,8 +659,9 @@ const NUMERIC_SUMMARY: (keyof SessionSummary)[] = [
   'bytesAllocated',
   'bytesFreed',
   'peakLiveBytes',
-  'outstandingBlocks',
-  'outstandingBytes',
+  'liveBlocks',
+  'liveBytes',
+  'problems',
 ];
 
 const diffCmd: Command = {
@@ -654,8 +677,8 @@ const diffCmd: Command = {
       try {
         let code: ExitCode = damageWarning(a, pa as string, io);
         if (damageWarning(b, pb, io) !== Exit.OK) code = Exit.PARTIAL;
-        const sa = a.summary() as SessionSummary | null;
-        const sb = b.summary() as SessionSummary | null;
+        const sa = traceTotals(a).summary;
+        const sb = traceTotals(b).summary;
         const totals = NUMERIC_SUMMARY.map((k) => {
           const va = sa ? (sa[k] as number) : null;
           const vb = sb ? (sb[k] as number) : null;

@@ -4,6 +4,7 @@ import { SessionHost } from '../host';
 import { FakeWalkService } from '../host/testing';
 import { isAppPage, registerIpc, type IpcEventLike, type PortLike } from './ipc';
 import { menuTemplate } from './menu';
+import { until } from '../testing/wait';
 
 type Listener = (event: IpcEventLike, ...args: unknown[]) => unknown;
 
@@ -91,8 +92,16 @@ describe('Electron IPC adapter', () => {
       value: { sessionId: string };
     };
     expect(r.ok).toBe(true);
-    await new Promise((res) => setTimeout(res, 30));
+    // Pushes produced before the page's port exists are held, not dropped.
+    await until(
+      () => (t.walk.sessions.get(r.value.sessionId)?.emitted ?? 0) > 0,
+      'the walk to emit events before the page has a port',
+    );
     t.connectPort();
+    await until(
+      () => (t.ports[0]?.posted ?? []).some((m) => (m as { name: string }).name === 'events'),
+      'held events to be delivered',
+    );
     const names = (t.ports[0]?.posted ?? []).map((m) => (m as { name: string }).name);
     expect(names).toContain('events');
     await t.adapter.dispose();
@@ -107,7 +116,7 @@ describe('Electron IPC adapter', () => {
     };
     const first = t.adapter.connectionOf(7);
     t.connectPort();
-    await new Promise((res) => setTimeout(res, 10));
+    await until(() => first?.closed === true, 'the old connection to close');
     expect(first?.closed).toBe(true);
     expect(t.ports[0]?.closed).toBe(true);
     expect(t.walk.calls).toContain(`cancel ${r.value.sessionId}`);
@@ -117,7 +126,7 @@ describe('Electron IPC adapter', () => {
       error: { kind: 'not-found' },
     });
     for (const d of t.destroyHooks) d();
-    await new Promise((res) => setTimeout(res, 10));
+    await until(() => t.adapter.connectionOf(7) === null, 'the window’s connection to close');
     expect(t.adapter.connectionOf(7)).toBeNull();
     expect(t.host.connectionCount).toBe(0);
     await t.adapter.dispose();

@@ -19,7 +19,6 @@ function batch(first: number, n: number): ArrayBuffer {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let fwd: EventForwarder | null = null;
 afterEach(() => {
@@ -83,6 +82,9 @@ describe('EventForwarder', () => {
   });
 
   it('sizes the window to what the connection consumes in the target latency', async () => {
+    // The consumer's pace is simulated on a fake clock (performance.now included), so machine
+    // load cannot change the rate the forwarder measures.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     fwd = new EventForwarder(
       's',
       { events: () => undefined, aggregate: () => undefined },
@@ -100,7 +102,7 @@ describe('EventForwarder', () => {
       fwd.offer(seq, batch(seq, 1000));
       seq += 1000;
       await tick();
-      await sleep(10);
+      vi.advanceTimersByTime(10);
       fwd.ack(seq - 1);
     }
     const { window, ackRate } = fwd.stats;

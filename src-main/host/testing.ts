@@ -3,7 +3,8 @@
  * control): it produces real event records with the shared encoder, on timers, without native
  * code. Everything else tests against the real walk service and libpss.
  */
-import { EventWriter } from '../../src-shared/events/batch';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import { ApiCall, EventKind, NO_CLASS, StrategyId } from '../../src-shared/events/layout';
 import type { SessionState, SessionSummary, SnapshotInfo } from '../../src-shared/contract/model';
 import type { WalkEntry } from '../../src-shared/pss/entries';
@@ -31,11 +32,10 @@ interface FakeSession {
   timer: ReturnType<typeof setTimeout> | null;
   writer: EventWriter;
   emitted: number;
-  allocations: number;
-  frees: number;
-  bytesAllocated: number;
-  bytesFreed: number;
+  /** Live bytes, for the events' aux1. */
   live: number;
+  /** Counts the events as the real tracer does: by folding them. */
+  ledger: Ledger;
   plan: FakeSessionPlan;
   t0: number;
 }
@@ -136,16 +136,17 @@ export class FakeWalkService implements WalkService {
       timer: null,
       writer: null as unknown as EventWriter,
       emitted: 0,
-      allocations: 0,
-      frees: 0,
-      bytesAllocated: 0,
-      bytesFreed: 0,
       live: 0,
+      ledger: new Ledger(),
       t0,
     };
     s.writer = new EventWriter(
       s.plan.eventsPerBatch,
-      (batch, firstSeq) => sink.events(firstSeq, batch),
+      (batch, firstSeq) => {
+        const view = new EventBatchView(batch);
+        s.ledger.fold(view, 0, view.count);
+        sink.events(firstSeq, batch);
+      },
       () => (performance.now() - t0) * 1e6,
     );
     this.sessions.set(sessionId, s);
@@ -163,8 +164,6 @@ export class FakeWalkService implements WalkService {
     for (let i = 0; i < s.plan.eventsPerBatch; i++) {
       const n = s.writer.seq;
       if (n % 2 === 0) {
-        s.allocations++;
-        s.bytesAllocated += 32;
         s.live += 32;
         s.writer.write(
           EventKind.Alloc,
@@ -180,8 +179,6 @@ export class FakeWalkService implements WalkService {
           s.live,
         );
       } else {
-        s.frees++;
-        s.bytesFreed += 32;
         s.live -= 32;
         s.writer.write(
           EventKind.Free,
@@ -216,24 +213,14 @@ export class FakeWalkService implements WalkService {
   }
 
   summaryOf(s: FakeSession): SessionSummary {
+    s.writer.flush();
     return {
       sessionId: s.id,
-      events: s.writer.seq,
-      allocations: s.allocations,
-      allocationFailures: 0,
-      frees: s.frees,
-      freeNulls: 0,
-      bytesAllocated: s.bytesAllocated,
-      bytesFreed: s.bytesFreed,
-      peakLiveBytes: 32,
-      outstandingBlocks: s.allocations - s.frees,
-      outstandingBytes: s.live,
-      violations: {},
-      byApi: {},
-      byClass: {},
+      ...s.ledger.summary(),
       entriesWalked: {},
       durations: { captureMs: 0, walkMs: 0, totalMs: 0 },
-      strategy: {},
+      strategy: null,
+      callbackErrors: 0,
     };
   }
 

@@ -6,6 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixture, type RunningFixture } from '../testing/fixture';
+import { until } from '../testing/wait';
+import { waitAllSleeping } from '../testing/targets';
 import {
   UNPRIVILEGED_ID,
   canDropPrivileges,
@@ -142,8 +144,13 @@ describe('real processes agree with independent tools', () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      await new Promise((r) => setTimeout(r, 100));
       const pid = child.pid as number;
+      await until(
+        () => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep',
+        'exec of sleep',
+      );
+      // Past the dynamic loader too: asleep in nanosleep, its mappings settled.
+      await waitAllSleeping(pid);
       const snap = capture(pid);
       try {
         const tids = execFileSync('ps', ['-T', '-o', 'spid=', '-p', String(pid)], {

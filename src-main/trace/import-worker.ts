@@ -20,8 +20,10 @@ import {
   parseSummary,
   readAtFd,
   readTraceFile,
+  withLedger,
   type TraceFileContents,
 } from './v1';
+import { Ledger } from '../../src-shared/ledger/ledger';
 
 export interface ImportRequest {
   fd: number;
@@ -68,23 +70,26 @@ function readV2(fd: number, fileBytes: number, decodedFd: number): TraceFileCont
   const entries = parseEntries(Object.fromEntries(r.entries()));
   const rawSummary = r.summary();
   let expected = 0;
+  const ledger = new Ledger();
   r.forEachBatch((firstSeq, records) => {
     if (firstSeq !== expected)
       throw new TraceFileError(
         `corrupt trace file: events jump from seq ${expected} to ${firstSeq}`,
       );
+    const batch = new EventBatchView(records);
     try {
-      new EventBatchView(records).validate(firstSeq);
+      batch.validate(firstSeq);
     } catch (e) {
       if (!(e instanceof CorruptBatchError)) throw e;
       throw new TraceFileError(`corrupt trace file: events from seq ${firstSeq}: ${e.message}`);
     }
+    ledger.fold(batch, 0, batch.count);
     writeAll(decodedFd, new Uint8Array(records), firstSeq * EVENT_SIZE);
     expected = firstSeq + records.byteLength / EVENT_SIZE;
   });
   // A damaged file keeps what was recovered; its summary (if any) may count more.
   const summary = rawSummary === null || rawSummary === undefined ? null : parseSummary(rawSummary);
-  const usable = summary && summary.events === expected ? summary : null;
+  const usable = summary && summary.events === expected ? withLedger(summary, ledger) : null;
   return {
     version: 2,
     meta,

@@ -19,8 +19,15 @@ import { EVENT_SIZE } from '../../src-shared/events/layout';
 import { CorruptBatchError, EventBatchView } from '../../src-shared/events/batch';
 import { WALKABLE_CLASSES, type WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
-import type { Pace, SessionSummary } from '../../src-shared/contract/model';
-import { parseAllocatorOptions, type AllocatorOptions } from '../../src-shared/alloc/options';
+import type { Pace, SessionSummary, WalkFacts } from '../../src-shared/contract/model';
+import {
+  BASE_STRATEGIES,
+  parseAllocatorOptions,
+  type AllocatorOptions,
+  type BaseStrategyName,
+} from '../../src-shared/alloc/options';
+import type { AllocatorStats, FaultFacts, StrategyFacts } from '../../src-shared/alloc/stats';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import { hasOwn } from '../../src-shared/contract/validate';
 import { upgradeLegacyEntryTimes } from '../../src-shared/pss/filetime';
 
@@ -149,15 +156,29 @@ function readV1(read: ReadAt, fileBytes: number, headerBytes: number): TraceFile
       `header says ${h.eventCount} events (${h.eventCount * EVENT_SIZE} bytes) but ${recordBytes} bytes of records follow`,
     );
   }
-  validateRecords(read, recordsOffset, h.eventCount);
+  const ledger = new Ledger();
+  validateRecords(read, recordsOffset, h.eventCount, ledger);
   if (h.summary && h.summary.events !== h.eventCount) {
     throw corrupt(`summary counts ${h.summary.events} events but the file holds ${h.eventCount}`);
   }
-  return { ...h, version: 1, records: { fileOffset: recordsOffset } };
+  return {
+    ...h,
+    summary: h.summary ? withLedger(h.summary, ledger) : null,
+    version: 1,
+    records: { fileOffset: recordsOffset },
+  };
 }
 
-/** Validates eventCount records from `offset`, one bounded chunk at a time. */
-export function validateRecords(read: ReadAt, offset: number, eventCount: number): void {
+/**
+ * Validates eventCount records from `offset`, one bounded chunk at a time, folding them into
+ * `ledger` when one is given.
+ */
+export function validateRecords(
+  read: ReadAt,
+  offset: number,
+  eventCount: number,
+  ledger?: Ledger,
+): void {
   const chunk = new Uint8Array(Math.min(eventCount, TRACE_LIMITS.chunkEvents) * EVENT_SIZE);
   for (let first = 0; first < eventCount; first += TRACE_LIMITS.chunkEvents) {
     const n = Math.min(TRACE_LIMITS.chunkEvents, eventCount - first);
@@ -165,7 +186,9 @@ export function validateRecords(read: ReadAt, offset: number, eventCount: number
     if (read(view, offset + first * EVENT_SIZE) !== view.byteLength)
       throw corrupt('the records are cut short');
     try {
-      new EventBatchView(view.buffer.slice(0, view.byteLength)).validate(first);
+      const batch = new EventBatchView(view.buffer.slice(0, view.byteLength));
+      batch.validate(first);
+      ledger?.fold(batch, 0, batch.count);
     } catch (e) {
       if (!(e instanceof CorruptBatchError)) throw e;
       throw corrupt(
@@ -208,7 +231,9 @@ function finite(x: unknown, path: string): number {
   return x;
 }
 
-function parseHeader(x: unknown): Omit<TraceFileContents, 'version' | 'records'> {
+function parseHeader(x: unknown): Omit<TraceFileContents, 'version' | 'records' | 'summary'> & {
+  summary: FileSummary | null;
+} {
   if (!isObj(x)) throw corrupt('header is not an object');
   const version = field(x, 'version');
   if (version !== undefined && version !== 1) {
@@ -291,40 +316,158 @@ function plain(x: unknown, path: string, depth: number): unknown {
   return out;
 }
 
-const SUMMARY_NUMBERS = [
-  'events',
+/**
+ * What a trace file's summary contributes: the walk's own facts, and the event count it claims
+ * (checked against the records). Its allocation numbers are not read: they are the ledger's,
+ * folded from the file's events (`withLedger`), whatever the file says.
+ */
+export type FileSummary = WalkFacts & { events: number };
+
+export function parseSummary(x: unknown): FileSummary {
+  if (!isObj(x)) throw corrupt('summary is not an object');
+  const entriesWalked: WalkFacts['entriesWalked'] = {};
+  const ew = field(x, 'entriesWalked');
+  if (ew !== undefined) {
+    if (!isObj(ew)) throw corrupt('summary.entriesWalked is not an object');
+    for (const cls of WALKABLE_CLASSES) {
+      const n = field(ew, cls);
+      if (n !== undefined)
+        entriesWalked[cls] = int(n, `summary.entriesWalked.${cls}`, 0, Number.MAX_SAFE_INTEGER);
+    }
+  }
+  const d = field(x, 'durations');
+  const sessionId = field(x, 'sessionId');
+  return {
+    events: int(field(x, 'events') ?? 0, 'summary.events', 0, Number.MAX_SAFE_INTEGER),
+    sessionId: typeof sessionId === 'string' ? str(sessionId, 'summary.sessionId') : '',
+    entriesWalked,
+    durations: isObj(d)
+      ? {
+          captureMs: finite(field(d, 'captureMs') ?? 0, 'summary.durations.captureMs'),
+          walkMs: finite(field(d, 'walkMs') ?? 0, 'summary.durations.walkMs'),
+          totalMs: finite(field(d, 'totalMs') ?? 0, 'summary.durations.totalMs'),
+        }
+      : { captureMs: 0, walkMs: 0, totalMs: 0 },
+    strategy: parseStrategyStats(field(x, 'strategy')),
+    callbackErrors: int(
+      field(x, 'callbackErrors') ?? 0,
+      'summary.callbackErrors',
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+  };
+}
+
+/** A file's walk facts joined to the ledger of its events. */
+export function withLedger(facts: FileSummary, ledger: Ledger): SessionSummary {
+  const { events: _claimed, ...walk } = facts;
+  return { ...walk, ...ledger.summary() };
+}
+
+const COUNTER_FIELDS = [
   'allocations',
-  'allocationFailures',
+  'failures',
   'frees',
   'freeNulls',
-  'bytesAllocated',
-  'bytesFreed',
-  'peakLiveBytes',
-  'outstandingBlocks',
-  'outstandingBytes',
+  'badFrees',
+  'liveBlocks',
+  'liveBytes',
+  'peakBytes',
+  'totalBytes',
+  'nativeBytes',
 ] as const;
 
-export function parseSummary(x: unknown): SessionSummary {
-  if (!isObj(x)) throw corrupt('summary is not an object');
-  const out = plain(x, 'summary', 4) as Obj;
-  for (const k of SUMMARY_NUMBERS) {
-    out[k] = int(field(out, k) ?? 0, `summary.${k}`, 0, Number.MAX_SAFE_INTEGER);
+const FACT_FIELDS: Record<BaseStrategyName, readonly string[]> = {
+  heap: [],
+  arena: [
+    'capacityBytes',
+    'usedBytes',
+    'highWaterBytes',
+    'freedBytes',
+    'paddingBytes',
+    'wasteBytes',
+    'exhausted',
+    'resets',
+  ],
+  pool: ['blocksPerSlab'],
+  guard: [
+    'redZoneBytes',
+    'canaryByte',
+    'overruns',
+    'underruns',
+    'doubleFrees',
+    'unknownFrees',
+    'checks',
+    'quarantinedBlocks',
+  ],
+};
+
+function nums(o: Obj, keys: readonly string[], path: string, out: Obj): void {
+  for (const k of keys) out[k] = finite(field(o, k) ?? 0, `${path}.${k}`);
+}
+
+/**
+ * The strategy's facts of a summary, field by field: an older file's loose `{}` (or nothing)
+ * is null; anything else must have the shape the app writes.
+ */
+function parseStrategyStats(x: unknown): AllocatorStats | null {
+  if (x === undefined || x === null) return null;
+  if (!isObj(x)) throw corrupt('summary.strategy is not an object');
+  if (Object.keys(x).length === 0) return null;
+  const name = field(x, 'strategy');
+  if (typeof name !== 'string' || !(BASE_STRATEGIES as readonly string[]).includes(name))
+    throw corrupt('summary.strategy.strategy is not a strategy name');
+  const base = name as BaseStrategyName;
+  const out: Obj = { strategy: base };
+  nums(x, COUNTER_FIELDS, 'summary.strategy', out);
+  out['code'] = int(field(x, 'code') ?? 0, 'summary.strategy.code', 0, 255);
+  out['faulty'] = field(x, 'faulty') === true;
+  out['released'] = field(x, 'released') === true;
+  const f = field(x, 'facts');
+  if (!isObj(f) || field(f, 'strategy') !== base)
+    throw corrupt(`summary.strategy.facts are not ${base} facts`);
+  const facts: Obj = { strategy: base };
+  nums(f, FACT_FIELDS[base], 'summary.strategy.facts', facts);
+  if (base === 'pool') {
+    const classes = field(f, 'classes') ?? [];
+    if (!Array.isArray(classes) || classes.length > 64)
+      throw corrupt('summary.strategy.facts.classes is not a list of size classes');
+    facts['classes'] = (classes as unknown[]).map((c, i) => {
+      if (!isObj(c)) throw corrupt(`summary.strategy.facts.classes[${i}] is not an object`);
+      const row: Obj = {};
+      nums(
+        c,
+        ['size', 'inUse', 'free', 'slabs', 'requests'],
+        `summary.strategy.facts.classes[${i}]`,
+        row,
+      );
+      return row;
+    });
+    const fb = field(f, 'fallback');
+    const fallback: Obj = {};
+    nums(
+      isObj(fb) ? fb : {},
+      ['allocations', 'liveBlocks', 'liveBytes'],
+      'summary.strategy.facts.fallback',
+      fallback,
+    );
+    facts['fallback'] = fallback;
   }
-  for (const k of ['violations', 'byApi', 'byClass', 'strategy', 'entriesWalked'] as const) {
-    const v = field(out, k);
-    if (v === undefined) out[k] = {};
-    else if (!isObj(v)) throw corrupt(`summary.${k} is not an object`);
+  out['facts'] = facts as unknown as StrategyFacts;
+  const faults = field(x, 'faults');
+  if (faults === undefined || faults === null) out['faults'] = null;
+  else {
+    if (!isObj(faults)) throw corrupt('summary.strategy.faults is not an object');
+    const ff: Obj = {};
+    nums(
+      faults,
+      ['attempts', 'failNth', 'probability', 'budget', 'innerFailures'],
+      'summary.strategy.faults',
+      ff,
+    );
+    out['faults'] = ff as unknown as FaultFacts;
   }
-  const d = field(out, 'durations');
-  out['durations'] = isObj(d)
-    ? {
-        captureMs: finite(field(d, 'captureMs') ?? 0, 'summary.durations.captureMs'),
-        walkMs: finite(field(d, 'walkMs') ?? 0, 'summary.durations.walkMs'),
-        totalMs: finite(field(d, 'totalMs') ?? 0, 'summary.durations.totalMs'),
-      }
-    : { captureMs: 0, walkMs: 0, totalMs: 0 };
-  out['sessionId'] = typeof out['sessionId'] === 'string' ? out['sessionId'] : '';
-  return out as unknown as SessionSummary;
+  return out as unknown as AllocatorStats;
 }
 
 const ENTRY_KIND: Record<WalkableClass, string> = {

@@ -23,7 +23,7 @@ import type {
   SessionStateName,
   SessionSummary,
 } from '../../src-shared/contract/model';
-import { EMPTY_TOTALS, createSessionTracer, type SessionTracer } from './tracing';
+import { emptyTotals, createSessionTracer, type SessionTracer } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
 import { LimitError, NotFoundError, toErrorReply } from './errors';
 import type { Emit } from './protocol';
@@ -476,11 +476,10 @@ export class WalkSession {
     }
     this.snapshot = null;
     this.flushEntries();
+    // Release first: whatever events it writes belong to the session and to its summary, which
+    // is built (flushing the last batch) from the ledger of every event written.
+    tracer?.release();
     const summary = this.buildSummary();
-    if (tracer) {
-      tracer.flush();
-      tracer.release();
-    }
     if (problems.length > 0 && !this.error) this.error = toErrorReply(problems[0]);
     if (problems.length > 0 && this.state === 'finished') this.state = 'failed';
     this.emitState();
@@ -489,14 +488,14 @@ export class WalkSession {
   }
 
   private buildSummary(): SessionSummary {
-    const entriesWalked: Record<string, number> = {};
+    const entriesWalked: SessionSummary['entriesWalked'] = {};
     for (const p of this.progress) entriesWalked[p.cls] = p.walked;
     const durations = {
       captureMs: this.captureMs,
       walkMs: this.walkMs,
       totalMs: performance.now() - this.t0,
     };
-    const totals = this.tracer?.summary() ?? EMPTY_TOTALS;
+    const totals = this.tracer?.summary() ?? emptyTotals();
     return { sessionId: this.sessionId, ...totals, entriesWalked, durations };
   }
 

@@ -5,9 +5,9 @@
  */
 import { nativeMemory, type NativeAllocator } from '../pss';
 import { TracedAllocator, createStrategy, type AllocatorStrategy } from '../alloc';
-import { EventWriter } from '../../src-shared/events/batch';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
-import type { BreakdownRow } from '../../src-shared/alloc/stats';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import type { SessionSummary } from '../../src-shared/contract/model';
 
 const BATCH_EVENTS = 4096;
@@ -30,26 +30,17 @@ export function liveAllocatorNativeBytes(): number {
   return total;
 }
 
-/** The tracer's part of a session summary (the session adds its id, walk counts and durations). */
+/**
+ * The tracer's part of a session summary: the ledger folded over every event the tracer wrote,
+ * the strategy's own facts and the callback errors (the session adds its id, walk counts and
+ * durations).
+ */
 export type TracerTotals = Omit<SessionSummary, 'sessionId' | 'entriesWalked' | 'durations'>;
 
 /** The totals of a session that made no event (failed before its tracer existed). */
-export const EMPTY_TOTALS: Readonly<TracerTotals> = {
-  events: 0,
-  allocations: 0,
-  allocationFailures: 0,
-  frees: 0,
-  freeNulls: 0,
-  bytesAllocated: 0,
-  bytesFreed: 0,
-  peakLiveBytes: 0,
-  outstandingBlocks: 0,
-  outstandingBytes: 0,
-  violations: {},
-  byApi: {},
-  byClass: {},
-  strategy: {},
-};
+export function emptyTotals(): TracerTotals {
+  return { ...new Ledger().summary(), strategy: null, callbackErrors: 0 };
+}
 
 export interface SessionTracer {
   /** What gets registered as the marker's PSS_ALLOCATOR. */
@@ -70,18 +61,8 @@ export interface SessionTracer {
   flush(): void;
   /** Returns the strategy's native memory (deferred by the tracer while the marker lives). */
   release(): void;
+  /** Sends the pending events, then returns the ledger of every event written so far. */
   summary(): TracerTotals;
-}
-
-function compact(
-  rows: Record<string, BreakdownRow>,
-): Record<string, { allocations: number; frees: number; bytes: number }> {
-  const out: Record<string, { allocations: number; frees: number; bytes: number }> = {};
-  for (const [name, r] of Object.entries(rows)) {
-    if (r.calls === 0 && r.allocations === 0 && r.frees === 0 && r.freeNulls === 0) continue;
-    out[name] = { allocations: r.allocations, frees: r.frees + r.freeNulls, bytes: r.allocBytes };
-  }
-  return out;
 }
 
 /**
@@ -95,9 +76,15 @@ export function createSessionTracer(
 ): SessionTracer {
   const strategy = createStrategy(options);
   unreleased.add(strategy);
+  // The one count of the session's events: every batch is folded as it leaves the tracer.
+  const ledger = new Ledger();
   const writer = new EventWriter(
     BATCH_EVENTS,
-    (batch, firstSeq) => onBatch(firstSeq, batch),
+    (batch, firstSeq) => {
+      const view = new EventBatchView(batch);
+      ledger.fold(view, 0, view.count);
+      onBatch(firstSeq, batch);
+    },
     // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
     () => Math.round((performance.now() - t0) * 1e6),
   );
@@ -129,24 +116,11 @@ export function createSessionTracer(
       if (strategy.released) unreleased.delete(strategy);
     },
     summary(): TracerTotals {
-      const s = traced.summary();
-      const violations: Record<string, number> = {};
-      for (const [k, v] of Object.entries(s.violations)) if (v > 0) violations[k] = v;
+      writer.flush();
       return {
-        events: writer.seq,
-        allocations: s.allocations,
-        allocationFailures: s.failures,
-        frees: s.frees,
-        freeNulls: s.freeNulls,
-        bytesAllocated: s.bytesAllocated,
-        bytesFreed: s.bytesFreed,
-        peakLiveBytes: s.peakLiveBytes,
-        outstandingBlocks: s.outstandingBlocks,
-        outstandingBytes: s.outstandingBytes,
-        violations,
-        byApi: compact(s.byApi),
-        byClass: compact(s.byWalkClass),
-        strategy: { ...traced.stats() },
+        ...ledger.summary(),
+        strategy: traced.stats(),
+        callbackErrors: traced.callbackErrorCount,
       };
     },
   };

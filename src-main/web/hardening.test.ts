@@ -212,8 +212,15 @@ describe('item 3: static files whose open fails', () => {
         req.end();
       });
     expect((await get(`/?token=${small.token}`)).status).toBe(200);
+    // A descriptor can come free between exhausting them and the request (the host process
+    // opens and closes some of its own; CI once saw a 200 here): a 200 is then a correct
+    // answer, so we take the freed descriptors too and ask again.
     const held = await exhaustDescriptors(small);
-    const r = await get(`/index.html?token=${small.token}`);
+    let r = await get(`/index.html?token=${small.token}`);
+    for (let again = 0; again < 20 && r.status === 200; again++) {
+      held.push(...(await exhaustDescriptors(small)));
+      r = await get(`/index.html?token=${small.token}`);
+    }
     expect(r.status).toBe(503);
     expect(small.exit()).toBeNull();
     for (const s of held) s.destroy();

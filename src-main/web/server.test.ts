@@ -8,6 +8,7 @@ import { SessionHost } from '../host';
 import { FakeWalkService } from '../host/testing';
 import { startWebServer, tokenCookieName, type WebServer } from './server';
 import { parseWebArgs } from './args';
+import { until } from '../testing/wait';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import { decodeFrame, encodeFrame, type WireFrame } from '../../src-shared/contract/wire';
 
@@ -233,7 +234,7 @@ describe('web server: WebSocket', () => {
     });
     expect(host.connectionCount).toBe(1);
     ws.close();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => host.connectionCount === 0, 'the host to drop the closed connection');
     expect(host.connectionCount).toBe(0);
   });
 });

@@ -5,7 +5,7 @@
  * side by side (see data/blockLayout.ts) so that blocks stay visible.
  */
 import { useRef, memo } from 'react';
-import { classSlot } from '../data/analysis';
+import { FADE_EVENTS, classSlot } from '../data/analysis';
 import { blockRects, layoutBlockMap, pxToAddress, type BlockMapLayout } from '../data/blockLayout';
 import { API_SHORT, CLASS_SLOT_LABELS, describeEvent } from '../data/eventText';
 import { formatBytes, formatNs, hexNumber } from '../lib/format';
@@ -24,15 +24,26 @@ function colourIndex(d: SessionData, seq: number, by: 'api' | 'class'): number {
   return by === 'api' ? (d.columns.api[seq] as number) : classSlot(d.columns.cls[seq] as number);
 }
 
+/**
+ * Freed blocks fade out over FADE_EVENTS events only while the walk runs and the map shows
+ * "now": at the time cursor, or once the walk has ended, only live blocks are drawn.
+ */
+function showsFading(): boolean {
+  const s = appStore.get();
+  const st = s.session?.state;
+  return s.timeCursor === null && (st === 'running' || st === 'paused' || st === 'starting');
+}
+
 /** The live block containing addr: [allocSeq] or -1. */
 function blockAt(d: SessionData, addr: number): number {
   const A = d.columns.address;
   const S = d.columns.size;
-  for (const [a, seq] of d.analysis.live) {
+  for (const [a, seq] of d.ledgerAt(appStore.get().timeCursor).live) {
     if (addr >= a && addr < a + Math.max(1, S[seq] as number)) return seq;
   }
-  // Recently freed blocks can be hovered too.
+  // Recently freed blocks (drawn fading) can be hovered too.
   let found = -1;
+  if (!showsFading()) return found;
   d.analysis.forEachFading((seq) => {
     if (found < 0) {
       const a = A[seq] as number;
@@ -145,9 +156,15 @@ export const BlockMap = memo(function BlockMap() {
     table: new Uint32Array(0),
   });
   const baseDirty = useRef<() => void>(() => undefined);
+  const cursor = useApp((s) => s.timeCursor);
+  const sessionState = useApp((s) => s.session?.state);
+  const fadingLegend =
+    cursor === null &&
+    (sessionState === 'running' || sessionState === 'paused' || sessionState === 'starting');
   const hover = useRef<{ x: number; y: number } | null>(null);
   const tooltip = useRef<HTMLDivElement | null>(null);
   const info = useRef<HTMLDivElement | null>(null);
+  const panel = useRef<HTMLDivElement | null>(null);
   const guardFallback =
     allocator?.strategy === 'guard'
       ? Math.ceil(allocator.redZoneBytes / 16) * 16
@@ -156,7 +173,7 @@ export const BlockMap = memo(function BlockMap() {
         : 0;
 
   const { ref: baseRef, markDirty: markBase } = useRafCanvas(
-    ['events', 'theme', 'layout'],
+    ['events', 'theme', 'layout', 'cursor'],
     (ctx, width, height) => {
       const p = palette();
       const d = sessionData();
@@ -201,14 +218,16 @@ export const BlockMap = memo(function BlockMap() {
       const LIVE = 1 + colours.length * FADE_STEPS;
       const r = rasters.current;
       const a = d.analysis;
+      const cursor = appStore.get().timeCursor;
+      const shown = d.ledgerAt(cursor);
       // What moves pixels: scale, width, row height, where each range starts. A range that only
       // grows at its end (a heap growing upward) keeps every painted pixel in place.
       let key = `${l.width}:${l.rowHeight}:${l.bytesPerPx}:${by}:${guardFallback}`;
       for (let i = 0; i < l.spanStart.length; i++) key += `|${l.spanStart[i]}@${l.spanPx[i]}`;
       if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
       const src: PaintSource = {
-        live: a.live,
-        frontier: a.frontier,
+        live: shown.live,
+        frontier: shown.events,
         kind: d.columns.kind,
         address: A,
         size: S,
@@ -217,21 +236,41 @@ export const BlockMap = memo(function BlockMap() {
         liveCode: (seq) => LIVE + colourIndex(d, seq, by),
         redZone: (seq) => redZoneOf(d, seq, guardFallback),
       };
-      const layers = r.painter.update(l, key, d, src, performance.now(), REBUILD_BLOCKS_PER_FRAME);
+      // Moving the cursor is new data (a rebuild from that state's live set); "now" is the
+      // session's data, painted incrementally as events are analysed.
+      const owner = shown === a.ledger ? d : shown;
+      const layers = r.painter.update(
+        l,
+        key,
+        owner,
+        src,
+        performance.now(),
+        REBUILD_BLOCKS_PER_FRAME,
+      );
       if (r.painter.rebuilding) baseDirty.current();
+      // What is drawn, for tests and tools: the state's event count, live set and completeness.
+      const el = panel.current;
+      if (el) {
+        el.dataset.events = String(shown.events);
+        el.dataset.liveBlocks = String(shown.liveBlockCount);
+        el.dataset.liveBytes = String(shown.liveBytes);
+        el.dataset.complete = String(!r.painter.rebuilding);
+      }
       // Fading blocks (at most a few thousand) are repainted every frame, under the live ones.
       const blocks = layers.blocks;
       blocks.clearBelow(LIVE);
-      a.forEachFading((seq, age) => {
-        const step = Math.min(FADE_STEPS - 1, Math.floor(age * FADE_STEPS));
-        blocks.paintUnder(
-          l,
-          A[seq] as number,
-          S[seq] as number,
-          1 + colourIndex(d, seq, by) * FADE_STEPS + step,
-          LIVE,
-        );
-      });
+      const fading = showsFading();
+      if (fading)
+        a.forEachFading((seq, age) => {
+          const step = Math.min(FADE_STEPS - 1, Math.floor(age * FADE_STEPS));
+          blocks.paintUnder(
+            l,
+            A[seq] as number,
+            S[seq] as number,
+            1 + colourIndex(d, seq, by) * FADE_STEPS + step,
+            LIVE,
+          );
+        });
       // Compose the pixels: one ImageData write per device pixel (cost bounded by the canvas size,
       // whatever the number of blocks), then the violations are stroked on top.
       const dpr = window.devicePixelRatio || 1;
@@ -252,6 +291,7 @@ export const BlockMap = memo(function BlockMap() {
       ctx.lineWidth = 2;
       for (let i = 0; i < v.length; i++) {
         const seq = v.get(i);
+        if (seq >= shown.events) break; // after the cursor: not happened yet
         tmp.length = 0;
         blockRects(l, A[seq] as number, Math.max(1, S[seq] as number), tmp);
         for (let k = 0; k < tmp.length; k += 4) {
@@ -271,7 +311,7 @@ export const BlockMap = memo(function BlockMap() {
   baseDirty.current = markBase;
 
   const { ref: overlayRef, markDirty: markOverlay } = useRafCanvas(
-    ['events', 'selection', 'hover', 'theme', 'layout'],
+    ['events', 'selection', 'hover', 'theme', 'layout', 'cursor'],
     (ctx, width) => {
       const p = palette();
       const d = sessionData();
@@ -319,7 +359,8 @@ export const BlockMap = memo(function BlockMap() {
         tip.textContent = `${hexNumber(addr)} · no live block`;
       } else {
         outline(seq, p.fg);
-        const live = d.analysis.live.get(d.columns.address[seq] as number) === seq;
+        const live =
+          d.ledgerAt(appStore.get().timeCursor).live.get(d.columns.address[seq] as number) === seq;
         tip.textContent = `${hexNumber(d.columns.address[seq] as number)} · ${formatBytes(d.columns.size[seq] as number)} · ${live ? 'live' : 'freed'} · at ${formatNs(d.columns.timeNs[seq] as number)}\n${describeEvent(d.columns, seq)}`;
       }
       tip.style.left = `${Math.max(0, Math.min(h.x + 14, width - 340))}px`;
@@ -334,7 +375,7 @@ export const BlockMap = memo(function BlockMap() {
       : [3, 2, 1, 0, 5].map((i) => [i, CLASS_SLOT_LABELS[i] ?? '']);
 
   return (
-    <div className="chart-panel" data-testid="block-map">
+    <div className="chart-panel" data-testid="block-map" ref={panel}>
       <div className="chart-head">
         <span className="chart-title">Block map</span>
         <span className="seg" role="group" aria-label="Colour blocks by">
@@ -370,6 +411,19 @@ export const BlockMap = memo(function BlockMap() {
             <i className="sw sw-viol-outline" />
             violation
           </span>
+          {fadingLegend ? (
+            <span
+              data-testid="blockmap-fading-legend"
+              title={`Blocks freed in the last ${FADE_EVENTS.toLocaleString('en-US')} events are drawn pale and fade out; they are not live`}
+            >
+              <i className="sw sw-fading" />
+              recently freed (fading)
+            </span>
+          ) : (
+            <span data-testid="blockmap-live-legend" className="muted">
+              live blocks only{cursor !== null ? ' · at the time cursor' : ''}
+            </span>
+          )}
         </span>
       </div>
       <div

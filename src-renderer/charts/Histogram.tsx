@@ -1,12 +1,21 @@
 /** Allocation sizes in log2 buckets (counts or bytes), drawn per frame from the analysis. */
 import { useRef, useState } from 'react';
-import { BUCKETS, bucketLabel } from '../data/histogram';
+import { BUCKETS, SizeHistogram, bucketLabel } from '../data/histogram';
+import type { Ledger } from '../../src-shared/ledger/ledger';
 import { formatBytes, formatCount } from '../lib/format';
 import { palette } from '../render/theme';
 import { useRafCanvas } from '../render/useCanvas';
 import { sessionData } from '../session/sessionData';
+import { appStore } from '../store';
 
 const PAD_B = 30;
+
+/** The ledger's per-size allocations, as the histogram draws them. */
+function sizeHistogram(l: Ledger): SizeHistogram {
+  const h = new SizeHistogram();
+  l.sizeColumns(h.counts, h.bytes);
+  return h;
+}
 const PAD_L = 44;
 
 export function Histogram() {
@@ -17,12 +26,12 @@ export function Histogram() {
   const tooltip = useRef<HTMLDivElement | null>(null);
 
   const { ref: baseRef, markDirty: markBase } = useRafCanvas(
-    ['events', 'theme', 'hover'],
+    ['events', 'theme', 'hover', 'cursor'],
     (ctx, width, height) => {
       const p = palette();
       const d = sessionData();
       ctx.font = p.font;
-      const h = d?.analysis.histogram;
+      const h = d ? sizeHistogram(d.ledgerAt(appStore.get().timeCursor)) : null;
       const r = h?.range() ?? null;
       range.current = r;
       if (!h || !r) {

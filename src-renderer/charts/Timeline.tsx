@@ -1,7 +1,8 @@
 /**
  * Live bytes over time (min/max per pixel column), allocation and free rates, failures and
  * violations marked. Wheel zooms around the cursor, drag pans, click selects the nearest event
- * (a failure or violation in that pixel column first), double-click fits the whole trace.
+ * (a failure or violation in that pixel column first), shift-click moves the time cursor there,
+ * double-click fits the whole trace. The time cursor (./TimeCursor.tsx) is drawn as a dashed line.
  */
 import { useEffect, useRef, memo } from 'react';
 import { describeEvent } from '../data/eventText';
@@ -20,6 +21,7 @@ import { useRafCanvas } from '../render/useCanvas';
 import { sessionData } from '../session/sessionData';
 import { appStore } from '../store';
 import { formatTick, niceByteStep, niceStep } from './axis';
+import { TimeCursor } from './TimeCursor';
 
 const RATE_H = 36;
 const AXIS_H = 16;
@@ -160,7 +162,7 @@ export const Timeline = memo(function Timeline() {
   });
 
   const { ref: overlayRef, markDirty: markOverlay } = useRafCanvas(
-    ['events', 'selection', 'hover', 'theme', 'timeline'],
+    ['events', 'selection', 'hover', 'theme', 'timeline', 'cursor'],
     (ctx, width, height) => {
       const p = palette();
       const d = sessionData();
@@ -181,6 +183,20 @@ export const Timeline = memo(function Timeline() {
           ctx.moveTo(x, 0);
           ctx.lineTo(x, height - AXIS_H);
           ctx.stroke();
+        }
+      }
+      const cursor = appStore.get().timeCursor;
+      if (cursor !== null && cursor > 0 && cursor <= d.columns.length) {
+        const x = Math.round(xOf(d.columns.timeNs[cursor - 1] as number)) + 0.5;
+        if (x >= PAD_L && x <= width) {
+          ctx.strokeStyle = p.accent;
+          ctx.lineWidth = 2;
+          ctx.setLineDash([6, 3]);
+          ctx.beginPath();
+          ctx.moveTo(x, 0);
+          ctx.lineTo(x, height - AXIS_H);
+          ctx.stroke();
+          ctx.setLineDash([]);
         }
       }
       const hx = hoverX.current;
@@ -206,7 +222,10 @@ export const Timeline = memo(function Timeline() {
         tip.style.left = `${Math.max(0, left)}px`;
       }
     },
-    () => hoverX.current !== null || appStore.get().selectedSeq !== null,
+    () =>
+      hoverX.current !== null ||
+      appStore.get().selectedSeq !== null ||
+      appStore.get().timeCursor !== null,
   );
 
   // A new session starts with the whole trace in view.
@@ -345,6 +364,14 @@ export const Timeline = memo(function Timeline() {
           const col = Math.floor(x - PAD_L);
           const fp =
             col >= 0 && col < bins.current.n ? (bins.current.firstProblem[col] as number) : -1;
+          if (e.shiftKey) {
+            // Shift-click: the time cursor goes to the nearest event (its state is shown).
+            const w = windowNow(win.current, endNs());
+            const t = w.t0 + ((x - PAD_L) / plotW) * (w.t1 - w.t0);
+            const s = nearestSeq(d.columns, d.analysis.frontier, t);
+            if (s >= 0) appStore.get().setTimeCursor(s + 1);
+            return;
+          }
           if (fp >= 0) {
             appStore.get().selectSeq(fp);
             return;
@@ -363,6 +390,7 @@ export const Timeline = memo(function Timeline() {
         <canvas ref={overlayRef} className="layer" />
         <div className="chart-tooltip" ref={tooltip} hidden data-testid="timeline-tooltip" />
       </div>
+      <TimeCursor />
     </div>
   );
 });

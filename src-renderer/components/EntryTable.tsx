@@ -32,8 +32,12 @@ export function EntryTable<T>(p: EntryTableProps<T>) {
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<SortSpec | null>(p.defaultSort ?? null);
   const { rows, version, columns, extraFilter } = p;
+  // Rows arrive in place (the array grows before `version` is bumped): its length is a
+  // dependency too, so the count and the rows never disagree.
+  const rowCount = rows.length;
   const index = useMemo(() => {
     void version;
+    void rowCount;
     const col = sort ? columns.find((c) => c.id === sort.column) : undefined;
     return buildIndex(
       rows,
@@ -43,7 +47,7 @@ export function EntryTable<T>(p: EntryTableProps<T>) {
       sort?.dir ?? 'asc',
       extraFilter,
     );
-  }, [rows, version, query, sort, columns, extraFilter]);
+  }, [rows, rowCount, version, query, sort, columns, extraFilter]);
 
   const posOf = (rowNumber: number | null | undefined): number | null => {
     if (rowNumber === null || rowNumber === undefined) return null;

@@ -20,19 +20,22 @@ describe('AllocAnalysis', () => {
     );
     const a = new AllocAnalysis();
     expect(a.advance(c)).toBe(6);
-    expect(a.allocations).toBe(2);
-    expect(a.frees).toBe(1);
-    expect(a.failures).toBe(1);
-    expect(a.freeNulls).toBe(1);
-    expect(a.leaks).toBe(1);
-    expect(a.liveBytes).toBe(50);
-    expect(a.peakLiveBytes).toBe(150);
+    const l = a.ledger.summary();
+    expect(l.allocations).toBe(2);
+    expect(l.frees).toBe(1);
+    expect(l.allocationFailures).toBe(1);
+    expect(l.freeNulls).toBe(1);
+    expect(l.leaks).toBe(1);
+    expect(l.liveBytes).toBe(50);
+    expect(l.peakLiveBytes).toBe(150);
+    expect(l.problems).toBe(2);
     expect([...a.liveAfter.subarray(0, 6)]).toEqual([100, 150, 50, 50, 50, 50]);
-    expect(a.live.get(0x2000)).toBe(1);
-    expect(a.histogram.counts[7]).toBe(1); // 100 → [64,128)
-    expect(a.byApi[ApiCall.PssWalkMarkerCreate]?.liveBytes).toBe(0);
-    expect(a.byApi[ApiCall.PssWalkMarkerFree]?.frees).toBe(1);
-    expect(a.byClass[classSlot(3)]?.liveBlocks).toBe(1);
+    expect(a.ledger.live.get(0x2000)).toBe(1);
+    expect(l.bySize.allocations[7]).toBe(1); // 100 → [64,128)
+    expect(l.byApi.PssWalkMarkerCreate.liveBytes).toBe(0);
+    expect(l.byApi.PssWalkMarkerFree.frees).toBe(1);
+    expect(l.byClass.THREADS.liveBlocks).toBe(1);
+    expect(classSlot(3)).toBe(3);
     expect([...a.problems.view()]).toEqual([3, 5]);
     const fading: number[] = [];
     a.forEachFading((s) => fading.push(s));
@@ -49,8 +52,8 @@ describe('AllocAnalysis', () => {
     c.append(encode([alloc(0x20n, 8)], 1), 1);
     a.advance(c);
     expect(a.frontier).toBe(3);
-    expect(a.liveBytes).toBe(8);
-    expect(a.unmatchedFrees).toBe(0);
+    expect(a.ledger.liveBytes).toBe(8);
+    expect(a.ledger.summary().unmatchedFrees).toBe(0);
   });
 
   it('summarises chunks for the timeline and honours a budget', () => {

@@ -12,7 +12,7 @@ import { BlockRaster, type BlockMapLayout } from './blockLayout';
 
 export interface PaintSource {
   /** Live blocks: address → seq of its Alloc event (a Map: its iterator survives mutation). */
-  live: Map<number, number>;
+  live: ReadonlyMap<number, number>;
   /** Events below this seq are analysed. */
   frontier: number;
   kind: ArrayLike<number>;

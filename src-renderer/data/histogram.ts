@@ -1,13 +1,10 @@
 /** Log2 size buckets for the allocation-size histogram. */
 
-/** Bucket 0 holds size 0; bucket k ≥ 1 holds sizes in [2^(k-1), 2^k). */
-export const BUCKETS = 34;
+import { SIZE_BUCKETS, sizeBucket } from '../../src-shared/ledger/ledger';
 
-export function bucketOf(size: number): number {
-  if (size <= 0) return 0;
-  const b = 32 - Math.clz32(size >>> 0);
-  return b < BUCKETS ? b : BUCKETS - 1;
-}
+/** Bucket 0 holds size 0; bucket k ≥ 1 holds sizes in [2^(k-1), 2^k) (the ledger's buckets). */
+export const BUCKETS = SIZE_BUCKETS;
+export const bucketOf = sizeBucket;
 
 /** Smallest size in a bucket. */
 export function bucketLow(b: number): number {

@@ -46,8 +46,8 @@ describe('downsample', () => {
       expect(bins.minLive[b]).toBe(mn);
       expect(bins.maxLive[b]).toBe(mx);
     }
-    expect(allocs).toBe(a.allocations);
-    expect(frees).toBe(a.frees);
+    expect(allocs).toBe(a.ledger.summary().allocations);
+    expect(frees).toBe(a.ledger.summary().frees);
     expect([...bins.fails.subarray(0, 7)].reduce((x, y) => x + y, 0)).toBe(1);
     expect(bins.firstProblem.includes(501)).toBe(true);
   });

@@ -116,9 +116,9 @@ describe('push ingest', () => {
     expect(d?.columns.missing.isEmpty).toBe(true);
     expect(d?.columns.received).toBe(1600);
     expect(d?.analysis.frontier).toBe(1600);
-    expect(d?.analysis.allocations).toBe(800);
-    expect(d?.analysis.frees).toBe(800);
-    expect(d?.analysis.liveBytes).toBe(0);
+    expect(d?.analysis.ledger.summary().allocations).toBe(800);
+    expect(d?.analysis.ledger.summary().frees).toBe(800);
+    expect(d?.analysis.ledger.liveBytes).toBe(0);
     const pages = calls
       .filter((c) => c.name === 'getEvents')
       .map((c) => [c.params['fromSeq'], c.params['count']]);
@@ -131,6 +131,6 @@ describe('push ingest', () => {
     await settle(100);
     expect(d?.columns.length).toBe(3000);
     expect(d?.analysis.frontier).toBe(3000);
-    expect(d?.analysis.allocations).toBe(1500);
+    expect(d?.analysis.ledger.summary().allocations).toBe(1500);
   });
 });

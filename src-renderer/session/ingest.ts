@@ -46,8 +46,11 @@ function isCurrent(sessionId: string, name: string, msg: unknown): SessionData |
 
 /** Opens the data of a session and replays what arrived before we knew its id. */
 export function adoptSession(state: SessionState): SessionData {
+  const fresh = sessionData()?.sessionId !== state.sessionId;
   const d = openSessionData(state.sessionId);
   d.filtered.setFilter(d.columns, appStore.get().eventFilter);
+  // A new session starts at "now".
+  if (fresh) appStore.get().setTimeCursor(null);
   appStore.get().setSession(state);
   const buffered = early.get(state.sessionId) ?? [];
   early.clear();
@@ -65,6 +68,7 @@ let countsTimer: ReturnType<typeof setTimeout> | null = null;
 export function computeCounts(d: SessionData): LiveCounts {
   const a = d.analysis;
   const c = d.columns;
+  const l = a.ledger.summary();
   const last = a.frontier > 0 ? (c.timeNs[a.frontier - 1] as number) : 0;
   return {
     // During a replay: the events it has reached.
@@ -72,18 +76,20 @@ export function computeCounts(d: SessionData): LiveCounts {
     received: c.received,
     missing: c.missing.size,
     analysed: a.frontier,
-    allocations: a.allocations,
-    frees: a.frees,
-    freeNulls: a.freeNulls,
-    failures: a.failures,
-    violations: a.violations,
-    leaks: a.leaks,
-    apiErrors: a.apiErrors,
-    liveBlocks: a.live.size,
-    liveBytes: a.liveBytes,
-    peakLiveBytes: a.peakLiveBytes,
-    bytesAllocated: a.bytesAllocated,
-    bytesFreed: a.bytesFreed,
+    allocations: l.allocations,
+    frees: l.frees,
+    freeNulls: l.freeNulls,
+    failures: l.allocationFailures,
+    violations: l.violations,
+    leaks: l.leaks,
+    apiErrors: l.apiErrors,
+    problems: l.problems,
+    problemsByKind: l.problemsByKind,
+    liveBlocks: l.liveBlocks,
+    liveBytes: l.liveBytes,
+    peakLiveBytes: l.peakLiveBytes,
+    bytesAllocated: l.bytesAllocated,
+    bytesFreed: l.bytesFreed,
     lastTimeNs: last,
     storeBytes: c.byteSize + a.liveAfter.byteLength,
   };
@@ -114,6 +120,17 @@ function scheduleEntries(): void {
 
 // ---- analysis as a frame update step ---------------------------------------------------------
 
+const ENDED = new Set(['finished', 'cancelled', 'failed']);
+
+/** The session has ended and every event it wrote has been analysed. */
+function reachedEnd(d: SessionData): boolean {
+  const st = appStore.get();
+  const s = st.session;
+  if (!s || s.sessionId !== d.sessionId || !ENDED.has(s.state)) return false;
+  const total = st.summary?.sessionId === d.sessionId ? st.summary.events : s.eventsStored;
+  return d.analysis.frontier >= total && d.columns.missing.size === 0;
+}
+
 function analyseStep(): boolean {
   const d = sessionData();
   if (!d) return false;
@@ -132,7 +149,10 @@ function analyseStep(): boolean {
   if (n > 0) {
     d.filtered.extend(d.analysis.frontier);
     raf.invalidate('events');
-    scheduleCounts();
+    // The last event of an ended session: its numbers are final, publish them now (the bar
+    // says "finishing" until they are).
+    if (reachedEnd(d)) publishCounts();
+    else scheduleCounts();
   }
   const complete = gap === null && TERMINAL.has(appStore.get().session?.state ?? '');
   if (replayNeedsFrames(d, complete)) return true;
@@ -282,6 +302,7 @@ const handlers: Handlers = {
     if (!d) return;
     appStore.get().setSession(m);
     afterState(d, m);
+    if (reachedEnd(d)) publishCounts();
   },
   summary(m) {
     const d = isCurrent(m.sessionId, 'summary', m);

@@ -5,7 +5,8 @@
  */
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
-import { AllocAnalysis } from '../data/analysis';
+import { AllocAnalysis, ColumnEvents } from '../data/analysis';
+import type { Ledger } from '../../src-shared/ledger/ledger';
 import { EventColumns } from '../data/eventColumns';
 import { FilteredIndex } from '../data/eventFilter';
 
@@ -20,7 +21,27 @@ export class SessionData {
     VA_SPACE: [],
     AUXILIARY_PAGES: [],
   };
+  private cursorState: { at: number; ledger: Ledger } | null = null;
   constructor(readonly sessionId: string) {}
+
+  /**
+   * The ledger the views show: the state after the first `cursor` events (rebuilt from the
+   * nearest checkpoint, cached for the cursor), or now when the cursor is null or not behind
+   * the analysis.
+   */
+  ledgerAt(cursor: number | null): Ledger {
+    const a = this.analysis;
+    if (cursor === null || cursor >= a.frontier) return a.ledger;
+    const at = Math.max(0, Math.floor(cursor));
+    if (this.cursorState?.at !== at)
+      this.cursorState = { at, ledger: a.ledger.stateAt(at, new ColumnEvents(this.columns)) };
+    return this.cursorState.ledger;
+  }
+
+  /** Events the views show: the cursor, or every analysed event. */
+  shownEvents(cursor: number | null): number {
+    return cursor === null ? this.analysis.frontier : Math.min(cursor, this.analysis.frontier);
+  }
 
   setEntries(cls: WalkableClass, startIndex: number, rows: readonly WalkEntry[]): void {
     const list = this.entries[cls];

@@ -9,11 +9,12 @@ import { formatBytes, formatCount } from '../lib/format';
 import { sessionData } from '../session/sessionData';
 import { useApp, useAppShallow } from '../store';
 import { EventLog } from './EventLog';
+import { LiveBlocksPanel } from './LiveBlocksPanel';
 import { ProblemsPanel } from './ProblemsPanel';
 import { SessionBar } from './SessionBar';
 import { SizesPanel } from './SizesPanel';
 
-type Side = 'events' | 'problems' | 'sizes';
+type Side = 'events' | 'problems' | 'live' | 'sizes';
 
 function SelectionLine() {
   const seq = useApp((s) => s.selectedSeq);
@@ -57,9 +58,7 @@ export function AllocationsView() {
   const session = useApp((s) => s.session);
   const sessionError = useApp((s) => s.sessionError);
   const [side, setSide] = useState<Side>('events');
-  const problems = useApp(
-    (s) => s.counts.failures + s.counts.violations + s.counts.leaks + s.counts.apiErrors,
-  );
+  const problems = useApp((s) => s.counts.problems);
 
   if (!session) {
     return (
@@ -129,6 +128,15 @@ export function AllocationsView() {
               )}
             </SubTab>
             <SubTab
+              id="alloc-tab-live"
+              selected={side === 'live'}
+              panelId="alloc-side-panel"
+              onSelect={() => setSide('live')}
+              testId="tab-live"
+            >
+              Live blocks
+            </SubTab>
+            <SubTab
               id="alloc-tab-sizes"
               selected={side === 'sizes'}
               panelId="alloc-side-panel"
@@ -147,6 +155,7 @@ export function AllocationsView() {
             <SelectionLine />
             {side === 'events' && <EventLog />}
             {side === 'problems' && <ProblemsPanel />}
+            {side === 'live' && <LiveBlocksPanel />}
             {side === 'sizes' && <SizesPanel />}
           </div>
         </div>

@@ -1,13 +1,13 @@
 import { memo, useEffect, useRef } from 'react';
 /** Walk controls shared by the Walk and Allocations tabs: play/pause/step/speed, progress, counters. */
 import { describeOptions } from '../../src-shared/alloc/options';
-import type { Pace, SessionState } from '../../src-shared/contract/model';
+import type { Pace, SessionState, SessionSummary } from '../../src-shared/contract/model';
 import { closeSession, control } from '../api/actions';
 import { useKey } from '../components/hooks';
 import { Icon } from '../components/Icon';
 import { CLASS_LABELS } from '../data/entryColumns';
 import { formatBytes, formatCount } from '../lib/format';
-import { useApp, useAppShallow } from '../store';
+import { useApp, useAppShallow, type LiveCounts } from '../store';
 import { ReplayBar } from './ReplayBar';
 
 const SPEEDS: { label: string; pace: Pace }[] = [
@@ -27,6 +27,24 @@ function paceKey(p: Pace): string {
 export const isActive = (s: SessionState | null): boolean =>
   s !== null && (s.state === 'running' || s.state === 'paused' || s.state === 'starting');
 
+const ENDED = new Set(['finished', 'cancelled', 'failed']);
+
+/**
+ * The state the bar shows: an ended session reads "finishing" until the renderer has folded
+ * every event it wrote (the summary's count, or the final state's), so that the word
+ * FINISHED (or cancelled / failed) only ever stands next to final numbers.
+ */
+export function shownState(
+  session: SessionState,
+  counts: Pick<LiveCounts, 'analysed' | 'missing'>,
+  summary: SessionSummary | null,
+): string {
+  if (!ENDED.has(session.state)) return session.state;
+  const total =
+    summary && summary.sessionId === session.sessionId ? summary.events : session.eventsStored;
+  return counts.analysed >= total && counts.missing === 0 ? session.state : 'finishing';
+}
+
 export const SessionBar = memo(function SessionBar() {
   const session = useApp((s) => s.session);
   const pending = useApp((s) => s.controlPending);
@@ -35,11 +53,12 @@ export const SessionBar = memo(function SessionBar() {
     allocations: s.counts.allocations,
     frees: s.counts.frees,
     failures: s.counts.failures,
-    violations: s.counts.violations + s.counts.leaks,
+    problems: s.counts.problems,
     liveBytes: s.counts.liveBytes,
     known: s.counts.known,
     missing: s.counts.missing,
   }));
+  const shown = useApp((s) => (s.session ? shownState(s.session, s.counts, s.summary) : ''));
   const active = isActive(session);
   const running = session?.state === 'running';
   const paused = session?.state === 'paused';
@@ -96,9 +115,17 @@ export const SessionBar = memo(function SessionBar() {
           lastFocused.current = (e.target as HTMLElement).dataset.testid ?? null;
         }}
       >
-        <span className={`state-badge state-${session.state}`} data-testid="session-state">
+        <span
+          className={`state-badge state-${shown}`}
+          data-testid="session-state"
+          title={
+            shown === 'finishing'
+              ? `The walk has ${session.state === 'finished' ? 'ended' : session.state}; the last events are still being counted`
+              : undefined
+          }
+        >
           <span className="sr-only">Session </span>
-          {session.state}
+          {shown}
         </span>
         {imported !== null && (
           <span
@@ -241,8 +268,11 @@ export const SessionBar = memo(function SessionBar() {
         <span title="Failed allocations" className={c.failures ? 'bad' : ''}>
           failed <b data-testid="count-failures">{formatCount(c.failures)}</b>
         </span>
-        <span title="Violations and leaks" className={c.violations ? 'bad' : ''}>
-          problems <b data-testid="count-violations">{formatCount(c.violations)}</b>
+        <span
+          title="Failed allocations, API errors, contract violations, guard findings and leaks"
+          className={c.problems ? 'bad' : ''}
+        >
+          problems <b data-testid="count-problems">{formatCount(c.problems)}</b>
         </span>
         <span title="Live bytes">
           live <b data-testid="count-live-bytes">{formatBytes(c.liveBytes)}</b>

@@ -1,7 +1,9 @@
 import { memo } from 'react';
 /** Size histogram plus the per-API and per-walk-class breakdown (refreshed with the counts). */
 import { Histogram } from '../charts/Histogram';
-import type { BreakdownRow } from '../data/analysis';
+import { API_CALL_NAMES } from '../lib/traceEvents';
+import { WALK_CLASS_KEYS } from '../../src-shared/alloc/stats';
+import type { LedgerRow, LedgerSummary } from '../../src-shared/ledger/ledger';
 import { API_SHORT, CLASS_SLOT_LABELS } from '../data/eventText';
 import { formatBytes, formatCount } from '../lib/format';
 import { sessionData } from '../session/sessionData';
@@ -15,7 +17,7 @@ function Breakdown({
   colourClass,
 }: {
   title: string;
-  rows: BreakdownRow[];
+  rows: LedgerRow[];
   labels: (i: number) => string;
   testId: string;
   colourClass: string;
@@ -63,12 +65,21 @@ function Breakdown({
   );
 }
 
+/** Rows by API value (0–6) and by class row (0–4, 5 = none), as the labels index them. */
+function rowsOf(l: LedgerSummary | null): { byApi: LedgerRow[]; byClass: LedgerRow[] } {
+  if (!l) return { byApi: [], byClass: [] };
+  const byApi: LedgerRow[] = [];
+  for (let a = 0; a < 7; a++)
+    byApi.push(l.byApi[API_CALL_NAMES[a] as keyof LedgerSummary['byApi']]);
+  return { byApi, byClass: WALK_CLASS_KEYS.map((k) => l.byClass[k]) };
+}
+
 export const SizesPanel = memo(function SizesPanel() {
-  // Re-render with the (throttled) counts; the rows are read from the analysis.
+  // Re-render with the (throttled) counts or the cursor; the rows are the ledger's, at the cursor.
   useApp((s) => s.eventsVersion);
+  const cursor = useApp((s) => s.timeCursor);
   const d = sessionData();
-  const byApi = d?.analysis.byApi ?? [];
-  const byClass = d?.analysis.byClass ?? [];
+  const { byApi, byClass } = rowsOf(d ? d.ledgerAt(cursor).summary() : null);
   return (
     <div className="sizes-panel" data-testid="sizes-panel">
       <Histogram />

@@ -14,11 +14,11 @@ export function SummaryCard({ summary }: { summary: SessionSummary }) {
     [
       'outstanding',
       'Outstanding',
-      `${plural(summary.outstandingBlocks, 'block')}, ${formatBytes(summary.outstandingBytes)}`,
+      `${plural(summary.liveBlocks, 'block')}, ${formatBytes(summary.liveBytes)}`,
     ],
     ['walk-ms', 'Walk time', formatMs(summary.durations.walkMs)],
   ];
-  const violations = Object.entries(summary.violations).filter(([, n]) => n > 0);
+  const violations = Object.entries(summary.violationsByKind).filter(([, n]) => n > 0);
   return (
     <div className="card summary" data-testid="summary-card">
       <div className="card-title">Session summary</div>

@@ -1,6 +1,6 @@
 /** The walk: controls, the entry tables filling as the walk proceeds, bookmarks, summary. */
 import { useState } from 'react';
-import type { Bookmark } from '../../src-shared/contract/model';
+import type { Bookmark, SessionState } from '../../src-shared/contract/model';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import { onTabListKey } from '../components/tabs';
 import { plural } from '../lib/format';
@@ -26,6 +26,28 @@ function customLabel(b: Bookmark): boolean {
     l === `${name} #${b.entryIndex}` ||
     /^(position|bookmark) ?#?\d+$/.test(l)
   );
+}
+
+/** What "current position" says when no class is being walked: before the start, or how it ended. */
+export function endedPosition(session: SessionState): string {
+  const walked = session.classes
+    .map(
+      (p) =>
+        `${p.walked}${p.total !== null ? ` of ${p.total}` : ''} ${CLASS_LABELS[p.cls].toLowerCase()}`,
+    )
+    .join(', ');
+  switch (session.state) {
+    case 'starting':
+      return 'not started';
+    case 'finished':
+      return `walk finished: walked ${walked}`;
+    case 'cancelled':
+      return `walk stopped: walked ${walked}`;
+    case 'failed':
+      return `walk failed: walked ${walked}`;
+    default:
+      return `between classes: walked ${walked}`;
+  }
 }
 
 export function WalkView() {
@@ -170,9 +192,7 @@ export function WalkView() {
                   <span className="muted"> · next #{session.current.entryIndex}</span>
                 </>
               ) : (
-                <span className="muted">
-                  {session.state === 'finished' ? 'walk finished' : 'not started'}
-                </span>
+                <span className="muted">{endedPosition(session)}</span>
               )}
             </div>
           </div>

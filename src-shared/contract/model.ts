@@ -3,6 +3,8 @@
  * src-shared/events). Plain, JSON-able, defined once.
  */
 import type { AllocatorOptions } from '../alloc/options';
+import type { AllocatorStats } from '../alloc/stats';
+import type { LedgerSummary } from '../ledger/ledger';
 import type { WalkableClass } from '../pss/constants';
 import type { Maybe, SnapshotDetails } from '../pss/details';
 import type {
@@ -141,25 +143,28 @@ export interface CountBytes {
 }
 
 /** Totals a session's tracer keeps; always equal to what the stored events add up to. */
-export interface SessionSummary {
+/** What only the walk knows about a session (the allocation numbers are the ledger's). */
+export interface WalkFacts {
   sessionId: string;
-  events: number;
-  allocations: number;
-  allocationFailures: number;
-  frees: number;
-  freeNulls: number;
-  bytesAllocated: number;
-  bytesFreed: number;
-  peakLiveBytes: number;
-  outstandingBlocks: number;
-  outstandingBytes: number;
-  violations: Record<string, number>;
-  byApi: Record<string, { allocations: number; frees: number; bytes: number }>;
-  byClass: Record<string, { allocations: number; frees: number; bytes: number }>;
-  entriesWalked: Record<string, number>;
+  /** Entries walked per class (the last pass's). */
+  entriesWalked: Partial<Record<WalkableClass, number>>;
   durations: { captureMs: number; walkMs: number; totalMs: number };
-  strategy: Record<string, unknown>;
+  /**
+   * The strategy's own facts at the end of the session (arena usage, pool classes, guard
+   * findings, injected faults…); null when the session failed before its allocator existed,
+   * or a trace file did not record them.
+   */
+  strategy: AllocatorStats | null;
+  /** Exceptions caught inside the allocator routines (never passed to native code). */
+  callbackErrors: number;
 }
+
+/**
+ * The final summary of a session: the ledger folded over every event it wrote
+ * (src-shared/ledger) plus the walk's own facts. Its counts equal what any client that folds
+ * the same events computes.
+ */
+export interface SessionSummary extends LedgerSummary, WalkFacts {}
 
 /** Coalesced view of events the renderer has not received in detail (flow control). */
 export interface EventAggregate {

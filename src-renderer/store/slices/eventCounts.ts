@@ -1,7 +1,12 @@
 import type { StateCreator } from 'zustand';
 import type { AppState } from '../index';
+import type { ProblemKindName } from '../../../src-shared/ledger/ledger';
+import { PROBLEM_KINDS } from '../../../src-shared/ledger/ledger';
 
-/** Coarse numbers about the session's events (the events themselves live in columns). */
+/**
+ * Coarse numbers about the session's events (the events themselves live in columns): the
+ * ledger's, published together, so every view that shows a count shows the same one.
+ */
 export interface LiveCounts {
   /** Rows known (received + missing). */
   known: number;
@@ -15,6 +20,9 @@ export interface LiveCounts {
   violations: number;
   leaks: number;
   apiErrors: number;
+  /** failures + apiErrors + violations + leaks: the one problems count. */
+  problems: number;
+  problemsByKind: Record<ProblemKindName, number>;
   liveBlocks: number;
   liveBytes: number;
   peakLiveBytes: number;
@@ -38,6 +46,11 @@ export const EMPTY_COUNTS: LiveCounts = {
   violations: 0,
   leaks: 0,
   apiErrors: 0,
+  problems: 0,
+  problemsByKind: Object.fromEntries(PROBLEM_KINDS.map((k) => [k, 0])) as Record<
+    ProblemKindName,
+    number
+  >,
   liveBlocks: 0,
   liveBytes: 0,
   peakLiveBytes: 0,

@@ -39,6 +39,11 @@ export interface UiSlice {
   tab: Tab;
   /** Selected event (seq) across timeline, block map, event log and problems. */
   selectedSeq: number | null;
+  /**
+   * The time cursor: the block map, live blocks, histogram, breakdowns and problems show the
+   * state after the first `timeCursor` events; null = now (the default, following the walk).
+   */
+  timeCursor: number | null;
   eventFilter: EventFilter;
   colorBy: ColorBy;
   captureForm: CaptureForm;
@@ -53,6 +58,7 @@ export interface UiSlice {
   walkTarget: string;
   setTab(tab: Tab): void;
   selectSeq(seq: number | null): void;
+  setTimeCursor(events: number | null): void;
   setEventFilter(f: EventFilter): void;
   setColorBy(c: ColorBy): void;
   setCaptureForm(patch: Partial<CaptureForm>): void;
@@ -66,6 +72,7 @@ export interface UiSlice {
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   tab: 'processes',
   selectedSeq: null,
+  timeCursor: null,
   eventFilter: NO_FILTER,
   colorBy: 'api',
   captureForm: DEFAULT_CAPTURE_FORM,
@@ -76,6 +83,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   walkTarget: 'live',
   setTab: (tab) => set({ tab }),
   selectSeq: (selectedSeq) => set({ selectedSeq }),
+  setTimeCursor: (timeCursor) => set({ timeCursor }),
   setEventFilter: (eventFilter) => set({ eventFilter }),
   setColorBy: (colorBy) => set({ colorBy }),
   setCaptureForm: (patch) => set((s) => ({ captureForm: { ...s.captureForm, ...patch } })),

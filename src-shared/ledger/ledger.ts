@@ -1,0 +1,533 @@
+/**
+ * The ledger: the one fold of a session's event stream (../events) into every allocation fact
+ * that is shown or summarized — the live set, totals, per-API / per-class / per-size
+ * breakdowns and the problems. The walk worker folds the events it writes (its output is the
+ * session summary), the renderer folds the events it receives (its output is every count on
+ * screen), the tests fold random streams; nobody else counts.
+ *
+ * Definitions (one each):
+ * - live block: an Alloc whose address has not been freed by a later Free. A Leak event does
+ *   not free anything (the block is still outstanding), so leaked blocks stay live.
+ * - a Free of an address that is not live changes nothing but `unmatchedFrees` (the tracer
+ *   never writes one — it writes ViolationUnknownFree — but an imported trace may).
+ * - problems: every AllocFailed, ApiError and violation event (isViolation: the Violation*
+ *   kinds and Leak). `violations` counts the Violation* kinds, `leaks` the Leak events, so
+ *   problems = allocationFailures + apiErrors + violations + leaks.
+ * - per-size: log2 buckets (bucket 0 = size 0, bucket k = [2^(k-1), 2^k)) of every successful
+ *   allocation so far, and of the blocks live now.
+ *
+ * Time travel: with `checkpointEvery` K > 0 the ledger keeps a copy of its state after every
+ * K-th event, so the state after any prefix of n events is one copy plus at most K−1 events
+ * of folding (`stateAt`).
+ *
+ * No Node or DOM imports: shared by the worker, the host and the renderer.
+ */
+import {
+  API_CALL_NAMES,
+  EVENT_KIND_NAMES,
+  EventKind,
+  NO_CLASS,
+  isViolation,
+} from '../events/layout';
+import type { ApiCallName, EventKindName } from '../events/layout';
+import { VIOLATION_KINDS, WALK_CLASS_KEYS } from '../alloc/stats';
+import type { ViolationKindName, WalkClassKey } from '../alloc/stats';
+
+/** Events between checkpoints in the renderer's ledger. */
+export const CHECKPOINT_EVENTS = 16_384;
+
+/** Log2 size buckets: bucket 0 holds size 0; bucket k ≥ 1 holds sizes in [2^(k-1), 2^k). */
+export const SIZE_BUCKETS = 34;
+
+export function sizeBucket(size: number): number {
+  if (size <= 0) return 0;
+  const b = 32 - Math.clz32(size >>> 0);
+  return b < SIZE_BUCKETS ? b : SIZE_BUCKETS - 1;
+}
+
+const API_ROWS = 7;
+const CLASS_ROWS = 6;
+
+/** Row of byClass for a walkClass byte (0–4, NO_CLASS or anything else → 5 = NONE). */
+export function classRow(cls: number): number {
+  return cls === NO_CLASS || cls > 4 ? CLASS_ROWS - 1 : cls;
+}
+
+/** Row of byApi for an api byte (unknown values count as None). */
+function apiRow(api: number): number {
+  return api < API_ROWS ? api : 0;
+}
+
+/** Event kinds that are problems, in the order the problems panel lists them. */
+export const PROBLEM_KINDS: readonly EventKindName[] = [
+  'AllocFailed',
+  'ApiError',
+  ...VIOLATION_KINDS,
+];
+export type ProblemKindName = 'AllocFailed' | 'ApiError' | ViolationKindName;
+
+export function isProblem(kind: number): boolean {
+  return kind === EventKind.AllocFailed || kind === EventKind.ApiError || isViolation(kind);
+}
+
+/** What an event source must answer; EventBatchView and the renderer's columns both do. */
+export interface LedgerEvents {
+  kind(i: number): number;
+  size(i: number): number;
+  /** Block address as a number (exact below 2^53). */
+  addressNumber(i: number): number;
+  api(i: number): number;
+  walkClass(i: number): number;
+}
+
+/** Counts and bytes for one API call, walk class or size bucket. */
+export interface LedgerRow {
+  allocations: number;
+  allocBytes: number;
+  failures: number;
+  /** Frees of blocks allocated here (attributed to the call that freed them). */
+  frees: number;
+  freeBytes: number;
+  freeNulls: number;
+  apiErrors: number;
+  /** Blocks allocated by this row and still live. */
+  liveBlocks: number;
+  liveBytes: number;
+}
+
+/** The ledger's numbers: what a session summary carries and every view shows. */
+export interface LedgerSummary {
+  /** Events folded (= the seq of the next event). */
+  events: number;
+  allocations: number;
+  allocationFailures: number;
+  frees: number;
+  freeNulls: number;
+  /** Frees of an address that was not live (not in frees, not in bytesFreed). */
+  unmatchedFrees: number;
+  bytesAllocated: number;
+  bytesFreed: number;
+  /** Live blocks (leaked ones included: a Leak frees nothing). */
+  liveBlocks: number;
+  /** Bytes of the live blocks (bytesAllocated − bytesFreed, unless an Alloc reused a live address: only in a corrupt trace). */
+  liveBytes: number;
+  peakLiveBytes: number;
+  /** Violation* events (Leak not included). */
+  violations: number;
+  leaks: number;
+  apiErrors: number;
+  /** allocationFailures + apiErrors + violations + leaks. */
+  problems: number;
+  /** Every violation kind (Leak included), zeros included. */
+  violationsByKind: Record<ViolationKindName, number>;
+  /** Every problem kind, zeros included. */
+  problemsByKind: Record<ProblemKindName, number>;
+  byApi: Record<ApiCallName, LedgerRow>;
+  byClass: Record<WalkClassKey, LedgerRow>;
+  /** Per log2 size bucket (index = bucket): allocations so far and blocks live now. */
+  bySize: {
+    allocations: number[];
+    allocBytes: number[];
+    liveBlocks: number[];
+    liveBytes: number[];
+  };
+}
+
+// Fields of a row inside the flat Float64Array of rows.
+const R_ALLOCS = 0;
+const R_ALLOC_BYTES = 1;
+const R_FAILS = 2;
+const R_FREES = 3;
+const R_FREE_BYTES = 4;
+const R_FREE_NULLS = 5;
+const R_API_ERRORS = 6;
+const R_LIVE_BLOCKS = 7;
+const R_LIVE_BYTES = 8;
+const R_FIELDS = 9;
+
+// Scalar totals inside the flat Float64Array of totals.
+const T_EVENTS = 0;
+const T_ALLOCS = 1;
+const T_FAILS = 2;
+const T_FREES = 3;
+const T_FREE_NULLS = 4;
+const T_UNMATCHED = 5;
+const T_BYTES_ALLOC = 6;
+const T_BYTES_FREED = 7;
+const T_LIVE_BYTES = 8;
+const T_PEAK = 9;
+const T_VIOLATIONS = 10;
+const T_LEAKS = 11;
+const T_API_ERRORS = 12;
+const T_FIELDS = 13;
+
+/** kind value → index into the problem-kind counters (−1: not a problem). */
+const PROBLEM_SLOT = new Int8Array(256).fill(-1);
+PROBLEM_KINDS.forEach((name, i) => {
+  PROBLEM_SLOT[EventKind[name]] = i;
+});
+
+/**
+ * A live block's facts packed into one number: size (u32) · 2^6 + api (3 bits) · 2^3 + class
+ * row (3 bits). Exact: below 2^38.
+ */
+function pack(size: number, api: number, cls: number): number {
+  return size * 64 + api * 8 + cls;
+}
+function unpackSize(p: number): number {
+  return Math.floor(p / 64);
+}
+function unpackApi(p: number): number {
+  return (p >>> 3) & 7;
+}
+function unpackCls(p: number): number {
+  return p & 7;
+}
+
+/** A frozen copy of the ledger's state after `events` events. */
+interface Checkpoint {
+  events: number;
+  totals: Float64Array;
+  apiRows: Float64Array;
+  classRows: Float64Array;
+  sizeRows: Float64Array;
+  problemCounts: Float64Array;
+  /** Live set as parallel arrays: address, seq of its Alloc, packed facts. */
+  liveAddr: Float64Array;
+  liveSeq: Float64Array;
+  livePacked: Float64Array;
+}
+
+/** One live block, as stateAt / liveBlocks() report it. */
+export interface LedgerBlock {
+  address: number;
+  size: number;
+  /** Seq of its Alloc event. */
+  seq: number;
+  api: number;
+  /** Class row (0–4, 5 = no class). */
+  cls: number;
+}
+
+export class Ledger {
+  private readonly totals = new Float64Array(T_FIELDS);
+  private readonly apiRows = new Float64Array(API_ROWS * R_FIELDS);
+  private readonly classRows = new Float64Array(CLASS_ROWS * R_FIELDS);
+  private readonly sizeRows = new Float64Array(SIZE_BUCKETS * R_FIELDS);
+  private readonly problemCounts = new Float64Array(PROBLEM_KINDS.length);
+  /** address → seq of the Alloc event. */
+  private readonly liveSeq = new Map<number, number>();
+  /** address → packed size/api/class. */
+  private readonly livePacked = new Map<number, number>();
+  private readonly checkpoints: Checkpoint[] = [];
+
+  /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
+  constructor(readonly checkpointEvery = 0) {
+    if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0)
+      throw new RangeError('checkpointEvery must be a non-negative integer');
+  }
+
+  /** Events folded so far (= seq of the next event). */
+  get events(): number {
+    return this.totals[T_EVENTS] as number;
+  }
+  get liveBlockCount(): number {
+    return this.liveSeq.size;
+  }
+  get liveBytes(): number {
+    return this.totals[T_LIVE_BYTES] as number;
+  }
+
+  /**
+   * Folds events `from` … `to − 1` of `src`. Events come in order and without gaps: index i of
+   * `src` is the event whose seq is `events` (before the call) + i − from.
+   */
+  fold(src: LedgerEvents, from: number, to: number): void {
+    const t = this.totals;
+    for (let i = from; i < to; i++) {
+      const seq = t[T_EVENTS] as number;
+      this.foldOne(src, i, seq);
+      t[T_EVENTS] = seq + 1;
+      if (this.checkpointEvery > 0 && (seq + 1) % this.checkpointEvery === 0)
+        this.checkpoints.push(this.capture());
+    }
+  }
+
+  private foldOne(src: LedgerEvents, i: number, seq: number): void {
+    const t = this.totals;
+    const k = src.kind(i);
+    if (k === EventKind.Alloc) {
+      const size = src.size(i);
+      const addr = src.addressNumber(i);
+      const api = apiRow(src.api(i));
+      const cls = classRow(src.walkClass(i));
+      // An Alloc of an address still live (only in a corrupt trace) replaces the old block.
+      if (this.liveSeq.has(addr)) this.unlive(addr);
+      this.liveSeq.set(addr, seq);
+      this.livePacked.set(addr, pack(size, api, cls));
+      add(t, T_ALLOCS, 1);
+      add(t, T_BYTES_ALLOC, size);
+      const live = add(t, T_LIVE_BYTES, size);
+      if (live > (t[T_PEAK] as number)) t[T_PEAK] = live;
+      const b = sizeBucket(size) * R_FIELDS;
+      allocRow(this.apiRows, api * R_FIELDS, size);
+      allocRow(this.classRows, cls * R_FIELDS, size);
+      allocRow(this.sizeRows, b, size);
+    } else if (k === EventKind.Free) {
+      const addr = src.addressNumber(i);
+      const p = this.livePacked.get(addr);
+      if (p === undefined) {
+        add(t, T_UNMATCHED, 1);
+        return;
+      }
+      const size = this.unlive(addr);
+      add(t, T_FREES, 1);
+      add(t, T_BYTES_FREED, size);
+      const ra = apiRow(src.api(i)) * R_FIELDS;
+      const rc = classRow(src.walkClass(i)) * R_FIELDS;
+      add(this.apiRows, ra + R_FREES, 1);
+      add(this.apiRows, ra + R_FREE_BYTES, size);
+      add(this.classRows, rc + R_FREES, 1);
+      add(this.classRows, rc + R_FREE_BYTES, size);
+      const rs = sizeBucket(size) * R_FIELDS;
+      add(this.sizeRows, rs + R_FREES, 1);
+      add(this.sizeRows, rs + R_FREE_BYTES, size);
+    } else if (k === EventKind.FreeNull) {
+      add(t, T_FREE_NULLS, 1);
+      add(this.apiRows, apiRow(src.api(i)) * R_FIELDS + R_FREE_NULLS, 1);
+      add(this.classRows, classRow(src.walkClass(i)) * R_FIELDS + R_FREE_NULLS, 1);
+    } else if (k === EventKind.AllocFailed) {
+      add(t, T_FAILS, 1);
+      add(this.apiRows, apiRow(src.api(i)) * R_FIELDS + R_FAILS, 1);
+      add(this.classRows, classRow(src.walkClass(i)) * R_FIELDS + R_FAILS, 1);
+      add(this.sizeRows, sizeBucket(src.size(i)) * R_FIELDS + R_FAILS, 1);
+    } else if (k === EventKind.ApiError) {
+      add(t, T_API_ERRORS, 1);
+      add(this.apiRows, apiRow(src.api(i)) * R_FIELDS + R_API_ERRORS, 1);
+      add(this.classRows, classRow(src.walkClass(i)) * R_FIELDS + R_API_ERRORS, 1);
+    } else if (k === EventKind.Leak) {
+      add(t, T_LEAKS, 1);
+    } else if (isViolation(k) && EVENT_KIND_NAMES[k] !== undefined) {
+      add(t, T_VIOLATIONS, 1);
+    }
+    const slot = PROBLEM_SLOT[k] as number;
+    if (slot >= 0) add(this.problemCounts, slot, 1);
+  }
+
+  /** Removes a live block from the live set and its rows; returns its size. */
+  private unlive(addr: number): number {
+    const p = this.livePacked.get(addr) as number;
+    this.livePacked.delete(addr);
+    this.liveSeq.delete(addr);
+    const size = unpackSize(p);
+    add(this.totals, T_LIVE_BYTES, -size);
+    unliveRow(this.apiRows, unpackApi(p) * R_FIELDS, size);
+    unliveRow(this.classRows, unpackCls(p) * R_FIELDS, size);
+    unliveRow(this.sizeRows, sizeBucket(size) * R_FIELDS, size);
+    return size;
+  }
+
+  private capture(): Checkpoint {
+    const n = this.liveSeq.size;
+    const liveAddr = new Float64Array(n);
+    const liveSeq = new Float64Array(n);
+    const livePacked = new Float64Array(n);
+    let j = 0;
+    for (const [addr, seq] of this.liveSeq) {
+      liveAddr[j] = addr;
+      liveSeq[j] = seq;
+      livePacked[j] = this.livePacked.get(addr) as number;
+      j++;
+    }
+    return {
+      events: this.events,
+      totals: this.totals.slice(),
+      apiRows: this.apiRows.slice(),
+      classRows: this.classRows.slice(),
+      sizeRows: this.sizeRows.slice(),
+      problemCounts: this.problemCounts.slice(),
+      liveAddr,
+      liveSeq,
+      livePacked,
+    };
+  }
+
+  private restore(c: Checkpoint): void {
+    this.totals.set(c.totals);
+    this.apiRows.set(c.apiRows);
+    this.classRows.set(c.classRows);
+    this.sizeRows.set(c.sizeRows);
+    this.problemCounts.set(c.problemCounts);
+    this.liveSeq.clear();
+    this.livePacked.clear();
+    for (let j = 0; j < c.liveAddr.length; j++) {
+      const a = c.liveAddr[j] as number;
+      this.liveSeq.set(a, c.liveSeq[j] as number);
+      this.livePacked.set(a, c.livePacked[j] as number);
+    }
+  }
+
+  /** Number of checkpoints kept (checkpoint j holds the state after (j + 1) · K events). */
+  get checkpointCount(): number {
+    return this.checkpoints.length;
+  }
+
+  /** A ledger (without checkpoints) in the state checkpoint j holds. */
+  checkpointState(j: number): Ledger {
+    const c = this.checkpoints[j];
+    if (!c) throw new RangeError(`no checkpoint ${j}`);
+    const l = new Ledger(0);
+    l.restore(c);
+    return l;
+  }
+
+  /**
+   * The state after the first `n` events (0 ≤ n ≤ events), rebuilt from the nearest
+   * checkpoint at or below n and the events after it, read from `src` (indexed by seq).
+   * Costs one copy of that checkpoint and fewer than K events of folding.
+   */
+  stateAt(n: number, src: LedgerEvents): Ledger {
+    if (!Number.isInteger(n) || n < 0 || n > this.events)
+      throw new RangeError(`stateAt(${n}): the ledger holds events 0…${this.events}`);
+    const l = new Ledger(0);
+    const K = this.checkpointEvery;
+    const j = K > 0 ? Math.floor(n / K) - 1 : -1;
+    const c = j >= 0 ? this.checkpoints[j] : undefined;
+    if (c) l.restore(c);
+    l.fold(src, l.events, n);
+    return l;
+  }
+
+  /** The live set: address → seq of its Alloc event (read-only; mutated as events fold). */
+  get live(): ReadonlyMap<number, number> {
+    return this.liveSeq;
+  }
+
+  /** Seq of the Alloc of the live block at `address`, or undefined. */
+  allocSeqOf(address: number): number | undefined {
+    return this.liveSeq.get(address);
+  }
+
+  /** Calls fn for every live block (address order is not defined). */
+  forEachLive(fn: (address: number, size: number, seq: number) => void): void {
+    for (const [addr, seq] of this.liveSeq)
+      fn(addr, unpackSize(this.livePacked.get(addr) as number), seq);
+  }
+
+  /** Live blocks, sorted by address. */
+  liveBlocks(): LedgerBlock[] {
+    const out: LedgerBlock[] = [];
+    for (const [addr, seq] of this.liveSeq) {
+      const p = this.livePacked.get(addr) as number;
+      out.push({ address: addr, size: unpackSize(p), seq, api: unpackApi(p), cls: unpackCls(p) });
+    }
+    return out.sort((a, b) => a.address - b.address);
+  }
+
+  /** Copies the per-size allocation counts and bytes (index = size bucket) into the arrays. */
+  sizeColumns(allocations: Float64Array, allocBytes: Float64Array): void {
+    for (let b = 0; b < SIZE_BUCKETS; b++) {
+      allocations[b] = this.sizeRows[b * R_FIELDS + R_ALLOCS] as number;
+      allocBytes[b] = this.sizeRows[b * R_FIELDS + R_ALLOC_BYTES] as number;
+    }
+  }
+
+  problemCount(kind: ProblemKindName): number {
+    return this.problemCounts[PROBLEM_KINDS.indexOf(kind)] as number;
+  }
+
+  get problems(): number {
+    let n = 0;
+    for (const v of this.problemCounts) n += v;
+    return n;
+  }
+
+  /** Every number, as plain JSON-able data. */
+  summary(): LedgerSummary {
+    const t = this.totals;
+    const v = (f: number): number => t[f] as number;
+    const row = (rows: Float64Array, r: number): LedgerRow => {
+      const o = r * R_FIELDS;
+      return {
+        allocations: rows[o + R_ALLOCS] as number,
+        allocBytes: rows[o + R_ALLOC_BYTES] as number,
+        failures: rows[o + R_FAILS] as number,
+        frees: rows[o + R_FREES] as number,
+        freeBytes: rows[o + R_FREE_BYTES] as number,
+        freeNulls: rows[o + R_FREE_NULLS] as number,
+        apiErrors: rows[o + R_API_ERRORS] as number,
+        liveBlocks: rows[o + R_LIVE_BLOCKS] as number,
+        liveBytes: rows[o + R_LIVE_BYTES] as number,
+      };
+    };
+    const byApi = {} as Record<ApiCallName, LedgerRow>;
+    for (let a = 0; a < API_ROWS; a++)
+      byApi[API_CALL_NAMES[a] as ApiCallName] = row(this.apiRows, a);
+    const byClass = {} as Record<WalkClassKey, LedgerRow>;
+    WALK_CLASS_KEYS.forEach((name, c) => (byClass[name] = row(this.classRows, c)));
+    const problemsByKind = {} as Record<ProblemKindName, number>;
+    PROBLEM_KINDS.forEach(
+      (name, i) => (problemsByKind[name as ProblemKindName] = this.problemCounts[i] as number),
+    );
+    const violationsByKind = {} as Record<ViolationKindName, number>;
+    for (const name of VIOLATION_KINDS) violationsByKind[name] = problemsByKind[name];
+    const col = (f: number): number[] =>
+      Array.from({ length: SIZE_BUCKETS }, (_, b) => this.sizeRows[b * R_FIELDS + f] as number);
+    return {
+      events: v(T_EVENTS),
+      allocations: v(T_ALLOCS),
+      allocationFailures: v(T_FAILS),
+      frees: v(T_FREES),
+      freeNulls: v(T_FREE_NULLS),
+      unmatchedFrees: v(T_UNMATCHED),
+      bytesAllocated: v(T_BYTES_ALLOC),
+      bytesFreed: v(T_BYTES_FREED),
+      liveBlocks: this.liveSeq.size,
+      liveBytes: v(T_LIVE_BYTES),
+      peakLiveBytes: v(T_PEAK),
+      violations: v(T_VIOLATIONS),
+      leaks: v(T_LEAKS),
+      apiErrors: v(T_API_ERRORS),
+      problems: this.problems,
+      violationsByKind,
+      problemsByKind,
+      byApi,
+      byClass,
+      bySize: {
+        allocations: col(R_ALLOCS),
+        allocBytes: col(R_ALLOC_BYTES),
+        liveBlocks: col(R_LIVE_BLOCKS),
+        liveBytes: col(R_LIVE_BYTES),
+      },
+    };
+  }
+}
+
+/** a[i] += v; returns the new value. */
+function add(a: Float64Array, i: number, v: number): number {
+  return (a[i] = (a[i] as number) + v);
+}
+
+function allocRow(rows: Float64Array, o: number, size: number): void {
+  add(rows, o + R_ALLOCS, 1);
+  add(rows, o + R_ALLOC_BYTES, size);
+  add(rows, o + R_LIVE_BLOCKS, 1);
+  add(rows, o + R_LIVE_BYTES, size);
+}
+
+function unliveRow(rows: Float64Array, o: number, size: number): void {
+  add(rows, o + R_LIVE_BLOCKS, -1);
+  add(rows, o + R_LIVE_BYTES, -size);
+}
+
+/** The ledger of one batch-or-more of events, folded from scratch (tests, tools). */
+export function ledgerOf(batches: Iterable<LedgerEvents & { count: number }>): Ledger {
+  const l = new Ledger(0);
+  for (const b of batches) l.fold(b, 0, b.count);
+  return l;
+}
+
+/** An empty summary (a session that made no event). */
+export function emptyLedgerSummary(): LedgerSummary {
+  return new Ledger(0).summary();
+}
