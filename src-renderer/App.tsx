@@ -5,6 +5,7 @@ import { Dialog } from './components/Dialog';
 import { ErrorBox } from './components/ErrorBox';
 import { Icon } from './components/Icon';
 import { Announcer } from './components/Announcer';
+import { DropTarget } from './components/DropTarget';
 import { ViewBoundary } from './components/ViewBoundary';
 import { onTabListKey } from './components/tabs';
 import { formatBytes, plural } from './lib/format';
@@ -309,7 +310,7 @@ export function App() {
           <button
             onClick={() => fileInput.current?.click()}
             data-testid="open-trace"
-            title="Open a saved .psstrace file: its events are shown as an imported session"
+            title="Open a saved .psstrace file (or drop one onto the window): its events are shown as an imported session"
           >
             <Icon name="open" /> <span className="btn-text">Open trace…</span>
           </button>
@@ -393,6 +394,7 @@ export function App() {
       </main>
       <StatusBar />
       <Announcer />
+      <DropTarget />
       <About />
       <Help />
     </div>

@@ -2,6 +2,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { openStartupTrace } from './api/actions';
 import { connect } from './api/connection';
 import { bridgeStoreToCanvases } from './render/storeBridge';
 import { watchTheme } from './render/theme';
@@ -28,7 +29,7 @@ function onReconnect(): void {
 const root = document.getElementById('root');
 if (root) {
   startIngest();
-  connect(onReconnect);
+  connect(onReconnect, () => void openStartupTrace());
   watchTheme();
   bridgeStoreToCanvases();
   createRoot(root).render(

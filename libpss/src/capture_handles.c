@@ -35,12 +35,14 @@
  * group.  Without kcmp permission the ambiguous groups count 1 each.
  *
  * Speed: a second thread reads half of the fds (while the caller's thread captures the VA
- * space, then joins the reading) and sorts half of the large groups.  Self-captures stay
- * on one thread (the pins must not be mistaken for the caller's own fds).
+ * space, then joins the reading), probes the anon groups' descriptions in a private fd
+ * table (dedup_probe, prober_setup) and sorts half of the large groups.  Self-captures
+ * stay on one thread (the pins must not be mistaken for the caller's own fds).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/kcmp.h>
 #include <linux/magic.h>
 #include <pthread.h>
@@ -136,11 +138,34 @@ struct fdinfo {
     uint64_t clockid;
 };
 
-static uint64_t parse_u(const char *s, int base)
+/* An unsigned field as the kernel prints it (base 8, 10 or 16, after blanks); the same
+ * value strtoull gives for such text, saturating at UINT64_MAX, without its locale and
+ * sign handling (a fifth of the per-fd user time on the 19,000-timerfd process). */
+static uint64_t parse_u(const char *s, unsigned base)
 {
     while (*s == ' ' || *s == '\t')
         s++;
-    return strtoull(s, NULL, base);
+    if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+        ((s[2] >= '0' && s[2] <= '9') || ((s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'f')))
+        s += 2;
+    uint64_t v = 0;
+    bool over = false;
+    for (;; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+            d = (unsigned)((*s | 0x20) - 'a' + 10);
+        else
+            break;
+        if (d >= base)
+            break;
+        if (v > (UINT64_MAX - d) / base)
+            over = true;
+        else
+            v = v * base + d;
+    }
+    return over ? UINT64_MAX : v;
 }
 
 static void parse_fdinfo(const char *buf, struct fdinfo *fi)
@@ -422,7 +447,9 @@ struct handle_pass;
 struct reader {
     struct handle_pass *hp;
     int index;
-    int selffd; /* /proc/thread-self/fd: readlink and getxattr of our pins */
+    int fddir, fdinfodir; /* this reader's copies (the helper's own table, see prober_setup) */
+    int selffd;           /* /proc/thread-self/fd: readlink and getxattr of our pins */
+    bool own_table;       /* the fds above are in this thread's private fd table */
     struct pss_buf arena;
     struct mnt_fact mnts[MAX_MNTS];
     size_t nmnts;
@@ -445,11 +472,20 @@ struct handle_pass {
     struct reader readers[2];
     int nreaders;
     bool threaded;
-    /* Duplicate detection for large anon groups (dedup_probe). */
-    atomic_bool dedup_on;
-    int dedup_pidfd, dedup_epfd, dedup_slot;
-    pthread_mutex_t dedup_lock;
-    bool dedup_lock_init;
+    /* Duplicate detection for large anon groups (dedup_probe): done by the helper alone,
+     * in its own fd table, for its fds and for the chunks the caller's thread posts. */
+    int dedup_pidfd;      /* the target (caller's table); the helper takes a copy */
+    pid_t caller_tid;     /* the thread whose fd table holds fddir, fdinfodir, dedup_pidfd */
+    int probe_pidfd, probe_epfd, probe_slot; /* the helper's table */
+    bool prober;          /* set by the helper before it reads: it probes */
+    uint32_t *posted;     /* starts of the caller's finished chunks */
+    atomic_size_t nposted;
+    size_t nprobed;       /* posted chunks the helper has probed */
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_cond;
+    bool sync_init;
+    bool main_done;       /* the caller's thread has read (and posted) all it will */
+    bool helper_done;     /* the helper has read and probed all it will */
     pthread_t helper;
     bool helper_running;
 };
@@ -720,7 +756,11 @@ static void compose_type_name(enum fd_kind kind, const char *link, size_t n, con
         snprintf(out, cap, "AnonInode/%.*s", (int)an, a);
         return;
     }
-    snprintf(out, cap, "%s", kind_type_name[kind]);
+    size_t tn = strlen(kind_type_name[kind]);
+    if (tn >= cap)
+        tn = cap - 1;
+    memcpy(out, kind_type_name[kind], tn);
+    out[tn] = '\0';
 }
 
 /* Decimal text of a non-negative fd number (a /proc path component); out has 12 bytes. */
@@ -750,7 +790,7 @@ static int open_pin(struct reader *rd, const char *name)
 {
     long pin;
     do {
-        pin = syscall(SYS_openat, rd->hp->fddir, name, O_PATH | O_CLOEXEC);
+        pin = syscall(SYS_openat, rd->fddir, name, O_PATH | O_CLOEXEC);
     } while (pin < 0 && errno == EINTR);
     return pin < 0 ? -errno : (int)pin;
 }
@@ -763,7 +803,7 @@ static int read_fd_once(struct reader *rd, struct fd_rec *rec, const char *name)
 {
     struct handle_pass *hp = rd->hp;
     struct fdinfo fi;
-    ssize_t in = pss_read_small(hp->fdinfodir, name, rd->info, sizeof rd->info);
+    ssize_t in = pss_read_small(rd->fdinfodir, name, rd->info, sizeof rd->info);
     if (in == -ENOENT || in == -ESRCH)
         return READ_GONE;
     if (in < 0)
@@ -790,7 +830,7 @@ static int read_fd_once(struct reader *rd, struct fd_rec *rec, const char *name)
         kind = K_PIPE;
         form = NAME_PIPE;
         if (hp->want_basic) {
-            if (statx(hp->fddir, name, 0, STATX_TYPE | STATX_INO | STATX_BTIME | STATX_CTIME,
+            if (statx(rd->fddir, name, 0, STATX_TYPE | STATX_INO | STATX_BTIME | STATX_CTIME,
                       &sx) != 0)
                 return (errno == ENOENT || errno == ESRCH) ? READ_GONE : -errno;
             if (sx.stx_ino != fi.ino || !S_ISFIFO(sx.stx_mode))
@@ -982,40 +1022,53 @@ static bool dedup_kind(enum fd_kind k)
 }
 
 /* Is this fd's open file description one we have seen before in this capture?  Our own
- * copy of it (pidfd_getfd) is put on one fixed fd number and added to an epoll set,
- * whose items are keyed by (description, fd number): EEXIST means that description is
- * already in the set.  One set membership test per fd instead of a kcmp sort
- * (O(n log n) calls) of a group that is, in practice, all distinct.  The copy is closed
- * at once (re-pointing the slot); the set holds no reference, the target sees nothing. */
+ * copy of it (pidfd_getfd) is added to an epoll set, whose items are keyed by
+ * (description, fd number): EEXIST means that description is already in the set.  One
+ * set membership test per fd instead of a kcmp sort (O(n log n) calls) of a group that
+ * is, in practice, all distinct.  Only the helper probes, in a private fd table that
+ * holds nothing but its own descriptors (prober_setup): every copy lands on the same
+ * number, the lowest free one, so no dup3 onto a fixed slot and no lock are needed; a
+ * copy that lands elsewhere is not tested (DEDUP_UNKNOWN: its group is sorted).  The
+ * copy is closed at once; the set holds no reference, the target sees nothing. */
 static uint8_t dedup_probe(struct handle_pass *hp, int fd)
 {
-    int c = (int)syscall(SYS_pidfd_getfd, hp->dedup_pidfd, fd, 0);
+    long c = syscall(SYS_pidfd_getfd, hp->probe_pidfd, fd, 0);
     if (c < 0) {
         if (errno != EBADF)
-            atomic_store(&hp->dedup_on, false); /* no permission (ptrace attach) or no support */
-        return DEDUP_UNKNOWN;
+            hp->prober = false; /* no permission (ptrace attach) or no support: stop */
+        return DEDUP_UNKNOWN;   /* the group is sorted */
     }
+    if (hp->probe_slot < 0)
+        hp->probe_slot = (int)c;
     uint8_t res = DEDUP_UNKNOWN;
-    pthread_mutex_lock(&hp->dedup_lock);
-    int slot = hp->dedup_slot;
-    if (slot < 0) {
-        hp->dedup_slot = slot = c;
-        c = -1;
-    } else if (dup3(c, slot, O_CLOEXEC) < 0) {
-        slot = -1;
-    }
-    if (slot >= 0) {
+    if (c == hp->probe_slot) {
         struct epoll_event ev;
         memset(&ev, 0, sizeof ev);
-        if (epoll_ctl(hp->dedup_epfd, EPOLL_CTL_ADD, slot, &ev) == 0)
+        if (epoll_ctl(hp->probe_epfd, EPOLL_CTL_ADD, (int)c, &ev) == 0)
             res = DEDUP_FIRST;
         else if (errno == EEXIST)
             res = DEDUP_SEEN;
     }
-    pthread_mutex_unlock(&hp->dedup_lock);
-    if (c >= 0)
-        close_raw(c);
+    close_raw((int)c);
     return res;
+}
+
+static bool wants_probe(const struct handle_pass *hp, const struct fd_rec *rec)
+{
+    return rec->status == FD_RECORDED && hp->want_basic && dedup_kind((enum fd_kind)rec->kind);
+}
+
+/* The helper probes the chunks the caller's thread has posted so far. */
+static void probe_posted(struct handle_pass *hp)
+{
+    size_t avail = atomic_load_explicit(&hp->nposted, memory_order_acquire);
+    for (; hp->nprobed < avail; hp->nprobed++) {
+        size_t i = hp->posted[hp->nprobed];
+        size_t end = i + READ_CHUNK < hp->n ? i + READ_CHUNK : hp->n;
+        for (; i < end; i++)
+            if (wants_probe(hp, &hp->recs[i]))
+                hp->recs[i].dedup = dedup_probe(hp, hp->recs[i].fd);
+    }
 }
 
 static int read_fd(struct reader *rd, struct fd_rec *rec)
@@ -1029,8 +1082,7 @@ static int read_fd(struct reader *rd, struct fd_rec *rec)
         if (r < 0)
             return r;
         rec->status = r == READ_OK ? FD_RECORDED : FD_GONE;
-        if (r == READ_OK && rd->hp->want_basic && dedup_kind((enum fd_kind)rec->kind) &&
-            atomic_load_explicit(&rd->hp->dedup_on, memory_order_relaxed))
+        if (rd->index == 1 && rd->hp->prober && wants_probe(rd->hp, rec))
             rec->dedup = dedup_probe(rd->hp, rec->fd);
         return 0;
     }
@@ -1046,6 +1098,7 @@ static void reader_run(struct reader *rd)
         if (i >= hp->n)
             break;
         size_t end = i + READ_CHUNK < hp->n ? i + READ_CHUNK : hp->n;
+        const size_t start = i;
         for (; i < end; i++) {
             int r = read_fd(rd, &hp->recs[i]);
             if (r < 0) {
@@ -1054,36 +1107,134 @@ static void reader_run(struct reader *rd)
                 return;
             }
         }
+        if (rd->index == 0 && hp->posted != NULL) {
+            /* Hand the chunk to the helper for probing (it may not be a prober: then
+             * nobody looks).  The release publishes the records. */
+            size_t k = atomic_load_explicit(&hp->nposted, memory_order_relaxed);
+            hp->posted[k] = (uint32_t)start;
+            atomic_store_explicit(&hp->nposted, k + 1, memory_order_release);
+            pthread_mutex_lock(&hp->sync_lock);
+            pthread_cond_signal(&hp->sync_cond);
+            pthread_mutex_unlock(&hp->sync_lock);
+        } else if (rd->index == 1 && hp->prober) {
+            probe_posted(hp);
+        }
     }
 }
 
+/* fddir and fdinfodir: the pass's (the caller's table) unless the helper set its own. */
 static int reader_init(struct reader *rd, struct handle_pass *hp, int index)
 {
-    memset(rd, 0, sizeof *rd);
     rd->hp = hp;
     rd->index = index;
+    if (!rd->own_table) {
+        rd->fddir = hp->fddir;
+        rd->fdinfodir = hp->fdinfodir;
+    }
     rd->selffd = open("/proc/thread-self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     return rd->selffd < 0 ? -errno : 0;
 }
 
-static void reader_destroy(struct reader *rd)
+/* Closes what the reader opened in its thread's table; only ever on that thread (in a
+ * private table, the numbers mean nothing to the caller's). */
+static void reader_close_fds(struct reader *rd)
 {
     if (rd->selffd >= 0)
         close(rd->selffd);
     rd->selffd = -1;
+    if (rd->own_table) {
+        if (rd->fddir >= 0)
+            close(rd->fddir);
+        if (rd->fdinfodir >= 0)
+            close(rd->fdinfodir);
+    }
+    rd->fddir = rd->fdinfodir = -1;
+}
+
+static void reader_destroy(struct reader *rd)
+{
     pss_buf_free(&rd->arena);
+}
+
+/* The helper's own fd table, for probing (dedup_probe).  CLOSE_RANGE_UNSHARE gives this
+ * thread a private table without copying a single descriptor of the caller's (nothing
+ * of theirs is held, not even for an instant), then copies of the few it needs are
+ * taken back from the process's table with pidfd_getfd (always permitted within one's
+ * own process).  False if any step fails; then the table may already be private and
+ * empty, and the helper neither reads nor probes. */
+static bool prober_setup(struct handle_pass *hp, struct reader *rd, bool *unshared)
+{
+    *unshared = false;
+    if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0)
+        return false;
+    *unshared = true;
+    rd->own_table = true;
+    rd->fddir = rd->fdinfodir = -1;
+    /* The caller's thread, blocked in this capture until we finish, holds the table
+     * (a thread pidfd: right even if the group leader has exited; older kernels lack
+     * PIDFD_THREAD, then the process's). */
+    int me = (int)syscall(SYS_pidfd_open, hp->caller_tid, PIDFD_THREAD);
+    if (me < 0)
+        me = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (me < 0)
+        return false;
+    rd->fddir = (int)syscall(SYS_pidfd_getfd, me, hp->fddir, 0);
+    rd->fdinfodir = (int)syscall(SYS_pidfd_getfd, me, hp->fdinfodir, 0);
+    hp->probe_pidfd = (int)syscall(SYS_pidfd_getfd, me, hp->dedup_pidfd, 0);
+    close(me);
+    if (rd->fddir < 0 || rd->fdinfodir < 0 || hp->probe_pidfd < 0)
+        return false;
+    hp->probe_epfd = epoll_create1(EPOLL_CLOEXEC);
+    return hp->probe_epfd >= 0;
+}
+
+static void helper_finish(struct handle_pass *hp)
+{
+    pthread_mutex_lock(&hp->sync_lock);
+    hp->helper_done = true;
+    pthread_cond_broadcast(&hp->sync_cond);
+    pthread_mutex_unlock(&hp->sync_lock);
 }
 
 static void *helper_reader_main(void *arg)
 {
     struct handle_pass *hp = arg;
     struct reader *rd = &hp->readers[1];
-    int r = reader_init(rd, hp, 1);
-    if (r < 0) {
-        rd->err = -r;
-        return NULL; /* the caller's thread reads everything */
+    bool unshared = false;
+    if (hp->dedup_pidfd >= 0)
+        hp->prober = prober_setup(hp, rd, &unshared);
+    /* Else the caller's thread reads everything. */
+    if (!unshared || hp->prober) {
+        int r = reader_init(rd, hp, 1);
+        if (r == 0)
+            reader_run(rd);
+        else
+            rd->err = -r;
     }
-    reader_run(rd);
+    if (hp->prober) {
+        /* Probe what the caller's thread reads, until it has read all it will. */
+        pthread_mutex_lock(&hp->sync_lock);
+        for (;;) {
+            bool last = hp->main_done;
+            pthread_mutex_unlock(&hp->sync_lock);
+            if (!atomic_load(&hp->failed))
+                probe_posted(hp);
+            pthread_mutex_lock(&hp->sync_lock);
+            if (last)
+                break;
+            if (atomic_load_explicit(&hp->nposted, memory_order_acquire) == hp->nprobed &&
+                !hp->main_done)
+                pthread_cond_wait(&hp->sync_cond, &hp->sync_lock);
+        }
+        pthread_mutex_unlock(&hp->sync_lock);
+    }
+    reader_close_fds(rd);
+    helper_finish(hp);
+    /* The epoll set (one removal per item to dismantle: 19,000 for the timerfd process)
+     * and the target's pidfd are left to the thread's exit, which releases its private
+     * table after pthread_join has returned (the kernel wakes the joiner in exit_mm,
+     * before exit_files): the caller's thread counts, builds and returns meanwhile.
+     * Without a private table (no prober) there is no epoll set. */
     return NULL;
 }
 
@@ -1673,16 +1824,19 @@ static DWORD build_entries(struct handle_pass *hp)
 
 static void pass_free(struct handle_pass *hp)
 {
+    if (hp->helper_running)
+        pthread_join(hp->helper, NULL);
+    hp->helper_running = false;
+    reader_close_fds(&hp->readers[0]);
     for (int i = 0; i < 2; i++)
         reader_destroy(&hp->readers[i]);
-    if (hp->dedup_slot >= 0)
-        close(hp->dedup_slot);
-    if (hp->dedup_epfd >= 0)
-        close(hp->dedup_epfd);
     if (hp->dedup_pidfd >= 0)
         close(hp->dedup_pidfd);
-    if (hp->dedup_lock_init)
-        pthread_mutex_destroy(&hp->dedup_lock);
+    if (hp->sync_init) {
+        pthread_cond_destroy(&hp->sync_cond);
+        pthread_mutex_destroy(&hp->sync_lock);
+    }
+    free(hp->posted);
     if (hp->fddir >= 0)
         close(hp->fddir);
     if (hp->fdinfodir >= 0)
@@ -1710,8 +1864,9 @@ DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **out)
         return ERROR_NOT_ENOUGH_MEMORY;
     hp->c = c;
     hp->fddir = hp->fdinfodir = -1;
-    hp->dedup_pidfd = hp->dedup_epfd = hp->dedup_slot = -1;
-    hp->readers[0].selffd = hp->readers[1].selffd = -1;
+    hp->dedup_pidfd = hp->probe_pidfd = hp->probe_epfd = hp->probe_slot = -1;
+    for (int i = 0; i < 2; i++)
+        hp->readers[i].selffd = hp->readers[i].fddir = hp->readers[i].fdinfodir = -1;
     hp->want_name = (c->flags & PSS_CAPTURE_HANDLE_NAME_INFORMATION) != 0;
     hp->want_basic = (c->flags & PSS_CAPTURE_HANDLE_BASIC_INFORMATION) != 0;
     hp->want_specific = (c->flags & PSS_CAPTURE_HANDLE_TYPE_SPECIFIC_INFORMATION) != 0;
@@ -1765,20 +1920,28 @@ DWORD pss_capture_handles_begin(struct pss_capture *c, struct handle_pass **out)
         return pss_win32_from_errno(-r);
     }
     hp->nreaders = 1;
-    if (!c->target.self && hp->n >= PARALLEL_MIN_FDS && hp->want_basic &&
-        pthread_mutex_init(&hp->dedup_lock, NULL) == 0) {
-        hp->dedup_lock_init = true;
+    if (!c->target.self && hp->n >= PARALLEL_MIN_FDS) {
+        if (pthread_mutex_init(&hp->sync_lock, NULL) == 0) {
+            if (pthread_cond_init(&hp->sync_cond, NULL) == 0)
+                hp->sync_init = true;
+            else
+                pthread_mutex_destroy(&hp->sync_lock);
+        }
+        hp->posted = hp->sync_init ? malloc((hp->n / READ_CHUNK + 1) * sizeof *hp->posted) : NULL;
+    }
+    hp->caller_tid = (pid_t)syscall(SYS_gettid);
+    if (hp->posted != NULL && hp->want_basic) {
         /* A pidfd opened now names our target only if it is still unreaped afterwards
          * (its PID cannot have been reused while the /proc directory fd is live). */
         hp->dedup_pidfd = (int)syscall(SYS_pidfd_open, c->target.pid, 0);
         if (hp->dedup_pidfd < 0) /* a live thread of a dead leader (ENOENT or EINVAL) */
             hp->dedup_pidfd = (int)syscall(SYS_pidfd_open, c->target.pid, PIDFD_THREAD);
-        if (hp->dedup_pidfd >= 0 && !pss_target_gone(c->target.procfd))
-            hp->dedup_epfd = epoll_create1(EPOLL_CLOEXEC);
-        atomic_store(&hp->dedup_on, hp->dedup_epfd >= 0);
+        if (hp->dedup_pidfd >= 0 && pss_target_gone(c->target.procfd)) {
+            close(hp->dedup_pidfd);
+            hp->dedup_pidfd = -1;
+        }
     }
-    if (!c->target.self && hp->n >= PARALLEL_MIN_FDS &&
-        start_helper(&hp->helper, helper_reader_main, hp)) {
+    if (hp->posted != NULL && start_helper(&hp->helper, helper_reader_main, hp)) {
         hp->helper_running = true;
         hp->threaded = true;
         hp->nreaders = 2;
@@ -1795,9 +1958,16 @@ DWORD pss_capture_handles_end(struct pss_capture *c, struct handle_pass *hp, boo
         atomic_store(&hp->failed, 1);
     else
         reader_run(&hp->readers[0]);
-    if (hp->helper_running)
-        pthread_join(hp->helper, NULL);
-    hp->helper_running = false;
+    if (hp->helper_running) {
+        /* Wait until the helper has read and probed all it will (it may still be
+         * dismantling its epoll set: pass_free joins it). */
+        pthread_mutex_lock(&hp->sync_lock);
+        hp->main_done = true;
+        pthread_cond_broadcast(&hp->sync_cond);
+        while (!hp->helper_done)
+            pthread_cond_wait(&hp->sync_cond, &hp->sync_lock);
+        pthread_mutex_unlock(&hp->sync_lock);
+    }
     DWORD rc = ERROR_SUCCESS;
     int err = hp->readers[0].err ? hp->readers[0].err : hp->readers[1].err;
     if (!abandon && atomic_load(&hp->failed)) {

@@ -16,8 +16,15 @@
  * fork() so a child never inherits it locked.  (A mutex, not an rwlock: glibc decides
  * how to release an rwlock by the owner's TID, which a forked child does not have.)
  * The table is freed when the last handle goes, so an idle library holds no memory.
+ *
+ * The walk checks two handles per entry (hundreds of thousands of calls for a big
+ * process).  Each thread remembers the last pair it found live together with the
+ * registry's generation, a counter bumped (under the lock) by every removal: while the
+ * generation is unchanged nothing has been removed, so the pair is still live and the
+ * check is one atomic load.  Adding handles never invalidates a pair.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "pss_internal.h"
@@ -30,6 +37,14 @@ static uintptr_t *g_slot; /* 0 = empty; else pointer | kind */
 static size_t g_cap;      /* power of two, or 0 when there is no table */
 static size_t g_count;
 static pthread_once_t g_fork_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t g_generation = 1; /* bumped by every removal; never 0 */
+
+/* The last pair this thread's pss_handle_live2 found live, and the generation then
+ * (0: none). */
+static __thread struct {
+    uintptr_t v1, v2;
+    uint64_t generation;
+} t_live2;
 
 static void fork_prepare(void)
 {
@@ -131,12 +146,22 @@ bool pss_handle_live2(const void *p1, enum pss_handle_kind k1, const void *p2,
     uintptr_t v1 = (uintptr_t)p1, v2 = (uintptr_t)p2;
     if (v1 == 0 || (v1 & KIND_MASK) != 0 || v2 == 0 || (v2 & KIND_MASK) != 0)
         return false;
+    /* The tags carry the kinds, so a cached pair also matches only the same kinds. */
+    const uintptr_t t1 = v1 | (uintptr_t)k1, t2 = v2 | (uintptr_t)k2;
+    if (t_live2.generation != 0 && t_live2.v1 == t1 && t_live2.v2 == t2 &&
+        atomic_load_explicit(&g_generation, memory_order_acquire) == t_live2.generation)
+        return true;
     pthread_mutex_lock(&g_lock);
     size_t i = find(v1);
     bool live = i != SIZE_MAX && (g_slot[i] & KIND_MASK) == (uintptr_t)k1;
     if (live) {
         i = find(v2);
         live = i != SIZE_MAX && (g_slot[i] & KIND_MASK) == (uintptr_t)k2;
+    }
+    if (live) {
+        t_live2.v1 = t1;
+        t_live2.v2 = t2;
+        t_live2.generation = atomic_load_explicit(&g_generation, memory_order_relaxed);
     }
     pthread_mutex_unlock(&g_lock);
     return live;
@@ -168,6 +193,7 @@ bool pss_handle_unregister(const void *p, enum pss_handle_kind kind)
             }
         }
         g_slot[i] = 0;
+        atomic_fetch_add_explicit(&g_generation, 1, memory_order_release);
         if (--g_count == 0) {
             free(g_slot);
             g_slot = NULL;

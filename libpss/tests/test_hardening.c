@@ -360,6 +360,72 @@ int test_many_live_handles(void)
     return 0;
 }
 
+/* The walk remembers the last (snapshot, marker) pair it found live: freeing either one,
+ * here or on another thread, must still be seen by the very next walk of that pair. */
+struct free_on_thread {
+    HPSS s;
+    HPSSWALK m;
+    DWORD rc;
+};
+
+static void *free_snapshot_main(void *p)
+{
+    struct free_on_thread *f = p;
+    f->rc = PssFreeSnapshot(PSS_CURRENT_PROCESS, f->s);
+    return NULL;
+}
+
+static void *free_marker_main(void *p)
+{
+    struct free_on_thread *f = p;
+    f->rc = PssWalkMarkerFree(f->m);
+    return NULL;
+}
+
+int test_walk_sees_free_of_cached_pair(void)
+{
+    for (int which = 0; which < 4; which++) { /* snapshot or marker; here or another thread */
+        HPSS s;
+        HPSSWALK m;
+        PSS_THREAD_ENTRY t;
+        CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0, &s),
+                 ERROR_SUCCESS);
+        CHECK_EQ(PssWalkMarkerCreate(NULL, &m), ERROR_SUCCESS);
+        CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, m, &t, sizeof t), ERROR_SUCCESS);
+        CHECK_EQ(PssWalkMarkerSeekToBeginning(m), ERROR_SUCCESS);
+        CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, m, &t, sizeof t), ERROR_SUCCESS);
+        struct free_on_thread f = {s, m, ERROR_GEN_FAILURE};
+        const bool snapshot = which % 2 == 0;
+        if (which < 2) {
+            f.rc = snapshot ? PssFreeSnapshot(PSS_CURRENT_PROCESS, s) : PssWalkMarkerFree(m);
+        } else {
+            pthread_t th;
+            CHECK(pthread_create(&th, NULL, snapshot ? free_snapshot_main : free_marker_main,
+                                 &f) == 0);
+            CHECK(pthread_join(th, NULL) == 0);
+        }
+        CHECK_EQ(f.rc, ERROR_SUCCESS);
+        CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, m, &t, sizeof t), ERROR_INVALID_HANDLE);
+        CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, m, NULL, 0), ERROR_INVALID_HANDLE);
+        if (snapshot)
+            CHECK_EQ(PssWalkMarkerFree(m), ERROR_SUCCESS);
+        else
+            CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    }
+    /* A pair checked on one thread is not taken as checked on another. */
+    HPSS s;
+    HPSSWALK m;
+    PSS_THREAD_ENTRY t;
+    CHECK_EQ(PssCaptureSnapshot(PSS_CURRENT_PROCESS, PSS_CAPTURE_THREADS, 0, &s), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkMarkerCreate(NULL, &m), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkSnapshot(s, PSS_WALK_THREADS, m, &t, sizeof t), ERROR_SUCCESS);
+    CHECK_EQ(PssWalkSnapshot((HPSS)m, PSS_WALK_THREADS, (HPSSWALK)s, &t, sizeof t),
+             ERROR_INVALID_HANDLE); /* the same two pointers, kinds swapped */
+    CHECK_EQ(PssWalkMarkerFree(m), ERROR_SUCCESS);
+    CHECK_EQ(PssFreeSnapshot(PSS_CURRENT_PROCESS, s), ERROR_SUCCESS);
+    return 0;
+}
+
 /* Threads creating, using and freeing handles while others validate garbage. */
 struct reg_worker {
     int iterations;

@@ -685,10 +685,14 @@ function checkMarkerId(id: number): number {
   return id;
 }
 
-/** Monotonic ns since the call, for EventWriter's clock (performance.now based, ~45 ns). */
+/**
+ * Monotonic whole ns since the call, for EventWriter's clock (performance.now based, ~45 ns).
+ * Rounded: the float product carries sub-ns noise (66843170.0000001) that no reader wants, and
+ * whole ns let trace files store times as small integer deltas (src-main/trace/event-columns.ts).
+ */
 export function createSessionClock(): () => number {
   const t0 = performance.now();
-  return () => (performance.now() - t0) * 1e6;
+  return () => Math.round((performance.now() - t0) * 1e6);
 }
 
 /** The session's EventWriter: batches of `capacity` events, timestamps from a fresh clock. */

@@ -5,7 +5,7 @@
  * and holds every complete batch.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { EventBatchView } from '../../src-shared/events/batch';
 import { EventKind } from '../../src-shared/events/layout';
 import { BytesSource, CHUNK_HEADER_BYTES, Tag, TraceReader } from '../trace/trace-file';
 import { Exit } from './exit-codes';
+import { appLaunch } from './commands';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'pss-inspector.mjs');
@@ -57,7 +58,7 @@ describe('pss-inspector', () => {
   it('--help lists every command; each command has --help; no command is a usage error', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const c of ['ps', 'capture', 'walk', 'summary', 'diff', 'export']) {
+    for (const c of ['ps', 'capture', 'walk', 'summary', 'diff', 'export', 'open']) {
       expect(r.stdout).toMatch(new RegExp(`^${c} `, 'm'));
       const h = cli([c, '--help']);
       expect(h.status, h.stderr).toBe(0);
@@ -246,6 +247,37 @@ describe('pss-inspector', () => {
     expect(doc.damage.offset).toBeLessThanOrEqual(Math.floor(bytes.length * 0.6));
     expectFailure(cli(['export', junk, '--format', 'csv']), Exit.CORRUPT, /not a trace file/);
     expectFailure(cli(['export', good, '--format', 'pdf']), Exit.USAGE, /--format must be one of/);
+  });
+
+  it('open: a missing or corrupt file, or a bad port, fails before anything starts', () => {
+    expectFailure(cli(['open', join(dir, 'nope.pstrace'), '--web']), Exit.FILE, /no such file/);
+    const junk = join(dir, 'junk-open.pstrace');
+    writeFileSync(junk, 'PSSTRACE but nothing after it');
+    expectFailure(cli(['open', junk, '--web']), Exit.CORRUPT, /not a trace file|version/);
+    expectFailure(cli(['open']), Exit.USAGE, /trace FILE is missing/);
+    const good = join(dir, 'open-good.pstrace');
+    expect(cli(['walk', String(fx.pid), '--allocator', 'heap', '--out', good]).status).toBe(0);
+    expectFailure(cli(['open', good, '--web', '--port', '70000']), Exit.USAGE, /--port/);
+  });
+
+  it('open starts the launcher of a checkout on the file, or the bundled web mode; says when nothing is built', () => {
+    const root = mkdtempSync(join(dir, 'app-'));
+    expect(appLaunch(root, '/t/a.psstrace', true, undefined)).toMatch(
+      /out\/main\/web\.js is missing/,
+    );
+    mkdirSync(join(root, 'out', 'main'), { recursive: true });
+    writeFileSync(join(root, 'out', 'main', 'web.js'), '');
+    expect(appLaunch(root, '/t/a.psstrace', false, undefined)).toMatch(/index\.js is missing/);
+    expect(appLaunch(root, '/t/a.psstrace', true, '0')).toEqual({
+      command: process.execPath,
+      args: [join(root, 'out', 'main', 'web.js'), '--open', '/t/a.psstrace', '--port', '0'],
+    });
+    mkdirSync(join(root, 'scripts'));
+    writeFileSync(join(root, 'scripts', 'start.mjs'), '');
+    expect(appLaunch(root, '/t/a.psstrace', true, undefined)).toEqual({
+      command: process.execPath,
+      args: [join(root, 'scripts', 'start.mjs'), '--no-build', '--web', '--open', '/t/a.psstrace'],
+    });
   });
 
   it('a walk killed with SIGKILL mid-session leaves a trace that opens with every complete batch', async () => {

@@ -5,7 +5,8 @@
  * app's own host/errors.ts, so the CLI says exactly what the app would.
  */
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { ProcessRow, SessionState, SessionSummary } from '../../src-shared/contract/model';
 import {
@@ -24,6 +25,7 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
 import { listProcesses } from '../host/processes';
+import { appRoot } from '../host/app';
 import { toErrorReply } from '../host/errors';
 import { diffEntries } from '../host/diff';
 import { FileSink, TraceFileError, TraceWriter } from '../trace/trace-file';
@@ -820,6 +822,74 @@ const exportCmd: Command = {
   },
 };
 
+// ---- open ------------------------------------------------------------------------------------
+
+/**
+ * How the app is started on a trace: the checkout's launcher (scripts/start.mjs: the Electron
+ * window, or web mode where Electron is missing or --web is asked), else the bundled web mode.
+ */
+export function appLaunch(
+  root: string,
+  file: string,
+  web: boolean,
+  port: string | undefined,
+): { command: string; args: string[] } | string {
+  const launcher = join(root, 'scripts', 'start.mjs');
+  const webEntry = join(root, 'out', 'main', 'web.js');
+  const appEntry = join(root, 'out', 'main', 'index.js');
+  const need = web ? webEntry : appEntry;
+  if (!existsSync(need)) return `${need} is missing`;
+  const appArgs = ['--open', file, ...(port !== undefined ? ['--port', port] : [])];
+  if (existsSync(launcher))
+    return {
+      command: process.execPath,
+      args: [launcher, '--no-build', ...(web ? ['--web'] : []), ...appArgs],
+    };
+  if (!existsSync(webEntry)) return `${webEntry} is missing`;
+  return { command: process.execPath, args: [webEntry, ...appArgs] };
+}
+
+const openCmd: Command = {
+  summary: 'start the app (or web mode) on a trace file',
+  usage: 'pss-inspector open FILE [--web] [--port N]',
+  options: {
+    web: { help: 'web mode: serve the app on 127.0.0.1 and print its URL (no window)' },
+    port: { value: true, arg: 'N', help: 'web mode port (default: any free port)' },
+  },
+  async run(p, io) {
+    const path = p.positionals[0];
+    // Checked here, so a bad file is one line and its exit code, not an app that shows an error.
+    const t = openTrace(path);
+    const code = damageWarning(t, path as string, io);
+    t.close();
+    const port = optionValue(p, 'port');
+    if (port !== undefined) intArg(port, '--port', 0, 65535);
+    const web = p.flags.has('web');
+    const launch = appLaunch(appRoot(), resolve(path as string), web, port);
+    if (typeof launch === 'string')
+      throw new CliError(
+        Exit.FILE,
+        `the app is not built: ${launch}`,
+        'Run `npm run build` in the checkout first.',
+      );
+    io.err(
+      `pss-inspector: opening ${path} in ${web ? 'web mode' : 'the app (web mode where Electron is missing)'}…\n`,
+    );
+    const child = spawn(launch.command, launch.args, { stdio: ['pipe', 'inherit', 'inherit'] });
+    // The app ends with this command: a signal is passed on; if this process dies, the
+    // launcher's stdin closes and it stops what it started.
+    const stop = io.onInterrupt(() => child.kill('SIGTERM'));
+    try {
+      const [exit, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      if (signal === 'SIGTERM' || signal === 'SIGINT') return code;
+      if (exit === 0 || exit === null) return code;
+      throw new CliError(Exit.FAILURE, `the app exited with code ${exit}`, 'See its output above.');
+    } finally {
+      stop();
+    }
+  },
+};
+
 export const COMMANDS: Record<string, Command> = {
   ps,
   capture,
@@ -827,6 +897,7 @@ export const COMMANDS: Record<string, Command> = {
   summary: summaryCmd,
   diff: diffCmd,
   export: exportCmd,
+  open: openCmd,
 };
 
 export const commandName = (path: string): string => basename(path);

@@ -2,7 +2,8 @@
  * Electron entry (out/main/index.js). Thin on purpose: window, security settings, menu and the
  * IPC adapter; everything testable is in the host (src-main/host) and ./ipc.ts.
  *
- * `electron . --web` (or the packaged app with --web) runs web mode instead of a window.
+ * `electron . --web` (or the packaged app with --web) runs web mode instead of a window;
+ * `--open FILE` opens that trace in the window (or in every page of web mode).
  */
 import {
   BrowserWindow,
@@ -15,7 +16,7 @@ import {
   type IpcMainInvokeEvent,
   type MessagePortMain,
 } from 'electron';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import { Channels } from '../../src-shared/contract/contract';
@@ -42,8 +43,18 @@ if (process.argv.includes('--web')) {
   startApp();
 }
 
+/** `--open FILE` (`pss-inspector open FILE`): the trace the window opens first. */
+function openTraceArg(argv: readonly string[]): string | null {
+  const i = argv.findIndex((a) => a === '--open' || a.startsWith('--open='));
+  if (i < 0) return null;
+  const a = argv[i] as string;
+  const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+  return v ? resolve(v) : null;
+}
+
 function startApp(): void {
   installProcessGuards();
+  const openTrace = openTraceArg(process.argv);
   let win: BrowserWindow | null = null;
   let adapter: IpcAdapter | null = null;
   const walk = createWalkService();
@@ -52,6 +63,7 @@ function startApp(): void {
     transport: 'electron',
     library: libraryDescription(),
     version: appVersion(),
+    ...(openTrace ? { openTrace } : {}),
   });
 
   // Every web contents: no navigation, no new windows, no <webview>.

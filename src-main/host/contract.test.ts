@@ -24,7 +24,9 @@ import {
 } from '../../src-shared/contract/contract';
 import type { SessionState, SnapshotInfo } from '../../src-shared/contract/model';
 import { DEFAULT_CAPTURE_FLAGS } from '../../src-shared/pss/constants';
-import { EventBatchView } from '../../src-shared/events/batch';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
+import { EventKind } from '../../src-shared/events/layout';
+import { FileSink, TraceWriter } from '../trace/trace-file';
 import { decodeFrame, encodeFrame } from '../../src-shared/contract/wire';
 import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
@@ -176,6 +178,18 @@ async function exercise(c: Client, fixturePid: number): Promise<Set<RequestName>
     return r.value;
   };
   expect((await call('appInfo', {})).name).toBe('PSS Inspector');
+  // The trace the app was started on (pss-inspector open FILE) opens as this connection's session.
+  const opened = await call('openedTrace', {});
+  expect(opened?.fileName).toBe('startup.psstrace');
+  expect(opened?.session.state).toBe('finished');
+  expect(opened?.session.eventsStored).toBe(STARTUP_EVENTS);
+  const first = await call('getEvents', {
+    sessionId: opened?.session.sessionId as string,
+    fromSeq: 0,
+    count: STARTUP_EVENTS,
+  });
+  expect(new EventBatchView(first.bytes).count).toBe(STARTUP_EVENTS);
+  await call('closeSession', { sessionId: opened?.session.sessionId as string });
   const procs = await call('listProcesses', {});
   expect(procs.some((p) => p.pid === fixturePid && p.inspectable)).toBe(true);
   const a: SnapshotInfo = await call('capture', { pid: fixturePid, flags: DEFAULT_CAPTURE_FLAGS });
@@ -272,6 +286,9 @@ async function exercise(c: Client, fixturePid: number): Promise<Set<RequestName>
 let walk: WalkService;
 let fixture: RunningFixture;
 let dir: string;
+/** A version 2 trace both hosts are started on (openedTrace). */
+let startupTrace: string;
+const STARTUP_EVENTS = 250;
 
 beforeAll(async () => {
   walk = createWalkService();
@@ -279,6 +296,25 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pss-contract-'));
   mkdirSync(join(dir, 'r'));
   writeFileSync(join(dir, 'r', 'index.html'), '<!doctype html>');
+  startupTrace = join(dir, 'startup.psstrace');
+  const w = new TraceWriter(new FileSink(startupTrace), {
+    pid: 4242,
+    processName: 'synthetic',
+    flags: 0,
+    allocator: { strategy: 'heap' },
+    classes: ['THREADS'],
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  let t = 0;
+  const ew = new EventWriter(
+    100,
+    (b, first) => w.appendEvents(first, b),
+    () => (t += 1000),
+  );
+  for (let i = 0; i < STARTUP_EVENTS; i++)
+    ew.write(EventKind.Alloc, 1, 0, 0, 1, 1, 0x1000 + i * 32, 0, 32, 0, 0);
+  ew.flush();
+  w.finish(null);
 });
 
 afterAll(async () => {
@@ -308,6 +344,7 @@ describe('contract: both adapters implement every request and push', () => {
       version: '0',
       flow: { windowEvents: 64, aggregateIntervalMs: 10 },
       log: () => undefined,
+      openTrace: startupTrace,
     });
     const e = electronClient(host);
     expect(e.portDelivered()).toBe('port2');
@@ -348,6 +385,7 @@ describe('contract: both adapters implement every request and push', () => {
       version: '0',
       flow: { windowEvents: 64, aggregateIntervalMs: 10 },
       log: () => undefined,
+      openTrace: startupTrace,
     });
     const server = await startWebServer({
       host,

@@ -296,6 +296,20 @@ describe('SessionHost: event stream and flow control', () => {
 });
 
 describe('SessionHost: traces', () => {
+  it('openedTrace: null when the app was started on no trace; a clear error when its file is gone', async () => {
+    setup();
+    const [c] = connect();
+    expect(await c.handle('openedTrace', {})).toEqual({ ok: true, value: null });
+    const missing = new SessionHost({ ...host.options, openTrace: '/nonexistent/x.psstrace' });
+    const c2 = missing.connect(new Recorder());
+    open.push(c2);
+    expect(await c2.handle('openedTrace', {})).toMatchObject({
+      ok: false,
+      error: { kind: 'not-found', message: expect.stringMatching(/x\.psstrace/) as unknown },
+    });
+    await missing.close();
+  });
+
   it('exports a trace, imports it as a finished session, and refuses a corrupt file without losing anything', async () => {
     setup();
     walk.plan = { batches: 5, eventsPerBatch: 64, tickMs: 1 };
@@ -318,9 +332,14 @@ describe('SessionHost: traces', () => {
     expect(sum.events).toBe(320);
     expect(sum.sessionId).toBe(imported.sessionId);
 
+    // The export is a version 2 trace.
+    expect(new TextDecoder().decode(new Uint8Array(file.bytes, 0, 8))).toBe('PSSTRACE');
+    expect(new DataView(file.bytes).getUint32(8, true)).toBe(2);
+    // A damaged session description (the first chunk) leaves nothing to recover: refused.
     const corrupt = file.bytes.slice(0);
-    new Uint8Array(corrupt)[corrupt.byteLength - 20] = 0xee; // inside the last record
-    const truncated = file.bytes.slice(0, file.bytes.byteLength - 7);
+    const meta = new Uint8Array(corrupt);
+    meta[31] = (meta[31] as number) ^ 0x40; // a byte of the META chunk's payload
+    const truncated = file.bytes.slice(0, 20);
     for (const bad of [corrupt, truncated, new TextEncoder().encode('hello').buffer]) {
       const r = await c.handle('importTrace', { fileName: 'bad.psstrace', bytes: bad });
       expect(r).toMatchObject({ ok: false, error: { kind: 'validation' } });

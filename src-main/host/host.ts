@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   close as closeFd,
+  fstatSync,
   mkdtempSync,
   openSync,
   rmSync,
@@ -29,7 +30,7 @@ import {
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   CONTRACT_LIMITS,
   REQUEST_NAMES,
@@ -55,7 +56,6 @@ import type { SessionControlArgs, SessionSink, WalkService } from '../walk/servi
 import {
   TraceMemoryBudget,
   TraceStore,
-  type ExportLayout,
   type TraceMeta,
   type TraceStoreOptions,
 } from '../walk/trace-store';
@@ -68,6 +68,7 @@ import {
   type FlowOptions,
   type FlowStats,
 } from './flow';
+import { StoreExport } from '../trace/store-export';
 import { diffSnapshots } from './diff';
 import { CpuSampler, listProcesses as readProcessTable } from './processes';
 import { DEFAULT_LIMITS, Gate, limitError, type HostLimits } from './limits';
@@ -99,6 +100,8 @@ export interface HostOptions {
   };
   /** Caps (./limits.ts); defaults DEFAULT_LIMITS. */
   limits?: Partial<HostLimits>;
+  /** A trace file to offer every connection as its first session (openedTrace). */
+  openTrace?: string;
   /** Replaces the /proc reader (tests). */
   listProcesses?: () => Promise<ProcessRow[]>;
   /** Problems that are not tied to a request (a sink threw…); default console.error. */
@@ -132,8 +135,8 @@ interface HostSession {
   deliveredLive: number;
   /** Why the host ended the session (its trace could not be stored), if it did. */
   endedBy: ErrorReply | null;
-  /** The export in progress (offset 0 fixes it; later chunks continue it). */
-  exporting: ExportLayout | null;
+  /** The export in progress (offset 0 writes the file; later chunks read it). */
+  exporting: Promise<StoreExport> | null;
 }
 
 interface Upload {
@@ -159,6 +162,7 @@ const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
   importTraceChunk: 'trace',
   importTraceEnd: 'trace',
   exportTrace: 'trace',
+  openedTrace: 'trace',
 };
 
 /** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
@@ -500,7 +504,7 @@ class Connection implements HostConnection {
         s.forwarder.ack(seq);
         return Promise.resolve({ ok: true as const });
       },
-      exportTrace: ({ sessionId, offset }) => {
+      exportTrace: async ({ sessionId, offset }) => {
         const s = this.session(sessionId);
         const at = offset ?? 0;
         if (at === 0 || !s.exporting) {
@@ -511,20 +515,31 @@ class Connection implements HostConnection {
               'Start the export at offset 0, then ask for the following chunks in order.',
             );
           }
-          s.exporting = s.store.exportLayout();
+          void s.exporting?.then((x) => x.close()).catch(() => undefined);
+          s.exporting = StoreExport.create(s.store, this.host.options.traceStore?.spillDir);
         }
-        const layout = s.exporting;
-        const bytes = s.store.exportChunk(layout, at, CONTRACT_LIMITS.traceChunkBytes);
-        if (at + bytes.byteLength >= layout.totalBytes) s.exporting = null;
+        const pending = s.exporting;
+        let file: StoreExport;
+        try {
+          file = await pending;
+        } catch (e) {
+          if (s.exporting === pending) s.exporting = null;
+          throw e;
+        }
+        const bytes = file.read(at, CONTRACT_LIMITS.traceChunkBytes);
+        if (at + bytes.byteLength >= file.totalBytes && s.exporting === pending) {
+          s.exporting = null;
+          file.close();
+        }
         const meta = s.store.meta;
         const who = (meta.processName || `pid${meta.pid}`).replace(/[^A-Za-z0-9_.-]+/g, '_');
         const when = meta.createdAt.replace(/[:.]/g, '-');
-        return Promise.resolve({
+        return {
           fileName: `${who}-${when}.psstrace`,
-          totalBytes: layout.totalBytes,
+          totalBytes: file.totalBytes,
           offset: at,
           bytes,
-        });
+        };
       },
       importTrace: async ({ fileName, bytes }) => {
         const up = this.beginUpload(fileName, bytes.byteLength);
@@ -551,6 +566,7 @@ class Connection implements HostConnection {
         return { received: up.received };
       },
       importTraceEnd: ({ uploadId }) => this.endUpload(this.upload(uploadId)),
+      openedTrace: () => this.openStartupTrace(),
       importTraceAbort: ({ uploadId }) => {
         this.abortUpload(this.upload(uploadId));
         return Promise.resolve({ aborted: true as const });
@@ -640,6 +656,8 @@ class Connection implements HostConnection {
     this.endLive(s);
     this.host.counts.sessions--;
     s.forwarder.dispose();
+    void s.exporting?.then((x) => x.close()).catch(() => undefined);
+    s.exporting = null;
     s.store.dispose();
   }
 
@@ -958,6 +976,49 @@ class Connection implements HostConnection {
     // The file is the session's now (or nobody's): the upload ends here whatever happens.
     this.uploads.delete(up.id);
     this.host.counts.uploads--;
+    return this.importFile({ fd: up.fd, path: up.path }, up.totalBytes);
+  }
+
+  /**
+   * The trace the app was started on (`pss-inspector open FILE`, `--open FILE`), opened as an
+   * imported session of this connection; null when it was started on none.
+   */
+  private async openStartupTrace(): Promise<{ fileName: string; session: SessionState } | null> {
+    const path = this.host.options.openTrace;
+    if (!path) return null;
+    let fd: number;
+    let size: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new HostError(
+        code === 'ENOENT' ? 'not-found' : 'io',
+        `the trace the app was started on cannot be opened: ${path}: ${(e as Error).message}`,
+        'Check the file exists and is readable, or open another trace with Open trace….',
+      );
+    }
+    try {
+      size = fstatSync(fd).size;
+    } catch (e) {
+      closeFd(fd, () => undefined);
+      throw e;
+    }
+    // The user's file: read where it is (path null: never deleted).
+    const session = await this.importFile({ fd, path: null }, size);
+    return { fileName: basename(path), session };
+  }
+
+  /**
+   * Validates a trace file (open as `file.fd`, `totalBytes` long) in a worker and opens it as a
+   * finished, imported session. The descriptor is the session's afterwards (or closed); a
+   * `file.path` (a temporary folder) is removed.
+   */
+  private async importFile(
+    file: { fd: number; path: string | null },
+    totalBytes: number,
+  ): Promise<SessionState> {
+    const up = { fd: file.fd, path: file.path, totalBytes };
     const files: { fd: number; path: string | null }[] = [{ fd: up.fd, path: up.path }];
     const drop = (f: { fd: number; path: string | null }): void => {
       closeFd(f.fd, () => undefined);

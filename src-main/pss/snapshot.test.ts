@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixture, type RunningFixture } from '../testing/fixture';
 import { until } from '../testing/wait';
+import { waitAllSleeping } from '../testing/targets';
 import {
   UNPRIVILEGED_ID,
   canDropPrivileges,
@@ -148,6 +149,8 @@ describe('real processes agree with independent tools', () => {
         () => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep',
         'exec of sleep',
       );
+      // Past the dynamic loader too: asleep in nanosleep, its mappings settled.
+      await waitAllSleeping(pid);
       const snap = capture(pid);
       try {
         const tids = execFileSync('ps', ['-T', '-o', 'spid=', '-p', String(pid)], {

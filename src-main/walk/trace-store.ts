@@ -2,8 +2,10 @@
  * Keeps every event of one session in the main process, so nothing is lost when a consumer is
  * slow: batches stay in memory up to a limit (per store, and for all stores together through a
  * shared TraceMemoryBudget), older ones spill to a temporary file, and any range can be read
- * back. Also holds the session's walked entries and final summary, and writes trace files
- * (format version 1: src-main/trace/v1.ts, which also reads them).
+ * back. Also holds the session's walked entries and final summary. The app exports a store as a
+ * version 2 trace (src-main/trace/store-export.ts); `export()` here writes format version 1
+ * (src-main/trace/v1.ts, which also reads it) for the tests of that reader and the bench's
+ * baseline only.
  *
  * The spill file is unlinked as soon as it is open (where the OS allows it: Linux, macOS), so
  * it vanishes with the process however the process ends, kill -9 included.

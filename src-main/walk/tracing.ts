@@ -85,7 +85,8 @@ export function createSessionTracer(
       ledger.fold(view, 0, view.count);
       onBatch(firstSeq, batch);
     },
-    () => (performance.now() - t0) * 1e6,
+    // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
+    () => Math.round((performance.now() - t0) * 1e6),
   );
   const traced = new TracedAllocator({
     strategy,

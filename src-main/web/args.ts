@@ -9,6 +9,8 @@ export interface WebArgs {
   rendererDir: string | null;
   /** Event bytes all sessions keep in memory before spilling to disk (MiB); null = default. */
   traceMemoryMb: number | null;
+  /** A trace file every connecting page opens as its first session (`pss-inspector open`). */
+  openTrace: string | null;
 }
 
 export function parseWebArgs(argv: readonly string[]): WebArgs | string {
@@ -19,6 +21,7 @@ export function parseWebArgs(argv: readonly string[]): WebArgs | string {
     exitWithStdin: false,
     rendererDir: null,
     traceMemoryMb: null,
+    openTrace: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -51,6 +54,12 @@ export function parseWebArgs(argv: readonly string[]): WebArgs | string {
         args.traceMemoryMb = v;
         break;
       }
+      case '--open': {
+        const v = valueOf();
+        if (!v) return '--open wants a trace file';
+        args.openTrace = v;
+        break;
+      }
       case '--allow-remote':
         args.allowRemote = true;
         break;
@@ -62,7 +71,7 @@ export function parseWebArgs(argv: readonly string[]): WebArgs | string {
         break;
       case '--help':
       case '-h':
-        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote] [--exit-with-stdin] [--renderer-dir DIR] [--trace-memory-mb N]';
+        return 'usage: node out/main/web.js [--port N] [--host 127.0.0.1] [--allow-remote] [--exit-with-stdin] [--renderer-dir DIR] [--trace-memory-mb N] [--open TRACE_FILE]';
       default:
         // Chromium/Electron switches may reach us when the packaged app runs with --web.
         if (flag.startsWith('--')) break;

@@ -1,10 +1,11 @@
 /**
- * `node out/main/web.js [--port N] [--host ADDR] [--allow-remote]` (npm run web): the session
+ * `node out/main/web.js [--port N] [--host ADDR] [--allow-remote] [--open TRACE]` (npm run web): the session
  * host under plain Node, serving the built renderer to a browser. Prints one machine-readable
  * line, `PSS_INSPECTOR_URL=http://127.0.0.1:PORT/?token=…`, for people, tests and scripts.
  * It ends on SIGINT/SIGTERM/SIGHUP, when its parent process dies, and (--exit-with-stdin) when
  * its stdin closes.
  */
+import { resolve } from 'node:path';
 import { createWalkService } from '../walk/client';
 import {
   SessionHost,
@@ -30,6 +31,7 @@ export async function runWebMode(argv: readonly string[]): Promise<void> {
     transport: 'web',
     library: libraryDescription(),
     version: appVersion(),
+    ...(args.openTrace !== null ? { openTrace: resolve(args.openTrace) } : {}),
     ...(args.traceMemoryMb !== null
       ? { traceStore: { memoryBudgetBytes: args.traceMemoryMb * 1024 * 1024 } }
       : {}),

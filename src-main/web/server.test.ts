@@ -240,7 +240,7 @@ describe('web server: WebSocket', () => {
 });
 
 describe('web mode arguments', () => {
-  it('parses --port, --host, --allow-remote', () => {
+  it('parses --port, --host, --allow-remote, --open', () => {
     expect(parseWebArgs(['--port', '0'])).toEqual({
       port: 0,
       host: '127.0.0.1',
@@ -248,6 +248,7 @@ describe('web mode arguments', () => {
       exitWithStdin: false,
       rendererDir: null,
       traceMemoryMb: null,
+      openTrace: null,
     });
     expect(
       parseWebArgs(['--port=8080', '--host', '0.0.0.0', '--allow-remote', '--exit-with-stdin']),
@@ -258,7 +259,10 @@ describe('web mode arguments', () => {
       exitWithStdin: true,
       rendererDir: null,
       traceMemoryMb: null,
+      openTrace: null,
     });
+    expect(parseWebArgs(['--open', 'a.psstrace'])).toMatchObject({ openTrace: 'a.psstrace' });
+    expect(parseWebArgs(['--open'])).toMatch(/--open wants a trace file/);
     expect(parseWebArgs(['--port', 'x'])).toMatch(/--port/);
     expect(parseWebArgs(['stray'])).toMatch(/unknown argument/);
   });

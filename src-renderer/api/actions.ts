@@ -1,5 +1,5 @@
 /** User actions that talk to the host and put the answers into the store. */
-import type { SnapshotInfo } from '../../src-shared/contract/model';
+import type { SessionState, SnapshotInfo } from '../../src-shared/contract/model';
 import { appStore, type CaptureForm } from '../store';
 import { adoptSession, expectSession, fillGaps } from '../session/ingest';
 import { closeSessionData, sessionData } from '../session/sessionData';
@@ -198,12 +198,34 @@ export async function importTrace(file: File): Promise<void> {
     appStore.get().setBanner(r.error);
     return;
   }
+  showImported(file.name, r.value);
+}
+
+/** An imported trace becomes the session on screen, shown from its allocations. */
+function showImported(fileName: string, state: SessionState): void {
   closeSessionData();
-  resetForNewSession(file.name);
-  adoptSession(r.value);
+  resetForNewSession(fileName);
+  adoptSession(state);
   void fillGaps();
   raf.invalidate('events', 'selection');
   appStore.get().setTab('allocations');
+}
+
+/**
+ * The trace the app was started on (`pss-inspector open FILE`), if any, becomes the session:
+ * asked once, when the page first reaches the host.
+ */
+export async function openStartupTrace(): Promise<void> {
+  if (appStore.get().session) return;
+  expectSession(true);
+  const r = await request('openedTrace', {});
+  if (!r.ok || !r.value || appStore.get().session) {
+    expectSession(false);
+    if (!r.ok) appStore.get().setBanner(r.error);
+    else if (r.value) void request('closeSession', { sessionId: r.value.session.sessionId });
+    return;
+  }
+  showImported(r.value.fileName, r.value.session);
 }
 
 /** Filters the event log: rebuilds the module-owned index, then stores the filter. */

@@ -83,9 +83,10 @@ async function loadAppInfo(): Promise<void> {
 
 /**
  * First contact: watch the transport, ask for appInfo on every (re)connect. `onReconnect` runs
- * when a new generation opens after an earlier one (the host cancelled our sessions).
+ * when a new generation opens after an earlier one (the host cancelled our sessions);
+ * `onFirstOpen` when the first one opens.
  */
-export function connect(onReconnect: () => void): () => void {
+export function connect(onReconnect: () => void, onFirstOpen?: () => void): () => void {
   if (!getApi()) return () => undefined;
   let lastGeneration = 0;
   const handle = (s: ConnectionState): void => {
@@ -96,9 +97,11 @@ export function connect(onReconnect: () => void): () => void {
         : s.lastError;
     appStore.get().setConnection({ status, detail, generation: s.generation });
     if (s.status === 'open' && s.generation !== lastGeneration) {
-      if (lastGeneration !== 0) onReconnect();
+      const first = lastGeneration === 0;
+      if (!first) onReconnect();
       lastGeneration = s.generation;
       void loadAppInfo();
+      if (first) onFirstOpen?.();
     }
   };
   const off = watchConnection(handle);

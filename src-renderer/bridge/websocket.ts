@@ -68,6 +68,7 @@ const DEFAULT_TIMEOUTS: Partial<Record<RequestName, number>> = {
   diffSnapshots: 120_000,
   importTrace: 300_000,
   exportTrace: 300_000,
+  openedTrace: 300_000,
   listProcesses: 60_000,
 };
 

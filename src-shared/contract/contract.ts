@@ -156,6 +156,11 @@ export const requestParams = {
   }),
   importTraceEnd: object({ uploadId: id }),
   importTraceAbort: object({ uploadId: id }),
+  /**
+   * The trace the app was started on (`pss-inspector open FILE`), opened as an imported session
+   * of this connection; null when it was started on none. Each call opens it afresh.
+   */
+  openedTrace: object({}),
 } as const;
 
 export type RequestName = keyof typeof requestParams;
@@ -189,6 +194,7 @@ export interface RequestResults {
   importTraceChunk: { received: number };
   importTraceEnd: SessionState;
   importTraceAbort: { aborted: true };
+  openedTrace: { fileName: string; session: SessionState } | null;
 }
 
 export const REQUEST_NAMES = Object.keys(requestParams) as RequestName[];
