@@ -345,39 +345,49 @@ function SummaryTable({
         ))}
     </>
   );
+  // In its own box that scrolls sideways only where even the box alone is wider than the window
+  // (200 % zoom); a scroll box is a labelled region a keyboard can focus and scroll.
   return (
-    <table className="breakdown va-summary" data-testid={testId}>
-      <thead>
-        <tr>
-          <th>{title}</th>
-          <th className="num">Regions</th>
-          <th className="num">Size</th>
-          <th className="num">Committed</th>
-          <th className="num">Reserved</th>
-          {usage &&
-            USAGE_HEADS.map(([k, label, tip]) => (
-              <th className="num" key={k} title={tip}>
-                {label}
-              </th>
-            ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.label} data-testid={`${testId}-${r.label.replace(/[^A-Za-z]+/g, '-')}`}>
-            <td>
-              {swatch && <i className={`sw rg-${categorySlug(r.label)}`} />}
-              {r.label}
-            </td>
-            {cells(r)}
+    <div
+      className="va-summary-box"
+      role="region"
+      aria-label={`Regions by ${title.toLowerCase()}`}
+      tabIndex={0}
+      data-testid={`${testId}-box`}
+    >
+      <table className="breakdown va-summary" data-testid={testId}>
+        <thead>
+          <tr>
+            <th>{title}</th>
+            <th className="num">Regions</th>
+            <th className="num">Size</th>
+            <th className="num">Committed</th>
+            <th className="num">Reserved</th>
+            {usage &&
+              USAGE_HEADS.map(([k, label, tip]) => (
+                <th className="num" key={k} title={tip}>
+                  {label}
+                </th>
+              ))}
           </tr>
-        ))}
-        <tr className="total" data-testid={`${testId}-total`}>
-          <td>{total.label}</td>
-          {cells(total)}
-        </tr>
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.label} data-testid={`${testId}-${r.label.replace(/[^A-Za-z]+/g, '-')}`}>
+              <td>
+                {swatch && <i className={`sw rg-${categorySlug(r.label)}`} />}
+                {r.label}
+              </td>
+              {cells(r)}
+            </tr>
+          ))}
+          <tr className="total" data-testid={`${testId}-total`}>
+            <td>{total.label}</td>
+            {cells(total)}
+          </tr>
+        </tbody>
+      </table>
+    </div>
   );
 }
 
