@@ -4,6 +4,9 @@
  * light and dark themes, at 1024×700 and 1600×900; no view scrolls the page sideways or puts a
  * header control off screen, also at 200 % zoom (a 1280-px window at 200 % is 640 CSS px) and
  * at 2560×1440; and every view is screenshotted at each size (test-results/screenshots/a11y/).
+ * The snapshot views are seen for a capture without and one with the memory usage (smaps), whose
+ * VA space adds seven columns to the type summary. The tabs' accessible names keep the label and
+ * its badge apart ("Walk, finished", never "Walkfinished").
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
@@ -21,6 +24,9 @@ let fixture: RunningFixture;
 let context: BrowserContext;
 let page: Page;
 const errors: string[] = [];
+// The snapshot captured without the memory usage, and the one captured with it.
+let plainSnap = '';
+let usageSnap = '';
 
 interface Finding {
   where: string;
@@ -79,6 +85,23 @@ const LAYOUT_PROBE = `(() => {
   return p;
 })()`;
 
+/** Columns of the VA summaries outside their box or the window (by the header's text). */
+const VA_SUMMARY_PROBE = `(() => {
+  const p = [];
+  const vw = document.documentElement.clientWidth;
+  for (const box of document.querySelectorAll('.va-summary-box')) {
+    const br = box.getBoundingClientRect();
+    if (box.scrollWidth > box.clientWidth + 1)
+      p.push(box.getAttribute('aria-label') + ' scrolls sideways');
+    for (const th of box.querySelectorAll('th')) {
+      const r = th.getBoundingClientRect();
+      if (r.right > Math.min(vw, br.right) + 1 || r.left < br.left - 1)
+        p.push(th.textContent + ' of ' + box.getAttribute('aria-label') + ' is cut off');
+    }
+  }
+  return p;
+})()`;
+
 async function layout(page: Page, where: string, out: string[]): Promise<void> {
   const problems = (await page.evaluate(LAYOUT_PROBE)) as string[];
   for (const x of problems) out.push(`${where}: ${x}`);
@@ -121,6 +144,15 @@ test.beforeAll(async ({ browser }) => {
   await page.getByTestId('tab-compare').click();
   await page.getByTestId('compare-run').click();
   await expect(page.getByTestId('compare-table')).toBeVisible();
+  // A third snapshot, with the memory usage; the views pick which one they show.
+  await page.getByTestId('tab-snapshot').click();
+  plainSnap = await page.getByTestId('snapshot-select').inputValue();
+  await page.getByTestId('tab-capture').click();
+  await page.getByTestId('capture-usage').check();
+  await page.getByTestId('capture-button').click();
+  await expect(page.getByTestId('snapshot-select').locator('option')).toHaveCount(3);
+  usageSnap = await page.getByTestId('snapshot-select').inputValue();
+  expect(usageSnap).not.toBe(plainSnap);
 });
 test.afterAll(async () => {
   await context?.close();
@@ -142,15 +174,50 @@ const VIEWS: { name: string; open: (page: Page) => Promise<void> }[] = [
   { name: 'allocations-problems', open: (p) => p.getByTestId('tab-problems').click() },
   { name: 'allocations-sizes', open: (p) => p.getByTestId('tab-sizes').click() },
   {
+    name: 'allocations-live',
+    open: async (p) => {
+      await p.getByTestId('tab-live').click();
+      await expect(p.getByTestId('live-blocks-panel')).toBeVisible();
+    },
+  },
+  {
     name: 'snapshot-process',
     open: async (p) => {
       await p.getByTestId('tab-snapshot').click();
+      await p.getByTestId('snapshot-select').selectOption(plainSnap);
       await p.getByTestId('snap-tab-process').click();
     },
   },
   { name: 'snapshot-threads', open: (p) => p.getByTestId('snap-tab-threads').click() },
   { name: 'snapshot-handles', open: (p) => p.getByTestId('snap-tab-handles').click() },
-  { name: 'snapshot-va', open: (p) => p.getByTestId('snap-tab-va').click() },
+  {
+    name: 'snapshot-va',
+    open: async (p) => {
+      await p.getByTestId('snap-tab-va').click();
+      await expect(p.getByTestId('va-by-type')).not.toContainText('Working set');
+    },
+  },
+  {
+    name: 'snapshot-va-usage',
+    open: async (p) => {
+      await p.getByTestId('snapshot-select').selectOption(usageSnap);
+      await p.getByTestId('snap-tab-va').click();
+      await expect(p.getByTestId('va-by-type')).toContainText('Locked');
+      await expect(p.getByTestId('usage-rollup')).toBeVisible();
+      // From 1024 px every column of both summaries is in view, none scrolled away.
+      if ((p.viewportSize()?.width ?? 0) >= 1024) {
+        const hidden = (await p.evaluate(VA_SUMMARY_PROBE)) as string[];
+        expect(hidden).toEqual([]);
+      }
+    },
+  },
+  {
+    name: 'snapshot-modules',
+    open: async (p) => {
+      await p.getByTestId('snap-tab-modules').click();
+      await expect(p.getByTestId('modules-table')).toContainText('libc');
+    },
+  },
   { name: 'compare', open: (p) => p.getByTestId('tab-compare').click() },
   {
     name: 'about',
@@ -167,6 +234,33 @@ const VIEWS: { name: string; open: (page: Page) => Promise<void> }[] = [
     },
   },
 ];
+
+test('tab names keep the label and its badge apart for assistive tech', async () => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1600, height: 900 });
+  const tab = (id: string) => page.getByTestId(id);
+  await expect(tab('tab-processes')).toHaveAccessibleName('Processes');
+  await expect(tab('tab-capture')).toHaveAccessibleName('Capture');
+  await expect(tab('tab-walk')).toHaveAccessibleName('Walk, finished');
+  await expect(tab('tab-snapshot')).toHaveAccessibleName('Snapshot, 3 snapshots');
+  await expect(tab('tab-compare')).toHaveAccessibleName('Compare');
+  await page.getByTestId('tab-allocations').click();
+  const badge = (await page.getByTestId('tab-badge-allocations').textContent()) ?? '';
+  const problems = Number(/^(\d+) ⚠$/.exec(badge)?.[1]);
+  expect(problems).toBeGreaterThan(0);
+  await expect(tab('tab-allocations')).toHaveAccessibleName(
+    `Allocations, ${problems} problem${problems === 1 ? '' : 's'}`,
+  );
+  await expect(tab('tab-problems')).toHaveAccessibleName(`Problems ${problems} found`);
+  await expect(tab('tab-live')).toHaveAccessibleName('Live blocks');
+  await page.getByTestId('tab-snapshot').click();
+  await page.getByTestId('snapshot-select').selectOption(usageSnap);
+  await expect(tab('snap-tab-process')).toHaveAccessibleName('Process');
+  await expect(tab('snap-tab-threads')).toHaveAccessibleName(/^Threads \d+$/);
+  await expect(tab('snap-tab-handles')).toHaveAccessibleName(/^Handles \d+$/);
+  await expect(tab('snap-tab-va')).toHaveAccessibleName(/^VA space \d+$/);
+  await expect(tab('snap-tab-modules')).toHaveAccessibleName(/^Modules \d+$/);
+});
 
 async function closeDialog(p: Page): Promise<void> {
   if (await p.getByRole('dialog').count()) {

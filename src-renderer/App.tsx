@@ -59,12 +59,12 @@ function ConnectionIndicator() {
   );
 }
 
-/** The tab's badge and what a screen reader says for it ("Walk, session finished"). */
+/** The tab's badge and what a screen reader says for it ("Walk, finished"). */
 function useTabBadge(tab: Tab): { text: string; cls: string; spoken: string } | null {
   return useAppShallow((s) => {
     if (tab === 'walk' && s.session) {
       const st = shownState(s.session, s.counts, s.summary);
-      return { text: st, cls: `b-${st}`, spoken: `session ${st}` };
+      return { text: st, cls: `b-${st}`, spoken: st };
     }
     if (tab === 'snapshot' && s.snapshots.length) {
       const n = s.snapshots.length;
@@ -94,19 +94,21 @@ function TabButton({ tab }: { tab: Tab }) {
       onClick={() => useApp.getState().setTab(tab)}
       data-testid={`tab-${tab}`}
       title={`${TAB_LABELS[tab]} (Alt+${TABS.indexOf(tab) + 1})`}
+      // The name in one piece ("Walk, finished"): a visually hidden span would be a block of its
+      // own and read "Walk , session finished"; it holds the visible text, as axe's
+      // label-content-name-mismatch asks.
+      aria-label={badge ? `${TAB_LABELS[tab]}, ${badge.spoken}` : undefined}
     >
       {TAB_LABELS[tab]}
+      {badge && ' '}
       {badge && (
-        <>
-          <span className="sr-only">, {badge.spoken}</span>
-          <span
-            className={`tab-badge ${badge.cls}`}
-            aria-hidden="true"
-            data-testid={`tab-badge-${tab}`}
-          >
-            {badge.text}
-          </span>
-        </>
+        <span
+          className={`tab-badge ${badge.cls}`}
+          aria-hidden="true"
+          data-testid={`tab-badge-${tab}`}
+        >
+          {badge.text}
+        </span>
       )}
     </button>
   );
