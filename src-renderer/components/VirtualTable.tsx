@@ -47,6 +47,20 @@ export interface VirtualTableProps<T> {
   ariaLabel?: string | undefined;
 }
 
+/** Family of monospace cells (app.css .mono); their size is 12 px. */
+const MONO_FAMILY = "ui-monospace, 'SF Mono', Menlo, Consolas, monospace";
+/** Cell padding (app.css .vt-cell, 8 px each side) and a pixel of rounding. */
+const CELL_PADDING = 17;
+/** No column asks for more than this for its content (a long path stays cut). */
+const MAX_WANT = 560;
+let measurer: CanvasRenderingContext2D | null | undefined;
+function textWidth(text: string, font: string): number {
+  if (measurer === undefined) measurer = document.createElement('canvas').getContext('2d');
+  if (!measurer) return 0;
+  measurer.font = font;
+  return measurer.measureText(text).width;
+}
+
 export function VirtualTable<T>(props: VirtualTableProps<T>) {
   const {
     testId,
@@ -73,7 +87,15 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
   const [scrollTop, setScrollTop] = useState(0);
   const [viewport, setViewport] = useState(400);
   const [width, setWidth] = useState(0);
+  const [font, setFont] = useState('');
   const atBottom = useRef(true);
+  // The widest text of each column among the rows seen since the columns last changed: spare
+  // room goes to the columns it does not fit (data/columnFit.ts). Only grows, so columns do not
+  // jump back and forth while scrolling.
+  const [wants, setWants] = useState<{
+    columns: readonly ColumnSpec<T>[];
+    px: Record<string, number>;
+  }>({ columns, px: {} });
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -81,6 +103,8 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
     const update = (): void => {
       setViewport(Math.max(0, el.clientHeight - rowHeight));
       setWidth(el.clientWidth);
+      const cs = getComputedStyle(el);
+      setFont(`${cs.fontSize} ${cs.fontFamily}`);
     };
     const ro = new ResizeObserver(update);
     ro.observe(el);
@@ -89,6 +113,46 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
   }, [rowHeight]);
 
   const win = computeWindow(scrollTop, viewport, rowHeight, rowCount);
+
+  useLayoutEffect(() => {
+    if (!font || width <= 0) return;
+    const measure = (prev: typeof wants): typeof wants => {
+      const same = prev.columns === columns;
+      const px = same ? { ...prev.px } : {};
+      let grew = !same;
+      // The heading too (bold, with room for the sort arrow).
+      for (const c of columns) {
+        const w = Math.min(
+          MAX_WANT,
+          Math.ceil(textWidth(`${c.label} ▼`, `600 ${font}`)) + CELL_PADDING,
+        );
+        if (w > (px[c.id] ?? 0)) {
+          px[c.id] = w;
+          grew = true;
+        }
+      }
+      for (let i = win.first; i < win.last; i++) {
+        const row = rowAt(i);
+        if (row === undefined) continue;
+        for (const c of columns) {
+          const w = Math.min(
+            MAX_WANT,
+            Math.ceil(textWidth(c.text(row), c.mono ? `12px ${MONO_FAMILY}` : font)) + CELL_PADDING,
+          );
+          if (w > (px[c.id] ?? 0)) {
+            px[c.id] = w;
+            grew = true;
+          }
+        }
+      }
+      return grew ? { columns, px } : prev;
+    };
+    // The text's width needs the laid-out font (the DOM); measure returns the same state, and
+    // so renders nothing more, unless a column's widest text grew.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    setWants(measure);
+  }, [columns, font, width, win.first, win.last, rowAt, rowCount]);
+  const measured = wants.columns === columns ? wants.px : null;
 
   // Follow the tail while the user sits at the bottom.
   useLayoutEffect(() => {
@@ -129,6 +193,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
       fitColumns(
         columns.map((c) => ({
           ...c,
+          want: measured?.[c.id],
           minWidth:
             c.minWidth ??
             (c.mono
@@ -137,7 +202,7 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
         })),
         width > 0 ? width : columns.reduce((s, c) => s + c.width, 0),
       ),
-    [columns, width],
+    [columns, width, measured],
   );
   const shownCols = fit.shown.map((i) => ({
     c: columns[i] as ColumnSpec<T>,

@@ -16,6 +16,26 @@ describe('fitColumns', () => {
     expect(f.shown).toEqual([0, 1, 2, 3]);
   });
 
+  it('gives spare room first to the columns whose content is cut, then to the last', () => {
+    const wanting = [
+      { width: 80, want: 140 },
+      { width: 100 },
+      { width: 120, want: 100 },
+      { width: 200 },
+    ];
+    // Room for all that is wanted: each cut column gets its content's width.
+    expect(fitColumns(wanting, 700).widths).toEqual([140, 100, 120, 340]);
+    // Less room than wanted: the least cut is mended first, the other gets the rest.
+    const two = [{ width: 80, want: 180 }, { width: 100, want: 150 }, { width: 200 }];
+    expect(fitColumns(two, 500).widths).toEqual([150, 150, 200]);
+    // Too little for either: equal shares.
+    const f = fitColumns(two, 455);
+    expect(f.widths).toEqual([118, 137, 200]);
+    expect(f.total).toBe(455);
+    // No spare room: the wants change nothing.
+    expect(fitColumns(two, 380).widths).toEqual([80, 100, 200]);
+  });
+
   it('shrinks columns towards their minimums to fit, hiding none', () => {
     const f = fitColumns(cols, 450);
     expect(f.shown).toEqual([0, 1, 2, 3]);

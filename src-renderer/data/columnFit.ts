@@ -1,6 +1,8 @@
 /**
  * Fits a table's columns to the width it has, so that tables do not scroll sideways at common
- * window sizes: extra room goes to the last column; when short, columns shrink towards their
+ * window sizes: extra room goes first to the columns whose content is wider than they are (their
+ * `want`, measured from the rows in view), the least cut first, and what is left to the last
+ * column; when short, columns shrink towards their
  * minimum (in proportion to what each can give); when even the minimums do not fit, the
  * columns with a `drop` priority are hidden, lowest priority first. Only when the remaining
  * minimums are still wider than the table does it scroll. Pure; no DOM.
@@ -11,6 +13,8 @@ export interface FitColumn {
   minWidth?: number | undefined;
   /** Hidden when space runs out: lower numbers go first; undefined: never hidden. */
   drop?: number | undefined;
+  /** Width its content needs (measured); spare room goes to columns short of it first. */
+  want?: number | undefined;
 }
 
 export interface Fit {
@@ -47,8 +51,20 @@ export function fitColumns(cols: readonly FitColumn[], available: number): Fit {
   const out = cols.map(() => 0);
   if (preferred <= available) {
     for (const i of visible) out[i] = col(i).width;
+    // Water-filling: the least cut first, each up to an equal share of what is left, so short
+    // cuts ("SCHED_OTH…") are mended before a long path takes the rest.
+    const lacking = [...visible]
+      .map((i) => ({ i, lack: Math.max(0, (col(i).want ?? 0) - col(i).width) }))
+      .filter((x) => x.lack > 0)
+      .sort((a, b) => a.lack - b.lack);
+    let spare = available - preferred;
+    lacking.forEach(({ i, lack }, k) => {
+      const give = Math.min(lack, Math.floor(spare / (lacking.length - k)));
+      out[i] = (out[i] ?? 0) + give;
+      spare -= give;
+    });
     const last = Math.max(...visible);
-    out[last] = (out[last] ?? 0) + (available - preferred);
+    out[last] = (out[last] ?? 0) + (available - sum((i) => out[i] ?? 0));
   } else {
     const give = sum((i) => col(i).width - minWidthOf(col(i)));
     const need = preferred - available;

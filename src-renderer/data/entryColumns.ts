@@ -47,7 +47,7 @@ import { categoryOf, protectLabel, stateLabel, usageOf } from './vaSummary';
 export interface ColumnSpec<T> {
   id: string;
   label: string;
-  /** Preferred width in px (the last column stretches; data/columnFit.ts shrinks to fit). */
+  /** Preferred width in px (data/columnFit.ts widens cut columns, then the last, or shrinks). */
   width: number;
   /** Narrowest useful width in px (default 60 % of width, at least 40). */
   minWidth?: number;
