@@ -26,6 +26,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fdinfo fi;
     memset(&fi, 0, sizeof fi);
     parse_fdinfo(info, &fi);
+    /* parse_u is strtoull for the text the kernel prints (no sign, blanks only). */
+    const char *t = info;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    if (*t != '+' && *t != '-' && *t != '\n' && *t != '\v' && *t != '\f' && *t != '\r') {
+        static const unsigned bases[] = {8, 10, 16};
+        for (size_t b = 0; b < 3; b++)
+            FUZZ_CHECK(parse_u(info, bases[b]) == strtoull(t, NULL, (int)bases[b]));
+    }
     free(info);
 
     const uint8_t *link = nul ? nul + 1 : data + size;

@@ -343,7 +343,7 @@ DWORD pss_capture_vaspace(struct pss_capture *c)
             free(name_refs);
             return ERROR_NOT_ENOUGH_MEMORY;
         }
-        pss_prefault(s->va + s->nva, m->n * sizeof *s->va); /* at least one entry per VMA */
+        pss_prefault(s->va + s->nva, (2 * m->n + 2) * sizeof *s->va); /* ~all are used */
         pss_prefault(cls, m->n * sizeof *cls);
     }
 

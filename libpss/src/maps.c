@@ -33,6 +33,13 @@ void pss_prefault(void *p, size_t bytes)
         return;
     uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t b = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (bytes >= (4u << 20)) {
+        const uintptr_t huge = 2u << 20;
+        uintptr_t ha = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t hb = ((uintptr_t)p + bytes) & ~(huge - 1);
+        if (hb > ha)
+            madvise((void *)ha, hb - ha, MADV_HUGEPAGE);
+    }
     if (b > a)
         madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 }

@@ -5,13 +5,19 @@
  * memory.  The coherence rules below are the mechanical definition of an "internally
  * inconsistent" entry used by the churn tests (libpss/README.md, "Handles under change").
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -750,6 +756,128 @@ int test_handle_counts_anon_at_scale(void)
                        "2", "--leader-exit", NULL};
     TRY(check_counts(c, "dead leader"));
     return 0;
+}
+
+/* The helper that probes anon descriptions works in a private fd table that holds none
+ * of the caller's descriptors -- not a copy of the caller's table (which would keep every
+ * file the caller closes meanwhile open until the helper exits).  While captures run on
+ * another thread, this thread looks at each helper's fd table (/proc/self/task/TID/fd):
+ * it must be either the shared table (it shows an eventfd made after the helper started)
+ * or hold none of our descriptors (our pipe, open since before the capture). */
+struct capture_loop {
+    pid_t pid;
+    atomic_int stop;
+    int captures;
+    DWORD rc;
+};
+
+static void *capture_loop_main(void *p)
+{
+    struct capture_loop *cl = p;
+    for (int i = 0; i < 200 && !atomic_load(&cl->stop); i++) {
+        HPSS s;
+        cl->rc = test_capture_pid(cl->pid, TEST_ALL_FLAGS, 0, &s);
+        if (cl->rc != ERROR_SUCCESS)
+            break;
+        PssFreeSnapshot(PSS_CURRENT_PROCESS, s);
+        cl->captures++;
+    }
+    return NULL;
+}
+
+/* Does task tid's fd table hold a descriptor whose link text is `want`? -1: no table. */
+static int task_holds(pid_t tid, const char *want, int *nfds)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/fd", (int)tid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int found = 0;
+    *nfds = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        (*nfds)++;
+        char lp[400], link[128];
+        snprintf(lp, sizeof lp, "%s/%s", path, de->d_name);
+        ssize_t n = readlink(lp, link, sizeof link - 1);
+        if (n < 0)
+            continue;
+        link[n] = '\0';
+        found |= strcmp(link, want) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+int test_prober_holds_no_caller_fd(void)
+{
+    const char *a[] = {"--timerfds", "3000", NULL};
+    struct fixture f;
+    TRY(fixture_start(&f, a));
+    int p[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    char pipe_link[64], self_link[64];
+    struct stat st;
+    CHECK(fstat(p[1], &st) == 0);
+    snprintf(pipe_link, sizeof pipe_link, "pipe:[%llu]", (unsigned long long)st.st_ino);
+    struct capture_loop cl = {f.pid, 0, 0, ERROR_SUCCESS};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, capture_loop_main, &cl) == 0);
+    const pid_t me = (pid_t)syscall(SYS_gettid);
+    int private_seen = 0, bad = 0;
+    for (int scan = 0; scan < 200000 && private_seen < 20 && !bad; scan++) {
+        DIR *d = opendir("/proc/self/task");
+        if (d == NULL)
+            break;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL && !bad) {
+            pid_t tid = (pid_t)atoi(de->d_name);
+            if (tid <= 0 || tid == me)
+                continue;
+            /* A fresh descriptor of ours: a shared table shows it. */
+            int marker = eventfd(0, EFD_CLOEXEC);
+            if (marker < 0)
+                continue;
+            snprintf(self_link, sizeof self_link, "anon_inode:[eventfd]");
+            /* The marker first, then the pipe: a helper that turns its shared table into a
+             * private one (CLOSE_RANGE_UNSHARE) between the two looks shows the marker
+             * without the pipe, never the pipe without the marker; only a copy of the
+             * table made before the marker existed does. */
+            int n1 = 0, n2 = 0;
+            int has_marker = task_holds(tid, self_link, &n2);
+            int has_pipe = task_holds(tid, pipe_link, &n1);
+            close(marker);
+            if (has_pipe < 0 || has_marker < 0)
+                continue; /* the thread is gone */
+            if (has_pipe && !has_marker) {
+                test_fail(__FILE__, __LINE__,
+                          "task %d holds our pipe in a table of its own (%d fds): a copy of "
+                          "the caller's table", (int)tid, n1);
+                bad = 1;
+            }
+            private_seen += !has_pipe && !has_marker;
+        }
+        closedir(d);
+        if (atomic_load(&cl.stop) == 0 && cl.captures >= 200)
+            break;
+    }
+    atomic_store(&cl.stop, 1);
+    pthread_join(th, NULL);
+    close(p[0]);
+    close(p[1]);
+    TRY(fixture_stop(&f));
+    CHECK_EQ(cl.rc, ERROR_SUCCESS);
+    if (!bad && private_seen == 0)
+        printf("    no helper with a private table seen in %d captures (no "
+               "CLOSE_RANGE_UNSHARE here?): nothing to check\n",
+               cl.captures);
+    else if (!bad)
+        printf("    %d looks at a helper's private table in %d captures: none of our fds\n",
+               private_seen, cl.captures);
+    return bad;
 }
 
 /* ---- 6: dup2 storms ---- */

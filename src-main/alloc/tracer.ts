@@ -22,8 +22,8 @@
  * conversion per call; counters in typed arrays. Nothing thrown inside a routine reaches native
  * code: it is caught, counted, reported to onCallbackError, and alloc returns 0n.
  */
-import type { NativeAllocator } from '../pss/allocator';
-import { nativeMemory } from '../pss/native-memory';
+import type { NativeAllocator } from '../pss';
+import { nativeMemory } from '../pss';
 import {
   ApiCall,
   EventKind,
@@ -685,10 +685,14 @@ function checkMarkerId(id: number): number {
   return id;
 }
 
-/** Monotonic ns since the call, for EventWriter's clock (performance.now based, ~45 ns). */
+/**
+ * Monotonic whole ns since the call, for EventWriter's clock (performance.now based, ~45 ns).
+ * Rounded: the float product carries sub-ns noise (66843170.0000001) that no reader wants, and
+ * whole ns let trace files store times as small integer deltas (src-main/trace/event-columns.ts).
+ */
 export function createSessionClock(): () => number {
   const t0 = performance.now();
-  return () => (performance.now() - t0) * 1e6;
+  return () => Math.round((performance.now() - t0) * 1e6);
 }
 
 /** The session's EventWriter: batches of `capacity` events, timestamps from a fresh clock. */

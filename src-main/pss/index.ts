@@ -4,6 +4,7 @@ export { PssError, PssMisuseError, type MisuseKind } from './errors';
 export { loadPss, findLibpss, PssLoadError, CURRENT_PROCESS } from './library';
 export type { NativeAllocator } from './allocator';
 export { nativeMemory, type NativeMemory } from './native-memory';
+export { memoryEqual } from './native-extra';
 export {
   attachDetails,
   captureSnapshotAndDetails,

@@ -43,6 +43,9 @@ import type { WalkableClass } from '../../src-shared/pss/constants';
 import { loadPss } from './library';
 import { nativeMemory } from './native-memory';
 import { RING_HEAD, RING_HEADER, RING_OVERFLOW, RING_TAIL } from './ring-format';
+import { AtError, NativeTracerError } from './errors';
+
+export { AtError, NativeTracerError };
 import { WALK_CLASSES, type Snapshot, type WalkMarker } from './snapshot';
 
 /** Records a ring holds (8,192 × 48 B = 384 KiB; drained from 4,096 on); a power of two. */
@@ -78,30 +81,6 @@ const S = {
   faults: 150,
   pool: 156,
   count: 316,
-} as const;
-
-export class NativeTracerError extends Error {
-  constructor(
-    message: string,
-    /** liballoctrace's AT_E_* code. */
-    readonly code: number,
-  ) {
-    super(message);
-    this.name = 'NativeTracerError';
-  }
-}
-
-/** liballoctrace's result codes (include/alloctrace.h). */
-export const AtError = {
-  /** liballoctrace itself is missing, not loadable, or of another version. */
-  UNAVAILABLE: -1,
-  ARGUMENT: 1,
-  MEMORY: 2,
-  NOT_READABLE: 3,
-  NOT_SHARED: 4,
-  LOAD: 5,
-  SYMBOLS: 6,
-  CONTEXT: 7,
 } as const;
 
 interface AtFunctions {

@@ -4,6 +4,8 @@
  * the smallest fixed width its values (or their zigzag deltas) fit in this batch:
  *
  *   mode byte = width | (DELTA if stored as differences to the previous value)
+ *                     | (BASE: the first value precedes the deltas, which then start at 0;
+ *                        files written before BASE existed have deltas from 0, still read)
  *   width 0  CONST: one LEB128 value (f64 for time), nothing per event (markerId, threadId…)
  *   width 1, 2, 4: that many little-endian bytes per event
  *   width 8  (time only) raw f64 per event, when some timestamp is not an integer
@@ -13,9 +15,17 @@
  * squeezes out the zero bytes the widths leave. seq is not stored: a batch holds consecutive
  * sequence numbers from `firstSeq`. Decoding rebuilds byte-identical records.
  */
-import { EVENT_SIZE, Off } from '../../src-shared/events/layout';
+import {
+  API_CALL_NAMES,
+  EVENT_KIND_NAMES,
+  EVENT_SIZE,
+  NO_CLASS,
+  Off,
+} from '../../src-shared/events/layout';
 
 export const DELTA = 0x10;
+/** With DELTA: the first value is stored before the deltas (f64 for time, LEB128 else). */
+export const BASE = 0x20;
 const W_CONST = 0;
 const W_F64 = 8;
 const W_VARINT = 9;
@@ -128,14 +138,14 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
   const raw = scratchRaw;
   const dz = scratchDelta;
 
-  // time
+  // time: the first value as f64, then zigzag deltas from it (the first delta is 0)
   {
     const base = Off.timeNs / 8;
     let integral = true;
     let allSame = true;
     let maxZ = 0;
     const t0 = count > 0 ? (f64[base] as number) : 0;
-    let prev = 0;
+    let prev = t0;
     for (let i = 0; i < count; i++) {
       const t = f64[base + i * F64_STRIDE] as number;
       if (!Object.is(t, t0)) allSame = false;
@@ -155,18 +165,20 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
       for (let i = 0; i < count; i++) out.f64(f64[base + i * F64_STRIDE] as number);
     } else if (maxZ <= 0xffffffff) {
       const w = widthFor(maxZ);
-      prev = 0;
+      prev = t0;
       for (let i = 0; i < count; i++) {
         const t = f64[base + i * F64_STRIDE] as number;
         const d = t - prev;
         dz[i] = d >= 0 ? d * 2 : -d * 2 - 1;
         prev = t;
       }
-      out.byte(w | DELTA);
+      out.byte(w | DELTA | BASE);
+      out.f64(t0);
       out.fixed(dz, count, w);
     } else {
-      out.byte(W_VARINT | DELTA);
-      prev = 0;
+      out.byte(W_VARINT | DELTA | BASE);
+      out.f64(t0);
+      prev = t0;
       for (let i = 0; i < count; i++) {
         const t = f64[base + i * F64_STRIDE] as number;
         const d = t - prev;
@@ -201,7 +213,7 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
     let same = true;
     let maxRaw = 0;
     let maxDelta = 0;
-    let prev = 0;
+    let prev = first;
     for (let i = 0; i < count; i++) {
       const v = u32[idx + i * U32_STRIDE] as number;
       raw[i] = v;
@@ -220,7 +232,8 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
       const wr = widthFor(maxRaw);
       const wd = widthFor(maxDelta);
       if (wd < wr) {
-        out.byte(wd | DELTA);
+        out.byte(wd | DELTA | BASE);
+        out.leb(first);
         out.fixed(dz, count, wd);
       } else {
         out.byte(wr);
@@ -232,80 +245,273 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Decoding: one small monomorphic loop per column and width (V8 optimises each on its own), the
+// blob read byte by byte, records written through typed-array views; no per-event object. The
+// byte columns are checked against the values records may hold while they are copied, so the
+// decoded batch needs no second validation pass.
 
-/** Position and extent of the decode in progress (module-level so the hot loops stay small). */
-let pos = 0;
-let blobEnd = 0;
-function fail(what: string): never {
-  throw new ColumnDecodeError(`event columns: ${what} (at byte ${pos} of ${blobEnd})`);
+/** 1 where a byte value is a valid `kind`, `api`, `walkClass` (per column). */
+const VALID_BYTES: Record<string, Uint8Array> = {
+  kind: validTable((v) => EVENT_KIND_NAMES[v] !== undefined),
+  api: validTable((v) => API_CALL_NAMES[v] !== undefined),
+  walkClass: validTable((v) => v <= 4 || v === NO_CLASS),
+  strategy: validTable(() => true),
+};
+function validTable(ok: (v: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) t[v] = ok(v) ? 1 : 0;
+  return t;
 }
 
-function need(n: number): void {
-  if (pos + n > blobEnd) fail('column runs past the end');
+/** The blob being decoded and the read position (an object: no module state between calls). */
+interface Cursor {
+  b: Uint8Array;
+  pos: number;
+  end: number;
 }
 
-/** A u32 column of fixed width into dst[idx + i*U32_STRIDE], plain or zigzag delta. */
-function readFixedU32(
-  b: Uint8Array,
-  count: number,
-  dst: Uint32Array,
-  idx: number,
-  mode: number,
-): void {
-  const w = mode & 0x0f;
-  if (w !== 1 && w !== 2 && w !== 4) fail(`unknown column width ${w}`);
-  need(count * w);
-  let p = pos;
-  const delta = (mode & DELTA) !== 0;
-  let prev = 0;
-  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) {
-    let v: number;
-    if (w === 1) v = b[p++] as number;
-    else if (w === 2) {
-      v = (b[p] as number) | ((b[p + 1] as number) << 8);
-      p += 2;
-    } else {
-      v =
-        ((b[p] as number) |
-          ((b[p + 1] as number) << 8) |
-          ((b[p + 2] as number) << 16) |
-          ((b[p + 3] as number) << 24)) >>>
-        0;
-      p += 4;
-    }
-    if (delta) {
-      prev = (prev + ((v >>> 1) ^ -(v & 1))) >>> 0;
-      dst[at] = prev;
-    } else dst[at] = v;
-  }
-  pos = p;
+function fail(c: Cursor, what: string): never {
+  throw new ColumnDecodeError(`event columns: ${what} (at byte ${c.pos} of ${c.end})`);
 }
 
-function readLeb(b: Uint8Array): number {
+function need(c: Cursor, n: number): void {
+  if (c.pos + n > c.end) fail(c, 'column runs past the end');
+}
+
+function modeByte(c: Cursor): number {
+  if (c.pos >= c.end) fail(c, 'column mode missing');
+  return c.b[c.pos++] as number;
+}
+
+function readLeb(c: Cursor): number {
   let v = 0;
   let mul = 1;
   for (;;) {
-    if (pos >= blobEnd) fail('varint runs past the end');
-    const c = b[pos++] as number;
-    v += (c & 0x7f) * mul;
-    if (c < 0x80) break;
+    if (c.pos >= c.end) fail(c, 'varint runs past the end');
+    const x = c.b[c.pos++] as number;
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) break;
     mul *= 0x80;
-    if (mul > 2 ** 56) fail('varint exceeds 53 bits');
+    if (mul > 2 ** 56) fail(c, 'varint exceeds 53 bits');
   }
-  if (!Number.isSafeInteger(v)) fail('integer exceeds 2^53');
+  if (!Number.isSafeInteger(v)) fail(c, 'integer exceeds 2^53');
   return v;
 }
 
-function readF64(b: Uint8Array): number {
-  need(8);
-  const v = new DataView(b.buffer, b.byteOffset + pos, 8).getFloat64(0, true);
-  pos += 8;
+/** The f64 a BASE time column starts with: a non-negative integer. */
+function readIntegralBase(c: Cursor): number {
+  const v = readF64(c);
+  if (!Number.isSafeInteger(v) || v < 0) fail(c, `time base ${v} is not a whole number of ns`);
   return v;
+}
+
+function readF64(c: Cursor): number {
+  need(c, 8);
+  const v = new DataView(c.b.buffer, c.b.byteOffset + c.pos, 8).getFloat64(0, true);
+  c.pos += 8;
+  return v;
+}
+
+// ---- u32 columns: dst[idx + i * U32_STRIDE] -----------------------------------------------
+
+function u32w1(b: Uint8Array, p: number, dst: Uint32Array, idx: number, count: number): void {
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) dst[at] = b[p + i] as number;
+}
+function u32w2(b: Uint8Array, p: number, dst: Uint32Array, idx: number, count: number): void {
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE, p += 2)
+    dst[at] = (b[p] as number) | ((b[p + 1] as number) << 8);
+}
+function u32w4(b: Uint8Array, p: number, dst: Uint32Array, idx: number, count: number): void {
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE, p += 4)
+    dst[at] =
+      (b[p] as number) |
+      ((b[p + 1] as number) << 8) |
+      ((b[p + 2] as number) << 16) |
+      ((b[p + 3] as number) << 24);
+}
+/** Zigzag deltas (mod 2^32) of `width` bytes: the running sum is the value. */
+function u32d1(
+  b: Uint8Array,
+  p: number,
+  dst: Uint32Array,
+  idx: number,
+  count: number,
+  first: number,
+): void {
+  let prev = first | 0;
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) {
+    const z = b[p + i] as number;
+    prev = (prev + ((z >>> 1) ^ -(z & 1))) | 0;
+    dst[at] = prev;
+  }
+}
+function u32d2(
+  b: Uint8Array,
+  p: number,
+  dst: Uint32Array,
+  idx: number,
+  count: number,
+  first: number,
+): void {
+  let prev = first | 0;
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE, p += 2) {
+    const z = (b[p] as number) | ((b[p + 1] as number) << 8);
+    prev = (prev + ((z >>> 1) ^ -(z & 1))) | 0;
+    dst[at] = prev;
+  }
+}
+function u32d4(
+  b: Uint8Array,
+  p: number,
+  dst: Uint32Array,
+  idx: number,
+  count: number,
+  first: number,
+): void {
+  let prev = first | 0;
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE, p += 4) {
+    const z =
+      (b[p] as number) |
+      ((b[p + 1] as number) << 8) |
+      ((b[p + 2] as number) << 16) |
+      ((b[p + 3] as number) << 24);
+    prev = (prev + ((z >>> 1) ^ -(z & 1))) | 0;
+    dst[at] = prev;
+  }
+}
+type U32Reader = (
+  b: Uint8Array,
+  p: number,
+  dst: Uint32Array,
+  idx: number,
+  count: number,
+  first: number,
+) => void;
+const U32_READERS: Record<number, U32Reader> = {
+  1: u32w1,
+  2: u32w2,
+  4: u32w4,
+  [1 | DELTA]: u32d1,
+  [2 | DELTA]: u32d2,
+  [4 | DELTA]: u32d4,
+};
+
+// ---- byte columns: dst[off + i * EVENT_SIZE], checked against `valid` ----------------------
+
+function u8Column(
+  b: Uint8Array,
+  p: number,
+  dst: Uint8Array,
+  off: number,
+  count: number,
+  valid: Uint8Array,
+): boolean {
+  let ok = 1;
+  for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) {
+    const v = b[p + i] as number;
+    ok &= valid[v] as number;
+    dst[at] = v;
+  }
+  return ok === 1;
+}
+
+// ---- f64 columns: dst[base + i * F64_STRIDE] ------------------------------------------------
+
+function seqColumn(dst: Float64Array, count: number, firstSeq: number): void {
+  for (let i = 0, at = Off.seq / 8; i < count; i++, at += F64_STRIDE) dst[at] = firstSeq + i;
+}
+/** Raw little-endian f64 values: copied through an aligned view (one copy of the column). */
+function f64Column(
+  b: Uint8Array,
+  p: number,
+  dst: Float64Array,
+  base: number,
+  count: number,
+): boolean {
+  // A copy (a Buffer's slice() would share its pool, at any alignment).
+  const aligned = new Uint8Array(count * 8);
+  aligned.set(b.subarray(p, p + count * 8));
+  const src = new Float64Array(aligned.buffer);
+  let finite = true;
+  for (let i = 0, at = base; i < count; i++, at += F64_STRIDE) {
+    const v = src[i] as number;
+    if (v - v !== 0) finite = false; // NaN or ±Infinity
+    dst[at] = v;
+  }
+  return finite;
+}
+/** Zigzag deltas of integer ns, `width` bytes each (|delta| < 2^31). */
+function timeD1(
+  b: Uint8Array,
+  p: number,
+  dst: Float64Array,
+  base: number,
+  count: number,
+  t0: number,
+): void {
+  let t = t0;
+  for (let i = 0, at = base; i < count; i++, at += F64_STRIDE) {
+    const z = b[p + i] as number;
+    t += (z >>> 1) ^ -(z & 1);
+    dst[at] = t;
+  }
+}
+function timeD2(
+  b: Uint8Array,
+  p: number,
+  dst: Float64Array,
+  base: number,
+  count: number,
+  t0: number,
+): void {
+  let t = t0;
+  for (let i = 0, at = base; i < count; i++, at += F64_STRIDE, p += 2) {
+    const z = (b[p] as number) | ((b[p + 1] as number) << 8);
+    t += (z >>> 1) ^ -(z & 1);
+    dst[at] = t;
+  }
+}
+function timeD4(
+  b: Uint8Array,
+  p: number,
+  dst: Float64Array,
+  base: number,
+  count: number,
+  t0: number,
+): void {
+  let t = t0;
+  for (let i = 0, at = base; i < count; i++, at += F64_STRIDE, p += 4) {
+    const z =
+      ((b[p] as number) |
+        ((b[p + 1] as number) << 8) |
+        ((b[p + 2] as number) << 16) |
+        ((b[p + 3] as number) << 24)) >>>
+      0;
+    // z < 2^32: the delta is exact in floating point whatever its sign.
+    t += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    dst[at] = t;
+  }
+}
+type TimeReader = typeof timeD1;
+const TIME_READERS: Record<number, TimeReader> = { 1: timeD1, 2: timeD2, 4: timeD4 };
+
+/** A column that varies within the batch: where its values start and what precedes them. */
+interface Varying {
+  name: (typeof COLUMNS)[number];
+  mode: number;
+  pos: number;
+  /** The BASE value (time: f64 ns), else 0. */
+  first: number;
 }
 
 /**
  * Decodes a column blob into `count` records with seq firstSeq…, written into `out` (which must
- * hold count × EVENT_SIZE bytes at `outOffset`). Throws ColumnDecodeError on any inconsistency.
+ * hold count × EVENT_SIZE bytes at `outOffset`). Throws ColumnDecodeError on any inconsistency,
+ * including a kind, API or walk class no record may hold and a time that is not a number.
+ *
+ * Two passes: the first reads every column's mode and the constant columns' values into one
+ * template record, which is then copied over the whole output (memcpy speed); the second writes
+ * the columns that vary, and seq. Most columns of a real batch are constant.
  */
 export function decodeColumns(
   blob: Uint8Array,
@@ -316,82 +522,110 @@ export function decodeColumns(
 ): void {
   if (outOffset % 8 !== 0) throw new RangeError('outOffset must be a multiple of 8');
   if (out.byteLength - outOffset < count * EVENT_SIZE) throw new RangeError('output too small');
-  const f64 = new Float64Array(out, outOffset, count * F64_STRIDE);
-  const u32 = new Uint32Array(out, outOffset, count * U32_STRIDE);
-  const u8 = new Uint8Array(out, outOffset, count * EVENT_SIZE);
-  pos = 0;
-  blobEnd = blob.length;
-  const mode = (): number => {
-    if (pos >= blobEnd) fail('column mode missing');
-    return blob[pos++] as number;
-  };
+  const c: Cursor = { b: blob, pos: 0, end: blob.length };
+  const tpl = new ArrayBuffer(EVENT_SIZE);
+  const tF64 = new Float64Array(tpl);
+  const tU32 = new Uint32Array(tpl);
+  const tU8 = new Uint8Array(tpl);
+  const varying: Varying[] = [];
 
-  for (let i = 0, at = Off.seq / 8; i < count; i++, at += F64_STRIDE) f64[at] = firstSeq + i;
-
-  const tBase = Off.timeNs / 8;
-  const tm = mode();
+  // ---- pass 1: modes, constants, where the varying columns start
+  const tm = modeByte(c);
   if (tm === W_CONST) {
-    const t = readF64(blob);
-    for (let i = 0; i < count; i++) f64[tBase + i * F64_STRIDE] = t;
+    const t = readF64(c);
+    if (!Number.isFinite(t)) fail(c, 'time is not a number');
+    tF64[Off.timeNs / 8] = t;
   } else if (tm === W_F64) {
-    for (let i = 0; i < count; i++) f64[tBase + i * F64_STRIDE] = readF64(blob);
-  } else if (tm === (W_VARINT | DELTA)) {
-    let t = 0;
-    for (let i = 0; i < count; i++) {
-      const z = readLeb(blob);
-      t += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      f64[tBase + i * F64_STRIDE] = t;
-    }
-  } else if ((tm & DELTA) !== 0) {
-    const w = tm & 0x0f;
-    if (w !== 1 && w !== 2 && w !== 4) fail(`unknown time column width ${w}`);
-    need(count * w);
-    let p = pos;
-    let t = 0;
-    for (let i = 0, at = tBase; i < count; i++, at += F64_STRIDE) {
-      let z: number;
-      if (w === 1) z = blob[p++] as number;
-      else if (w === 2) {
-        z = (blob[p] as number) | ((blob[p + 1] as number) << 8);
-        p += 2;
-      } else {
-        z =
-          ((blob[p] as number) |
-            ((blob[p + 1] as number) << 8) |
-            ((blob[p + 2] as number) << 16) |
-            ((blob[p + 3] as number) << 24)) >>>
-          0;
-        p += 4;
-      }
-      t += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      f64[at] = t;
-    }
-    pos = p;
-  } else fail(`unknown time column mode ${tm}`);
-
+    need(c, count * 8);
+    varying.push({ name: 'timeNs', mode: tm, pos: c.pos, first: 0 });
+    c.pos += count * 8;
+  } else if ((tm & ~BASE) === (W_VARINT | DELTA)) {
+    const first = (tm & BASE) !== 0 ? readIntegralBase(c) : 0;
+    varying.push({ name: 'timeNs', mode: tm, pos: c.pos, first });
+    for (let i = 0; i < count; i++) readLeb(c);
+  } else {
+    const ok = (tm & DELTA) !== 0 && (tm & ~(BASE | DELTA | 0x0f)) === 0;
+    if (!ok || !TIME_READERS[tm & 0x0f]) fail(c, `unknown time column mode ${tm}`);
+    const first = (tm & BASE) !== 0 ? readIntegralBase(c) : 0;
+    need(c, count * (tm & 0x0f));
+    varying.push({ name: 'timeNs', mode: tm, pos: c.pos, first });
+    c.pos += count * (tm & 0x0f);
+  }
   for (const name of COLUMNS) {
     if (name === 'timeNs') continue;
-    const m = mode();
-    if (BYTE_COLUMNS.has(name)) {
-      const off = Off[name];
+    const m = modeByte(c);
+    const valid = VALID_BYTES[name];
+    if (valid) {
       if (m === W_CONST) {
-        const v = readLeb(blob);
-        if (v > 255) fail(`${name} value ${v} exceeds a byte`);
-        for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) u8[at] = v;
+        const v = readLeb(c);
+        if (v > 255 || valid[v] !== 1) fail(c, `${name} value ${v} is not valid`);
+        tU8[Off[name]] = v;
       } else if (m === 1) {
-        need(count);
-        for (let i = 0, p = pos, at = off; i < count; i++, at += EVENT_SIZE)
-          u8[at] = blob[p++] as number;
-        pos += count;
-      } else fail(`unknown mode ${m} for ${name}`);
+        need(c, count);
+        varying.push({ name, mode: m, pos: c.pos, first: 0 });
+        c.pos += count;
+      } else fail(c, `unknown mode ${m} for ${name}`);
       continue;
     }
-    const idx = Off[name] / 4;
     if (m === W_CONST) {
-      const v = readLeb(blob);
-      if (v > 0xffffffff) fail(`${name} value exceeds 32 bits`);
-      for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) u32[at] = v;
-    } else readFixedU32(blob, count, u32, idx, m);
+      const v = readLeb(c);
+      if (v > 0xffffffff) fail(c, `${name} value exceeds 32 bits`);
+      tU32[Off[name] / 4] = v;
+      continue;
+    }
+    if (!U32_READERS[m & ~BASE] || ((m & BASE) !== 0 && (m & DELTA) === 0))
+      fail(c, `unknown mode ${m} for ${name}`);
+    let first = 0;
+    if ((m & BASE) !== 0) {
+      first = readLeb(c);
+      if (first > 0xffffffff) fail(c, `${name} value exceeds 32 bits`);
+    }
+    need(c, count * (m & 0x0f));
+    varying.push({ name, mode: m, pos: c.pos, first });
+    c.pos += count * (m & 0x0f);
   }
-  if (pos !== blobEnd) fail(`${blobEnd - pos} trailing bytes`);
+  if (c.pos !== c.end) fail(c, `${c.end - c.pos} trailing bytes`);
+
+  // ---- the template over every record
+  const total = count * EVENT_SIZE;
+  const u8 = new Uint8Array(out, outOffset, total);
+  if (count > 0) {
+    u8.set(tU8, 0);
+    for (let filled = EVENT_SIZE; filled < total; filled *= 2)
+      u8.copyWithin(filled, 0, Math.min(filled, total - filled));
+  }
+
+  // ---- pass 2: seq and the varying columns
+  const f64 = new Float64Array(out, outOffset, count * F64_STRIDE);
+  const u32 = new Uint32Array(out, outOffset, count * U32_STRIDE);
+  seqColumn(f64, count, firstSeq);
+  for (const v of varying) {
+    if (v.name === 'timeNs') {
+      const tBase = Off.timeNs / 8;
+      if (v.mode === W_F64) {
+        if (!f64Column(blob, v.pos, f64, tBase, count)) {
+          c.pos = v.pos;
+          fail(c, 'time is not a number');
+        }
+      } else if ((v.mode & ~BASE) === (W_VARINT | DELTA)) {
+        c.pos = v.pos;
+        let t = v.first;
+        for (let i = 0; i < count; i++) {
+          const z = readLeb(c);
+          t += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+          f64[tBase + i * F64_STRIDE] = t;
+        }
+      } else (TIME_READERS[v.mode & 0x0f] as TimeReader)(blob, v.pos, f64, tBase, count, v.first);
+      continue;
+    }
+    const valid = VALID_BYTES[v.name];
+    if (valid) {
+      if (!u8Column(blob, v.pos, u8, Off[v.name], count, valid)) {
+        c.pos = v.pos;
+        fail(c, `a ${v.name} value is not valid`);
+      }
+      continue;
+    }
+    (U32_READERS[v.mode & ~BASE] as U32Reader)(blob, v.pos, u32, Off[v.name] / 4, count, v.first);
+  }
 }

@@ -106,7 +106,8 @@ function createNativeSessionTracer(
   const ledger = new Ledger();
   const t = NativeTracer.create(
     options,
-    (performance.now() - t0) * 1e6,
+    // Whole ns, as the JS clock: the C clock adds whole ns to it.
+    Math.round((performance.now() - t0) * 1e6),
     (firstSeq, batch) => {
       const view = new EventBatchView(batch);
       ledger.fold(view, 0, view.count);
@@ -178,7 +179,8 @@ function createJsSessionTracer(
       ledger.fold(view, 0, view.count);
       onBatch(firstSeq, batch);
     },
-    () => (performance.now() - t0) * 1e6,
+    // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
+    () => Math.round((performance.now() - t0) * 1e6),
   );
   const traced = new TracedAllocator({
     strategy,

@@ -12,6 +12,7 @@ import { raf } from '../render/raf';
 import { appStore } from '../store';
 import type { LiveCounts } from '../store';
 import { openSessionData, sessionData, type SessionData } from './sessionData';
+import { replayAllowance, replayNeedsFrames, shownEvents } from './replay';
 
 /** Events analysed per frame at most (~5 ms of work; 2 M events/s at 60 fps). */
 const ANALYSE_BUDGET = 32_768;
@@ -70,7 +71,8 @@ export function computeCounts(d: SessionData): LiveCounts {
   const l = a.ledger.summary();
   const last = a.frontier > 0 ? (c.timeNs[a.frontier - 1] as number) : 0;
   return {
-    known: c.length,
+    // During a replay: the events it has reached.
+    known: shownEvents(d),
     received: c.received,
     missing: c.missing.size,
     analysed: a.frontier,
@@ -133,11 +135,16 @@ function analyseStep(): boolean {
   const d = sessionData();
   if (!d) return false;
   const until = performance.now() + ANALYSE_MS;
+  const gap = d.columns.missing.first();
+  const reachable = gap === null ? d.columns.length : gap.start;
+  // A replay holds the analysis back to its clock.
+  const allowed = replayAllowance(d, reachable, ANALYSE_BUDGET);
   let n = 0;
-  while (n < ANALYSE_BUDGET) {
-    const k = d.analysis.advance(d.columns, ANALYSE_CHUNK);
+  while (n < allowed) {
+    const want = Math.min(ANALYSE_CHUNK, allowed - n);
+    const k = d.analysis.advance(d.columns, want);
     n += k;
-    if (k < ANALYSE_CHUNK || performance.now() >= until) break;
+    if (k < want || performance.now() >= until) break;
   }
   if (n > 0) {
     d.filtered.extend(d.analysis.frontier);
@@ -147,9 +154,9 @@ function analyseStep(): boolean {
     if (reachedEnd(d)) publishCounts();
     else scheduleCounts();
   }
-  const gap = d.columns.missing.first();
-  const reachable = gap === null ? d.columns.length : gap.start;
-  return d.analysis.frontier < reachable;
+  const complete = gap === null && TERMINAL.has(appStore.get().session?.state ?? '');
+  if (replayNeedsFrames(d, complete)) return true;
+  return allowed === ANALYSE_BUDGET && d.analysis.frontier < reachable;
 }
 
 // ---- acks --------------------------------------------------------------------------------

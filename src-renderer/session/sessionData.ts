@@ -12,7 +12,8 @@ import { FilteredIndex } from '../data/eventFilter';
 
 export class SessionData {
   readonly columns = new EventColumns();
-  readonly analysis = new AllocAnalysis();
+  /** Replaced when a replay starts over (./replay.ts). */
+  analysis = new AllocAnalysis();
   readonly filtered = new FilteredIndex();
   readonly entries: Record<WalkableClass, WalkEntry[]> = {
     THREADS: [],

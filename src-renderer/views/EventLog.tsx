@@ -19,6 +19,7 @@ import { formatCount, plural } from '../lib/format';
 import { MISSING_KIND } from '../data/eventColumns';
 import { NO_CLASS } from '../lib/traceEvents';
 import { sessionData } from '../session/sessionData';
+import { shownEvents, useReplay } from '../session/replay';
 import { useApp } from '../store';
 import { EVENT_COLUMNS } from './eventColumns';
 
@@ -40,13 +41,15 @@ export const EventLog = memo(function EventLog() {
   const sessionId = useApp((s) => s.session?.sessionId ?? null);
   const filter = useApp((s) => s.eventFilter);
   const selectedSeq = useApp((s) => s.selectedSeq);
-  const running = useApp((s) => s.session?.state === 'running');
+  const walking = useApp((s) => s.session?.state === 'running');
+  const replaying = useReplay().playing;
+  const running = walking || replaying;
   const [follow, setFollow] = useState(true);
   const d = sessionData();
 
   const active = isFilterActive(filter);
-  // Rows: all known seqs, or the filtered index.
-  const rowCount = !d ? 0 : active ? d.filtered.rows.length : d.columns.length;
+  // Rows: all known seqs (during a replay: those it has reached), or the filtered index.
+  const rowCount = !d ? 0 : active ? d.filtered.rows.length : shownEvents(d);
   const rowAt = (i: number): number | undefined => {
     if (!d) return undefined;
     const seq = active ? d.filtered.rows.get(i) : i;
@@ -57,7 +60,7 @@ export const EventLog = memo(function EventLog() {
     void sessionId;
     void version;
     if (selectedSeq === null || !d) return null;
-    if (!active) return selectedSeq < d.columns.length ? selectedSeq : null;
+    if (!active) return selectedSeq < shownEvents(d) ? selectedSeq : null;
     const pos = d.filtered.positionOf(selectedSeq);
     return d.filtered.rows.get(pos) === selectedSeq && pos < d.filtered.rows.length ? pos : null;
   }, [selectedSeq, d, active, filter, sessionId, version]);

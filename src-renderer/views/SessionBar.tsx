@@ -8,6 +8,7 @@ import { Icon } from '../components/Icon';
 import { CLASS_LABELS } from '../data/entryColumns';
 import { formatBytes, formatCount } from '../lib/format';
 import { useApp, useAppShallow, type LiveCounts } from '../store';
+import { ReplayBar } from './ReplayBar';
 
 const SPEEDS: { label: string; pace: Pace }[] = [
   { label: '1 entry/s', pace: { mode: 'paced', entriesPerSecond: 1 } },
@@ -299,6 +300,7 @@ export const SessionBar = memo(function SessionBar() {
           Close session
         </button>
       </div>
+      {!active && <ReplayBar />}
     </div>
   );
 });
