@@ -31,7 +31,8 @@ export class PssMisuseError extends Error {
   }
 }
 
-/** liballoctrace (./native-tracer.ts) refused or failed; koffi-free so error replies can name it. */
+// ---- liballoctrace (src-main/pss/native-tracer.ts); here so error mapping needs no koffi ----
+
 export class NativeTracerError extends Error {
   constructor(
     message: string,

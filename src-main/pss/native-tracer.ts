@@ -17,6 +17,7 @@
  * liballoctrace/tests and native-tracer.test.ts check them.
  */
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import { AtError, NativeTracerError } from './errors';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,9 +44,6 @@ import type { WalkableClass } from '../../src-shared/pss/constants';
 import { loadPss } from './library';
 import { nativeMemory } from './native-memory';
 import { RING_HEAD, RING_HEADER, RING_OVERFLOW, RING_TAIL } from './ring-format';
-import { AtError, NativeTracerError } from './errors';
-
-export { AtError, NativeTracerError };
 import { WALK_CLASSES, type Snapshot, type WalkMarker } from './snapshot';
 
 /** Records a ring holds (8,192 × 48 B = 384 KiB; drained from 4,096 on); a power of two. */

@@ -4,7 +4,7 @@
  * The child's native event ring lives in a file mapped shared: when the child dies of a
  * signal, the records it had not sent yet are read from that file, delivered as the
  * session's last batch, and the session ends 'failed' with the signal and its last events;
- * its summary is recounted from exactly the events delivered.
+ * its summary is the ledger (src-shared/ledger) folded over exactly the events delivered.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -58,7 +58,10 @@ async function run(svc: WalkService, id: string, options: StartSessionOptions): 
   return { summary, final: final as unknown as SessionState, view };
 }
 
-/** Recounts everything the summary states, from the events alone. */
+/**
+ * Recounts what the summary states from the events alone, independently of the ledger: its
+ * own live map, its own violation names, per-API rows attributed to the event's API.
+ */
 function recount(v: EventBatchView) {
   const c = {
     events: v.count,
@@ -68,34 +71,44 @@ function recount(v: EventBatchView) {
     freeNulls: 0,
     bytesAllocated: 0,
     bytesFreed: 0,
-    violations: {} as Record<string, number>,
-    byApi: {} as Record<string, { allocations: number; frees: number; bytes: number }>,
+    apiErrors: 0,
+    leaks: 0,
+    /** Violation* events (Leak apart). */
+    violations: 0,
+    violationsByKind: {} as Record<string, number>,
+    byApi: {} as Record<string, { allocations: number; allocBytes: number; frees: number }>,
+    liveBlocks: 0,
+    liveBytes: 0,
   };
+  const live = new Map<bigint, number>();
   const apiNames = Object.fromEntries(Object.entries(ApiCall).map(([k, n]) => [n, k]));
   for (let i = 0; i < v.count; i++) {
     const k = v.kind(i);
     const api = apiNames[v.api(i)] as string;
-    const row = (c.byApi[api] ??= { allocations: 0, frees: 0, bytes: 0 });
+    const row = (c.byApi[api] ??= { allocations: 0, allocBytes: 0, frees: 0 });
     if (k === EventKind.Alloc) {
       c.allocations++;
       c.bytesAllocated += v.size(i);
       row.allocations++;
-      row.bytes += v.size(i);
+      row.allocBytes += v.size(i);
+      live.set(v.address(i), v.size(i));
     } else if (k === EventKind.Free) {
       c.frees++;
       c.bytesFreed += v.size(i);
       row.frees++;
-    } else if (k === EventKind.FreeNull) {
-      c.freeNulls++;
-      row.frees++;
-    } else if (k === EventKind.AllocFailed) c.allocationFailures++;
+      live.delete(v.address(i));
+    } else if (k === EventKind.FreeNull) c.freeNulls++;
+    else if (k === EventKind.AllocFailed) c.allocationFailures++;
+    else if (k === EventKind.ApiError) c.apiErrors++;
     else if (isViolation(k)) {
       const name = EVENT_KIND_NAMES[k] as string;
-      c.violations[name] = (c.violations[name] ?? 0) + 1;
+      c.violationsByKind[name] = (c.violationsByKind[name] ?? 0) + 1;
+      if (k === EventKind.Leak) c.leaks++;
+      else c.violations++;
     }
   }
-  for (const [k, r] of Object.entries(c.byApi))
-    if (r.allocations === 0 && r.frees === 0) delete c.byApi[k];
+  c.liveBlocks = live.size;
+  for (const size of live.values()) c.liveBytes += size;
   return c;
 }
 
@@ -109,18 +122,18 @@ function expectSummaryMatches(r: Run): void {
   expect(s.freeNulls).toBe(c.freeNulls);
   expect(s.bytesAllocated).toBe(c.bytesAllocated);
   expect(s.bytesFreed).toBe(c.bytesFreed);
-  const violations = Object.fromEntries(
-    Object.entries(s.violationsByKind).filter(([, n]) => n > 0),
-  );
-  expect(violations).toEqual(c.violations);
-  for (const [api, row] of Object.entries(c.byApi)) {
-    const got = s.byApi[api as keyof typeof s.byApi];
-    expect({
-      allocations: got.allocations,
-      frees: got.frees + got.freeNulls,
-      bytes: got.allocBytes,
-    }).toEqual(row);
-  }
+  expect(s.liveBlocks).toBe(c.liveBlocks);
+  expect(s.liveBytes).toBe(c.liveBytes);
+  expect(s.apiErrors).toBe(c.apiErrors);
+  expect(s.leaks).toBe(c.leaks);
+  expect(s.violations).toBe(c.violations);
+  expect(s.problems).toBe(c.allocationFailures + c.apiErrors + c.violations + c.leaks);
+  const nonZero = Object.fromEntries(Object.entries(s.violationsByKind).filter(([, n]) => n > 0));
+  expect(nonZero).toEqual(c.violationsByKind);
+  for (const [name, n] of Object.entries(c.violationsByKind))
+    expect(s.problemsByKind[name as keyof SessionSummary['problemsByKind']]).toBe(n);
+  for (const [api, row] of Object.entries(c.byApi))
+    expect(s.byApi[api as keyof SessionSummary['byApi']]).toMatchObject(row);
 }
 
 /** Every field of every event but the address, the time and the thread id. */
@@ -209,8 +222,10 @@ describe('native tracer sessions', () => {
         ] | (allocator.strategy === 'faulty' ? FAULTY_BIT : 0);
       expect(native.view.strategy(0)).toBe(code);
       expect(shape(native.view)).toEqual(shape(js.view));
-      const { nativeBytes: _n, ...nativeStats } = native.summary.strategy ?? { nativeBytes: 0 };
-      const { nativeBytes: _j, ...jsStats } = js.summary.strategy ?? { nativeBytes: 0 };
+      expect(native.summary.strategy).not.toBeNull();
+      expect(js.summary.strategy).not.toBeNull();
+      const { nativeBytes: _n, ...nativeStats } = native.summary.strategy ?? {};
+      const { nativeBytes: _j, ...jsStats } = js.summary.strategy ?? {};
       expect(nativeStats).toEqual(jsStats);
       if (allocator.strategy === 'faulty')
         expect(native.summary.allocationFailures).toBeGreaterThan(0);
@@ -222,7 +237,8 @@ describe('native tracer sessions', () => {
     const clean = await userRun(svc, id(), fx.pid, { strategy: 'user', libraryPath });
     expect(clean.final.state, JSON.stringify(clean.final.error)).toBe('finished');
     expectSummaryMatches(clean);
-    expect(clean.summary.violations + clean.summary.leaks).toBe(0);
+    expect(clean.summary.violations).toBe(0);
+    expect(clean.summary.problems).toBe(0);
     expect(clean.view.strategy(0)).toBe(StrategyId.user);
     expect(clean.summary.frees + clean.summary.freeNulls).toBeGreaterThan(0);
     expect(clean.summary.strategy?.facts).toEqual({ strategy: 'user', libraryPath });
@@ -251,6 +267,8 @@ describe('native tracer sessions', () => {
       }
     expect(misaligned).toBe(r.summary.allocations);
     expect(r.summary.violationsByKind.ViolationUserAllocator).toBe(misaligned);
+    expect(r.summary.problemsByKind.ViolationUserAllocator).toBe(misaligned);
+    expect(r.summary.violations).toBeGreaterThanOrEqual(misaligned);
   });
 
   it('a library that is missing, not a shared object or lacks the routines fails the session with a clear error', async () => {
@@ -280,6 +298,8 @@ describe('native tracer sessions', () => {
     expect(r.view.kind(r.view.count - 1)).toBe(EventKind.FreeNull);
     expectSummaryMatches(r);
     expect(r.summary.allocations).toBeGreaterThan(0);
+    // The strategy's own facts died with the walk's process; the state's error says how.
+    expect(r.summary.strategy).toBeNull();
 
     const after = await run(
       svc,

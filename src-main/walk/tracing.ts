@@ -79,6 +79,21 @@ export interface SessionTracer {
 }
 
 /**
+ * The one count of a session's events: every batch is folded into `ledger` as it leaves the
+ * tracer, then passed on. Both tracers write through it, so the summary is the ledger's.
+ */
+function folding(
+  ledger: Ledger,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+): (firstSeq: number, batch: ArrayBuffer) => void {
+  return (firstSeq, batch) => {
+    const view = new EventBatchView(batch);
+    ledger.fold(view, 0, view.count);
+    onBatch(firstSeq, batch);
+  };
+}
+
+/**
  * @param t0 the session's performance.now() origin: event times are ns since then.
  * @param onBatch receives each full (or flushed) batch, in order.
  * @param kind 'native' (the default) or 'js'.
@@ -102,17 +117,12 @@ function createNativeSessionTracer(
   onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
   ringFile: string | undefined,
 ): SessionTracer {
-  // The one count of the session's events: every batch is folded as it leaves the tracer.
   const ledger = new Ledger();
   const t = NativeTracer.create(
     options,
-    // Whole ns, as the JS clock: the C clock adds whole ns to it.
+    // whole ns, as the JS tracer's clock: the native times stay whole too
     Math.round((performance.now() - t0) * 1e6),
-    (firstSeq, batch) => {
-      const view = new EventBatchView(batch);
-      ledger.fold(view, 0, view.count);
-      onBatch(firstSeq, batch);
-    },
+    folding(ledger, onBatch),
     MARKER_ID,
     ringFile,
   );
@@ -170,15 +180,11 @@ function createJsSessionTracer(
 ): SessionTracer {
   const strategy = createStrategy(options);
   unreleased.add(strategy);
-  // The one count of the session's events: every batch is folded as it leaves the tracer.
   const ledger = new Ledger();
+  const fold = folding(ledger, onBatch);
   const writer = new EventWriter(
     BATCH_EVENTS,
-    (batch, firstSeq) => {
-      const view = new EventBatchView(batch);
-      ledger.fold(view, 0, view.count);
-      onBatch(firstSeq, batch);
-    },
+    (batch, firstSeq) => fold(firstSeq, batch),
     // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
     () => Math.round((performance.now() - t0) * 1e6),
   );
