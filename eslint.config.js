@@ -105,13 +105,75 @@ export default tseslint.config(
     ),
   },
   {
+    // Electron lives in its adapter (and the preload): the host, walk worker, CLI and web mode
+    // run in plain Node. Only src-main/pss knows koffi; main never imports renderer code.
     files: ['src-main/**/*.ts'],
-    ignores: ['src-main/pss/**'],
-    rules: layer(
-      ['koffi', '**/src-renderer/**', '**/src-preload/**'],
-      'Only src-main/pss knows koffi; main never imports renderer code.',
-      [],
-    ),
+    ignores: ['src-main/electron/**', 'src-main/pss/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron', 'koffi'].map((name) => ({
+            name,
+            message:
+              'Electron is used only in src-main/electron, koffi only in src-main/pss (ARCHITECTURE.md).',
+          })),
+          patterns: [
+            {
+              regex: '^(electron|koffi)/',
+              message:
+                'Electron is used only in src-main/electron, koffi only in src-main/pss (ARCHITECTURE.md).',
+            },
+            {
+              group: ['**/src-renderer/**', '**/src-preload/**'],
+              message: 'Main never imports renderer or preload code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The binding's public surface is its index (and its koffi-free errors, locate and
+    // ring-format, which the main thread may use): no other folder reaches into its files.
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/pss/**', 'src-main/**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+pss/(?!(errors|locate|ring-format)$).+',
+              message:
+                'Import the binding through src-main/pss (its index), or its koffi-free errors / locate / ring-format, not its inner files.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // zustand is wrapped once: components and code use the store module.
+    files: ['src-renderer/**/*.{ts,tsx}'],
+    ignores: ['src-renderer/store/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'zustand', message: 'Use src-renderer/store (useApp, appStore), not zustand.' },
+          ],
+          patterns: [
+            {
+              group: ['zustand/*'],
+              message: 'Use src-renderer/store (useApp, appStore), not zustand.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src-main/**/*.ts'],

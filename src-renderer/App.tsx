@@ -6,6 +6,7 @@ import { ErrorBox } from './components/ErrorBox';
 import { Icon } from './components/Icon';
 import { Announcer } from './components/Announcer';
 import { DropTarget } from './components/DropTarget';
+import { ViewBoundary } from './components/ViewBoundary';
 import { onTabListKey } from './components/tabs';
 import { formatBytes, plural } from './lib/format';
 import { SHORTCUTS, keyBelongsToTarget, viewShortcut } from './lib/shortcuts';
@@ -382,12 +383,14 @@ export function App() {
         tabIndex={-1}
         ref={mainRef}
       >
-        {tab === 'processes' && <ProcessPicker />}
-        {tab === 'capture' && <CapturePanel />}
-        {tab === 'walk' && <WalkView />}
-        {tab === 'allocations' && <AllocationsView />}
-        {tab === 'snapshot' && <SnapshotExplorer />}
-        {tab === 'compare' && <CompareView />}
+        <ViewBoundary key={tab} name={TAB_LABELS[tab]}>
+          {tab === 'processes' && <ProcessPicker />}
+          {tab === 'capture' && <CapturePanel />}
+          {tab === 'walk' && <WalkView />}
+          {tab === 'allocations' && <AllocationsView />}
+          {tab === 'snapshot' && <SnapshotExplorer />}
+          {tab === 'compare' && <CompareView />}
+        </ViewBoundary>
       </main>
       <StatusBar />
       <Announcer />

@@ -9,7 +9,7 @@
 import { FailReason, GuardVerdict } from '../../src-shared/events/layout';
 import type { ArenaFacts } from '../../src-shared/alloc/stats';
 import { LIMITS } from '../../src-shared/alloc/options';
-import { nativeMemory } from '../pss/native-memory';
+import { nativeMemory } from '../pss';
 import { StrategyBase, align16 } from './strategy';
 
 export class ArenaStrategy extends StrategyBase {

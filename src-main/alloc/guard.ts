@@ -15,8 +15,7 @@
 import { FailReason, GuardVerdict } from '../../src-shared/events/layout';
 import type { GuardFacts } from '../../src-shared/alloc/stats';
 import { LIMITS } from '../../src-shared/alloc/options';
-import { nativeMemory } from '../pss/native-memory';
-import { memoryEqual } from '../pss/native-extra';
+import { memoryEqual, nativeMemory } from '../pss';
 import { AddressTable } from './address-table';
 import { StrategyBase, align16 } from './strategy';
 import type { GuardFinding } from './strategy';

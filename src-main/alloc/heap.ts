@@ -5,7 +5,7 @@
  */
 import { FailReason, GuardVerdict } from '../../src-shared/events/layout';
 import type { HeapFacts } from '../../src-shared/alloc/stats';
-import { nativeMemory } from '../pss/native-memory';
+import { nativeMemory } from '../pss';
 import { StrategyBase } from './strategy';
 
 export class HeapStrategy extends StrategyBase {

@@ -10,7 +10,7 @@ import { FailReason, GuardVerdict } from '../../src-shared/events/layout';
 import { POOL_LARGE_FACT } from '../../src-shared/alloc/stats';
 import type { PoolFacts } from '../../src-shared/alloc/stats';
 import { LIMITS } from '../../src-shared/alloc/options';
-import { nativeMemory } from '../pss/native-memory';
+import { nativeMemory } from '../pss';
 import { StrategyBase } from './strategy';
 
 export class PoolStrategy extends StrategyBase {

@@ -9,7 +9,7 @@
  * Every strategy refuses to pass an address it never gave out (or already took back) to libc:
  * such a free is counted as a bad free and reported through lastVerdict, never a crash.
  */
-import type { NativeAllocator } from '../pss/allocator';
+import type { NativeAllocator } from '../pss';
 import { FAULTY_BIT, FailReason, GuardVerdict, StrategyId } from '../../src-shared/events/layout';
 import type {
   AllocatorCounters,

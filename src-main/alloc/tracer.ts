@@ -22,8 +22,8 @@
  * conversion per call; counters in typed arrays. Nothing thrown inside a routine reaches native
  * code: it is caught, counted, reported to onCallbackError, and alloc returns 0n.
  */
-import type { NativeAllocator } from '../pss/allocator';
-import { nativeMemory } from '../pss/native-memory';
+import type { NativeAllocator } from '../pss';
+import { nativeMemory } from '../pss';
 import {
   ApiCall,
   EventKind,

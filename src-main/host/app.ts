@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findLibpss } from '../pss/library';
+import { findLibpss } from '../pss/locate';
 
 /** The app root: the folder with package.json above this module (src-main/host or out/main). */
 export function appRoot(from = dirname(fileURLToPath(import.meta.url))): string {

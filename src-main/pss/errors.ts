@@ -30,3 +30,28 @@ export class PssMisuseError extends Error {
     this.name = 'PssMisuseError';
   }
 }
+
+/** liballoctrace (the native tracer) refused or failed; koffi-free, so the main thread can map it. */
+export class NativeTracerError extends Error {
+  constructor(
+    message: string,
+    /** liballoctrace's AT_E_* code. */
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = 'NativeTracerError';
+  }
+}
+
+/** liballoctrace's result codes (include/alloctrace.h). */
+export const AtError = {
+  /** liballoctrace itself is missing, not loadable, or of another version. */
+  UNAVAILABLE: -1,
+  ARGUMENT: 1,
+  MEMORY: 2,
+  NOT_READABLE: 3,
+  NOT_SHARED: 4,
+  LOAD: 5,
+  SYMBOLS: 6,
+  CONTEXT: 7,
+} as const;

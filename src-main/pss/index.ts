@@ -1,9 +1,10 @@
 /** The Process Snapshotting binding: the only place in the app that knows koffi. */
 export { ProcessHandle, Snapshot, WalkMarker, WALK_CLASSES, type MarkerHooks } from './snapshot';
-export { PssError, PssMisuseError, type MisuseKind } from './errors';
+export { PssError, PssMisuseError, NativeTracerError, AtError, type MisuseKind } from './errors';
 export { loadPss, findLibpss, PssLoadError, CURRENT_PROCESS } from './library';
 export type { NativeAllocator } from './allocator';
 export { nativeMemory, type NativeMemory } from './native-memory';
+export { memoryEqual } from './native-extra';
 export {
   attachDetails,
   captureSnapshotAndDetails,
@@ -13,8 +14,6 @@ export {
 } from './details';
 export {
   NativeTracer,
-  NativeTracerError,
-  AtError,
   checkUserLibrary,
   findAlloctrace,
   type NativePssAllocator,

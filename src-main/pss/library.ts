@@ -3,9 +3,7 @@
  * declares every function once. One LoadedPss per JS thread (the walk worker loads its own).
  */
 import koffi, { type LibraryHandle } from 'koffi';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PssLoadError, findLibpss } from './locate';
 
 export type Ptr = bigint;
 
@@ -76,36 +74,7 @@ export interface LoadedPss {
 /** (HANDLE)-1: the calling process, as GetCurrentProcess() returns it. */
 export const CURRENT_PROCESS: Ptr = 0xffff_ffff_ffff_ffffn;
 
-export class PssLoadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PssLoadError';
-  }
-}
-
-/**
- * Where libpss.so is: $PSS_LIBRARY, the packaged app's resources, or the source tree's
- * libpss/build (walking up from this module, which lives in src-main/pss or out/main).
- */
-export function findLibpss(): string {
-  const fromEnv = process.env['PSS_LIBRARY'];
-  if (fromEnv) return fromEnv;
-  const candidates: string[] = [];
-  const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
-  if (resourcesPath) candidates.push(join(resourcesPath, 'libpss', 'libpss.so'));
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    candidates.push(join(dir, 'libpss', 'build', 'libpss.so'));
-    dir = resolve(dir, '..');
-  }
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) {
-    throw new PssLoadError(
-      `libpss.so was not found (looked in ${candidates.join(', ')}). Build it with "npm run build:native" (needs gcc and make), or set PSS_LIBRARY.`,
-    );
-  }
-  return found;
-}
+export { PssLoadError, findLibpss } from './locate';
 
 let loaded: LoadedPss | null = null;
 

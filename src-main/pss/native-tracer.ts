@@ -40,6 +40,9 @@ import type {
   WalkClassKey,
 } from '../../src-shared/alloc/stats';
 import type { WalkableClass } from '../../src-shared/pss/constants';
+import { AtError, NativeTracerError } from './errors';
+// (defined koffi-free in ./errors, so that the main thread can map them to error replies)
+export { AtError, NativeTracerError };
 import { loadPss } from './library';
 import { nativeMemory } from './native-memory';
 import { RING_HEAD, RING_HEADER, RING_OVERFLOW, RING_TAIL } from './ring-format';
@@ -78,30 +81,6 @@ const S = {
   faults: 150,
   pool: 156,
   count: 316,
-} as const;
-
-export class NativeTracerError extends Error {
-  constructor(
-    message: string,
-    /** liballoctrace's AT_E_* code. */
-    readonly code: number,
-  ) {
-    super(message);
-    this.name = 'NativeTracerError';
-  }
-}
-
-/** liballoctrace's result codes (include/alloctrace.h). */
-export const AtError = {
-  /** liballoctrace itself is missing, not loadable, or of another version. */
-  UNAVAILABLE: -1,
-  ARGUMENT: 1,
-  MEMORY: 2,
-  NOT_READABLE: 3,
-  NOT_SHARED: 4,
-  LOAD: 5,
-  SYMBOLS: 6,
-  CONTEXT: 7,
 } as const;
 
 interface AtFunctions {

@@ -1,5 +1,6 @@
 /** Turns anything thrown in the walk layer into the ErrorReply data that crosses IPC. */
-import { AtError, NativeTracerError, PssError, PssLoadError, PssMisuseError } from '../pss';
+import { AtError, NativeTracerError, PssError, PssMisuseError } from '../pss/errors';
+import { PssLoadError } from '../pss/locate';
 import { Win32Error, win32ErrorName } from '../../src-shared/pss/constants';
 import type { ErrorReply } from '../../src-shared/contract/model';
 

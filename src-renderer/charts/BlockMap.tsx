@@ -173,7 +173,7 @@ export const BlockMap = memo(function BlockMap() {
         : 0;
 
   const { ref: baseRef, markDirty: markBase } = useRafCanvas(
-    ['events', 'theme', 'layout'],
+    ['events', 'theme', 'layout', 'cursor'],
     (ctx, width, height) => {
       const p = palette();
       const d = sessionData();
@@ -311,7 +311,7 @@ export const BlockMap = memo(function BlockMap() {
   baseDirty.current = markBase;
 
   const { ref: overlayRef, markDirty: markOverlay } = useRafCanvas(
-    ['events', 'selection', 'hover', 'theme', 'layout'],
+    ['events', 'selection', 'hover', 'theme', 'layout', 'cursor'],
     (ctx, width) => {
       const p = palette();
       const d = sessionData();

@@ -26,7 +26,7 @@ export function Histogram() {
   const tooltip = useRef<HTMLDivElement | null>(null);
 
   const { ref: baseRef, markDirty: markBase } = useRafCanvas(
-    ['events', 'theme', 'hover'],
+    ['events', 'theme', 'hover', 'cursor'],
     (ctx, width, height) => {
       const p = palette();
       const d = sessionData();

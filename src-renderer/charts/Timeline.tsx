@@ -162,7 +162,7 @@ export const Timeline = memo(function Timeline() {
   });
 
   const { ref: overlayRef, markDirty: markOverlay } = useRafCanvas(
-    ['events', 'selection', 'hover', 'theme', 'timeline'],
+    ['events', 'selection', 'hover', 'theme', 'timeline', 'cursor'],
     (ctx, width, height) => {
       const p = palette();
       const d = sessionData();

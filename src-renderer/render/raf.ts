@@ -5,7 +5,9 @@
  * events), then the redraw of every canvas subscribed to a dirty topic. Per-frame timings are
  * kept for the status bar and the benchmark.
  */
-export type Topic = 'events' | 'selection' | 'hover' | 'theme' | 'layout' | 'snapshot' | 'timeline';
+/** What changed; `cursor`: the time cursor moved (only views of the allocation state redraw). */
+export type Topic =
+  'events' | 'selection' | 'hover' | 'theme' | 'layout' | 'snapshot' | 'timeline' | 'cursor';
 
 export interface Canvas {
   /** Marks this canvas alone for redraw. */

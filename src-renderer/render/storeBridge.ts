@@ -7,7 +7,7 @@ export function bridgeStoreToCanvases(): () => void {
     if (s.selectedSeq !== prev.selectedSeq) raf.invalidate('selection');
     if (s.colorBy !== prev.colorBy) raf.invalidate('layout');
     // The time cursor moved: every view of the allocation state draws that state.
-    if (s.timeCursor !== prev.timeCursor) raf.invalidate('events', 'selection');
+    if (s.timeCursor !== prev.timeCursor) raf.invalidate('cursor');
     // An ended walk stops the block map's fading of freed blocks.
     if (s.session?.state !== prev.session?.state) raf.invalidate('events');
     if (s.session?.sessionId !== prev.session?.sessionId)
