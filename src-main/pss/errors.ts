@@ -31,7 +31,8 @@ export class PssMisuseError extends Error {
   }
 }
 
-/** liballoctrace (the native tracer) refused or failed; koffi-free, so the main thread can map it. */
+// ---- liballoctrace (src-main/pss/native-tracer.ts); here so error mapping needs no koffi ----
+
 export class NativeTracerError extends Error {
   constructor(
     message: string,

@@ -6,13 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventBatchView, concatBatches } from '../../src-shared/events/batch';
 import { EventKind } from '../../src-shared/events/layout';
-import {
-  AtError,
-  NATIVE_BATCH_EVENTS,
-  NativeTracer,
-  NativeTracerError,
-  RING_EVENTS,
-} from './native-tracer';
+import { AtError, NativeTracerError } from './errors';
+import { NATIVE_BATCH_EVENTS, NativeTracer, RING_EVENTS } from './native-tracer';
 
 describe('NativeTracer ring', () => {
   it('hands over every record in order, the ring overflowing in between', () => {

@@ -17,6 +17,7 @@
  * liballoctrace/tests and native-tracer.test.ts check them.
  */
 import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import { AtError, NativeTracerError } from './errors';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +41,6 @@ import type {
   WalkClassKey,
 } from '../../src-shared/alloc/stats';
 import type { WalkableClass } from '../../src-shared/pss/constants';
-import { AtError, NativeTracerError } from './errors';
-// (defined koffi-free in ./errors, so that the main thread can map them to error replies)
-export { AtError, NativeTracerError };
 import { loadPss } from './library';
 import { nativeMemory } from './native-memory';
 import { RING_HEAD, RING_HEADER, RING_OVERFLOW, RING_TAIL } from './ring-format';

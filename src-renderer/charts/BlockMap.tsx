@@ -251,10 +251,13 @@ export const BlockMap = memo(function BlockMap() {
       // What is drawn, for tests and tools: the state's event count, live set and completeness.
       const el = panel.current;
       if (el) {
-        el.dataset.events = String(shown.events);
-        el.dataset.liveBlocks = String(shown.liveBlockCount);
-        el.dataset.liveBytes = String(shown.liveBytes);
-        el.dataset.complete = String(!r.painter.rebuilding);
+        const set = (k: string, v: string): void => {
+          if (el.dataset[k] !== v) el.dataset[k] = v; // no attribute churn while nothing changes
+        };
+        set('events', String(shown.events));
+        set('liveBlocks', String(shown.liveBlockCount));
+        set('liveBytes', String(shown.liveBytes));
+        set('complete', String(!r.painter.rebuilding));
       }
       // Fading blocks (at most a few thousand) are repainted every frame, under the live ones.
       const blocks = layers.blocks;

@@ -137,7 +137,7 @@ export class AllocAnalysis {
         if ((A[s] as number) !== 0) this.addressedViolations.push(s);
       }
       if (k !== MISSING_KIND && isProblem(k)) this.problems.push(s);
-      ledger.fold(src, s, s + 1);
+      ledger.foldEvent(src, s);
       const lb = ledger.liveBytes;
       this.liveAfter[s] = lb;
       if (lb < (this.chMin[ch] as number)) this.chMin[ch] = lb;

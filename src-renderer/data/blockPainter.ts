@@ -11,8 +11,13 @@
 import { BlockRaster, type BlockMapLayout } from './blockLayout';
 
 export interface PaintSource {
-  /** Live blocks: address → seq of its Alloc event (a Map: its iterator survives mutation). */
-  live: ReadonlyMap<number, number>;
+  /** Live blocks: address → seq of its Alloc event (the ledger's live set: its iterator
+   *  survives mutation). */
+  live: {
+    readonly size: number;
+    get(address: number): number | undefined;
+    entries(): Iterator<[number, number]>;
+  };
   /** Events below this seq are analysed. */
   frontier: number;
   kind: ArrayLike<number>;

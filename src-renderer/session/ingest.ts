@@ -18,7 +18,8 @@ import { replayAllowance, replayNeedsFrames, shownEvents } from './replay';
 const ANALYSE_BUDGET = 32_768;
 /** …and at most this many ms of a frame, whatever the chunk size (keeps frames under 16 ms). */
 const ANALYSE_MS = 4;
-const ANALYSE_CHUNK = 4096;
+/** Events between two looks at the clock (small: a frame's analysis stays near ANALYSE_MS). */
+const ANALYSE_CHUNK = 1024;
 const COUNTS_INTERVAL_MS = 250;
 const ENTRIES_INTERVAL_MS = 250;
 /** Events per getEvents page when filling a missing range. */

@@ -209,16 +209,98 @@ export interface LedgerBlock {
   cls: number;
 }
 
+/**
+ * The live set: address → (seq of the Alloc, packed size/api/class), one Map lookup per
+ * operation (the facts live in slot arrays beside it). Reads like a ReadonlyMap of address →
+ * alloc seq; its iterators survive mutation (Map iterators do).
+ */
+export class LiveSet implements Iterable<[number, number]> {
+  private readonly slots = new Map<number, number>();
+  private seqs = new Float64Array(64);
+  private packs = new Float64Array(64);
+  private readonly freeSlots: number[] = [];
+  private used = 0;
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Seq of the Alloc of the live block at `address`, or undefined. */
+  get(address: number): number | undefined {
+    const slot = this.slots.get(address);
+    return slot === undefined ? undefined : (this.seqs[slot] as number);
+  }
+
+  /** Packed facts of the block at `address`, or undefined. */
+  packed(address: number): number | undefined {
+    const slot = this.slots.get(address);
+    return slot === undefined ? undefined : (this.packs[slot] as number);
+  }
+
+  /**
+   * Adds the block at `address`; returns the packed facts of the block it replaces (an Alloc of
+   * an address still live: only in a corrupt trace), or −1.
+   */
+  set(address: number, seq: number, packed: number): number {
+    let slot = this.slots.get(address);
+    let replaced = -1;
+    if (slot === undefined) {
+      slot = this.freeSlots.pop() ?? this.used++;
+      if (slot >= this.seqs.length) {
+        const n = this.seqs.length * 2;
+        const s2 = new Float64Array(n);
+        s2.set(this.seqs);
+        this.seqs = s2;
+        const p2 = new Float64Array(n);
+        p2.set(this.packs);
+        this.packs = p2;
+      }
+      this.slots.set(address, slot);
+    } else replaced = this.packs[slot] as number;
+    this.seqs[slot] = seq;
+    this.packs[slot] = packed;
+    return replaced;
+  }
+
+  /** Removes the block at `address`; returns its packed facts (undefined: it was not live). */
+  take(address: number): number | undefined {
+    const slot = this.slots.get(address);
+    if (slot === undefined) return undefined;
+    this.slots.delete(address);
+    this.freeSlots.push(slot);
+    return this.packs[slot] as number;
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.freeSlots.length = 0;
+    this.used = 0;
+  }
+
+  /** [address, alloc seq] pairs, in insertion order. */
+  *entries(): IterableIterator<[number, number]> {
+    for (const [addr, slot] of this.slots) yield [addr, this.seqs[slot] as number];
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, number]> {
+    return this.entries();
+  }
+
+  /** Calls fn(address, seq, packed) for every live block. */
+  forEach(fn: (address: number, seq: number, packed: number) => void): void {
+    for (const [addr, slot] of this.slots)
+      fn(addr, this.seqs[slot] as number, this.packs[slot] as number);
+  }
+}
+
 export class Ledger {
   private readonly totals = new Float64Array(T_FIELDS);
   private readonly apiRows = new Float64Array(API_ROWS * R_FIELDS);
   private readonly classRows = new Float64Array(CLASS_ROWS * R_FIELDS);
   private readonly sizeRows = new Float64Array(SIZE_BUCKETS * R_FIELDS);
   private readonly problemCounts = new Float64Array(PROBLEM_KINDS.length);
-  /** address → seq of the Alloc event. */
-  private readonly liveSeq = new Map<number, number>();
-  /** address → packed size/api/class. */
-  private readonly livePacked = new Map<number, number>();
+  /** address → seq of the Alloc event and packed size/api/class. */
+  private readonly liveSet = new LiveSet();
   private readonly checkpoints: Checkpoint[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
@@ -232,7 +314,7 @@ export class Ledger {
     return this.totals[T_EVENTS] as number;
   }
   get liveBlockCount(): number {
-    return this.liveSeq.size;
+    return this.liveSet.size;
   }
   get liveBytes(): number {
     return this.totals[T_LIVE_BYTES] as number;
@@ -243,14 +325,17 @@ export class Ledger {
    * `src` is the event whose seq is `events` (before the call) + i − from.
    */
   fold(src: LedgerEvents, from: number, to: number): void {
+    for (let i = from; i < to; i++) this.foldEvent(src, i);
+  }
+
+  /** Folds event `i` of `src` (the event whose seq is `events`): fold() for one event. */
+  foldEvent(src: LedgerEvents, i: number): void {
     const t = this.totals;
-    for (let i = from; i < to; i++) {
-      const seq = t[T_EVENTS] as number;
-      this.foldOne(src, i, seq);
-      t[T_EVENTS] = seq + 1;
-      if (this.checkpointEvery > 0 && (seq + 1) % this.checkpointEvery === 0)
-        this.checkpoints.push(this.capture());
-    }
+    const seq = t[T_EVENTS] as number;
+    this.foldOne(src, i, seq);
+    t[T_EVENTS] = seq + 1;
+    const K = this.checkpointEvery;
+    if (K > 0 && (seq + 1) % K === 0) this.checkpoints.push(this.capture());
   }
 
   private foldOne(src: LedgerEvents, i: number, seq: number): void {
@@ -262,9 +347,8 @@ export class Ledger {
       const api = apiRow(src.api(i));
       const cls = classRow(src.walkClass(i));
       // An Alloc of an address still live (only in a corrupt trace) replaces the old block.
-      if (this.liveSeq.has(addr)) this.unlive(addr);
-      this.liveSeq.set(addr, seq);
-      this.livePacked.set(addr, pack(size, api, cls));
+      const replaced = this.liveSet.set(addr, seq, pack(size, api, cls));
+      if (replaced >= 0) this.unliveFacts(replaced);
       add(t, T_ALLOCS, 1);
       add(t, T_BYTES_ALLOC, size);
       const live = add(t, T_LIVE_BYTES, size);
@@ -275,12 +359,11 @@ export class Ledger {
       allocRow(this.sizeRows, b, size);
     } else if (k === EventKind.Free) {
       const addr = src.addressNumber(i);
-      const p = this.livePacked.get(addr);
-      if (p === undefined) {
+      const size = this.unlive(addr);
+      if (size < 0) {
         add(t, T_UNMATCHED, 1);
         return;
       }
-      const size = this.unlive(addr);
       add(t, T_FREES, 1);
       add(t, T_BYTES_FREED, size);
       const ra = apiRow(src.api(i)) * R_FIELDS;
@@ -314,11 +397,14 @@ export class Ledger {
     if (slot >= 0) add(this.problemCounts, slot, 1);
   }
 
-  /** Removes a live block from the live set and its rows; returns its size. */
+  /** Removes a live block from the live set and its rows; returns its size (−1: not live). */
   private unlive(addr: number): number {
-    const p = this.livePacked.get(addr) as number;
-    this.livePacked.delete(addr);
-    this.liveSeq.delete(addr);
+    const p = this.liveSet.take(addr);
+    return p === undefined ? -1 : this.unliveFacts(p);
+  }
+
+  /** Takes a block that is no longer live (packed facts `p`) off the rows; returns its size. */
+  private unliveFacts(p: number): number {
     const size = unpackSize(p);
     add(this.totals, T_LIVE_BYTES, -size);
     unliveRow(this.apiRows, unpackApi(p) * R_FIELDS, size);
@@ -328,17 +414,17 @@ export class Ledger {
   }
 
   private capture(): Checkpoint {
-    const n = this.liveSeq.size;
+    const n = this.liveSet.size;
     const liveAddr = new Float64Array(n);
     const liveSeq = new Float64Array(n);
     const livePacked = new Float64Array(n);
     let j = 0;
-    for (const [addr, seq] of this.liveSeq) {
+    this.liveSet.forEach((addr, seq, packed) => {
       liveAddr[j] = addr;
       liveSeq[j] = seq;
-      livePacked[j] = this.livePacked.get(addr) as number;
+      livePacked[j] = packed;
       j++;
-    }
+    });
     return {
       events: this.events,
       totals: this.totals.slice(),
@@ -358,13 +444,9 @@ export class Ledger {
     this.classRows.set(c.classRows);
     this.sizeRows.set(c.sizeRows);
     this.problemCounts.set(c.problemCounts);
-    this.liveSeq.clear();
-    this.livePacked.clear();
-    for (let j = 0; j < c.liveAddr.length; j++) {
-      const a = c.liveAddr[j] as number;
-      this.liveSeq.set(a, c.liveSeq[j] as number);
-      this.livePacked.set(a, c.livePacked[j] as number);
-    }
+    this.liveSet.clear();
+    for (let j = 0; j < c.liveAddr.length; j++)
+      this.liveSet.set(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
   }
 
   /** Number of checkpoints kept (checkpoint j holds the state after (j + 1) · K events). */
@@ -399,28 +481,26 @@ export class Ledger {
   }
 
   /** The live set: address → seq of its Alloc event (read-only; mutated as events fold). */
-  get live(): ReadonlyMap<number, number> {
-    return this.liveSeq;
+  get live(): LiveSet {
+    return this.liveSet;
   }
 
   /** Seq of the Alloc of the live block at `address`, or undefined. */
   allocSeqOf(address: number): number | undefined {
-    return this.liveSeq.get(address);
+    return this.liveSet.get(address);
   }
 
   /** Calls fn for every live block (address order is not defined). */
   forEachLive(fn: (address: number, size: number, seq: number) => void): void {
-    for (const [addr, seq] of this.liveSeq)
-      fn(addr, unpackSize(this.livePacked.get(addr) as number), seq);
+    this.liveSet.forEach((addr, seq, packed) => fn(addr, unpackSize(packed), seq));
   }
 
   /** Live blocks, sorted by address. */
   liveBlocks(): LedgerBlock[] {
     const out: LedgerBlock[] = [];
-    for (const [addr, seq] of this.liveSeq) {
-      const p = this.livePacked.get(addr) as number;
-      out.push({ address: addr, size: unpackSize(p), seq, api: unpackApi(p), cls: unpackCls(p) });
-    }
+    this.liveSet.forEach((addr, seq, p) =>
+      out.push({ address: addr, size: unpackSize(p), seq, api: unpackApi(p), cls: unpackCls(p) }),
+    );
     return out.sort((a, b) => a.address - b.address);
   }
 
@@ -482,7 +562,7 @@ export class Ledger {
       unmatchedFrees: v(T_UNMATCHED),
       bytesAllocated: v(T_BYTES_ALLOC),
       bytesFreed: v(T_BYTES_FREED),
-      liveBlocks: this.liveSeq.size,
+      liveBlocks: this.liveSet.size,
       liveBytes: v(T_LIVE_BYTES),
       peakLiveBytes: v(T_PEAK),
       violations: v(T_VIOLATIONS),
