@@ -120,7 +120,7 @@ function createNativeSessionTracer(
   const ledger = new Ledger();
   const t = NativeTracer.create(
     options,
-    // whole ns, as the JS tracer's clock: the native times stay whole too
+    // Whole ns, as the JS clock: the C clock adds whole ns to it.
     Math.round((performance.now() - t0) * 1e6),
     folding(ledger, onBatch),
     MARKER_ID,
