@@ -19,6 +19,8 @@ export default defineConfig({
           cli: resolve(root, 'src-main/cli/main.ts'),
           // The walk worker (capture + walk run off the UI thread).
           'walk-worker': resolve(root, 'src-main/walk/worker.ts'),
+          // Walks with a user allocator library run in a child process of their own.
+          'walk-child': resolve(root, 'src-main/walk/walk-child.ts'),
           // Imported trace files are read and validated off the main thread, one worker each.
           'trace-import-worker': resolve(root, 'src-main/trace/import-worker.ts'),
         },

@@ -144,9 +144,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+pss/(?!(errors|locate)$).+',
+              regex: '^(\\.\\./)+pss/(?!(errors|locate|ring-format)$).+',
               message:
-                'Import the binding through src-main/pss (its index), or its koffi-free errors / locate, not its inner files.',
+                'Import the binding through src-main/pss (its index), or its koffi-free errors / locate / ring-format, not its inner files.',
               allowTypeImports: true,
             },
           ],

@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', cwd: root }).status === 0;
 
-if (!run('make', ['-C', 'libpss'])) process.exit(1);
+if (!run('make', ['-C', 'libpss']) || !run('make', ['-C', 'liballoctrace'])) process.exit(1);
 const files = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Builds libpss (the Process Snapshotting API for Linux) from source. Runs at `npm install`
-// (postinstall) and by `npm run build:native`. On Windows the app uses kernel32.dll instead.
+// Builds libpss (the Process Snapshotting API for Linux) and liballoctrace (the native
+// allocator strategies and tracer, with its sample user allocators) from source. Runs at
+// `npm install` (postinstall) and by `npm run build:native`. On Windows the app uses
+// kernel32.dll instead of libpss.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,21 +25,20 @@ if (!existsSync(join(root, 'libpss', 'Makefile'))) {
   console.error('[libpss] libpss/Makefile is missing: the checkout is incomplete.');
   process.exit(1);
 }
-const args = [
-  '-C',
-  join(root, 'libpss'),
-  `-j${Math.max(1, Math.min(4, (await import('node:os')).cpus().length))}`,
-];
-if (force) args.push('-B');
-const r = spawnSync('make', args, { stdio: 'inherit' });
-if (r.error) {
-  console.error(
-    `[libpss] could not run make (${r.error.message}). Install gcc and make (Debian: apt-get install -y build-essential), then run "npm run build:native".`,
-  );
-  process.exit(1);
+const jobs = `-j${Math.max(1, Math.min(4, (await import('node:os')).cpus().length))}`;
+for (const name of ['libpss', 'liballoctrace']) {
+  const args = ['-C', join(root, name), jobs];
+  if (force) args.push('-B');
+  const r = spawnSync('make', args, { stdio: 'inherit' });
+  if (r.error) {
+    console.error(
+      `[${name}] could not run make (${r.error.message}). Install gcc and make (Debian: apt-get install -y build-essential), then run "npm run build:native".`,
+    );
+    process.exit(1);
+  }
+  if (r.status !== 0) {
+    console.error(`[${name}] build failed; see the compiler output above.`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`[${name}] built ${name}/build/${name}.so`);
 }
-if (r.status !== 0) {
-  console.error('[libpss] build failed; see the compiler output above.');
-  process.exit(r.status ?? 1);
-}
-console.log('[libpss] built libpss/build/libpss.so');

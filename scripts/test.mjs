@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every test, in dependency order, stopping at the first failure.
-//   native build → C tests under ASan/UBSan + valgrind → a bounded libFuzzer run on the /proc
+//   native builds → C tests under ASan/UBSan + valgrind (libpss, liballoctrace; liballoctrace's
+//   Windows build under Wine) → a bounded libFuzzer run on the /proc
 //   parsers (a few seconds per target) → typecheck → lint → unit/integration (vitest) → app
 //   build → end-to-end (Playwright: Chromium against web mode; Electron where its binary
 //   exists).
@@ -21,6 +22,10 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const steps = [
   ['native', 'make', ['-C', 'libpss']],
   ['native', 'make', ['-C', 'libpss', 'test']],
+  ['native', 'make', ['-C', 'liballoctrace']],
+  ['native', 'make', ['-C', 'liballoctrace', 'test']],
+  // the Windows build of liballoctrace and its tests under Wine (says so when not installed)
+  ['native', 'make', ['-C', 'liballoctrace', 'test-wine']],
   ['fuzz', 'make', ['-C', 'libpss', 'fuzz-ci']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.web.json', '--noEmit']],

@@ -18,6 +18,10 @@ function createBase(o: BaseAllocatorOptions): AllocatorStrategy {
       return new PoolStrategy(o.classes, o.blocksPerSlab);
     case 'guard':
       return new GuardStrategy(o.redZoneBytes);
+    case 'user':
+      throw new Error(
+        'a user allocator library runs only with the native tracer (src-main/pss/native-tracer.ts)',
+      );
     default:
       return assertNever(o);
   }

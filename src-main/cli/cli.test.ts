@@ -8,7 +8,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startFixture, type RunningFixture } from '../testing/fixture';
 import {
   UNPRIVILEGED_ID,
@@ -282,10 +282,13 @@ describe('pss-inspector', () => {
 
   it('a walk killed with SIGKILL mid-session leaves a trace that opens with every complete batch', async () => {
     const out = join(dir, 'killed.pstrace');
-    // Long enough to be killed mid-way: many passes over the fixture.
+    // Long enough to be killed mid-way: many passes over a fixture with many mappings (the
+    // native tracer walks the small one's 1,000 passes before the poll below sees them).
+    const big = await startFixture({ threads: 20, files: 200, maps: 3000 });
+    onTestFinished(() => big.stop());
     const child = spawn(
       process.execPath,
-      [CLI, 'walk', String(fx.pid), '--allocator', 'heap', '--passes', '1000', '--out', out],
+      [CLI, 'walk', String(big.pid), '--allocator', 'heap', '--passes', '1000', '--out', out],
       {
         cwd: ROOT,
         stdio: 'ignore',

@@ -51,7 +51,10 @@ let walk: FakeWalkService;
 let host: SessionHost;
 const open: HostConnection[] = [];
 
-function setup(flow: Partial<{ windowEvents: number; aggregateIntervalMs: number }> = {}) {
+function setup(
+  flow: Partial<{ windowEvents: number; aggregateIntervalMs: number }> = {},
+  userAllocatorLibraries?: boolean,
+) {
   walk = new FakeWalkService();
   host = new SessionHost({
     walk,
@@ -59,6 +62,7 @@ function setup(flow: Partial<{ windowEvents: number; aggregateIntervalMs: number
     library: 'test',
     version: '0.0.0',
     flow,
+    ...(userAllocatorLibraries === undefined ? {} : { userAllocatorLibraries }),
     log: () => undefined,
     listProcesses: () => Promise.resolve([]),
   });
@@ -101,6 +105,24 @@ describe('SessionHost: validation', () => {
       expect(r.error.hint).not.toBe('');
     }
     expect(walk.calls).toEqual([]);
+  });
+
+  it('refuses user allocator libraries when they are off (web mode with --allow-remote)', async () => {
+    setup({}, false);
+    const [c] = connect();
+    for (const allocator of [
+      { strategy: 'user', libraryPath: '/tmp/liballoc.so' },
+      { strategy: 'faulty', inner: { strategy: 'user', libraryPath: '/tmp/liballoc.so' } },
+    ]) {
+      const r = await c.handle('startSession', { ...startParams, allocator });
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.error.kind).toBe('validation');
+      expect(r.error.message).toMatch(/User allocator libraries are off.*--allow-remote/);
+    }
+    expect(walk.calls).toEqual([]);
+    // The built-in strategies are unaffected.
+    expect((await c.handle('startSession', startParams)).ok).toBe(true);
   });
 
   it('serves appInfo and listProcesses', async () => {

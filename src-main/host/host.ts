@@ -61,6 +61,7 @@ import {
 } from '../walk/trace-store';
 import { readTraceFileInWorker, versionOfFd } from '../trace/import';
 import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
+import { usesUserLibrary } from '../../src-shared/alloc/options';
 import {
   EventForwarder,
   addToAggregate,
@@ -106,6 +107,12 @@ export interface HostOptions {
   listProcesses?: () => Promise<ProcessRow[]>;
   /** Problems that are not tied to a request (a sink threw…); default console.error. */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * Whether sessions may load a user's allocator library (docs/user-allocator.md); default
+   * true. Web mode with --allow-remote turns it off: a remote client must not make this
+   * machine load a shared object.
+   */
+  userAllocatorLibraries?: boolean;
 }
 
 export interface HostConnection {
@@ -710,6 +717,13 @@ class Connection implements HostConnection {
   }
 
   private async startSession(p: RequestParams<'startSession'>): Promise<SessionState> {
+    if (this.host.options.userAllocatorLibraries === false && usesUserLibrary(p.allocator)) {
+      throw new HostError(
+        'validation',
+        'User allocator libraries are off: this web mode accepts remote clients (--allow-remote), and a remote client must not make this machine load a shared object.',
+        'Run web mode on loopback (without --allow-remote), or the desktop app, to walk with your own allocator.',
+      );
+    }
     if (p.snapshotId !== undefined) this.ownSnapshot(p.snapshotId);
     this.checkSessionRoom(true);
     const snap = p.snapshotId !== undefined ? this.snapshots.get(p.snapshotId) : undefined;

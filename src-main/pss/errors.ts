@@ -30,3 +30,29 @@ export class PssMisuseError extends Error {
     this.name = 'PssMisuseError';
   }
 }
+
+// ---- liballoctrace (src-main/pss/native-tracer.ts); here so error mapping needs no koffi ----
+
+export class NativeTracerError extends Error {
+  constructor(
+    message: string,
+    /** liballoctrace's AT_E_* code. */
+    readonly code: number,
+  ) {
+    super(message);
+    this.name = 'NativeTracerError';
+  }
+}
+
+/** liballoctrace's result codes (include/alloctrace.h). */
+export const AtError = {
+  /** liballoctrace itself is missing, not loadable, or of another version. */
+  UNAVAILABLE: -1,
+  ARGUMENT: 1,
+  MEMORY: 2,
+  NOT_READABLE: 3,
+  NOT_SHARED: 4,
+  LOAD: 5,
+  SYMBOLS: 6,
+  CONTEXT: 7,
+} as const;

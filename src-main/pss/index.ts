@@ -1,6 +1,6 @@
 /** The Process Snapshotting binding: the only place in the app that knows koffi. */
 export { ProcessHandle, Snapshot, WalkMarker, WALK_CLASSES, type MarkerHooks } from './snapshot';
-export { PssError, PssMisuseError, type MisuseKind } from './errors';
+export { PssError, PssMisuseError, NativeTracerError, AtError, type MisuseKind } from './errors';
 export { loadPss, findLibpss, PssLoadError, CURRENT_PROCESS } from './library';
 export type { NativeAllocator } from './allocator';
 export { nativeMemory, type NativeMemory } from './native-memory';
@@ -12,3 +12,9 @@ export {
   DetailFlags,
   type CapturedDetails,
 } from './details';
+export {
+  NativeTracer,
+  checkUserLibrary,
+  findAlloctrace,
+  type NativePssAllocator,
+} from './native-tracer';

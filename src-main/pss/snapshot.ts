@@ -6,6 +6,7 @@
  */
 import koffi, { type TypeObject } from 'koffi';
 import type { NativeAllocator } from './allocator';
+import type { NativePssAllocator } from './native-tracer';
 import { PssError, PssMisuseError } from './errors';
 import { CURRENT_PROCESS, loadPss, type LoadedPss } from './library';
 import { nativeMemory } from './native-memory';
@@ -166,8 +167,27 @@ export class WalkMarker {
     return this.buffer;
   }
 
-  static create(allocator?: NativeAllocator, hooks: MarkerHooks = {}): WalkMarker {
+  /**
+   * With a NativeAllocator its routines are registered as koffi callbacks; with a native
+   * tracer (./native-tracer.ts) its C PSS_ALLOCATOR is passed as it is (the tracer keeps it
+   * alive until after PssWalkMarkerFree).
+   */
+  static create(
+    allocator?: NativeAllocator | NativePssAllocator,
+    hooks: MarkerHooks = {},
+  ): WalkMarker {
     const pss = loadPss();
+    if (allocator && 'pssAllocatorAddress' in allocator) {
+      const out: [bigint | null] = [null];
+      const code = pss.fn.PssWalkMarkerCreate(allocator.pssAllocatorAddress, out);
+      if (code !== 0) throw new PssError('PssWalkMarkerCreate', code);
+      try {
+        return new WalkMarker(pss, asAddress(out[0]), 0n, null);
+      } catch (e) {
+        pss.fn.PssWalkMarkerFree(asAddress(out[0]));
+        throw e;
+      }
+    }
     let allocatorBlock = 0n;
     const routines = allocator ? registerAllocatorRoutines(allocator, hooks.onCallbackError) : null;
     const unwind = (): void => {

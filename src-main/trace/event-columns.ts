@@ -124,6 +124,15 @@ const widthFor = (max: number): number => (max < 0x100 ? 1 : max < 0x10000 ? 2 :
 let scratchRaw = new Uint32Array(4096);
 let scratchDelta = new Uint32Array(4096);
 
+function constU8(u8: Uint8Array, off: number, count: number, v: number): boolean {
+  for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) if (u8[at] !== v) return false;
+  return true;
+}
+function constU32(u32: Uint32Array, idx: number, count: number, v: number): boolean {
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) if (u32[at] !== v) return false;
+  return true;
+}
+
 /** Encodes `count` records of `batch` into a column blob (to be deflated by the caller). */
 export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
   if (batch.byteLength < count * EVENT_SIZE) throw new RangeError('batch shorter than count');
@@ -193,6 +202,12 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
     if (BYTE_COLUMNS.has(name)) {
       const off = Off[name];
       const first = u8[off] ?? 0;
+      // Most columns of a batch are constant: a compare-only scan settles those.
+      if (constU8(u8, off, count, first)) {
+        out.byte(W_CONST);
+        out.leb(first);
+        continue;
+      }
       let same = true;
       for (let i = 0; i < count; i++) {
         const v = u8[off + i * EVENT_SIZE] as number;
@@ -210,6 +225,11 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
     }
     const idx = Off[name] / 4;
     const first = u32[idx] ?? 0;
+    if (constU32(u32, idx, count, first)) {
+      out.byte(W_CONST);
+      out.leb(first);
+      continue;
+    }
     let same = true;
     let maxRaw = 0;
     let maxDelta = 0;

@@ -54,6 +54,20 @@ describe("a trace file's summary", () => {
       faults: null,
     };
     expect(parseSummary({ strategy: heap }).strategy?.strategy).toBe('heap');
+    // a user allocator library's session (the native tracer): its facts are its path
+    const user = {
+      ...heap,
+      strategy: 'user',
+      code: 4,
+      facts: { strategy: 'user', libraryPath: '/opt/liballoc.so' },
+    };
+    expect(parseSummary({ strategy: user }).strategy?.facts).toEqual({
+      strategy: 'user',
+      libraryPath: '/opt/liballoc.so',
+    });
+    expect(() =>
+      parseSummary({ strategy: { ...user, facts: { strategy: 'user', libraryPath: 7 } } }),
+    ).toThrow(TraceFileError);
     for (const bad of [
       { ...heap, strategy: 'faulty' },
       { ...heap, facts: { strategy: 'pool' } },

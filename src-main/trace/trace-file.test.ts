@@ -243,6 +243,48 @@ describe('trace file v2', () => {
     expect(errors + recovered).toBeGreaterThan(300);
   });
 
+  it('lazy open reads a range through the index without reading the whole file', () => {
+    const batches = makeBatches(20_000, 500, 21);
+    const file = record({ pid: 5 }, batches);
+    let bytesRead = 0;
+    const inner = new BytesSource(file);
+    const counting = {
+      size: inner.size,
+      read(offset: number, length: number) {
+        const b = inner.read(offset, length);
+        bytesRead += b.byteLength;
+        return b;
+      },
+      close() {},
+    };
+    const r = TraceReader.open(counting, { verify: 'lazy' });
+    expect(r.complete).toBe(true);
+    expect(r.eventCount).toBe(20_000);
+    const mid = r.readEvents(10_100, 50);
+    expect(same(mid, concat(batches).subarray(10_100 * EVENT_SIZE, 10_150 * EVENT_SIZE))).toBe(
+      true,
+    );
+    // The index, the description and one batch: a small part of the file.
+    expect(bytesRead).toBeLessThan(file.byteLength / 5);
+
+    // A damaged batch is found when it is read, named, and the others still read.
+    const bad = file.slice();
+    const evts = TraceReader.open(new BytesSource(file)).chunks.filter((c) => c.tag === Tag.EVTS);
+    const victim = evts[10] as (typeof evts)[number];
+    const at = victim.offset + CHUNK_HEADER_BYTES + 20;
+    bad[at] = (bad[at] as number) ^ 0x10;
+    const lazy = TraceReader.open(new BytesSource(bad), { verify: 'lazy' });
+    expect(lazy.damage).toBeNull();
+    expect(() => lazy.readEvents(victim.firstSeq, 1)).toThrow(
+      new RegExp(`EVTS chunk at byte ${victim.offset} fails its checksum`),
+    );
+    expect(same(lazy.readEvents(0, 100), concat(batches).subarray(0, 100 * EVENT_SIZE))).toBe(true);
+    // Verified at open (the default), the same file recovers the prefix before the damage.
+    const full = TraceReader.open(new BytesSource(bad));
+    expect(full.damage?.offset).toBe(victim.offset);
+    expect(full.eventCount).toBe(victim.firstSeq);
+  });
+
   it('names what is wrong for files that are not v2 traces', () => {
     expect(() => TraceReader.open(new BytesSource(new Uint8Array(3)))).toThrow(/only 3 bytes/);
     expect(() =>

@@ -392,7 +392,14 @@ export class TraceReader {
     this.eventCount = last ? last.firstSeq + last.count : 0;
   }
 
-  static open(src: ByteSource): TraceReader {
+  /**
+   * Opens a trace. `verify: 'all'` (the default) checks every chunk's checksum now, so a
+   * damaged file is known at once and its undamaged prefix recovered. `verify: 'lazy'` reads
+   * only the index of a finished file (random access to a range without reading the whole
+   * file): a damaged chunk is then a TraceFileError naming it when it is read. A file without
+   * a valid index is scanned from the start either way.
+   */
+  static open(src: ByteSource, options: { verify?: 'all' | 'lazy' } = {}): TraceReader {
     const version = traceVersion(src.read(0, HEADER_BYTES));
     if (version !== TRACE_VERSION)
       throw new TraceFileError(`trace file version ${version} is not version ${TRACE_VERSION}`);
@@ -409,7 +416,7 @@ export class TraceReader {
     const header = validateHeader(
       parseJson(readPayload(src, metaRef), 'session description', HEADER_BYTES),
     );
-    const fromIndex = readIndexed(src);
+    const fromIndex = readIndexed(src, options.verify !== 'lazy');
     if (fromIndex) return new TraceReader(src, header, fromIndex, true, null);
     const { chunks, damage, complete } = scan(src);
     return new TraceReader(src, header, chunks, complete, damage);
@@ -625,8 +632,11 @@ function checkEventOrder(c: ChunkRef, next: number): string | null {
   return null;
 }
 
-/** The chunk table from INDX via the trailer, or null when the trailer is missing or bad. */
-function readIndexed(src: ByteSource): ChunkRef[] | null {
+/**
+ * The chunk table from INDX via the trailer, or null when the trailer is missing or bad. With
+ * `verify`, every chunk's header and checksum are checked here; without, only the index is read.
+ */
+function readIndexed(src: ByteSource, verify: boolean): ChunkRef[] | null {
   if (src.size < HEADER_BYTES + TRAILER_BYTES) return null;
   const tendAt = src.size - TRAILER_BYTES;
   const tend = readChunkHeader(src, tendAt);
@@ -652,23 +662,35 @@ function readIndexed(src: ByteSource): ChunkRef[] | null {
     const chunks: ChunkRef[] = [];
     let next = 0;
     let end = HEADER_BYTES;
-    for (let i = 0; i < p.byteLength / 24; i++) {
+    const n = p.byteLength / 24;
+    for (let i = 0; i < n; i++) {
       const t = pv.getUint32(i * 24, true);
       const count = pv.getUint32(i * 24 + 4, true);
       const offset = pv.getFloat64(i * 24 + 8, true);
       const firstSeq = pv.getFloat64(i * 24 + 16, true);
       // Chunks are contiguous: each starts where the previous ended.
       if (offset !== end || !TAG_NAMES.has(t)) return null;
-      const h = readChunkHeader(src, offset);
-      if (typeof h === 'string' || h.tag !== t) return null;
-      const c: ChunkRef = { tag: t, offset, payloadBytes: h.payloadBytes, firstSeq, count };
-      readPayload(src, c); // every chunk's checksum, once, at open
+      let payloadBytes: number;
+      if (verify) {
+        const h = readChunkHeader(src, offset);
+        if (typeof h === 'string' || h.tag !== t) return null;
+        payloadBytes = h.payloadBytes;
+      } else {
+        // Lazily: the extent from where the next chunk (or the index) starts; the chunk's own
+        // header and checksum are checked when it is read.
+        const nextAt = i + 1 < n ? pv.getFloat64((i + 1) * 24 + 8, true) : indexOffset;
+        payloadBytes = nextAt - offset - CHUNK_HEADER_BYTES;
+        if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) return null;
+        if (payloadBytes > LIMITS.chunkPayloadBytes) return null;
+      }
+      const c: ChunkRef = { tag: t, offset, payloadBytes, firstSeq, count };
+      if (verify) readPayload(src, c); // every chunk's checksum, once, at open
       if (t === Tag.EVTS) {
         if (checkEventOrder(c, next)) return null;
         next += count;
       }
       chunks.push(c);
-      end = offset + CHUNK_HEADER_BYTES + h.payloadBytes;
+      end = offset + CHUNK_HEADER_BYTES + payloadBytes;
     }
     if (end !== indexOffset || next !== eventCount) return null;
     return chunks;

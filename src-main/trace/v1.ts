@@ -22,6 +22,7 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { Pace, SessionSummary, WalkFacts } from '../../src-shared/contract/model';
 import {
   BASE_STRATEGIES,
+  LIMITS,
   parseAllocatorOptions,
   type AllocatorOptions,
   type BaseStrategyName,
@@ -415,9 +416,12 @@ function parseStrategyStats(x: unknown): AllocatorStats | null {
   if (!isObj(x)) throw corrupt('summary.strategy is not an object');
   if (Object.keys(x).length === 0) return null;
   const name = field(x, 'strategy');
-  if (typeof name !== 'string' || !(BASE_STRATEGIES as readonly string[]).includes(name))
+  if (
+    typeof name !== 'string' ||
+    !([...BASE_STRATEGIES, 'user'] as readonly string[]).includes(name)
+  )
     throw corrupt('summary.strategy.strategy is not a strategy name');
-  const base = name as BaseStrategyName;
+  const base = name as BaseStrategyName | 'user';
   const out: Obj = { strategy: base };
   nums(x, COUNTER_FIELDS, 'summary.strategy', out);
   out['code'] = int(field(x, 'code') ?? 0, 'summary.strategy.code', 0, 255);
@@ -427,7 +431,12 @@ function parseStrategyStats(x: unknown): AllocatorStats | null {
   if (!isObj(f) || field(f, 'strategy') !== base)
     throw corrupt(`summary.strategy.facts are not ${base} facts`);
   const facts: Obj = { strategy: base };
-  nums(f, FACT_FIELDS[base], 'summary.strategy.facts', facts);
+  if (base === 'user') {
+    const lp = field(f, 'libraryPath');
+    if (typeof lp !== 'string' || lp.length > LIMITS.libraryPathMax)
+      throw corrupt('summary.strategy.facts.libraryPath is not a path');
+    facts['libraryPath'] = lp;
+  } else nums(f, FACT_FIELDS[base], 'summary.strategy.facts', facts);
   if (base === 'pool') {
     const classes = field(f, 'classes') ?? [];
     if (!Array.isArray(classes) || classes.length > 64)

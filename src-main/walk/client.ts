@@ -22,6 +22,8 @@ import type {
 } from './service';
 import type { WalkCore } from './core';
 import { workerSource } from './worker-source';
+import { ChildWalk } from './child';
+import { usesUserLibrary } from '../../src-shared/alloc/options';
 
 /** A worker/core call failed; carries the ErrorReply the host passes on. */
 export class WalkServiceError extends Error {
@@ -49,6 +51,8 @@ class WalkClient implements WalkService {
     { resolve(v: unknown): void; reject(e: unknown): void }
   >();
   private readonly sinks = new Map<string, SessionSink>();
+  /** Sessions with a user allocator library, each in its own child process (./child.ts). */
+  private readonly children = new Map<string, ChildWalk>();
   private readonly worker: Worker | null;
   /** In-thread mode: the core, loaded on first use (so the worker mode never loads koffi here). */
   private core: Promise<WalkCore> | null = null;
@@ -148,6 +152,7 @@ class WalkClient implements WalkService {
     options: StartSessionOptions,
     sink: SessionSink,
   ): Promise<SessionState> {
+    if (usesUserLibrary(options.allocator)) return this.startChild(sessionId, options, sink);
     this.sinks.set(sessionId, sink);
     try {
       return await this.call({ op: 'startSession', sessionId, options });
@@ -156,17 +161,53 @@ class WalkClient implements WalkService {
       throw e;
     }
   }
+  /**
+   * A walk with a user allocator library: in a child process of its own, which captures the
+   * target itself (a snapshot of this process cannot cross to it).
+   */
+  private async startChild(
+    sessionId: string,
+    options: StartSessionOptions,
+    sink: SessionSink,
+  ): Promise<SessionState> {
+    if (this.dead) throw new WalkServiceError(this.dead);
+    if (options.pid === undefined || options.snapshotId !== undefined) {
+      throw new WalkServiceError({
+        kind: 'validation',
+        code: null,
+        codeName: null,
+        message:
+          'A walk with a user allocator library runs in a process of its own and captures the target itself: start it from a process (pid), not from an existing snapshot.',
+        hint: 'Start the session from the process list.',
+      });
+    }
+    if (this.children.has(sessionId) || this.sinks.has(sessionId))
+      throw new Error(`session ${sessionId} already exists`);
+    const child = new ChildWalk(sessionId, options, sink, (id) => this.children.delete(id));
+    this.children.set(sessionId, child);
+    try {
+      return await child.start();
+    } catch (e) {
+      child.kill();
+      const reply = (e as { reply?: ErrorReply }).reply;
+      throw reply ? new WalkServiceError(reply) : e;
+    }
+  }
+
   control(
     sessionId: string,
     action: SessionAction,
     args: SessionControlArgs,
   ): Promise<SessionState> {
+    const child = this.children.get(sessionId);
+    if (child) return child.control(action, args);
     return this.call({ op: 'control', sessionId, action, args });
   }
   stats(): Promise<WorkerStats> {
     return this.call({ op: 'stats' });
   }
   async close(): Promise<void> {
+    for (const child of this.children.values()) child.kill();
     if (this.dead) return;
     await this.call({ op: 'shutdown' }).catch(() => undefined);
     this.dead = {

@@ -1,5 +1,5 @@
 /** Turns anything thrown in the walk layer into the ErrorReply data that crosses IPC. */
-import { PssError, PssMisuseError } from '../pss/errors';
+import { AtError, NativeTracerError, PssError, PssMisuseError } from '../pss/errors';
 import { PssLoadError } from '../pss/locate';
 import { Win32Error, win32ErrorName } from '../../src-shared/pss/constants';
 import type { ErrorReply } from '../../src-shared/contract/model';
@@ -43,6 +43,26 @@ export function toErrorReply(e: unknown): ErrorReply {
       codeName: null,
       message: e.message,
       hint: 'Build libpss with "npm run build:native".',
+    };
+  }
+  if (e instanceof NativeTracerError) {
+    if (e.code === AtError.UNAVAILABLE)
+      return {
+        kind: 'unsupported',
+        code: null,
+        codeName: null,
+        message: e.message,
+        hint: 'Build liballoctrace with "npm run build:native".',
+      };
+    const library = e.code >= AtError.NOT_READABLE && e.code <= AtError.CONTEXT;
+    return {
+      kind: library || e.code === AtError.ARGUMENT ? 'validation' : 'internal',
+      code: null,
+      codeName: null,
+      message: e.message,
+      hint: library
+        ? 'Point the session at a shared object exporting AllocRoutine and FreeRoutine (docs/user-allocator.md).'
+        : 'Check the allocator options.',
     };
   }
   if (e instanceof NotFoundError) {

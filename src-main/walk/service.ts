@@ -28,6 +28,13 @@ export interface StartSessionOptions {
   onAllocFailure: 'stop' | 'retry';
   /** Walk every class this many times, seeking to the beginning between passes (default 1). */
   passes?: number;
+  /**
+   * Which tracer (default 'native': liballoctrace; 'js': koffi callbacks into src-main/alloc,
+   * kept for comparison in bench/ and tests). Not part of the contract.
+   */
+  tracer?: 'native' | 'js';
+  /** Internal (./child.ts): the native tracer's ring lives in this file. */
+  ringFile?: string;
 }
 
 export type SessionAction = RequestParams<'sessionControl'>['action'];

@@ -3,6 +3,7 @@
  * libpss, real fixture process, real allocator strategies, every event decoded and recounted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getHeapStatistics } from 'node:v8';
 import { startFixture, type RunningFixture } from '../testing/fixture';
 import { until } from '../testing/wait';
 import { createWalkService, WalkServiceError } from './client';
@@ -376,7 +377,7 @@ describe('soak', () => {
       gc();
       await new Promise((r) => setTimeout(r, 20));
       gc();
-      return process.memoryUsage();
+      return { ...process.memoryUsage(), v8Resident: getHeapStatistics().total_physical_size };
     };
     // Warm-up: JIT, malloc arenas and V8 spaces grow to their working size first.
     for (let i = 0; i < 300; i++) await run(i);
@@ -388,14 +389,19 @@ describe('soak', () => {
     const stats = await svc.stats();
     const mb = (b: number) => (b / 1048576).toFixed(1);
     console.log(
-      `1,000 sessions after warm-up: rss ${mb(start.rss)} → ${mb(middle.rss)} → ${mb(end.rss)} MB; ` +
+      `1,000 sessions after warm-up: rss ${mb(start.rss)} → ${mb(middle.rss)} → ${mb(end.rss)} MB ` +
+        `(V8 resident ${mb(start.v8Resident)} → ${mb(middle.v8Resident)} → ${mb(end.v8Resident)} MB); ` +
         `JS heap ${mb(start.heapUsed)} → ${mb(middle.heapUsed)} → ${mb(end.heapUsed)} MB; allocator native bytes still held: ${stats.allocatorNativeBytes}`,
     );
     expect(stats.allocatorNativeBytes).toBe(0);
     expect(stats.sessions).toBe(0);
     // Flat: the second 500 sessions add (almost) nothing; a leak of even 16 KiB a session would
-    // add 8 MB here.
-    expect(end.rss - middle.rss).toBeLessThan(8 * 1048576);
+    // add 8 MB here. Native memory is RSS without V8's resident heap: V8 grows its young
+    // generation by 16 MB when the allocation rate calls for it, whenever that is (with the
+    // native tracer a session allocates little JS, so that can come after the warm-up), and
+    // the JS heap's own use is checked below.
+    const native = (m: { rss: number; v8Resident: number }): number => m.rss - m.v8Resident;
+    expect(native(end) - native(middle)).toBeLessThan(8 * 1048576);
     expect(end.heapUsed - start.heapUsed).toBeLessThan(4 * 1048576);
     await svc.close();
   }, 120_000);

@@ -9,8 +9,8 @@
  * and frees an owned snapshot, then sends the final summary after the last events.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Snapshot } from '../pss';
-import { PssError, WalkMarker } from '../pss';
+import type { Snapshot, WalkMarker } from '../pss';
+import { PssError } from '../pss';
 import { ApiCall, NO_CLASS } from '../../src-shared/events/layout';
 import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
@@ -111,8 +111,13 @@ export class WalkSession {
         AUXILIARY_PAGES: counts.auxPages,
       };
       for (const p of this.progress) p.total = totals[p.cls];
-      this.tracer = createSessionTracer(this.options.allocator, this.t0, (firstSeq, batch) =>
-        this.deps.emit({ t: 'events', sessionId: this.sessionId, firstSeq, batch }, [batch]),
+      this.tracer = createSessionTracer(
+        this.options.allocator,
+        this.t0,
+        (firstSeq, batch) =>
+          this.deps.emit({ t: 'events', sessionId: this.sessionId, firstSeq, batch }, [batch]),
+        this.options.tracer ?? 'native',
+        this.options.ringFile,
       );
       this.createMarker();
       this.walkStartMs = performance.now();
@@ -129,7 +134,7 @@ export class WalkSession {
     for (let attempt = 0; ; attempt++) {
       tracer.enter(ApiCall.PssWalkMarkerCreate, NO_CLASS);
       try {
-        this.marker = WalkMarker.create(tracer.allocator, {
+        this.marker = tracer.createMarker({
           onCallbackError: (routine, err) => tracer.callbackError(routine, err),
         });
         tracer.leave(Win32Error.SUCCESS);
@@ -322,26 +327,21 @@ export class WalkSession {
     const tracer = this.tracer as SessionTracer;
     const marker = this.marker as WalkMarker;
     const snapshot = this.snapshot as Snapshot;
-    const cls = PssWalkClass[cur.cls];
     for (let attempt = 0; ; attempt++) {
-      tracer.enter(ApiCall.PssWalkSnapshot, cls);
-      const code = snapshot.walkNextRaw(marker, cur.cls);
-      tracer.leave(code);
+      // enter, PssWalkSnapshot, leave and the WalkStep / WalkEnd / ApiError event in one go
+      const code = tracer.walk(snapshot, marker, cur.cls, cur.walked);
       if (code === Win32Error.SUCCESS) {
         const entry = snapshot.decodeCurrent(marker, cur.cls);
-        tracer.walkStep(cls, cur.walked, code);
         this.queueEntry(cur.cls, cur.walked, entry);
         cur.walked++;
         return;
       }
       if (code === Win32Error.NO_MORE_ITEMS) {
-        tracer.walkEnd(cls, cur.walked);
         cur.done = true;
         if (cur.total === null) cur.total = cur.walked;
         this.advanceClass();
         return;
       }
-      tracer.apiError(ApiCall.PssWalkSnapshot, code);
       if (code === Win32Error.NOT_FOUND) {
         // This class was not captured: nothing to walk, the session goes on with the next.
         cur.done = true;

@@ -1,10 +1,15 @@
 /**
- * The session's view of src-main/alloc: one strategy built from the session's allocator
- * options, wrapped in a TracedAllocator writing into the session's EventWriter. Also keeps the
- * set of strategies not yet released, so the worker can report native bytes still held.
+ * The session's tracer. By default the native one (liballoctrace through
+ * src-main/pss/native-tracer.ts: strategies, checks and events in C, no JavaScript per
+ * allocation); with `tracer: 'js'` the JavaScript one (src-main/alloc: a strategy wrapped in a
+ * TracedAllocator writing into the session's EventWriter, called back through koffi). Both
+ * write the same events and the same summary. Also keeps the tracers not yet released, so the
+ * worker can report native bytes still held.
  */
-import { nativeMemory, type NativeAllocator } from '../pss';
-import { TracedAllocator, createStrategy, type AllocatorStrategy } from '../alloc';
+import { NativeTracer, WalkMarker, nativeMemory, type MarkerHooks, type Snapshot } from '../pss';
+import { ApiCall } from '../../src-shared/events/layout';
+import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
+import { TracedAllocator, createStrategy } from '../alloc';
 import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import { Ledger } from '../../src-shared/ledger/ledger';
@@ -14,7 +19,8 @@ const BATCH_EVENTS = 4096;
 /** Every session has exactly one marker. */
 const MARKER_ID = 1;
 
-const unreleased = new Set<AllocatorStrategy>();
+/** Whatever can report the native bytes it holds (a JS strategy or a native tracer). */
+const unreleased = new Set<{ stats(): { nativeBytes: number } }>();
 
 /**
  * The OS id of this JS thread, read once: allocator callbacks always run on the JS thread that
@@ -43,9 +49,16 @@ export function emptyTotals(): TracerTotals {
 }
 
 export interface SessionTracer {
-  /** What gets registered as the marker's PSS_ALLOCATOR. */
-  readonly allocator: NativeAllocator;
+  /** 'native' (liballoctrace) or 'js' (koffi callbacks into src-main/alloc). */
+  readonly kind: 'native' | 'js';
   readonly eventCount: number;
+  /** PssWalkMarkerCreate with this tracer's PSS_ALLOCATOR (the caller brackets it). */
+  createMarker(hooks: MarkerHooks): WalkMarker;
+  /**
+   * One PssWalkSnapshot call, bracketed, with its WalkStep / WalkEnd / ApiError event
+   * (entryIndex: the index of the entry it walks, or the count at the end). Returns its code.
+   */
+  walk(snapshot: Snapshot, marker: WalkMarker, cls: WalkableClass, entryIndex: number): number;
   enter(api: number, walkClass: number): void;
   leave(code: number): void;
   markerCreated(): void;
@@ -66,25 +79,112 @@ export interface SessionTracer {
 }
 
 /**
+ * The one count of a session's events: every batch is folded into `ledger` as it leaves the
+ * tracer, then passed on. Both tracers write through it, so the summary is the ledger's.
+ */
+function folding(
+  ledger: Ledger,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+): (firstSeq: number, batch: ArrayBuffer) => void {
+  return (firstSeq, batch) => {
+    const view = new EventBatchView(batch);
+    ledger.fold(view, 0, view.count);
+    onBatch(firstSeq, batch);
+  };
+}
+
+/**
  * @param t0 the session's performance.now() origin: event times are ns since then.
  * @param onBatch receives each full (or flushed) batch, in order.
+ * @param kind 'native' (the default) or 'js'.
+ * @param ringFile native: keep the event ring in this file (a walk child's, see ./child.ts).
  */
 export function createSessionTracer(
+  options: AllocatorOptions,
+  t0: number,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+  kind: 'native' | 'js' = 'native',
+  ringFile?: string,
+): SessionTracer {
+  return kind === 'native'
+    ? createNativeSessionTracer(options, t0, onBatch, ringFile)
+    : createJsSessionTracer(options, t0, onBatch);
+}
+
+function createNativeSessionTracer(
+  options: AllocatorOptions,
+  t0: number,
+  onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
+  ringFile: string | undefined,
+): SessionTracer {
+  const ledger = new Ledger();
+  const t = NativeTracer.create(
+    options,
+    // whole ns, as the JS tracer's clock: the native times stay whole too
+    Math.round((performance.now() - t0) * 1e6),
+    folding(ledger, onBatch),
+    MARKER_ID,
+    ringFile,
+  );
+  const held = { stats: () => t.allocatorStats() };
+  unreleased.add(held);
+  let destroyed = false;
+  let lastStats = t.allocatorStats();
+  return {
+    kind: 'native',
+    get eventCount() {
+      return t.eventCount;
+    },
+    createMarker: () => WalkMarker.create(t),
+    walk: (snapshot, marker, cls, index) => t.walk(snapshot, marker, cls, index),
+    enter: (api, walkClass) => t.enter(api, walkClass),
+    leave: (code) => t.leave(code),
+    markerCreated: () => t.markerCreated(),
+    walkStep: (c, i, code) => t.walkStep(c, i, code),
+    walkEnd: (c, n) => t.walkEnd(c, n),
+    positionGet: (p) => t.positionGet(p),
+    positionSet: (p) => t.positionSet(p),
+    seek: () => t.seek(),
+    apiError: (api, code) => t.apiError(api, code),
+    callbackError: () => undefined,
+    markerFreed: () => t.markerFreed(),
+    flush: () => {
+      if (!destroyed) t.flush();
+    },
+    release() {
+      if (destroyed) return;
+      t.release();
+      t.flush();
+      lastStats = t.allocatorStats();
+      if (lastStats.released) {
+        unreleased.delete(held);
+        destroyed = true;
+        t.destroy();
+      }
+    },
+    summary(): TracerTotals {
+      if (!destroyed) {
+        t.flush();
+        lastStats = t.allocatorStats();
+      }
+      // No JavaScript runs inside the routines: nothing can throw there.
+      return { ...ledger.summary(), strategy: lastStats, callbackErrors: 0 };
+    },
+  };
+}
+
+function createJsSessionTracer(
   options: AllocatorOptions,
   t0: number,
   onBatch: (firstSeq: number, batch: ArrayBuffer) => void,
 ): SessionTracer {
   const strategy = createStrategy(options);
   unreleased.add(strategy);
-  // The one count of the session's events: every batch is folded as it leaves the tracer.
   const ledger = new Ledger();
+  const fold = folding(ledger, onBatch);
   const writer = new EventWriter(
     BATCH_EVENTS,
-    (batch, firstSeq) => {
-      const view = new EventBatchView(batch);
-      ledger.fold(view, 0, view.count);
-      onBatch(firstSeq, batch);
-    },
+    (batch, firstSeq) => fold(firstSeq, batch),
     // Whole ns (as createSessionClock): no sub-ns float noise, compact trace-file deltas.
     () => Math.round((performance.now() - t0) * 1e6),
   );
@@ -95,9 +195,20 @@ export function createSessionTracer(
     threadId: () => THREAD_ID,
   });
   return {
-    allocator: traced,
+    kind: 'js',
     get eventCount() {
       return writer.seq;
+    },
+    createMarker: (hooks) => WalkMarker.create(traced, hooks),
+    walk(snapshot, marker, cls, index) {
+      const c = PssWalkClass[cls];
+      traced.enter(ApiCall.PssWalkSnapshot, c);
+      const code = snapshot.walkNextRaw(marker, cls);
+      traced.leave(code);
+      if (code === Win32Error.SUCCESS) traced.walkStep(c, index, code);
+      else if (code === Win32Error.NO_MORE_ITEMS) traced.walkEnd(c, index);
+      else traced.apiError(ApiCall.PssWalkSnapshot, code);
+      return code;
     },
     enter: (api, walkClass) => traced.enter(api, walkClass),
     leave: (code) => traced.leave(code),

@@ -31,6 +31,7 @@ export async function runWebMode(argv: readonly string[]): Promise<void> {
     transport: 'web',
     library: libraryDescription(),
     version: appVersion(),
+    userAllocatorLibraries: !args.allowRemote,
     ...(args.openTrace !== null ? { openTrace: resolve(args.openTrace) } : {}),
     ...(args.traceMemoryMb !== null
       ? { traceStore: { memoryBudgetBytes: args.traceMemoryMb * 1024 * 1024 } }

@@ -11,6 +11,7 @@ import {
   NO_CLASS,
   STRATEGY_NAMES,
   StrategyId,
+  UserAllocatorReason,
 } from '../lib/traceEvents';
 import type { EventColumns } from './eventColumns';
 import { MISSING_KIND } from './eventColumns';
@@ -63,6 +64,7 @@ const KIND_LABELS: Record<number, string> = {
   [EventKind.ViolationAllocatorReleased]: 'allocator released',
   [EventKind.ViolationGuard]: 'guard violation',
   [EventKind.ViolationDoubleFree]: 'double free',
+  [EventKind.ViolationUserAllocator]: 'user allocator broke a rule',
   [MISSING_KIND]: '(fetching…)',
 };
 
@@ -135,6 +137,12 @@ export function eventDetail(c: EventColumns, s: number): string {
           : '';
     case EventKind.Leak:
       return 'still allocated when the marker was freed';
+    case EventKind.ViolationUserAllocator:
+      return aux0 === UserAllocatorReason.Misaligned
+        ? 'AllocRoutine returned a block that is not 16-byte aligned'
+        : aux0 === UserAllocatorReason.Overlap
+          ? `AllocRoutine returned a block still live (older block ${aux1} B)`
+          : '';
     default:
       return '';
   }

@@ -5,6 +5,7 @@ import {
   DEFAULT_FAULTY_PROBABILITY,
   DEFAULT_FAULTY_SEED,
   STRATEGY_INFO,
+  USER_STRATEGY_INFO,
   defaultOptions,
   describeOptions,
   parseAllocatorOptions,
@@ -173,8 +174,43 @@ function AllocatorEditor({
             </span>
           </label>
         ))}
+        <label
+          className={`strategy-card${base.strategy === 'user' ? ' on' : ''}`}
+          data-testid="allocator-strategy-user"
+        >
+          <input
+            type="radio"
+            name="strategy"
+            className="sr-only"
+            value="user"
+            checked={base.strategy === 'user'}
+            onChange={() => setBase({ strategy: 'user', libraryPath: '' })}
+            aria-labelledby="strategy-user-name"
+            aria-describedby="strategy-user-desc"
+            data-testid="allocator-strategy-user-radio"
+          />
+          <b id="strategy-user-name">{USER_STRATEGY_INFO.label}</b>
+          <span className="muted small" id="strategy-user-desc">
+            {USER_STRATEGY_INFO.description}
+          </span>
+        </label>
       </div>
       <div className="strategy-options">
+        {base.strategy === 'user' && (
+          <label className="field">
+            <span>Library path</span>
+            <input
+              type="text"
+              value={base.libraryPath}
+              placeholder="/path/to/liballocator.so"
+              spellCheck={false}
+              onChange={(e) => setBase({ strategy: 'user', libraryPath: e.target.value })}
+              data-testid="allocator-user-path"
+              className="wide mono"
+            />
+            <span className="muted">absolute path of a shared object</span>
+          </label>
+        )}
         {base.strategy === 'arena' && (
           <NumberField
             label="Arena capacity"

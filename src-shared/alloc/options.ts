@@ -37,7 +37,24 @@ export interface GuardOptions {
   readonly redZoneBytes: number;
 }
 
-export type BaseAllocatorOptions = HeapOptions | ArenaOptions | PoolOptions | GuardOptions;
+/**
+ * The AllocRoutine/FreeRoutine of a user's shared library (docs/user-allocator.md), traced and
+ * checked by the native tracer; such walks run in a child process (a crash ends the session,
+ * not the app).
+ */
+export interface UserLibraryOptions {
+  readonly strategy: 'user';
+  /** Absolute path of the shared object (.so; .dll on Windows). */
+  readonly libraryPath: string;
+}
+
+export type BaseAllocatorOptions =
+  HeapOptions | ArenaOptions | PoolOptions | GuardOptions | UserLibraryOptions;
+
+/** True when the options run a user's allocator library (directly or behind `faulty`). */
+export function usesUserLibrary(o: AllocatorOptions): boolean {
+  return o.strategy === 'user' || (o.strategy === 'faulty' && o.inner.strategy === 'user');
+}
 
 /** Wraps one of the others and makes chosen allocations fail (returns NULL). */
 export interface FaultyOptions {
@@ -76,6 +93,7 @@ export const LIMITS = {
   faultyMaxIndex: 2 ** 31,
   faultyMaxBudget: 2 ** 40,
   seedMax: 0xffffffff,
+  libraryPathMax: 4096,
 } as const;
 
 // ---- defaults -----------------------------------------------------------------------------
@@ -185,6 +203,8 @@ export function describeOptions(o: AllocatorOptions): string {
       return `Pool ${o.classes.length} classes ${o.classes[0] ?? 0}–${o.classes[o.classes.length - 1] ?? 0} B, ${o.blocksPerSlab}/slab`;
     case 'guard':
       return `Guard ${o.redZoneBytes} B red zones`;
+    case 'user':
+      return `User library ${o.libraryPath.slice(o.libraryPath.lastIndexOf('/') + 1)}`;
     case 'faulty': {
       const parts: string[] = [];
       if (o.failNth !== undefined && o.failNth.length > 0)
@@ -198,6 +218,15 @@ export function describeOptions(o: AllocatorOptions): string {
       return assertNever(o);
   }
 }
+
+/** The user-library choice (not one of the built-in strategies of STRATEGY_INFO). */
+export const USER_STRATEGY_INFO: StrategyInfo = {
+  label: 'User library',
+  description:
+    'Your own shared library exporting AllocRoutine and FreeRoutine (docs/user-allocator.md): ' +
+    'every call traced and checked against the API’s rules. Runs in a process of its own, so ' +
+    'a crash ends the session, not the app.',
+};
 
 // ---- validation ---------------------------------------------------------------------------
 
@@ -300,12 +329,24 @@ function parseBase(v: unknown, path: string): BaseAllocatorOptions {
           DEFAULT_RED_ZONE_BYTES,
         ),
       };
+    case 'user': {
+      checkKeys(v, ['strategy', 'libraryPath'], path);
+      const lp = v['libraryPath'];
+      if (typeof lp !== 'string' || lp.length === 0)
+        fail(`${path}.libraryPath`, `must be a path (got ${describe(lp)})`);
+      if (lp.length > LIMITS.libraryPathMax)
+        fail(`${path}.libraryPath`, `must be at most ${LIMITS.libraryPathMax} characters`);
+      if (lp.includes('\0')) fail(`${path}.libraryPath`, 'must not contain NUL');
+      if (!(lp.startsWith('/') || /^[A-Za-z]:[\\/]/.test(lp)))
+        fail(`${path}.libraryPath`, `must be an absolute path (got ${describe(lp)})`);
+      return { strategy: 'user', libraryPath: lp };
+    }
     case 'faulty':
       return fail(`${path}.strategy`, 'a faulty allocator cannot wrap another faulty allocator');
     default:
       return fail(
         `${path}.strategy`,
-        `must be one of ${BASE_STRATEGIES.join(', ')} (got ${describe(s)})`,
+        `must be one of ${[...BASE_STRATEGIES, 'user'].join(', ')} (got ${describe(s)})`,
       );
   }
 }

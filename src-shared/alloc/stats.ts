@@ -101,7 +101,13 @@ export interface GuardFacts {
   quarantinedBlocks: number;
 }
 
-export type StrategyFacts = HeapFacts | ArenaFacts | PoolFacts | GuardFacts;
+/** A user's allocator library (native tracer): what it is; its own books are its own. */
+export interface UserFacts {
+  strategy: 'user';
+  libraryPath: string;
+}
+
+export type StrategyFacts = HeapFacts | ArenaFacts | PoolFacts | GuardFacts | UserFacts;
 
 export interface FaultFacts {
   /** Allocation attempts that reached the faulty wrapper. */
@@ -114,7 +120,7 @@ export interface FaultFacts {
 }
 
 export interface AllocatorStats extends AllocatorCounters {
-  strategy: BaseStrategyName;
+  strategy: BaseStrategyName | 'user';
   /** Value of the event's strategy byte (StrategyId | FAULTY_BIT). */
   code: number;
   faulty: boolean;
@@ -154,6 +160,7 @@ export const VIOLATION_KINDS = [
   'ViolationAllocatorReleased',
   'ViolationGuard',
   'ViolationDoubleFree',
+  'ViolationUserAllocator',
 ] as const;
 export type ViolationKindName = (typeof VIOLATION_KINDS)[number];
 

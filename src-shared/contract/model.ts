@@ -152,7 +152,8 @@ export interface WalkFacts {
   /**
    * The strategy's own facts at the end of the session (arena usage, pool classes, guard
    * findings, injected faults…); null when the session failed before its allocator existed,
-   * or a trace file did not record them.
+   * a trace file did not record them, or the walk's own process died with them (a user
+   * allocator library that crashed: the session's state error says how).
    */
   strategy: AllocatorStats | null;
   /** Exceptions caught inside the allocator routines (never passed to native code). */

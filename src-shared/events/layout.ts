@@ -52,6 +52,7 @@ export const Off = {
  * - ViolationAllocatorReleased: aux0 = 1 release deferred while the marker lives, 2 used after release
  * - Leak: aux0 = seq of the block's Alloc event
  * - MarkerFreed: aux0 = leaked blocks, aux1 = leaked bytes
+ * - ViolationUserAllocator: aux0 = UserAllocatorReason; Overlap: aux1 = the older block's size
  * - AllocFailed with aux0 = FailReason.None: the allocator threw (caught, NULL returned)
  * - pool Alloc/Free with aux0 = 0xffff: the request bypassed the size classes (malloc fallback)
  * (src-shared/alloc/stats.ts names these values.)
@@ -75,6 +76,8 @@ export const EventKind = {
   ViolationAllocatorReleased: 23,
   ViolationGuard: 24,
   ViolationDoubleFree: 25,
+  /** A user allocator library broke a rule (aux0 = UserAllocatorReason). Native tracer only. */
+  ViolationUserAllocator: 26,
 } as const;
 export type EventKindName = keyof typeof EventKind;
 export type EventKindValue = (typeof EventKind)[EventKindName];
@@ -106,7 +109,8 @@ export const API_CALL_NAMES: Readonly<Record<number, ApiCallName>> = Object.from
 /** walkClass value when the event is not inside a PssWalkSnapshot call. */
 export const NO_CLASS = 255;
 
-export const StrategyId = { heap: 0, arena: 1, pool: 2, guard: 3 } as const;
+/** user: the routines of a user's allocator library (native tracer only). */
+export const StrategyId = { heap: 0, arena: 1, pool: 2, guard: 3, user: 4 } as const;
 export type StrategyName = keyof typeof StrategyId;
 export const STRATEGY_NAMES: Readonly<Record<number, StrategyName>> = Object.fromEntries(
   Object.entries(StrategyId).map(([k, v]) => [v, k as StrategyName]),
@@ -129,4 +133,12 @@ export const GuardVerdict = {
   Underrun: 2,
   DoubleFree: 3,
   UnknownAddress: 4,
+} as const;
+
+/** aux0 of ViolationUserAllocator. */
+export const UserAllocatorReason = {
+  /** AllocRoutine returned a block that is not 16-byte aligned. */
+  Misaligned: 1,
+  /** AllocRoutine returned a block that is still live (handed out twice). */
+  Overlap: 2,
 } as const;

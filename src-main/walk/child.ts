@@ -1,0 +1,278 @@
+/**
+ * Walks with a user allocator library run in a child process (./walk-child.ts: the same
+ * WalkCore as the worker), so that a library that crashes ends its session, never the app.
+ * The child's native event ring lives in a file mapped shared: when the child dies of a
+ * signal, the records it had not sent yet are read from that file, delivered as the
+ * session's last batch, and the session ends 'failed' with the signal and its last events;
+ * its summary is the ledger (src-shared/ledger) folded over exactly the events delivered.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, constants as osConstants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EventBatchView } from '../../src-shared/events/batch';
+import { API_CALL_NAMES, EVENT_KIND_NAMES, EVENT_SIZE } from '../../src-shared/events/layout';
+import { Ledger } from '../../src-shared/ledger/ledger';
+import type { ErrorReply, SessionState, SessionSummary } from '../../src-shared/contract/model';
+import { undrainedRecords } from '../pss/ring-format';
+import type { FromWorker, ToWorker, WorkerCall } from './protocol';
+import type {
+  SessionAction,
+  SessionControlArgs,
+  SessionSink,
+  StartSessionOptions,
+} from './service';
+
+/** How many of the last events a crash report names. */
+const LAST_EVENTS = 6;
+/** Bytes of the child's stderr kept for a crash report. */
+const STDERR_TAIL = 2048;
+
+/** How to start the child: the built walk-child.js, or the .ts source through tsx. */
+function childEntry(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    return {
+      file: join(dirname(here), 'walk-child.ts'),
+      execArgv: ['--import', import.meta.resolve('tsx/esm')],
+    };
+  }
+  for (const dir of [dirname(here), join(dirname(here), '..')]) {
+    const file = join(dir, 'walk-child.js');
+    if (existsSync(file)) return { file, execArgv: [] };
+  }
+  throw new Error(`walk-child.js not found next to ${here}; run "electron-vite build"`);
+}
+
+function signalText(signal: NodeJS.Signals): string {
+  const names: Partial<Record<NodeJS.Signals, string>> = {
+    SIGSEGV: 'segmentation fault',
+    SIGBUS: 'bus error',
+    SIGABRT: 'abort',
+    SIGILL: 'illegal instruction',
+    SIGFPE: 'arithmetic error',
+    SIGKILL: 'killed',
+  };
+  const n = osConstants.signals[signal];
+  return `${signal}${n !== undefined ? ` (${n}` : ''}${names[signal] ? `, ${names[signal]}` : ''}${n !== undefined ? ')' : ''}`;
+}
+
+/** The last few events delivered, as text (for a crash report). */
+class LastEvents {
+  lines: string[] = [];
+
+  add(batch: ArrayBuffer): void {
+    const v = new EventBatchView(batch);
+    for (let i = Math.max(0, v.count - LAST_EVENTS); i < v.count; i++) {
+      const k = v.kind(i);
+      const size = v.size(i);
+      const addr = v.addressNumber(i);
+      this.lines.push(
+        `#${v.seq(i)} ${EVENT_KIND_NAMES[k] ?? k} in ${API_CALL_NAMES[v.api(i)] ?? v.api(i)}` +
+          (size > 0 ? ` size ${size}` : '') +
+          (addr !== 0 ? ` at 0x${addr.toString(16)}` : ''),
+      );
+    }
+    if (this.lines.length > LAST_EVENTS) this.lines = this.lines.slice(-LAST_EVENTS);
+  }
+}
+
+export class ChildWalk {
+  private readonly child: ChildProcess;
+  private readonly dir: string;
+  private readonly ringFile: string;
+  private nextCallId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve(v: SessionState): void; reject(e: unknown): void }
+  >();
+  /** Every event delivered, folded: a crashed session's summary. */
+  private readonly ledger = new Ledger();
+  private readonly last = new LastEvents();
+  private lastState: SessionState | null = null;
+  private ended = false;
+  private stderr = '';
+  private readonly t0 = performance.now();
+
+  constructor(
+    readonly sessionId: string,
+    private readonly options: StartSessionOptions,
+    private readonly sink: SessionSink,
+    private readonly onDone: (sessionId: string) => void,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'pss-walk-'));
+    this.ringFile = join(this.dir, 'ring');
+    writeFileSync(this.ringFile, '', { mode: 0o600 });
+    const entry = childEntry();
+    this.child = fork(entry.file, [], {
+      execArgv: entry.execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    this.child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    this.child.on('message', (m: FromWorker) => this.onMessage(m));
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.child.on('error', () => undefined); // 'exit' follows and reports
+  }
+
+  private call(call: WorkerCall): Promise<SessionState> {
+    const id = this.nextCallId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const m: ToWorker = { t: 'call', id, call };
+      if (!this.child.connected) {
+        this.pending.delete(id);
+        resolve(this.lastState ?? this.stateAfterCrash(null));
+        return;
+      }
+      this.child.send(m, (e) => {
+        if (!e) return;
+        this.pending.delete(id);
+        resolve(this.lastState ?? this.stateAfterCrash(null));
+      });
+    });
+  }
+
+  start(): Promise<SessionState> {
+    return this.call({
+      op: 'startSession',
+      sessionId: this.sessionId,
+      options: { ...this.options, ringFile: this.ringFile },
+    });
+  }
+
+  control(action: SessionAction, args: SessionControlArgs): Promise<SessionState> {
+    if (this.ended) return Promise.resolve(this.lastState as SessionState);
+    return this.call({ op: 'control', sessionId: this.sessionId, action, args });
+  }
+
+  /** Ends the child now (the walk service is closing). */
+  kill(): void {
+    if (!this.ended && this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.t) {
+      case 'result': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.ok) p.resolve(m.value as SessionState);
+        else p.reject(Object.assign(new Error(m.error.message), { reply: m.error }));
+        return;
+      }
+      case 'events':
+        this.deliver(m.firstSeq, m.batch);
+        return;
+      case 'entries':
+        this.sink.entries(m.cls, m.startIndex, m.entries);
+        return;
+      case 'state':
+        this.lastState = m.state;
+        this.sink.state(m.state);
+        return;
+      case 'summary':
+        this.ended = true;
+        this.sink.summary(m.summary);
+        this.finish();
+        // The child exits when its channel closes.
+        this.child.disconnect();
+        return;
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    // Whatever the child had written but not sent is still in the ring file.
+    let tail: Uint8Array = new Uint8Array(0);
+    try {
+      const file = readFileSync(this.ringFile);
+      tail = undrainedRecords(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
+    } catch {
+      // no ring file content: nothing more to deliver
+    }
+    if (tail.byteLength >= EVENT_SIZE) this.deliver(this.ledger.events, tail.slice().buffer);
+    const how =
+      signal !== null
+        ? `was killed by ${signalText(signal)}`
+        : `exited with code ${code ?? 'unknown'}`;
+    const lib =
+      this.options.allocator.strategy === 'user'
+        ? this.options.allocator.libraryPath
+        : this.options.allocator.strategy === 'faulty' &&
+            this.options.allocator.inner.strategy === 'user'
+          ? this.options.allocator.inner.libraryPath
+          : 'the allocator';
+    const error: ErrorReply = {
+      kind: 'internal',
+      code: null,
+      codeName: null,
+      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. Last events: ${this.last.lines.length > 0 ? this.last.lines.join('; ') : 'none'}.`,
+      hint:
+        'The app is unaffected: only the walk’s own process ended. Check the library against the rules in docs/user-allocator.md (FreeRoutine must accept NULL, AllocRoutine may return NULL but must not crash).' +
+        (this.stderr.trim() ? ` Its stderr ended with: ${this.stderr.trim().slice(-400)}` : ''),
+    };
+    const state = this.stateAfterCrash(error);
+    for (const p of this.pending.values()) p.resolve(state);
+    this.pending.clear();
+    this.sink.state(state);
+    this.sink.summary(this.summary());
+    this.finish();
+  }
+
+  private stateAfterCrash(error: ErrorReply | null): SessionState {
+    const s = this.lastState;
+    return {
+      sessionId: this.sessionId,
+      state: 'failed',
+      pid: this.options.pid ?? 0,
+      snapshotId: null,
+      pace: s?.pace ?? this.options.pace,
+      classes:
+        s?.classes ??
+        this.options.classes.map((cls) => ({ cls, walked: 0, total: null, done: false })),
+      current: null,
+      bookmarks: s?.bookmarks ?? [],
+      pass: s?.pass ?? 0,
+      passes: this.options.passes ?? 1,
+      eventsStored: this.ledger.events,
+      error,
+      targetExited: s?.targetExited ?? false,
+      clockOriginEpochMs: s?.clockOriginEpochMs ?? performance.timeOrigin + this.t0,
+      allocator: this.options.allocator,
+    };
+  }
+
+  private deliver(firstSeq: number, batch: ArrayBuffer): void {
+    const v = new EventBatchView(batch);
+    this.ledger.fold(v, 0, v.count);
+    this.last.add(batch);
+    this.sink.events(firstSeq, batch);
+  }
+
+  /** A crashed session's summary: the ledger of exactly the events delivered. */
+  private summary(): SessionSummary {
+    const entriesWalked: SessionSummary['entriesWalked'] = {};
+    for (const p of this.lastState?.classes ?? []) entriesWalked[p.cls] = p.walked;
+    const totalMs = performance.now() - this.t0;
+    return {
+      sessionId: this.sessionId,
+      ...this.ledger.summary(),
+      entriesWalked,
+      durations: { captureMs: 0, walkMs: totalMs, totalMs },
+      // The strategy's facts died with the child.
+      strategy: null,
+      callbackErrors: 0,
+    };
+  }
+
+  private finish(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    this.onDone(this.sessionId);
+  }
+}
