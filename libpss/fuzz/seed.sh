@@ -8,6 +8,15 @@
 set -u
 root=${1:?usage: seed.sh CORPUS_ROOT}
 mkdir -p "$root"/{stat,status,maps,fdinfo,utf8,elf,regions,tasks,net}
+# FILE SRC: the whole lines of SRC within its first 16 KiB (fuzz_maps' and fuzz_regions'
+# max_len: each run parses all of its input, so larger inputs only run slower); an empty
+# result is removed.
+lines16k() {
+  head -c 16384 "$2" > "$1" 2>/dev/null || { rm -f "$1"; return; }
+  [ -s "$1" ] || { rm -f "$1"; return; }
+  [ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' ')" = 0a ] || sed -i '$d' "$1"
+  [ -s "$1" ] || rm -f "$1"
+}
 n=0
 for dir in /proc/[0-9]*; do
   pid=${dir#/proc/}
@@ -20,8 +29,7 @@ for dir in /proc/[0-9]*; do
     cat "$t/stat" > "$root/stat/$pid-${t##*/}" 2>/dev/null || rm -f "$root/stat/$pid-${t##*/}"
   done
   cat "$dir/status" > "$root/status/$pid" 2>/dev/null || rm -f "$root/status/$pid"
-  cat "$dir/maps" > "$root/maps/$pid" 2>/dev/null || rm -f "$root/maps/$pid"
-  [ -s "$root/maps/$pid" ] || rm -f "$root/maps/$pid"
+  lines16k "$root/maps/$pid" "$dir/maps"
   k=0
   for f in "$dir"/fdinfo/[0-9]*; do
     k=$((k + 1)); [ "$k" -gt 8 ] && break
@@ -29,9 +37,7 @@ for dir in /proc/[0-9]*; do
     { cat "$f" && printf '\0' && readlink "$dir/fd/$fd"; } > "$root/fdinfo/$pid-$fd" 2>/dev/null ||
       rm -f "$root/fdinfo/$pid-$fd"
   done
-  # smaps: its first 16 KiB (about 20 VMAs with their counters; fuzz_regions' max_len).
-  head -c 16384 "$dir/smaps" > "$root/regions/$pid" 2>/dev/null || rm -f "$root/regions/$pid"
-  [ -s "$root/regions/$pid" ] || rm -f "$root/regions/$pid"
+  lines16k "$root/regions/$pid" "$dir/smaps" # about 20 VMAs with their counters
   # Task files for fuzz_tasks: a first byte picks the parser (0 stat, 1 status, 2 syscall).
   k=0
   for t in "$dir"/task/[0-9]*; do
