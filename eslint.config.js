@@ -134,8 +134,8 @@ export default tseslint.config(
     },
   },
   {
-    // The binding's public surface is its index (and its koffi-free errors): no other folder
-    // reaches into its files.
+    // The binding's public surface is its index (and its koffi-free errors, locate and
+    // ring-format, which the main thread may use): no other folder reaches into its files.
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/pss/**', 'src-main/**/*.test.ts'],
     rules: {

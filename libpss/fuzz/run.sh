@@ -10,9 +10,7 @@ secs=${2:?seconds}
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$build/artifacts" "$build/tmp" "$build/logs"
-# The maps target writes its input to a file per run: on tmpfs when there is one.
 tmp="$build/tmp"
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi
 if [ ! -d "$build/seeds" ]; then "$here/seed.sh" "$build/seeds" > /dev/null; fi
 failed=0
 json="["
@@ -24,9 +22,12 @@ for t in "$@"; do
   dirs=("$corpus" "$build/seeds/$name")
   [ -d "$regress" ] && dirs+=("$regress")
   log="$build/logs/$name.log"
-  # Inputs as large as the real files they stand for, no larger (a 1 MB maps file per run
-  # would spend the time writing it): maps and ELF headers 64 KiB, the rest 8 KiB.
-  case $name in maps | elf) maxlen=65536 ;; *) maxlen=8192 ;; esac
+  # Inputs as large as the real files they stand for, no larger (each run parses all of it):
+  # ELF headers 64 KiB, maps and smaps 16 KiB (~200 mappings, ~20 VMAs with counters: several
+  # of fuzz_maps' and fuzz_regions' 4 KiB reads), task files 4 KiB (read_thread's buffer), the
+  # rest 8 KiB.
+  case $name in elf) maxlen=65536 ;; maps | regions) maxlen=16384 ;; tasks) maxlen=4096 ;;
+    *) maxlen=8192 ;; esac
   known=$(ls "$build/artifacts" | grep -c "^$name-" || true)
   TMPDIR="$tmp" "$build/$t" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" "${dirs[@]}" > "$log" 2>&1

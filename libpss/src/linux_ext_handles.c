@@ -337,6 +337,8 @@ static void link_tcp_peers(struct sock_table *t)
     }
 }
 
+static struct sock_rec *find_sock(const struct sock_table *t, uint64_t ino);
+
 /* UNIX peers from sock_diag (caller's namespace). Best effort: failures leave 0. */
 static void link_unix_peers(struct sock_table *t)
 {
@@ -376,9 +378,7 @@ static void link_unix_peers(struct sock_table *t)
             if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
                 continue;
             const struct unix_diag_msg *m = NLMSG_DATA(h);
-            struct sock_rec key;
-            key.ino = m->udiag_ino;
-            struct sock_rec *r = bsearch(&key, t->r, t->n, sizeof *t->r, cmp_sock_ino);
+            struct sock_rec *r = find_sock(t, m->udiag_ino);
             if (r == NULL || r->family != AF_UNIX)
                 continue;
             size_t alen = h->nlmsg_len - NLMSG_LENGTH(sizeof *m);
@@ -404,43 +404,76 @@ static bool same_netns(int procfd)
     return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
+/* The /proc/PID/net tables read, in order: inet ones (parse_inet), then unix, netlink
+ * and packet. */
+enum { NET_UNIX = 10, NET_NETLINK, NET_PACKET, NET_FILES };
+static const struct {
+    const char *file;
+    uint16_t family, type;
+    uint32_t protocol;
+} NET_FILE[NET_FILES] = {
+    {"net/tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP},
+    {"net/tcp6", AF_INET6, SOCK_STREAM, IPPROTO_TCP},
+    {"net/udp", AF_INET, SOCK_DGRAM, IPPROTO_UDP},
+    {"net/udp6", AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
+    {"net/udplite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE},
+    {"net/udplite6", AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE},
+    {"net/raw", AF_INET, SOCK_RAW, 0},
+    {"net/raw6", AF_INET6, SOCK_RAW, 0},
+    {"net/icmp", AF_INET, SOCK_DGRAM, IPPROTO_ICMP},
+    {"net/icmp6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6},
+    [NET_UNIX] = {"net/unix", AF_UNIX, 0, 0},
+    [NET_NETLINK] = {"net/netlink", AF_NETLINK, SOCK_RAW, 0},
+    [NET_PACKET] = {"net/packet", AF_PACKET, 0, 0},
+};
+
+/* The text of NET_FILE[i] into t (the fuzz target's seam: fuzz/fuzz_net.c); -ENOMEM. */
+static int parse_net_file(struct sock_table *t, size_t i, const char *text, size_t len)
+{
+    switch (i) {
+    case NET_UNIX:
+        return parse_unix(t, text, len);
+    case NET_NETLINK:
+        return parse_netlink(t, text, len);
+    case NET_PACKET:
+        return parse_packet(t, text, len);
+    default:
+        return parse_inet(t, text, len, NET_FILE[i].family, NET_FILE[i].type,
+                          NET_FILE[i].protocol);
+    }
+}
+
+/* Once every table is in: TCP peers, then sorted by inode for fill_socket's bsearch. */
+static void finish_table(struct sock_table *t)
+{
+    link_tcp_peers(t);
+    if (t->n > 1) /* t->r is NULL when no table had a socket: qsort's base must not be */
+        qsort(t->r, t->n, sizeof *t->r, cmp_sock_ino);
+}
+
+/* The record of inode ino, or NULL (bsearch on an empty table, whose t->r is NULL, would
+ * pass it a null base). */
+static struct sock_rec *find_sock(const struct sock_table *t, uint64_t ino)
+{
+    if (t->n == 0)
+        return NULL;
+    struct sock_rec key;
+    key.ino = ino;
+    return bsearch(&key, t->r, t->n, sizeof *t->r, cmp_sock_ino);
+}
+
 static int load_sockets(struct lx_capture *c, struct sock_table *t)
 {
-    static const struct {
-        const char *file;
-        uint16_t family, type;
-        uint32_t protocol;
-    } inet[] = {
-        {"net/tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP},
-        {"net/tcp6", AF_INET6, SOCK_STREAM, IPPROTO_TCP},
-        {"net/udp", AF_INET, SOCK_DGRAM, IPPROTO_UDP},
-        {"net/udp6", AF_INET6, SOCK_DGRAM, IPPROTO_UDP},
-        {"net/udplite", AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE},
-        {"net/udplite6", AF_INET6, SOCK_DGRAM, IPPROTO_UDPLITE},
-        {"net/raw", AF_INET, SOCK_RAW, 0},
-        {"net/raw6", AF_INET6, SOCK_RAW, 0},
-        {"net/icmp", AF_INET, SOCK_DGRAM, IPPROTO_ICMP},
-        {"net/icmp6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6},
-    };
     t->loaded = true;
     struct pss_buf text = {0};
     int rc = 0;
-    for (size_t i = 0; i < sizeof inet / sizeof inet[0] && rc == 0; i++) {
-        if (pss_read_all(c->target.procfd, inet[i].file, &text) == 0)
-            rc = parse_inet(t, text.data, text.len, inet[i].family, inet[i].type,
-                            inet[i].protocol);
-    }
-    if (rc == 0 && pss_read_all(c->target.procfd, "net/unix", &text) == 0)
-        rc = parse_unix(t, text.data, text.len);
-    if (rc == 0 && pss_read_all(c->target.procfd, "net/netlink", &text) == 0)
-        rc = parse_netlink(t, text.data, text.len);
-    if (rc == 0 && pss_read_all(c->target.procfd, "net/packet", &text) == 0)
-        rc = parse_packet(t, text.data, text.len);
+    for (size_t i = 0; i < NET_FILES && rc == 0; i++)
+        if (pss_read_all(c->target.procfd, NET_FILE[i].file, &text) == 0)
+            rc = parse_net_file(t, i, text.data, text.len);
     pss_buf_free(&text);
     if (rc != 0)
         return rc;
-    link_tcp_peers(t);
-    qsort(t->r, t->n, sizeof *t->r, cmp_sock_ino);
+    finish_table(t);
     if (same_netns(c->target.procfd))
         link_unix_peers(t);
     return 0;
@@ -448,9 +481,7 @@ static int load_sockets(struct lx_capture *c, struct sock_table *t)
 
 static void fill_socket(const struct sock_table *t, uint64_t ino, PSS_DETAILS_HANDLE *h)
 {
-    struct sock_rec key;
-    key.ino = ino;
-    const struct sock_rec *r = bsearch(&key, t->r, t->n, sizeof *t->r, cmp_sock_ino);
+    const struct sock_rec *r = find_sock(t, ino);
     if (r == NULL) {
         h->SocketError = ERROR_NOT_FOUND;
         return;

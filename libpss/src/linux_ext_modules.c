@@ -203,6 +203,11 @@ static void parse_elf(const struct reader *r, long page_size, bool from_memory,
     for (size_t i = 0; i < phnum; i++) {
         if (ph[i].type != PT_LOAD)
             continue;
+        /* A segment whose page-rounded end passes 2^64 would wrap the span (max below
+         * min, found by fuzz_elf): no image the loader could place. */
+        const uint64_t room = UINT64_MAX - ph[i].vaddr;
+        if (room < page - 1 || ph[i].memsz > room - (page - 1))
+            return;
         uint64_t lo = ph[i].vaddr & ~(page - 1);
         uint64_t hi = (ph[i].vaddr + ph[i].memsz + page - 1) & ~(page - 1);
         if (!any_load || lo < e->min_vaddr)

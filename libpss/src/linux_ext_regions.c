@@ -375,29 +375,22 @@ static DWORD parse_text(struct parse_state *ps, const char *p, const char *end)
     return ERROR_SUCCESS;
 }
 
-/* Streams the file through parse_text in chunks; *bytes receives the size read. */
-static DWORD read_and_parse(struct parse_state *ps, const char *file, uint64_t *bytes)
+/* Streams fd through parse_text, reading chunk bytes at a time (the fuzz target's seam:
+ * fuzz/fuzz_regions.c); *bytes receives the size read. */
+static DWORD stream_parse(struct parse_state *ps, int fd, size_t chunk, uint64_t *bytes)
 {
-    int fd;
-    do {
-        fd = openat(ps->c->target.procfd, file, O_RDONLY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return lx_read_error(-errno);
-    char *buf = malloc(CHUNK + 1);
-    if (buf == NULL) {
-        close(fd);
+    char *buf = malloc(chunk + 1);
+    if (buf == NULL)
         return ERROR_NOT_ENOUGH_MEMORY;
-    }
     size_t have = 0; /* bytes of an unfinished line kept at the start of buf */
     DWORD rc = ERROR_SUCCESS;
     *bytes = 0;
     for (;;) {
-        if (have == CHUNK) { /* a single line longer than the buffer */
+        if (have == chunk) { /* a single line longer than the buffer */
             rc = ERROR_INVALID_DATA;
             break;
         }
-        ssize_t r = read(fd, buf + have, CHUNK - have);
+        ssize_t r = read(fd, buf + have, chunk - have);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -420,6 +413,18 @@ static DWORD read_and_parse(struct parse_state *ps, const char *file, uint64_t *
         memmove(buf, buf + whole, have);
     }
     free(buf);
+    return rc;
+}
+
+static DWORD read_and_parse(struct parse_state *ps, const char *file, uint64_t *bytes)
+{
+    int fd;
+    do {
+        fd = openat(ps->c->target.procfd, file, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return lx_read_error(-errno);
+    DWORD rc = stream_parse(ps, fd, CHUNK, bytes);
     close(fd);
     return rc;
 }
@@ -580,17 +585,11 @@ static void classify(struct lx_capture *c, const struct lx_vma *vma, size_t n,
         close(pagemap);
 }
 
-static DWORD read_rollup(struct lx_capture *c)
+/* smaps_rollup's text: the counters of all field lines (header lines are skipped). */
+static DWORD parse_rollup(PSS_DETAILS_MEMORY *m, const char *text, size_t len)
 {
-    struct pss_buf text = {0};
-    int r = pss_read_all(c->target.procfd, "smaps_rollup", &text);
-    if (r < 0) {
-        pss_buf_free(&text);
-        return r == -ENOENT ? ERROR_NOT_SUPPORTED : lx_read_error(r);
-    }
-    PSS_DETAILS_MEMORY *m = &c->d->info.Rollup;
     memset(m, 0, sizeof *m);
-    const char *p = text.data, *end = text.data + text.len;
+    const char *p = text, *end = text + len;
     while (p < end) {
         const char *le;
         if (*p >= 'A' && *p <= 'Z') {
@@ -601,8 +600,20 @@ static DWORD read_rollup(struct lx_capture *c)
         }
         p = le < end ? le + 1 : end;
     }
-    pss_buf_free(&text);
     return m->Present ? ERROR_SUCCESS : ERROR_INVALID_DATA;
+}
+
+static DWORD read_rollup(struct lx_capture *c)
+{
+    struct pss_buf text = {0};
+    int r = pss_read_all(c->target.procfd, "smaps_rollup", &text);
+    if (r < 0) {
+        pss_buf_free(&text);
+        return r == -ENOENT ? ERROR_NOT_SUPPORTED : lx_read_error(r);
+    }
+    DWORD rc = parse_rollup(&c->d->info.Rollup, text.data, text.len);
+    pss_buf_free(&text);
+    return rc;
 }
 
 DWORD lx_capture_regions(struct lx_capture *c)

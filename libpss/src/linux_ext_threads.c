@@ -29,20 +29,12 @@ static const char *skip_spaces(const char *p, const char *end)
     return p;
 }
 
+/* Blanks, then a decimal integer: pss_parse_i64 (which refuses values beyond 64 bits). */
 static bool parse_i64(const char **pp, const char *end, int64_t *out)
 {
     const char *p = skip_spaces(*pp, end);
-    bool neg = false;
-    if (p < end && *p == '-') {
-        neg = true;
-        p++;
-    }
-    if (p >= end || *p < '0' || *p > '9')
+    if (!pss_parse_i64(&p, end, out))
         return false;
-    uint64_t v = 0;
-    while (p < end && *p >= '0' && *p <= '9')
-        v = v * 10 + (uint64_t)(*p++ - '0');
-    *out = neg ? -(int64_t)v : (int64_t)v;
     *pp = p;
     return true;
 }

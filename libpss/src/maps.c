@@ -206,10 +206,19 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
     } while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return pss_win32_from_errno(errno);
+    DWORD rc = pss_maps_parse_fd(fd, CHUNK, m);
+    close(fd);
+    return rc;
+}
+
+/* The reader and parser behind pss_maps_read, on an open fd, read `chunk` bytes at a time
+ * (the fuzz target's seam: a small chunk there exercises lines split across reads). */
+DWORD pss_maps_parse_fd(int fd, size_t chunk, struct pss_maps *m)
+{
     m->n = 0;
     m->text.len = 0;
     m->nnames = 0;
-    char *buf = malloc(CHUNK + 1);
+    char *buf = malloc(chunk + 1);
     struct name_table t;
     memset(&t, 0, sizeof t);
     DWORD rc = buf == NULL ? ERROR_NOT_ENOUGH_MEMORY : ERROR_SUCCESS;
@@ -223,7 +232,7 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
     } last = {0, 0, 0, 0, 0};
     bool eof = false;
     while (rc == ERROR_SUCCESS && !eof) {
-        ssize_t r = read(fd, buf + have, CHUNK - have);
+        ssize_t r = read(fd, buf + have, chunk - have);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -232,13 +241,13 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
         }
         eof = r == 0;
         have += (size_t)r;
-        if (!eof && have < CHUNK && memchr(buf + have - (size_t)r, '\n', (size_t)r) == NULL)
+        if (!eof && have < chunk && memchr(buf + have - (size_t)r, '\n', (size_t)r) == NULL)
             continue; /* no complete line yet */
         const char *p = buf, *end = buf + have;
         while (p < end && rc == ERROR_SUCCESS) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             if (nl == NULL && !eof) {
-                if (p == buf && have == CHUNK) /* a line longer than the chunk */
+                if (p == buf && have == chunk) /* a line longer than the chunk */
                     rc = ERROR_INVALID_DATA;
                 break;
             }
@@ -291,7 +300,6 @@ DWORD pss_maps_read(int procfd, struct pss_maps *m)
         memmove(buf, buf + used, have - used);
         have -= used;
     }
-    close(fd);
     free(buf);
     if (rc == ERROR_SUCCESS) {
         /* Names point into the text now that it no longer moves. */

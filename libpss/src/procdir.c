@@ -96,7 +96,7 @@ int pss_read_all(int dirfd, const char *path, struct pss_buf *b)
  * numbers beyond 64 bits (the kernel never writes those: the text is not what we think).
  * Values above INT64_MAX come back as their uint64_t bit pattern (callers read those fields
  * as unsigned). */
-static bool parse_num(const char **p, const char *end, int64_t *out)
+bool pss_parse_i64(const char **p, const char *end, int64_t *out)
 {
     const char *s = *p;
     bool neg = false;
@@ -149,7 +149,7 @@ int pss_parse_stat(const char *buf, size_t len, struct pss_stat *st)
         if (p >= end || *p == '\n')
             break;
         field++;
-        if (!parse_num(&p, end, &v))
+        if (!pss_parse_i64(&p, end, &v))
             return -EINVAL;
         switch (field) {
         case 4: st->ppid = v; break;
@@ -185,7 +185,7 @@ bool pss_status_field(const char *buf, const char *key, uint64_t *value)
                 v++;
             int64_t n;
             const char *e = v + strcspn(v, "\n");
-            if (!parse_num(&v, e, &n))
+            if (!pss_parse_i64(&v, e, &n))
                 return false;
             *value = (uint64_t)n;
             return true;

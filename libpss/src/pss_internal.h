@@ -173,6 +173,10 @@ bool pss_handle_is_self(HANDLE h, bool *valid) PSS_HIDDEN;
 ssize_t pss_read_small(int dirfd, const char *path, char *buf, size_t cap) PSS_HIDDEN;
 /* Reads a whole file relative to dirfd into b (replacing its contents).  0 or -errno. */
 int pss_read_all(int dirfd, const char *path, struct pss_buf *b) PSS_HIDDEN;
+/* A decimal integer at *p (optional '-', then digits) before end: *out, and *p moved past
+ * it; false (nothing moved) on no digits and beyond 64 bits.  Values above INT64_MAX come
+ * back as their uint64_t bit pattern (procdir.c; the threads phase parses with it too). */
+bool pss_parse_i64(const char **p, const char *end, int64_t *out) PSS_HIDDEN;
 
 /* Fields of /proc/PID/stat or /proc/PID/task/TID/stat (proc(5) numbering). */
 struct pss_stat {
@@ -277,6 +281,8 @@ struct pss_maps {
 /* Reads and parses maps (1 MiB reads, parsed as they arrive).  Drops lines whose start
  * is below the previous end.  Returns ERROR_SUCCESS or a Win32 code. */
 DWORD pss_maps_read(int procfd, struct pss_maps *m) PSS_HIDDEN;
+/* pss_maps_read's reader and parser on an open fd, reading chunk bytes at a time. */
+DWORD pss_maps_parse_fd(int fd, size_t chunk, struct pss_maps *m) PSS_HIDDEN;
 void pss_maps_free(struct pss_maps *m) PSS_HIDDEN;
 
 /* Faults in the pages of a large fresh array (>= 1 MiB) with one madvise

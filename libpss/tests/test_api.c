@@ -2,6 +2,7 @@
  * test_api.c -- layouts, constants, and every documented argument/error path of the
  * twelve functions.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -547,6 +548,7 @@ int test_duplicate_snapshot(void)
 
 /* ---- UTF-8 -> UTF-16 ---- */
 
+#include "../src/linux_ext.h"
 #include "../src/pss_internal.h"
 
 static int conv(const char *in, size_t n, const uint16_t *expect, size_t expect_n)
@@ -717,5 +719,70 @@ int test_stat_and_status_parsers(void)
     CHECK(!pss_status_field("VmRSS:\t99999999999999999999999 kB\n", "VmRSS", &v));
     CHECK(!pss_status_field("VmRSSx:\t1\n", "VmRSS", &v));
     CHECK(!pss_status_field("", "Uid", &v));
+    return 0;
+}
+
+/* pss_parse_i64, procdir.c's decimal parser, which the threads phase (task stat, status,
+ * syscall) uses too since fuzz_tasks found its own copy negating INT64_MIN. */
+int test_decimal_parser_bounds(void)
+{
+    static const struct {
+        const char *text;
+        bool ok;
+        int64_t value;
+        size_t used;
+    } cases[] = {
+        {"0", true, 0, 1},
+        {"-1 ", true, -1, 2},
+        {"42abc", true, 42, 2},
+        {"9223372036854775807", true, INT64_MAX, 19},
+        {"-9223372036854775808", true, INT64_MIN, 20},
+        {"18446744073709551615", true, -1, 20}, /* above INT64_MAX: the bit pattern */
+        {"-9223372036854775809", false, 0, 0},
+        {"18446744073709551616", false, 0, 0},
+        {"99999999999999999999999", false, 0, 0},
+        {"-", false, 0, 0},
+        {" 1", false, 0, 0}, /* callers skip blanks first */
+        {"", false, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *p = cases[i].text, *end = p + strlen(p);
+        int64_t v = 12345;
+        CHECK_EQ(pss_parse_i64(&p, end, &v), cases[i].ok);
+        CHECK_EQ(v, cases[i].ok ? cases[i].value : 12345);
+        CHECK_EQ((size_t)(p - cases[i].text), cases[i].used);
+    }
+    return 0;
+}
+
+/* The modules phase's ELF reader (linux_ext_modules.c): a PT_LOAD whose page-rounded end
+ * passes 2^64 once gave a span whose end was below its start (fuzz_elf,
+ * regressions/elf/pt-load-span-wraps); now the file is not an image.  The same header with
+ * the segment one page lower is one. */
+int test_elf_span_never_wraps(void)
+{
+    struct one_load {
+        Elf64_Ehdr h;
+        Elf64_Phdr p;
+    } img;
+    memset(&img, 0, sizeof img);
+    memcpy(img.h.e_ident, ELFMAG, SELFMAG);
+    img.h.e_ident[EI_CLASS] = ELFCLASS64;
+    img.h.e_type = ET_DYN;
+    img.h.e_phoff = offsetof(struct one_load, p);
+    img.h.e_phentsize = sizeof(Elf64_Phdr);
+    img.h.e_phnum = 1;
+    img.p.p_type = PT_LOAD;
+    img.p.p_flags = PF_R | PF_X;
+    img.p.p_vaddr = UINT64_MAX - 0x1fff; /* [2^64 - 8 KiB, +16 KiB): wraps */
+    img.p.p_memsz = 0x4000;
+    struct lx_elf e;
+    lx_elf_parse_memory(&img, sizeof img, 4096, &e);
+    CHECK(!e.ok);
+    img.p.p_vaddr = UINT64_MAX - 0x5fff;
+    lx_elf_parse_memory(&img, sizeof img, 4096, &e);
+    CHECK(e.ok);
+    CHECK(e.min_vaddr < e.max_vaddr);
+    CHECK_EQ(e.max_vaddr, UINT64_MAX - 0x1fff); /* its end, page-rounded */
     return 0;
 }

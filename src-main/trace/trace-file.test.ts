@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SIZE, EventKind, NO_CLASS } from '../../src-shared/events/layout';
 import { EventWriter } from '../../src-shared/events/batch';
@@ -241,6 +242,89 @@ describe('trace file v2', () => {
       }
     }
     expect(errors + recovered).toBeGreaterThan(300);
+  });
+
+  it('any mutation of a whole file (fast-check: flips, overwrites, cuts, splices, garbage) gives a clear error or an exact prefix', () => {
+    const batches = makeBatches(2_000, 250, 17);
+    const file = record({ pid: 4 }, batches);
+    const all = concat(batches);
+    const at = fc.nat({ max: file.byteLength - 1 });
+    const mutation = fc.oneof(
+      fc.record({ k: fc.constant('flip' as const), at, bit: fc.nat({ max: 7 }) }),
+      fc.record({
+        k: fc.constant('set' as const),
+        at,
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+      }),
+      fc.record({ k: fc.constant('cut' as const), at }),
+      fc.record({
+        k: fc.constant('splice' as const),
+        from: at,
+        to: at,
+        len: fc.nat({ max: 4096 }),
+      }),
+      fc.record({
+        k: fc.constant('insert' as const),
+        at,
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+      }),
+    );
+    type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+    const apply = (b: Uint8Array, m: Mutation): Uint8Array => {
+      switch (m.k) {
+        case 'flip': {
+          const c = b.slice();
+          const i = m.at % c.length;
+          c[i] = (c[i] as number) ^ (1 << m.bit);
+          return c;
+        }
+        case 'set': {
+          const c = b.slice();
+          c.set(m.bytes.subarray(0, Math.max(0, c.length - (m.at % c.length))), m.at % c.length);
+          return c;
+        }
+        case 'cut':
+          return b.slice(0, m.at % b.length);
+        case 'splice': {
+          // A run of the file copied over another place (a chunk header where a payload was…).
+          const c = b.slice();
+          const from = m.from % c.length;
+          c.set(
+            b
+              .subarray(from, Math.min(b.length, from + m.len))
+              .subarray(0, c.length - (m.to % c.length)),
+            m.to % c.length,
+          );
+          return c;
+        }
+        default: {
+          const i = m.at % b.length;
+          const c = new Uint8Array(b.length + m.bytes.length);
+          c.set(b.subarray(0, i));
+          c.set(m.bytes, i);
+          c.set(b.subarray(i), i + m.bytes.length);
+          return c;
+        }
+      }
+    };
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
+        let bad: Uint8Array = file;
+        for (const m of ms) if (bad.length > 0) bad = apply(bad, m);
+        try {
+          const r = TraceReader.open(new BytesSource(bad.slice()));
+          const n = r.eventCount;
+          expect(same(r.readEvents(0, n), all.subarray(0, n * EVENT_SIZE))).toBe(true);
+          r.entries();
+          r.summary();
+          for (const c of r.checkpoints()) c.load();
+        } catch (e) {
+          if (!(e instanceof TraceFileError)) throw e;
+          expect(e.message).toMatch(/trace|chunk|byte/);
+        }
+      }),
+      { numRuns: 400, seed: 20261206 },
+    );
   });
 
   it('lazy open reads a range through the index without reading the whole file', () => {

@@ -71,6 +71,15 @@ beforeAll(() => {
 
 const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Waits for a condition (frames and pages run on timers: their pace depends on the machine). */
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await settle(10);
+  }
+}
+
 describe('push ingest', () => {
   it('acks, fills aggregated ranges and gaps, and analyses everything in order', async () => {
     const { startIngest, adoptSession, expectSession } = await import('./ingest');
@@ -82,8 +91,10 @@ describe('push ingest', () => {
     adoptSession(state);
     const d = sessionData();
     expect(d?.columns.length).toBe(100);
-    await settle();
-    expect(calls.filter((c) => c.name === 'ackEvents').at(-1)?.params['seq']).toBe(99);
+    await until(
+      () => calls.filter((c) => c.name === 'ackEvents').at(-1)?.params['seq'] === 99,
+      'the ack of seq 99',
+    );
 
     // The host fell behind: 100..1100 arrive as an aggregate, then detail resumes.
     push('aggregate', {
@@ -112,7 +123,7 @@ describe('push ingest', () => {
       firstSeq: 1500,
       bytes: encode(trace.slice(1500, 1600), 1500),
     });
-    await settle(100);
+    await until(() => d?.analysis.frontier === 1600, 'the analysis to reach 1600');
     expect(d?.columns.missing.isEmpty).toBe(true);
     expect(d?.columns.received).toBe(1600);
     expect(d?.analysis.frontier).toBe(1600);
@@ -128,7 +139,7 @@ describe('push ingest', () => {
 
     // The session ends with more events stored than pushed: the rest is paged in.
     push('sessionState', { ...state, state: 'finished', eventsStored: 3000 });
-    await settle(100);
+    await until(() => d?.analysis.frontier === 3000, 'the analysis to reach 3000');
     expect(d?.columns.length).toBe(3000);
     expect(d?.analysis.frontier).toBe(3000);
     expect(d?.analysis.ledger.summary().allocations).toBe(1500);
