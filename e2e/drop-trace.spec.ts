@@ -5,10 +5,9 @@
  * a trace, or two files at once, shows an error and changes nothing.
  */
 import { expect, test, type JSHandle, type Page } from '@playwright/test';
-import { MemorySink, TraceWriter } from '../src-main/trace/trace-file';
-import { EventWriter } from '../src-shared/events/batch';
-import { ApiCall, EventKind } from '../src-shared/events/layout';
+import { MemorySink } from '../src-main/trace/trace-file';
 import { startWebMode, type WebMode } from './support/web-mode';
+import { writeSyntheticTrace } from './support/synthetic-trace';
 
 let web: WebMode;
 test.beforeAll(async () => {
@@ -22,27 +21,12 @@ const EVENTS = 40_000;
 
 function traceBytes(): Uint8Array {
   const sink = new MemorySink();
-  const w = new TraceWriter(sink, {
-    pid: 4242,
+  writeSyntheticTrace(sink, {
     processName: 'dropped',
-    flags: 0,
-    allocator: { strategy: 'heap' },
-    classes: ['THREADS'],
-    createdAt: '2026-01-01T00:00:00.000Z',
+    events: EVENTS,
+    stepNs: 1000,
+    addressStride: 1,
   });
-  let t = 0;
-  const ew = new EventWriter(
-    4096,
-    (b, first) => w.appendEvents(first, b),
-    () => (t += 1000),
-  );
-  for (let i = 0; i < EVENTS; i++) {
-    if (i % 2 === 0)
-      ew.write(EventKind.Alloc, ApiCall.PssWalkSnapshot, 0, 0, 1, 1, 0x1000 + i, 0, 32, 0, 32);
-    else ew.write(EventKind.Free, ApiCall.PssWalkSnapshot, 0, 0, 1, 1, 0x1000 + i - 1, 0, 32, 0, 0);
-  }
-  ew.flush();
-  w.finish(null);
   return sink.bytes();
 }
 

@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { EventWriter } from '../src-shared/events/batch';
-import { ApiCall, EventKind } from '../src-shared/events/layout';
-import { FileSink, TraceWriter } from '../src-main/trace/trace-file';
+import { FileSink } from '../src-main/trace/trace-file';
 import { ROOT } from './support/web-mode';
+import { writeSyntheticTrace } from './support/synthetic-trace';
 
 const EVENTS = 30_000;
 let dir: string;
@@ -27,27 +26,12 @@ test.afterAll(() => {
 });
 
 function writeTrace(path: string): void {
-  const w = new TraceWriter(new FileSink(path), {
-    pid: 4242,
+  writeSyntheticTrace(new FileSink(path), {
     processName: 'synthetic',
-    flags: 0,
-    allocator: { strategy: 'heap' },
-    classes: ['THREADS'],
-    createdAt: '2026-01-01T00:00:00.000Z',
+    events: EVENTS,
+    stepNs: 1000,
+    addressStride: 1,
   });
-  let t = 0;
-  const ew = new EventWriter(
-    4096,
-    (b, first) => w.appendEvents(first, b),
-    () => (t += 1000),
-  );
-  for (let i = 0; i < EVENTS; i++) {
-    if (i % 2 === 0)
-      ew.write(EventKind.Alloc, ApiCall.PssWalkSnapshot, 0, 0, 1, 1, 0x1000 + i, 0, 32, 0, 32);
-    else ew.write(EventKind.Free, ApiCall.PssWalkSnapshot, 0, 0, 1, 1, 0x1000 + i - 1, 0, 32, 0, 0);
-  }
-  ew.flush();
-  w.finish(null);
 }
 
 async function eventCount(page: Page): Promise<number> {

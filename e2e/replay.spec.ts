@@ -8,10 +8,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileSink, TraceWriter } from '../src-main/trace/trace-file';
-import { EventWriter } from '../src-shared/events/batch';
-import { ApiCall, EventKind } from '../src-shared/events/layout';
+import { FileSink } from '../src-main/trace/trace-file';
 import { startWebMode, type WebMode } from './support/web-mode';
+import { writeSyntheticTrace } from './support/synthetic-trace';
 
 /** 100,000 events 1 ms apart: 100 s of recording. */
 const EVENTS = 100_000;
@@ -27,40 +26,12 @@ test.afterAll(async () => {
 });
 
 function writeTrace(path: string): void {
-  const w = new TraceWriter(new FileSink(path), {
-    pid: 4242,
+  writeSyntheticTrace(new FileSink(path), {
     processName: 'replayed',
-    flags: 0,
-    allocator: { strategy: 'heap' },
-    classes: ['THREADS'],
-    createdAt: '2026-01-01T00:00:00.000Z',
+    events: EVENTS,
+    stepNs: 1_000_000,
+    addressStride: 64,
   });
-  let t = 0;
-  const ew = new EventWriter(
-    4096,
-    (b, first) => w.appendEvents(first, b),
-    () => (t += 1_000_000),
-  );
-  for (let i = 0; i < EVENTS; i++) {
-    if (i % 2 === 0)
-      ew.write(EventKind.Alloc, ApiCall.PssWalkSnapshot, 0, 0, 1, 1, 0x1000 + i * 64, 0, 32, 0, 32);
-    else
-      ew.write(
-        EventKind.Free,
-        ApiCall.PssWalkSnapshot,
-        0,
-        0,
-        1,
-        1,
-        0x1000 + (i - 1) * 64,
-        0,
-        32,
-        0,
-        0,
-      );
-  }
-  ew.flush();
-  w.finish(null);
 }
 
 const count = async (page: Page, id: string): Promise<number> =>
