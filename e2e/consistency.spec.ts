@@ -41,9 +41,8 @@ async function problemCounts(page: Page): Promise<{ bar: number; badge: number; 
   return { bar: digits(bar) ?? -1, badge: digits(badge) ?? 0, panel: digits(panel) ?? -1 };
 }
 
-test('the bar, the tab badge and the problems panel show the same number, during and after a fault-injection walk', async ({
-  page,
-}) => {
+/** Opens the app, picks the fixture and inspects it; returns the page errors seen from then on. */
+async function inspectFixture(page: Page): Promise<string[]> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(web.url);
@@ -51,6 +50,13 @@ test('the bar, the tab badge and the problems panel show the same number, during
   await page.getByTestId('process-search').fill(String(fixture.pid));
   await page.getByTestId(`process-row-${fixture.pid}`).click();
   await page.getByTestId('process-inspect').click();
+  return errors;
+}
+
+test('the bar, the tab badge and the problems panel show the same number, during and after a fault-injection walk', async ({
+  page,
+}) => {
+  const errors = await inspectFixture(page);
   await expect(page.getByTestId('view-capture')).toBeVisible();
   await page.getByTestId('allocator-strategy-heap').click();
   await page.getByTestId('allocator-faulty').check();
@@ -108,13 +114,7 @@ const CANVAS_PROBE = `document.querySelector('[data-testid="blockmap-canvas"]').
 test('moving the time cursor shows the block map and the live set as the ledger has them at that event', async ({
   page,
 }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(web.url);
-  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'connected');
-  await page.getByTestId('process-search').fill(String(fixture.pid));
-  await page.getByTestId(`process-row-${fixture.pid}`).click();
-  await page.getByTestId('process-inspect').click();
+  const errors = await inspectFixture(page);
   await page.getByTestId('allocator-strategy-heap').click();
   await page.getByTestId('pace-mode-run').click();
   await page.getByTestId('start-session-button').click();
