@@ -60,7 +60,7 @@ import {
   type TraceStoreOptions,
 } from '../walk/trace-store';
 import { readTraceFileInWorker, versionOfFd } from '../trace/import';
-import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
+import { HostError, notFound, toErrorReply } from '../errors/reply';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
 import {
   EventForwarder,
@@ -159,18 +159,6 @@ interface Upload {
 
 type Handler<N extends RequestName> = (params: RequestParams<N>) => Promise<RequestResults[N]>;
 type HandlerTable = { [N in RequestName]: Handler<N> };
-
-const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
-  capture: 'capture',
-  startSession: 'session',
-  sessionControl: 'session',
-  importTrace: 'trace',
-  importTraceBegin: 'trace',
-  importTraceChunk: 'trace',
-  importTraceEnd: 'trace',
-  exportTrace: 'trace',
-  openedTrace: 'trace',
-};
 
 /** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
 const UNGATED: ReadonlySet<RequestName> = new Set<RequestName>(['appInfo', 'ackEvents']);
@@ -373,7 +361,7 @@ class Connection implements HostConnection {
       const value = await handler(v.params);
       return { ok: true, value } as Reply<RequestName>;
     } catch (e) {
-      return { ok: false, error: toErrorReply(e, CONTEXT[v.name] ?? 'other') };
+      return { ok: false, error: toErrorReply(e) };
     } finally {
       releaseHost?.();
       releaseOwn?.();
@@ -779,7 +767,7 @@ class Connection implements HostConnection {
           store.append(firstSeq, batch);
         } catch (e) {
           if (!s.endedBy) this.host.log(`session ${sessionId}: a batch could not be stored`, e);
-          this.endSession(s, toErrorReply(e, 'session'));
+          this.endSession(s, toErrorReply(e));
           return;
         }
         if (store.spillError && !s.endedBy) this.endSession(s, toErrorReply(store.spillError));

@@ -16,6 +16,7 @@ import { API_CALL_NAMES, EVENT_KIND_NAMES, EVENT_SIZE } from '../../src-shared/e
 import { Ledger } from '../../src-shared/ledger/ledger';
 import type { ErrorReply, SessionState, SessionSummary } from '../../src-shared/contract/model';
 import { undrainedRecords } from '../pss/ring-format';
+import { WalkServiceError } from '../errors/reply';
 import type { FromWorker, ToWorker, WorkerCall } from './protocol';
 import type {
   SessionAction,
@@ -162,7 +163,7 @@ export class ChildWalk {
         if (!p) return;
         this.pending.delete(m.id);
         if (m.ok) p.resolve(m.value as SessionState);
-        else p.reject(Object.assign(new Error(m.error.message), { reply: m.error }));
+        else p.reject(new WalkServiceError(m.error));
         return;
       }
       case 'events':

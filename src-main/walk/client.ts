@@ -24,14 +24,9 @@ import type { WalkCore } from './core';
 import { workerSource } from './worker-source';
 import { ChildWalk } from './child';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
+import { HostError, WalkServiceError } from '../errors/reply';
 
-/** A worker/core call failed; carries the ErrorReply the host passes on. */
-export class WalkServiceError extends Error {
-  constructor(readonly reply: ErrorReply) {
-    super(reply.message);
-    this.name = 'WalkServiceError';
-  }
-}
+export { WalkServiceError };
 
 export interface WalkServiceOptions {
   /** Run the core on this thread instead of a worker. */
@@ -182,15 +177,18 @@ class WalkClient implements WalkService {
       });
     }
     if (this.children.has(sessionId) || this.sinks.has(sessionId))
-      throw new Error(`session ${sessionId} already exists`);
+      throw new HostError(
+        'misuse',
+        `session ${sessionId} already exists`,
+        'Start it under a new id.',
+      );
     const child = new ChildWalk(sessionId, options, sink, (id) => this.children.delete(id));
     this.children.set(sessionId, child);
     try {
       return await child.start();
     } catch (e) {
       child.kill();
-      const reply = (e as { reply?: ErrorReply }).reply;
-      throw reply ? new WalkServiceError(reply) : e;
+      throw e;
     }
   }
 

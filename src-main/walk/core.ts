@@ -6,7 +6,7 @@
 import type { CallResults, Emit, WorkerCall, WorkerStats } from './protocol';
 import { SnapshotCache } from './snapshot-cache';
 import { WalkSession } from './session';
-import { NotFoundError, toErrorReply } from './errors';
+import { HostError, NotFoundError, toErrorReply } from '../errors/reply';
 import { liveAllocatorNativeBytes } from './tracing';
 import { nativeMemory } from '../pss';
 
@@ -58,7 +58,11 @@ export class WalkCore {
         return this.snapshots.entries(call.snapshotId, call.cls);
       case 'startSession': {
         if (this.sessions.has(call.sessionId))
-          throw new Error(`session ${call.sessionId} already exists`);
+          throw new HostError(
+            'misuse',
+            `session ${call.sessionId} already exists`,
+            'Start it under a new id.',
+          );
         const session = new WalkSession(call.sessionId, call.options, {
           emit: this.emit,
           borrowSnapshot: (snapshotId) => this.snapshots.get(snapshotId).snapshot,

@@ -25,7 +25,7 @@ import type {
 } from '../../src-shared/contract/model';
 import { emptyTotals, createSessionTracer, type SessionTracer } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
-import { LimitError, NotFoundError, toErrorReply } from './errors';
+import { LimitError, NotFoundError, toErrorReply } from '../errors/reply';
 import type { Emit } from './protocol';
 import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
 

@@ -16,7 +16,7 @@ import { CONTEXT_ALL, PssCaptureFlags } from '../../src-shared/pss/constants';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { EntryPage, SnapshotInfo } from '../../src-shared/contract/model';
-import { NotFoundError } from './errors';
+import { NotFoundError } from '../errors/reply';
 
 interface Held {
   snapshot: Snapshot;
