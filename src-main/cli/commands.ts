@@ -475,6 +475,12 @@ const walkCmd: Command = {
               summary = s;
               resolve({ started: true });
             },
+            // The walk worker died: the session ends failed, without a summary.
+            lost(s: SessionState) {
+              last = s;
+              progress.update(s);
+              resolve({ started: true });
+            },
           };
           walk
             .startSession(

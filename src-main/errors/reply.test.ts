@@ -39,7 +39,7 @@ function thrown(f: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-type Case = { error: unknown; reply: Partial<ErrorReply> & { hint: RegExp } };
+type Case = { error: unknown; reply: Omit<Partial<ErrorReply>, 'hint'> & { hint: RegExp } };
 
 const CASES: { [T in Classified['type']]: Case[] } = {
   replied: [

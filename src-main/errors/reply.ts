@@ -254,3 +254,32 @@ export const notFound = (what: string, id: string): NotFoundError =>
     `${what} ${JSON.stringify(id)} does not exist on this connection`,
     'It was freed or closed, or belongs to another window; refresh the list.',
   );
+
+// ---- the walk layer's own "not found" and misuse errors (the walk service's test fake raises
+// the very same, so it fails exactly as the real one) ----------------------------------------
+
+export const snapshotNotFound = (snapshotId: string): NotFoundError =>
+  new NotFoundError(
+    `snapshot ${snapshotId} does not exist (freed, never captured, or held by a walk worker that died)`,
+  );
+
+export const sessionNotRunning = (sessionId: string): NotFoundError =>
+  new NotFoundError(`session ${sessionId} is not running (it ended or never started)`);
+
+export const sessionExists = (sessionId: string): HostError =>
+  new HostError('misuse', `session ${sessionId} already exists`, 'Start it under a new id.');
+
+export const noBookmark = (sessionId: string, bookmarkId: number | undefined): NotFoundError =>
+  new NotFoundError(
+    `session ${sessionId} has no bookmark ${String(bookmarkId)}`,
+    'Bookmarks belong to the session that saved them: pick one from this session’s list.',
+  );
+
+/** The reply of every call and the error of every session a walk worker that died owed. */
+export const workerDied = (why: string): ErrorReply => ({
+  kind: 'internal',
+  code: null,
+  codeName: null,
+  message: `walk worker died: ${why}`,
+  hint: 'The walk worker is restarted on the next request: capture again and start a new session (the snapshots it held are gone).',
+});
