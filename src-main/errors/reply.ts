@@ -283,3 +283,11 @@ export const workerDied = (why: string): ErrorReply => ({
   message: `walk worker died: ${why}`,
   hint: 'The walk worker is restarted on the next request: capture again and start a new session (the snapshots it held are gone).',
 });
+
+/** A walk with a user allocator library was asked to walk an existing snapshot. */
+export const userLibraryNeedsPid = (): HostError =>
+  new HostError(
+    'validation',
+    'A walk with a user allocator library runs in a process of its own and captures the target itself: start it from a process (pid), not from an existing snapshot.',
+    'Start the session from the process list.',
+  );

@@ -36,8 +36,10 @@ import {
   sessionNotRunning,
   snapshotNotFound,
   toErrorReply,
+  userLibraryNeedsPid,
   workerDied,
 } from '../errors/reply';
+import { usesUserLibrary } from '../../src-shared/alloc/options';
 import type {
   SessionAction,
   SessionControlArgs,
@@ -67,7 +69,12 @@ interface FakeSession {
   plan: FakeSessionPlan;
   pid: number | undefined;
   t0: number;
+  /** When progress was last pushed (as the real session: at most every STATE_INTERVAL_MS). */
+  lastStateAt: number;
 }
+
+/** As the real session (src-main/walk/session.ts): progress is pushed at most this often. */
+const STATE_INTERVAL_MS = 100;
 
 /** Capture flags this platform refuses (as libpss does). */
 const REFUSED_FLAGS = PssCaptureFlags.THREAD_CONTEXT_EXTENDED;
@@ -100,7 +107,7 @@ export class FakeWalkService implements WalkService {
     if (this.unreadable.has(pid))
       return new PssError('PssCaptureSnapshot', Win32Error.ACCESS_DENIED);
     if ((flags & REFUSED_FLAGS) !== 0)
-      return new PssError('PssCaptureSnapshot', Win32Error.INVALID_PARAMETER);
+      return new PssError('PssCaptureSnapshot', Win32Error.NOT_SUPPORTED);
     return null;
   }
 
@@ -177,6 +184,11 @@ export class FakeWalkService implements WalkService {
     sink: SessionSink,
   ): Promise<SessionState> {
     this.calls.push(`start ${sessionId}`);
+    if (
+      usesUserLibrary(options.allocator) &&
+      (options.pid === undefined || options.snapshotId !== undefined)
+    )
+      return rejectWith(userLibraryNeedsPid());
     if (this.sessions.has(sessionId)) return rejectWith(sessionExists(sessionId));
     const t0 = performance.now();
     const plan = {
@@ -206,7 +218,9 @@ export class FakeWalkService implements WalkService {
         ...starting,
         state: 'running',
         classes: options.classes.map((cls) => ({ cls, walked: 0, total: 1, done: false })),
+        current: options.classes[0] ? { cls: options.classes[0], entryIndex: 0 } : null,
       }),
+      lastStateAt: t0,
       timer: null,
       writer: null as unknown as EventWriter,
       emitted: 0,
@@ -275,8 +289,16 @@ export class FakeWalkService implements WalkService {
     // As the real session: the target's exit is noted; the walk goes on from the capture.
     const targetExited = s.state.targetExited || (s.pid !== undefined && this.gone.has(s.pid));
     s.state = { ...s.state, eventsStored: s.writer.seq, targetExited };
-    if (s.emitted >= s.plan.batches) this.finish(s, 'finished');
-    else this.schedule(s);
+    if (s.emitted >= s.plan.batches) {
+      this.finish(s, 'finished');
+      return;
+    }
+    const now = performance.now();
+    if (now - s.lastStateAt >= STATE_INTERVAL_MS) {
+      s.lastStateAt = now;
+      s.sink.state(s.state);
+    }
+    this.schedule(s);
   }
 
   private finish(s: FakeSession, how: 'finished' | 'cancelled'): void {
@@ -334,6 +356,8 @@ export class FakeWalkService implements WalkService {
       default:
         break;
     }
+    // As the real session: every control pushes the state it leaves.
+    s.sink.state(s.state);
     return Promise.resolve(s.state);
   }
 

@@ -40,7 +40,7 @@ import type { WalkCore } from './core';
 import { workerSource } from './worker-source';
 import { ChildWalk } from './child';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
-import { WalkServiceError, sessionExists, workerDied } from '../errors/reply';
+import { WalkServiceError, sessionExists, userLibraryNeedsPid, workerDied } from '../errors/reply';
 
 export { WalkServiceError };
 
@@ -182,9 +182,9 @@ class WalkClient implements WalkService {
   async terminateWorker(): Promise<void> {
     const w = this.worker;
     if (!w) return;
-    await w.terminate();
-    // 'exit' is emitted before terminate() resolves; this covers a listener that did not run.
+    // Its calls and sessions end now, as for any death; then the thread is stopped.
     this.onWorkerDeath(w, 'it was terminated');
+    await w.terminate();
   }
 
   capture(pid: number, flags: number, options: { usage?: boolean } = {}): Promise<SnapshotInfo> {
@@ -248,14 +248,7 @@ class WalkClient implements WalkService {
   ): Promise<SessionState> {
     if (this.closed) throw new WalkServiceError(this.closed);
     if (options.pid === undefined || options.snapshotId !== undefined) {
-      throw new WalkServiceError({
-        kind: 'validation',
-        code: null,
-        codeName: null,
-        message:
-          'A walk with a user allocator library runs in a process of its own and captures the target itself: start it from a process (pid), not from an existing snapshot.',
-        hint: 'Start the session from the process list.',
-      });
+      throw userLibraryNeedsPid();
     }
     if (this.children.has(sessionId) || this.running.has(sessionId)) throw sessionExists(sessionId);
     const child = new ChildWalk(sessionId, options, sink, (id) => this.children.delete(id));
