@@ -4,6 +4,7 @@
  * when read independently here (smaps parsed with sscanf, task/TID/syscall, readlink,
  * fcntl) and with ELF files parsed here.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +12,15 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <dirent.h>
 
 #include "test.h"
 
@@ -621,6 +623,103 @@ out:
         PssLinuxCloseProcess(h);
     if (fixture_stop(&f) != 0)
         bad = 1;
+    return bad;
+}
+
+/* TCP peers are found by the swapped endpoints in the namespace's socket table (sorted and
+ * searched, linux_ext_handles.c): 300 loopback connections over IPv4 (and 300 over IPv6
+ * where ::1 exists) in this process; every client's PeerInode is its accepted socket and
+ * back, the listeners have none. */
+static int tcp_pairs(int family, int n, int *lis, int *cli, int *srv)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    }
+    *lis = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*lis < 0 || bind(*lis, (struct sockaddr *)&ss, len) != 0 || listen(*lis, n) != 0 ||
+        getsockname(*lis, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        cli[i] = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (cli[i] < 0 || connect(cli[i], (struct sockaddr *)&ss, len) != 0)
+            return -1;
+        srv[i] = accept4(*lis, NULL, NULL, SOCK_CLOEXEC);
+        if (srv[i] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static uint64_t ino_of(int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+}
+
+int test_details_tcp_peers_many(void)
+{
+    enum { N = 300 };
+    int bad = 0, lis[2] = {-1, -1}, cli[2][N], srv[2][N];
+    memset(cli, -1, sizeof cli);
+    memset(srv, -1, sizeof srv);
+    HPSSDETAILS d = NULL;
+    struct records x;
+    memset(&x, 0, sizeof x);
+    struct rlimit rl;
+    EXPECT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    struct rlimit saved = rl;
+    if (rl.rlim_cur < 4 * N + 256 && rl.rlim_max >= 4 * N + 256) {
+        rl.rlim_cur = 4 * N + 256;
+        EXPECT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    }
+    EXPECT(tcp_pairs(AF_INET, N, &lis[0], cli[0], srv[0]) == 0);
+    int families = tcp_pairs(AF_INET6, N, &lis[1], cli[1], srv[1]) == 0 ? 2 : 1;
+    EXPECT_EQ(PssLinuxCaptureDetails(PSS_CURRENT_PROCESS, PSS_DETAILS_HANDLES, &d),
+              ERROR_SUCCESS);
+    EXPECT(read_all(d, &x) == 0);
+    for (int f = 0; f < families; f++) {
+        const PSS_DETAILS_HANDLE *l = handle_of(&x, (DWORD)lis[f]);
+        EXPECT(l != NULL && l->SocketError == ERROR_SUCCESS);
+        EXPECT(l->SocketFlags & PSS_SOCKET_LISTENING);
+        EXPECT_EQ(l->PeerInode, 0);
+        for (int i = 0; i < N; i++) {
+            const PSS_DETAILS_HANDLE *c = handle_of(&x, (DWORD)cli[f][i]),
+                                     *s = handle_of(&x, (DWORD)srv[f][i]);
+            EXPECT(c != NULL && s != NULL);
+            EXPECT_EQ(c->SocketError, ERROR_SUCCESS);
+            EXPECT_EQ(c->Family, f == 0 ? AF_INET : AF_INET6);
+            EXPECT_EQ(c->PeerInode, ino_of(srv[f][i]));
+            EXPECT_EQ(s->PeerInode, ino_of(cli[f][i]));
+        }
+    }
+    if (families == 1)
+        fprintf(stderr, "  (no IPv6 loopback here: IPv4 pairs only)\n");
+out:
+    records_free(&x);
+    if (d)
+        PssLinuxFreeDetails(d);
+    for (int f = 0; f < 2; f++) {
+        if (lis[f] >= 0)
+            close(lis[f]);
+        for (int i = 0; i < N; i++) {
+            if (cli[f][i] >= 0)
+                close(cli[f][i]);
+            if (srv[f][i] >= 0)
+                close(srv[f][i]);
+        }
+    }
+    setrlimit(RLIMIT_NOFILE, &saved);
     return bad;
 }
 
