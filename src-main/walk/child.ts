@@ -18,7 +18,8 @@ import type { ErrorReply, SessionState, SessionSummary } from '../../src-shared/
 import { undrainedRecords } from '../pss/ring-format';
 import { WalkServiceError } from '../errors/reply';
 import { failedState, startingState } from '../../src-shared/contract/session-state';
-import type { FromWorker, ToWorker, WorkerCall } from './protocol';
+import type { FromWorker, ToWorker, WorkerCall, WorkerOp } from './protocol';
+import { checkFromWorker } from './protocol-check';
 import type {
   SessionAction,
   SessionControlArgs,
@@ -96,7 +97,7 @@ export class ChildWalk {
   private nextCallId = 1;
   private readonly pending = new Map<
     number,
-    { resolve(v: SessionState): void; reject(e: unknown): void }
+    { op: WorkerOp; resolve(v: SessionState): void; reject(e: unknown): void }
   >();
   /** Every event delivered, folded: a crashed session's summary. */
   private readonly ledger = new Ledger();
@@ -125,7 +126,15 @@ export class ChildWalk {
     this.child.stderr?.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_TAIL);
     });
-    this.child.on('message', (m: FromWorker) => this.onMessage(m));
+    // Checked at the boundary: a malformed message ends the child, reported as its crash.
+    this.child.on('message', (m: unknown) => {
+      const checked = checkFromWorker(m, (id) => this.pending.get(id)?.op);
+      if (checked.ok) return this.onMessage(checked.message);
+      this.stderr = `${this.stderr}\n[inspector] the walk process sent ${checked.problem}`.slice(
+        -STDERR_TAIL,
+      );
+      this.kill();
+    });
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
     this.child.on('error', () => undefined); // 'exit' follows and reports
   }
@@ -133,7 +142,7 @@ export class ChildWalk {
   private call(call: WorkerCall): Promise<SessionState> {
     const id = this.nextCallId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { op: call.op, resolve, reject });
       const m: ToWorker = { t: 'call', id, call };
       if (!this.child.connected) {
         this.pending.delete(id);
@@ -172,8 +181,8 @@ export class ChildWalk {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        if (m.ok) p.resolve(m.value as SessionState);
-        else p.reject(new WalkServiceError(m.error));
+        if (!m.ok) p.reject(new WalkServiceError(m.error));
+        else if (m.op === 'startSession' || m.op === 'control') p.resolve(m.value);
         return;
       }
       case 'events':
