@@ -25,6 +25,7 @@ import { DEFAULT_CAPTURE_FLAGS } from '../../src-shared/pss/constants';
 import { createWalkService, type WalkServiceClient } from '../walk/client';
 import { startFixture, type RunningFixture } from '../testing/fixture';
 import { SessionHost, type ConnectionSink } from './host';
+import { toErrorReply } from '../errors/reply';
 
 class Pushes implements ConnectionSink {
   readonly list: { name: PushName; message: unknown }[] = [];
@@ -147,5 +148,42 @@ describe('a walk worker that dies mid-walk', () => {
     expect(ended[ended.length - 1]?.state).toBe('finished');
     expect((pushes.of('summary', next.sessionId)[0] as SessionSummary).events).toBeGreaterThan(0);
     await c.close();
+  }, 60_000);
+
+  it('fails the calls it had not answered with the same error; the next call works', async () => {
+    // Posted to the worker synchronously: it cannot have answered before the terminate below.
+    const inFlight = walk.capture(fixture.pid, DEFAULT_CAPTURE_FLAGS).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await walk.terminateWorker();
+    expect(toErrorReply(await inFlight)).toEqual({
+      kind: 'internal',
+      code: null,
+      codeName: null,
+      message: 'walk worker died: it was terminated',
+      hint: expect.stringMatching(/restarted on the next request/) as unknown as string,
+    });
+    const info = await walk.capture(fixture.pid, DEFAULT_CAPTURE_FLAGS);
+    expect(info.counts.threads).toBeGreaterThan(0);
+    await walk.freeSnapshot(info.snapshotId);
+  }, 60_000);
+
+  it('a worker that answers with a malformed message is ended and replaced', async () => {
+    // A call of an op the worker does not know: its core answers a result that names no op,
+    // which the boundary check refuses (the one way to make the real worker misbehave).
+    const bogus = (walk as unknown as { call(c: { op: string }): Promise<unknown> })
+      .call({ op: 'bogus' })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    const reply = toErrorReply(await bogus);
+    expect(reply.message).toMatch(
+      /^walk worker died: it sent a result naming no op for the bogus call \d+$/,
+    );
+    const info = await walk.capture(fixture.pid, DEFAULT_CAPTURE_FLAGS);
+    expect(info.snapshotId).toMatch(/^w\d+-snap\d+$/);
+    await walk.freeSnapshot(info.snapshotId);
   }, 60_000);
 });

@@ -64,7 +64,12 @@ export function checkFromWorker(m: unknown, opOf: (id: number) => WorkerOp | und
       if (!isCount(m.id)) return bad('a result without an id');
       const op = opOf(m.id);
       if (op === undefined) return bad(`a result for call ${m.id}, which is not pending`);
-      if (m.op !== op) return bad(`a ${String(m.op)} result for the ${op} call ${m.id}`);
+      if (m.op !== op)
+        return bad(
+          typeof m.op === 'string'
+            ? `a ${m.op} result for the ${op} call ${m.id}`
+            : `a result naming no op for the ${op} call ${m.id}`,
+        );
       if (m.ok === false) {
         const p = errorReplyProblem(m.error);
         return p
