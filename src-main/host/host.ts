@@ -792,7 +792,8 @@ class Connection implements HostConnection {
       // of the events this store received.
       lost: (state) => {
         if (!this.sessions.has(sessionId)) return;
-        sink.state(state);
+        // Its event count is what this store received (the worker's last count may lag).
+        sink.state(failedState(state, state.error, { eventsStored: store.count }));
         this.endSummary(s, summaryOfLostSession(store, state));
       },
     };

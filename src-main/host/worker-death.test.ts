@@ -115,6 +115,7 @@ describe('a walk worker that dies mid-walk', () => {
     expect(summary.events).toBeGreaterThan(0);
     expect(summary.events).toBe(stored);
     expect(summary.strategy).toBeNull();
+    expect(last.eventsStored).toBe(stored);
     expect(host.counts.running).toBe(0);
     expect(value<SessionSummary>(await c.handle('sessionSummary', { sessionId: id })).events).toBe(
       stored,
