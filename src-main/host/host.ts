@@ -44,7 +44,6 @@ import {
 } from '../../src-shared/contract/contract';
 import type {
   AppInfo,
-  ClassProgress,
   ErrorReply,
   EventAggregate,
   ProcessRow,
@@ -60,7 +59,14 @@ import {
   type TraceStoreOptions,
 } from '../walk/trace-store';
 import { readTraceFileInWorker, versionOfFd } from '../trace/import';
-import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
+import { HostError, notFound, toErrorReply } from '../errors/reply';
+import {
+  failedState,
+  hasEnded,
+  importedState,
+  startingState,
+} from '../../src-shared/contract/session-state';
+import { summaryOfLostSession } from './lost-summary';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
 import {
   EventForwarder,
@@ -160,22 +166,8 @@ interface Upload {
 type Handler<N extends RequestName> = (params: RequestParams<N>) => Promise<RequestResults[N]>;
 type HandlerTable = { [N in RequestName]: Handler<N> };
 
-const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
-  capture: 'capture',
-  startSession: 'session',
-  sessionControl: 'session',
-  importTrace: 'trace',
-  importTraceBegin: 'trace',
-  importTraceChunk: 'trace',
-  importTraceEnd: 'trace',
-  exportTrace: 'trace',
-  openedTrace: 'trace',
-};
-
 /** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
 const UNGATED: ReadonlySet<RequestName> = new Set<RequestName>(['appInfo', 'ackEvents']);
-
-const ENDED = new Set(['finished', 'cancelled', 'failed']);
 
 /** The process's name from /proc (empty when it is gone or unreadable). */
 async function processNameOf(pid: number): Promise<string> {
@@ -373,7 +365,7 @@ class Connection implements HostConnection {
       const value = await handler(v.params);
       return { ok: true, value } as Reply<RequestName>;
     } catch (e) {
-      return { ok: false, error: toErrorReply(e, CONTEXT[v.name] ?? 'other') };
+      return { ok: false, error: toErrorReply(e) };
     } finally {
       releaseHost?.();
       releaseOwn?.();
@@ -729,23 +721,16 @@ class Connection implements HostConnection {
     const snap = p.snapshotId !== undefined ? this.snapshots.get(p.snapshotId) : undefined;
     const pid = snap?.pid ?? p.pid ?? 0;
     const sessionId = newId('s');
-    const placeholder: SessionState = {
+    const placeholder = startingState({
       sessionId,
-      state: 'starting',
       pid,
       snapshotId: p.snapshotId ?? null,
       pace: p.pace,
-      classes: p.classes.map((cls) => ({ cls, walked: 0, total: null, done: false })),
-      current: null,
-      bookmarks: [],
-      pass: 0,
+      classes: p.classes,
       passes: p.passes ?? 1,
-      eventsStored: 0,
-      error: null,
-      targetExited: false,
-      clockOriginEpochMs: Date.now(),
       allocator: p.allocator,
-    };
+      clockOriginEpochMs: Date.now(),
+    });
     // Counted before the first await, so concurrent starts cannot pass the caps together.
     const meta: TraceMeta = {
       pid,
@@ -779,7 +764,7 @@ class Connection implements HostConnection {
           store.append(firstSeq, batch);
         } catch (e) {
           if (!s.endedBy) this.host.log(`session ${sessionId}: a batch could not be stored`, e);
-          this.endSession(s, toErrorReply(e, 'session'));
+          this.endSession(s, toErrorReply(e));
           return;
         }
         if (store.spillError && !s.endedBy) this.endSession(s, toErrorReply(store.spillError));
@@ -801,25 +786,14 @@ class Connection implements HostConnection {
       },
       summary: (summary) => {
         if (!this.sessions.has(sessionId)) return;
-        this.endLive(s);
-        s.summary = summary;
-        store.setSummary(summary);
-        s.forwarder.flush();
-        if (summary.events !== store.count) {
-          const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
-          this.host.log(message);
-          this.send('error', {
-            sessionId,
-            error: {
-              kind: 'internal',
-              code: null,
-              codeName: null,
-              message,
-              hint: 'The trace may be incomplete: please report this with the exported trace.',
-            },
-          });
-        }
-        this.send('summary', summary);
+        this.endSummary(s, summary);
+      },
+      // The walk worker died with the session: its state says so; its summary is the ledger
+      // of the events this store received.
+      lost: (state) => {
+        if (!this.sessions.has(sessionId)) return;
+        sink.state(state);
+        this.endSummary(s, summaryOfLostSession(store, state));
       },
     };
     try {
@@ -834,6 +808,30 @@ class Connection implements HostConnection {
       this.removeSession(s);
       throw e;
     }
+  }
+
+  /** The session's walk ended: its summary is final (sent once). */
+  private endSummary(s: HostSession, summary: SessionSummary): void {
+    const { store, id: sessionId } = s;
+    this.endLive(s);
+    s.summary = summary;
+    store.setSummary(summary);
+    s.forwarder.flush();
+    if (summary.events !== store.count) {
+      const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
+      this.host.log(message);
+      this.send('error', {
+        sessionId,
+        error: {
+          kind: 'internal',
+          code: null,
+          codeName: null,
+          message,
+          hint: 'The trace may be incomplete: please report this with the exported trace.',
+        },
+      });
+    }
+    this.send('summary', summary);
   }
 
   /**
@@ -855,11 +853,8 @@ class Connection implements HostConnection {
 
   /** Records a state from the walk service; an ended state stops the session being live. */
   private noteState(s: HostSession, raw: SessionState): SessionState {
-    const ended = ENDED.has(raw.state);
-    const state: SessionState =
-      ended && s.endedBy ? { ...raw, state: 'failed', error: s.endedBy } : raw;
-    const order = (x: SessionState): number =>
-      ENDED.has(x.state) ? 2 : x.state === 'starting' ? 0 : 1;
+    const state: SessionState = hasEnded(raw) && s.endedBy ? failedState(raw, s.endedBy) : raw;
+    const order = (x: SessionState): number => (hasEnded(x) ? 2 : x.state === 'starting' ? 0 : 1);
     if (order(state) >= order(s.state)) s.state = state;
     // Exported traces keep the session clock's origin, so imported events have wall-clock times.
     if (state.clockOriginEpochMs > 0) s.store.meta.clockOriginEpochMs = state.clockOriginEpochMs;
@@ -1079,27 +1074,12 @@ class Connection implements HostConnection {
   private openImported(store: TraceStore): SessionState {
     const sessionId = newId('t');
     const meta = store.meta as TraceMeta & { clockOriginEpochMs?: number };
-    const progress: ClassProgress[] = meta.classes.map((cls) => ({
-      cls,
-      walked: store.entryCount(cls),
-      total: store.entryCount(cls),
-      done: true,
-    }));
     const created = Date.parse(meta.createdAt);
-    const state: SessionState = {
+    const state = importedState({
       sessionId,
-      state: 'finished',
       pid: meta.pid,
-      snapshotId: null,
-      pace: { mode: 'run' },
-      classes: progress,
-      current: null,
-      bookmarks: [],
-      pass: 0,
-      passes: 1,
+      classes: meta.classes.map((cls) => ({ cls, entries: store.entryCount(cls) })),
       eventsStored: store.count,
-      error: null,
-      targetExited: false,
       clockOriginEpochMs:
         typeof meta.clockOriginEpochMs === 'number'
           ? meta.clockOriginEpochMs
@@ -1107,7 +1087,7 @@ class Connection implements HostConnection {
             ? created
             : 0,
       allocator: meta.allocator as SessionState['allocator'],
-    };
+    });
     const summary = store.summary ? { ...store.summary, sessionId } : null;
     const s: HostSession = {
       id: sessionId,

@@ -3,6 +3,7 @@
  * copied and acked with the highest seq, an aggregate's range is paged in with getEvents, and
  * a batch that skips ahead leaves a gap that is fetched too.
  */
+import { endedState, startingState, walkingState } from '../../src-shared/contract/session-state';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessages, PushName } from '../../src-shared/contract/contract';
 import type { SessionState } from '../../src-shared/contract/model';
@@ -23,23 +24,21 @@ function push<P extends PushName>(name: P, msg: PushMessages[P]): void {
   for (const l of listeners.get(name) ?? []) l(msg);
 }
 
-const state: SessionState = {
+const plan = {
   sessionId: 's1',
-  state: 'running',
   pid: 42,
   snapshotId: null,
   pace: { mode: 'run' },
-  classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
-  current: null,
-  bookmarks: [],
-  pass: 0,
+  classes: ['THREADS'],
   passes: 1,
-  eventsStored: 0,
-  error: null,
-  targetExited: false,
-  clockOriginEpochMs: 0,
   allocator: { strategy: 'heap' },
-};
+  clockOriginEpochMs: 0,
+} as const;
+const state: SessionState = walkingState(plan, {
+  ...startingState(plan),
+  state: 'running',
+  classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
+});
 
 beforeAll(() => {
   const g = globalThis as Record<string, unknown>;
@@ -138,7 +137,7 @@ describe('push ingest', () => {
     expect(calls.filter((c) => c.name === 'ackEvents').at(-1)?.params['seq']).toBe(1599);
 
     // The session ends with more events stored than pushed: the rest is paged in.
-    push('sessionState', { ...state, state: 'finished', eventsStored: 3000 });
+    push('sessionState', endedState(state, 'finished', { eventsStored: 3000 }));
     await until(() => d?.analysis.frontier === 3000, 'the analysis to reach 3000');
     expect(d?.columns.length).toBe(3000);
     expect(d?.analysis.frontier).toBe(3000);
