@@ -184,8 +184,11 @@ function unpackCls(p: number): number {
   return p & 7;
 }
 
-/** A frozen copy of the ledger's state after `events` events. */
-interface Checkpoint {
+/**
+ * A frozen copy of the ledger's state after `events` events: plain typed arrays, so it can be
+ * kept (a checkpoint) or posted to another thread (Ledger.fromState rebuilds the ledger).
+ */
+export interface LedgerState {
   events: number;
   totals: Float64Array;
   apiRows: Float64Array;
@@ -301,7 +304,7 @@ export class Ledger {
   private readonly problemCounts = new Float64Array(PROBLEM_KINDS.length);
   /** address → seq of the Alloc event and packed size/api/class. */
   private readonly liveSet = new LiveSet();
-  private readonly checkpoints: Checkpoint[] = [];
+  private readonly checkpoints: LedgerState[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -413,7 +416,7 @@ export class Ledger {
     return size;
   }
 
-  private capture(): Checkpoint {
+  private capture(): LedgerState {
     const n = this.liveSet.size;
     const liveAddr = new Float64Array(n);
     const liveSeq = new Float64Array(n);
@@ -438,7 +441,7 @@ export class Ledger {
     };
   }
 
-  private restore(c: Checkpoint): void {
+  private restore(c: LedgerState): void {
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
@@ -447,6 +450,18 @@ export class Ledger {
     this.liveSet.clear();
     for (let j = 0; j < c.liveAddr.length; j++)
       this.liveSet.set(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
+  }
+
+  /** The state now, as plain typed arrays (their buffers may be transferred). */
+  snapshot(): LedgerState {
+    return this.capture();
+  }
+
+  /** A ledger (without checkpoints) in the state `s` holds. */
+  static fromState(s: LedgerState): Ledger {
+    const l = new Ledger(0);
+    l.restore(s);
+    return l;
   }
 
   /** Number of checkpoints kept (checkpoint j holds the state after (j + 1) · K events). */
