@@ -184,8 +184,11 @@ function unpackCls(p: number): number {
   return p & 7;
 }
 
-/** A frozen copy of the ledger's state after `events` events. */
-interface Checkpoint {
+/**
+ * A frozen copy of the ledger's state after `events` events: plain typed arrays, so it can be
+ * kept (a checkpoint) or posted to another thread (Ledger.fromState rebuilds the ledger).
+ */
+export interface LedgerState {
   events: number;
   totals: Float64Array;
   apiRows: Float64Array;
@@ -300,8 +303,31 @@ export class Ledger {
   private readonly sizeRows = new Float64Array(SIZE_BUCKETS * R_FIELDS);
   private readonly problemCounts = new Float64Array(PROBLEM_KINDS.length);
   /** address → seq of the Alloc event and packed size/api/class. */
-  private readonly liveSet = new LiveSet();
-  private readonly checkpoints: Checkpoint[] = [];
+  private readonly liveBlocksSet = new LiveSet();
+  /**
+   * A state whose live set is not filled in yet (fromState): the counts are there at once, the
+   * live set is built the first time it is read (a page reading only the counts never pays it).
+   */
+  private pendingLive: LedgerState | null = null;
+
+  private get liveSet(): LiveSet {
+    const c = this.pendingLive;
+    if (c) {
+      this.pendingLive = null;
+      for (let j = 0; j < c.liveAddr.length; j++)
+        this.liveBlocksSet.set(
+          c.liveAddr[j] as number,
+          c.liveSeq[j] as number,
+          c.livePacked[j] as number,
+        );
+    }
+    return this.liveBlocksSet;
+  }
+
+  private liveCount(): number {
+    return this.pendingLive ? this.pendingLive.liveAddr.length : this.liveBlocksSet.size;
+  }
+  private readonly checkpoints: LedgerState[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -314,7 +340,7 @@ export class Ledger {
     return this.totals[T_EVENTS] as number;
   }
   get liveBlockCount(): number {
-    return this.liveSet.size;
+    return this.liveCount();
   }
   get liveBytes(): number {
     return this.totals[T_LIVE_BYTES] as number;
@@ -413,7 +439,7 @@ export class Ledger {
     return size;
   }
 
-  private capture(): Checkpoint {
+  private capture(): LedgerState {
     const n = this.liveSet.size;
     const liveAddr = new Float64Array(n);
     const liveSeq = new Float64Array(n);
@@ -438,15 +464,37 @@ export class Ledger {
     };
   }
 
-  private restore(c: Checkpoint): void {
+  private restore(c: LedgerState): void {
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
     this.sizeRows.set(c.sizeRows);
     this.problemCounts.set(c.problemCounts);
-    this.liveSet.clear();
+    this.pendingLive = null;
+    this.liveBlocksSet.clear();
     for (let j = 0; j < c.liveAddr.length; j++)
-      this.liveSet.set(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
+      this.liveBlocksSet.set(
+        c.liveAddr[j] as number,
+        c.liveSeq[j] as number,
+        c.livePacked[j] as number,
+      );
+  }
+
+  /** The state now, as plain typed arrays (their buffers may be transferred). */
+  snapshot(): LedgerState {
+    return this.capture();
+  }
+
+  /** A ledger (without checkpoints) in the state `s` holds. */
+  static fromState(s: LedgerState): Ledger {
+    const l = new Ledger(0);
+    l.totals.set(s.totals);
+    l.apiRows.set(s.apiRows);
+    l.classRows.set(s.classRows);
+    l.sizeRows.set(s.sizeRows);
+    l.problemCounts.set(s.problemCounts);
+    l.pendingLive = s;
+    return l;
   }
 
   /** Number of checkpoints kept (checkpoint j holds the state after (j + 1) · K events). */
@@ -562,7 +610,7 @@ export class Ledger {
       unmatchedFrees: v(T_UNMATCHED),
       bytesAllocated: v(T_BYTES_ALLOC),
       bytesFreed: v(T_BYTES_FREED),
-      liveBlocks: this.liveSet.size,
+      liveBlocks: this.liveCount(),
       liveBytes: v(T_LIVE_BYTES),
       peakLiveBytes: v(T_PEAK),
       violations: v(T_VIOLATIONS),
