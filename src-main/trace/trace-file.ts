@@ -109,11 +109,11 @@ export interface ChunkSink {
   close(): void;
 }
 
-export class FileSink implements ChunkSink {
-  private fd: number | null;
-  constructor(path: string) {
-    this.fd = openSync(path, 'w', 0o644);
-  }
+/** Appends to a descriptor it does not own: close() leaves it open (closing is the owner's job). */
+export class FdSink implements ChunkSink {
+  /** Bytes written so far. */
+  size = 0;
+  constructor(protected fd: number | null) {}
   write(bytes: Uint8Array): void {
     if (this.fd === null) throw new TraceFileError('trace file is closed');
     let done = 0;
@@ -124,8 +124,17 @@ export class FileSink implements ChunkSink {
       if (n <= 0) throw new TraceFileError(`trace write made no progress (${n})`);
       done += n;
     }
+    this.size += bytes.byteLength;
   }
-  close(): void {
+  close(): void {}
+}
+
+/** Creates (or truncates) a file and appends to it; close() closes it. */
+export class FileSink extends FdSink {
+  constructor(path: string) {
+    super(openSync(path, 'w', 0o644));
+  }
+  override close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
