@@ -9,7 +9,6 @@ import type {
   RequestName,
 } from '../../src-shared/contract/contract';
 import type { SessionState, SessionSummary } from '../../src-shared/contract/model';
-import { Win32Error } from '../../src-shared/pss/constants';
 
 class Recorder implements ConnectionSink {
   readonly pushes: { name: PushName; message: unknown }[] = [];
