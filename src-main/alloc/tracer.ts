@@ -30,6 +30,7 @@ import {
   FailReason,
   GuardVerdict,
   NO_CLASS,
+  isCallEnding,
 } from '../../src-shared/events/layout';
 import { EventWriter, splitAddress } from '../../src-shared/events/batch';
 import { Win32Error } from '../../src-shared/pss/constants';
@@ -76,6 +77,10 @@ export class TracedAllocator implements NativeAllocator {
   private api: number = ApiCall.None;
   private cls: number = NO_CLASS;
   private tid: number;
+  /** The writer's clock at enter(); the duration leave() measured, until its ending event. */
+  private callStart = 0;
+  private callNs = 0;
+  private callApi: number = ApiCall.None;
 
   // Live blocks as the API sees them: address → (size, seq of the Alloc event).
   private readonly live = new AddressTable();
@@ -128,6 +133,8 @@ export class TracedAllocator implements NativeAllocator {
     this.api = api;
     this.cls = walkClass;
     this.tid = this.threadIdSource();
+    this.callNs = 0;
+    this.callStart = this.writer.now();
   }
 
   /**
@@ -137,6 +144,9 @@ export class TracedAllocator implements NativeAllocator {
   leave(resultCode: number): void {
     const api = this.api;
     if (api === ApiCall.None) return;
+    // The call's duration, for its ending event (layout.ts: isCallEnding); ≥ 1 (0 = unknown).
+    this.callNs = Math.max(1, Math.min(0xffffffff, this.writer.now() - this.callStart));
+    this.callApi = api;
     this.api = ApiCall.None;
     this.cls = NO_CLASS;
     // The marker exists from the moment PssWalkMarkerCreate succeeds, whether or not the
@@ -355,6 +365,10 @@ export class TracedAllocator implements NativeAllocator {
     aux0: number,
     aux1: number,
   ): void {
+    if (isCallEnding(kind) && this.callNs !== 0 && api === this.callApi) {
+      size = this.callNs;
+      this.callNs = 0;
+    }
     this.write(kind, api, cls, this.tid, lo, hi, size, aux0, aux1);
   }
 

@@ -28,7 +28,8 @@ import { listProcesses } from '../host/processes';
 import { appRoot } from '../host/app';
 import { toErrorReply } from '../errors/reply';
 import { diffEntries } from '../host/diff';
-import { FileSink, TraceFileError, TraceWriter } from '../trace/trace-file';
+import { TraceFileError } from '../trace/trace-file';
+import { LiveTraceWriter } from '../trace/live-writer';
 import { openTraceFile, type OpenedTrace } from '../trace/open-trace';
 import {
   exportChrome,
@@ -412,9 +413,11 @@ const walkCmd: Command = {
     const flags = parseFlags(optionValue(p, 'flags'));
     const policy = optionValue(p, 'on-failure') ?? 'stop';
     if (policy !== 'stop' && policy !== 'retry') throw usage('--on-failure must be stop or retry');
-    let writer: TraceWriter;
+    // The trace is encoded, compressed and written by a worker thread of its own; at most the
+    // batch being written is not on disk yet (src-main/trace/live-writer.ts).
+    let writer: LiveTraceWriter;
     try {
-      writer = new TraceWriter(new FileSink(out), {
+      writer = new LiveTraceWriter(out, {
         pid,
         processName: processName(pid),
         flags,
@@ -505,11 +508,11 @@ const walkCmd: Command = {
       stopInterrupt();
       progress.end();
       if (!outcome.started) {
-        writer.abandon();
+        await writer.abandon();
         throw fromReply(toErrorReply(outcome.error), 'capture');
       }
       if (writeError) {
-        writer.abandon();
+        await writer.abandon();
         throw new CliError(
           Exit.FILE,
           `${out}: ${(writeError as Error).message}`,
@@ -517,7 +520,7 @@ const walkCmd: Command = {
         );
       }
       try {
-        writer.finish(summary);
+        await writer.finish(summary);
       } catch (e) {
         throw new CliError(
           Exit.FILE,

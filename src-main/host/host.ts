@@ -45,12 +45,10 @@ import {
 import type {
   AppInfo,
   ErrorReply,
-  EventAggregate,
   ProcessRow,
   SessionState,
   SessionSummary,
 } from '../../src-shared/contract/model';
-import { EventBatchView } from '../../src-shared/events/batch';
 import type { SessionControlArgs, SessionSink, WalkService } from '../walk/service';
 import {
   TraceMemoryBudget,
@@ -68,13 +66,7 @@ import {
 } from '../../src-shared/contract/session-state';
 import { summaryOfLostSession } from './lost-summary';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
-import {
-  EventForwarder,
-  addToAggregate,
-  lastLiveBytes,
-  type FlowOptions,
-  type FlowStats,
-} from './flow';
+import { EventStream, type FlowOptions, type FlowStats } from './flow';
 import { StoreExport } from '../trace/store-export';
 import { diffSnapshots } from './diff';
 import { CpuSampler, listProcesses as readProcessTable } from './processes';
@@ -86,7 +78,7 @@ export interface ConnectionSink {
   push<P extends PushName>(name: P, message: PushMessages[P]): void;
   /**
    * True while the transport holds more unsent bytes than it should (the peer is not reading):
-   * the host then sends event detail as aggregates (the detail stays pageable with getEvents).
+   * the host then holds the session's event stream back until it drains (./flow.ts).
    */
   congested?(): boolean;
 }
@@ -137,15 +129,12 @@ export interface HostConnection {
 interface HostSession {
   id: string;
   store: TraceStore;
-  forwarder: EventForwarder;
+  /** The session's events towards this connection (./flow.ts). */
+  stream: EventStream;
   state: SessionState;
   summary: SessionSummary | null;
   /** The walk service still runs it (not imported, not ended). */
   live: boolean;
-  /** One past the highest seq sent to the connection (events or aggregate): acks must be below. */
-  delivered: number;
-  /** Live bytes after the last seq sent (the start of the next aggregate). */
-  deliveredLive: number;
   /** Why the host ended the session (its trace could not be stored), if it did. */
   endedBy: ErrorReply | null;
   /** The export in progress (offset 0 writes the file; later chunks read it). */
@@ -298,7 +287,7 @@ class Connection implements HostConnection {
   }
 
   flowStats(sessionId: string): FlowStats | null {
-    return this.sessions.get(sessionId)?.forwarder.stats ?? null;
+    return this.sessions.get(sessionId)?.stream.stats ?? null;
   }
 
   async handle(name: unknown, params: unknown): Promise<Reply<RequestName>> {
@@ -491,16 +480,17 @@ class Connection implements HostConnection {
       },
       ackEvents: ({ sessionId, seq }) => {
         const s = this.session(sessionId);
-        if (seq >= s.delivered) {
+        const sent = s.stream.sent;
+        if (seq >= sent) {
           throw new HostError(
             'validation',
-            s.delivered === 0
+            sent === 0
               ? `ack of seq ${seq}, but no event of session ${sessionId} has been sent yet`
-              : `ack of seq ${seq}, but only seqs below ${s.delivered} of session ${sessionId} have been sent`,
-            'Acknowledge only the events (and aggregate ranges) the host pushed; nothing changed.',
+              : `ack of seq ${seq}, but only seqs below ${sent} of session ${sessionId} have been sent`,
+            'Acknowledge only the events the host pushed; nothing changed.',
           );
         }
-        s.forwarder.ack(seq);
+        s.stream.ack(seq);
         return Promise.resolve({ ok: true as const });
       },
       exportTrace: async ({ sessionId, offset }) => {
@@ -654,55 +644,19 @@ class Connection implements HostConnection {
     if (!this.sessions.delete(s.id)) return;
     this.endLive(s);
     this.host.counts.sessions--;
-    s.forwarder.dispose();
+    s.stream.dispose();
     void s.exporting?.then((x) => x.close()).catch(() => undefined);
     s.exporting = null;
     s.store.dispose();
   }
 
-  /** Pushes one range of detail: as `events`, or as an aggregate when the transport is congested. */
-  private deliverEvents(s: HostSession, firstSeq: number, bytes: ArrayBuffer): void {
-    const view = new EventBatchView(bytes);
-    if (view.count === 0) return;
-    if (this.sink.congested?.()) {
-      const agg: EventAggregate = {
-        sessionId: s.id,
-        fromSeq: firstSeq,
-        toSeq: firstSeq,
-        allocations: 0,
-        frees: 0,
-        freeNulls: 0,
-        failures: 0,
-        violations: 0,
-        bytesAllocated: 0,
-        bytesFreed: 0,
-        liveBytes: 0,
-        firstTimeNs: 0,
-        lastTimeNs: 0,
-      };
-      addToAggregate(agg, view, s.deliveredLive);
-      this.deliverAggregate(s, agg);
-      return;
-    }
-    s.deliveredLive = lastLiveBytes(view, s.deliveredLive);
-    s.delivered = Math.max(s.delivered, firstSeq + view.count);
-    this.send('events', { sessionId: s.id, firstSeq, bytes });
-  }
-
-  private deliverAggregate(s: HostSession, a: EventAggregate): void {
-    if (a.toSeq > a.fromSeq) {
-      s.deliveredLive = a.liveBytes;
-      s.delivered = Math.max(s.delivered, a.toSeq);
-    }
-    this.send('aggregate', a);
-  }
-
-  private newForwarder(sessionId: string, s: () => HostSession): EventForwarder {
-    return new EventForwarder(
-      sessionId,
+  /** The session's credit stream of events to this connection (./flow.ts). */
+  private newStream(sessionId: string, store: TraceStore): EventStream {
+    return new EventStream(
+      store,
       {
-        events: (firstSeq, bytes) => this.deliverEvents(s(), firstSeq, bytes),
-        aggregate: (a) => this.deliverAggregate(s(), a),
+        events: (firstSeq, bytes) => this.send('events', { sessionId, firstSeq, bytes }),
+        congested: () => this.sink.congested?.() ?? false,
       },
       this.host.options.flow,
     );
@@ -746,12 +700,10 @@ class Connection implements HostConnection {
     const s: HostSession = {
       id: sessionId,
       store,
-      forwarder: this.newForwarder(sessionId, () => s),
+      stream: this.newStream(sessionId, store),
       state: placeholder,
       summary: null,
       live: true,
-      delivered: 0,
-      deliveredLive: 0,
       endedBy: null,
       exporting: null,
     };
@@ -768,7 +720,7 @@ class Connection implements HostConnection {
           return;
         }
         if (store.spillError && !s.endedBy) this.endSession(s, toErrorReply(store.spillError));
-        s.forwarder.offer(firstSeq, batch);
+        s.stream.stored(store.count);
       },
       entries: (cls, startIndex, entries) => {
         if (!this.sessions.has(sessionId)) return;
@@ -778,7 +730,7 @@ class Connection implements HostConnection {
       state: (raw) => {
         if (!this.sessions.has(sessionId)) return;
         const state = this.noteState(s, raw);
-        s.forwarder.flush();
+        s.stream.flush();
         this.send('sessionState', state);
         if (state.state === 'failed' && state.error && state.error !== s.endedBy) {
           this.send('error', { sessionId, error: state.error });
@@ -817,7 +769,7 @@ class Connection implements HostConnection {
     this.endLive(s);
     s.summary = summary;
     store.setSummary(summary);
-    s.forwarder.flush();
+    s.stream.flush();
     if (summary.events !== store.count) {
       const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
       this.host.log(message);
@@ -1093,17 +1045,16 @@ class Connection implements HostConnection {
     const s: HostSession = {
       id: sessionId,
       store,
-      forwarder: this.newForwarder(sessionId, () => s),
+      stream: this.newStream(sessionId, store),
       state,
       summary,
       live: false,
-      // Everything is on record: the connection pages it with getEvents and may ack any of it.
-      delivered: store.count,
-      deliveredLive: 0,
       endedBy: null,
       exporting: null,
     };
     this.addSession(s);
+    // Everything is on record: it streams from seq 0 at the page's pace, as a walk's events do.
+    s.stream.stored(store.count);
     return state;
   }
 

@@ -193,23 +193,6 @@ export interface WalkFacts {
  */
 export interface SessionSummary extends LedgerSummary, WalkFacts {}
 
-/** Coalesced view of events the renderer has not received in detail (flow control). */
-export interface EventAggregate {
-  sessionId: string;
-  fromSeq: number;
-  toSeq: number;
-  allocations: number;
-  frees: number;
-  freeNulls: number;
-  failures: number;
-  violations: number;
-  bytesAllocated: number;
-  bytesFreed: number;
-  liveBytes: number;
-  firstTimeNs: number;
-  lastTimeNs: number;
-}
-
 /** 'limit': a per-connection or host-wide cap was reached (ARCHITECTURE.md, Bounded by design). */
 export type ErrorKind =
   'pss' | 'validation' | 'misuse' | 'not-found' | 'unsupported' | 'io' | 'limit' | 'internal';
