@@ -226,10 +226,8 @@ export const BlockMap = memo(function BlockMap() {
       for (let i = 0; i < l.spanStart.length; i++) key += `|${l.spanStart[i]}@${l.spanPx[i]}`;
       if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
       const src: PaintSource = {
-        // Read only when a rebuild starts (a state's live set is built when first read).
-        get live() {
-          return shown.live;
-        },
+        // Read only when a rebuild starts (from the state's arrays: no live set is built).
+        liveEntries: () => shown.liveEntries(),
         frontier: shown.events,
         kind: d.columns.kind,
         address: A,

@@ -540,13 +540,32 @@ export class Ledger {
 
   /** Calls fn for every live block (address order is not defined). */
   forEachLive(fn: (address: number, size: number, seq: number) => void): void {
-    this.liveSet.forEach((addr, seq, packed) => fn(addr, unpackSize(packed), seq));
+    this.forEachPacked((addr, seq, packed) => fn(addr, unpackSize(packed), seq));
+  }
+
+  /** fn(address, seq, packed) per live block; a posted state's arrays are read as they are. */
+  private forEachPacked(fn: (address: number, seq: number, packed: number) => void): void {
+    const c = this.pendingLive;
+    if (!c) return this.liveBlocksSet.forEach(fn);
+    for (let j = 0; j < c.liveAddr.length; j++)
+      fn(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
+  }
+
+  /** [address, seq of its Alloc] of every live block, without building a posted state's set. */
+  *liveEntries(): IterableIterator<[number, number]> {
+    const c = this.pendingLive;
+    if (!c) {
+      yield* this.liveBlocksSet.entries();
+      return;
+    }
+    for (let j = 0; j < c.liveAddr.length; j++)
+      yield [c.liveAddr[j] as number, c.liveSeq[j] as number];
   }
 
   /** Live blocks, sorted by address. */
   liveBlocks(): LedgerBlock[] {
     const out: LedgerBlock[] = [];
-    this.liveSet.forEach((addr, seq, p) =>
+    this.forEachPacked((addr, seq, p) =>
       out.push({ address: addr, size: unpackSize(p), seq, api: unpackApi(p), cls: unpackCls(p) }),
     );
     return out.sort((a, b) => a.address - b.address);
