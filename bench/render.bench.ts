@@ -176,22 +176,26 @@ const CURSOR_MOVES = (n: number): string => `(async () => {
   const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
   const max = Number(input.max);
   const out = [];
+  const shownAt = [];
   for (let i = 1; i <= ${n}; i++) {
     const v = Math.floor(((i * 0.6180339887) % 1) * max);
     const t0 = performance.now();
     setValue.call(input, String(v));
     input.dispatchEvent(new Event('input', { bubbles: true }));
+    let shown = 0;
     await new Promise((resolve) => {
-      const shown = () =>
-        map.dataset.events === String(v) && map.dataset.complete === 'true'
-          ? resolve()
-          : requestAnimationFrame(shown);
-      requestAnimationFrame(shown);
+      const check = () => {
+        if (!shown && map.dataset.events === String(v)) shown = performance.now() - t0;
+        if (map.dataset.events === String(v) && map.dataset.complete === 'true') resolve();
+        else requestAnimationFrame(check);
+      };
+      requestAnimationFrame(check);
     });
     out.push(performance.now() - t0);
+    shownAt.push(shown);
   }
   document.querySelector('[data-testid="time-cursor-now"]').click();
-  return out;
+  return { done: out, state: shownAt };
 })()`;
 
 /** JS heap used and the ArrayBuffer backing stores (typed arrays live there), after a GC. */
@@ -355,9 +359,19 @@ async function measureLoaded(
   await page.click('[data-testid=tab-allocations]');
   await page.waitForSelector('[data-testid=time-cursor]');
   await startFrames(page);
-  const moves = (await page.evaluate(CURSOR_MOVES(40))) as number[];
+  const { done: moves, state: stateMs } = (await page.evaluate(CURSOR_MOVES(40))) as {
+    done: number[];
+    state: number[];
+  };
   const cursorFrames = await stopFrames(page);
   figures.push(
+    figure(
+      `time cursor (${label} events): move until the state is there (worker answered), p50`,
+      percentile(stateMs, 50),
+      'ms',
+      null,
+      'the block map then repaints from that state',
+    ),
     figure(
       `time cursor (${label} events): move to an event until its state is drawn, p50`,
       percentile(moves, 50),

@@ -113,6 +113,8 @@ export class BlockPainter {
     src: PaintSource,
     now: number,
     budget: number,
+    /** …and at most this many ms of rebuilding a frame (checked every 4,096 blocks). */
+    budgetMs = Infinity,
   ): BlockLayers {
     if (owner !== this.owner || src.frontier < this.frontier) {
       this.owner = owner;
@@ -140,7 +142,9 @@ export class BlockPainter {
       const it = this.iterator as Iterator<[number, number]>;
       let n = 0;
       let done = false;
+      const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
       while (n < budget) {
+        if ((n & 4095) === 4095 && performance.now() > until) break;
         const r = it.next();
         if (r.done) {
           done = true;
