@@ -8,7 +8,7 @@
  * query of a run of them: the cursor moved on).
  */
 import { AllocAnalysis, CHUNK, ColumnEvents } from '../data/analysis';
-import { EventColumns } from '../data/eventColumns';
+import { AnalysisColumns } from '../data/eventColumns';
 import {
   FRAME_MS,
   stateBuffers,
@@ -25,7 +25,7 @@ const STEP = 2048;
 export type Post = (msg: FromWorker, transfer: ArrayBuffer[]) => void;
 
 export class AnalysisEngine {
-  private columns = new EventColumns();
+  private columns = new AnalysisColumns();
   private analysis = new AllocAnalysis();
   private gen = 0;
   private limit: number | null = null;
@@ -49,7 +49,7 @@ export class AnalysisEngine {
     switch (m.t) {
       case 'open':
         this.gen = m.gen;
-        this.columns = new EventColumns();
+        this.columns = new AnalysisColumns();
         this.restartAnalysis();
         this.limit = null;
         this.pendingQuery = null;
@@ -156,7 +156,7 @@ export class AnalysisEngine {
       gen: this.gen,
       from,
       to,
-      liveAfter: a.liveAfter.slice(from, to),
+      liveAfter: a.liveAfter.slice(from - a.liveBase, to - a.liveBase),
       chunkFrom,
       chMin: a.chMin.slice(chunkFrom, chunkTo),
       chMax: a.chMax.slice(chunkFrom, chunkTo),
@@ -172,6 +172,7 @@ export class AnalysisEngine {
       state,
     };
     this.sentTo = to;
+    a.dropLiveAfter(to);
     this.sentProblems = a.problems.length;
     this.sentViolations = a.addressedViolations.length;
     this.sentFrees = a.recentFreeCount;

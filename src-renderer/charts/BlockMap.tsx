@@ -17,8 +17,10 @@ import { sessionData, type SessionData } from '../session/sessionData';
 import { appStore, useApp } from '../store';
 
 const ROW_H = 10;
-/** Live blocks a frame repaints while the map is rebuilt after a layout change. */
-const REBUILD_BLOCKS_PER_FRAME = 25_000;
+/** Live blocks a frame repaints while the map is rebuilt (a layout change, a cursor move)… */
+const REBUILD_BLOCKS_PER_FRAME = 400_000;
+/** …and at most this many ms of the frame. */
+const REBUILD_MS = 6;
 
 function colourIndex(d: SessionData, seq: number, by: 'api' | 'class'): number {
   return by === 'api' ? (d.columns.api[seq] as number) : classSlot(d.columns.cls[seq] as number);
@@ -226,10 +228,8 @@ export const BlockMap = memo(function BlockMap() {
       for (let i = 0; i < l.spanStart.length; i++) key += `|${l.spanStart[i]}@${l.spanPx[i]}`;
       if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
       const src: PaintSource = {
-        // Read only when a rebuild starts (a state's live set is built when first read).
-        get live() {
-          return shown.live;
-        },
+        // Read only when a rebuild starts (from the state's arrays: no live set is built).
+        liveEntries: () => shown.liveEntries(),
         frontier: shown.events,
         kind: d.columns.kind,
         address: A,
@@ -249,6 +249,7 @@ export const BlockMap = memo(function BlockMap() {
         src,
         performance.now(),
         REBUILD_BLOCKS_PER_FRAME,
+        REBUILD_MS,
       );
       if (r.painter.rebuilding) baseDirty.current();
       // What is drawn, for tests and tools: the state's event count, live set and completeness.

@@ -18,7 +18,7 @@ import {
 } from '../../src-shared/ledger/ledger';
 import { growTo, U32List } from '../lib/growable';
 import { AddressSpans } from './blockLayout';
-import type { EventColumns } from './eventColumns';
+import type { AnalysedColumns } from './eventColumns';
 import { MISSING_KIND } from './eventColumns';
 
 export { isProblem };
@@ -34,7 +34,7 @@ export const classSlot = classRow;
 
 /** The ledger's view of the column store (reads the current arrays: they grow). */
 export class ColumnEvents implements LedgerEvents {
-  constructor(private readonly c: EventColumns) {}
+  constructor(private readonly c: AnalysedColumns) {}
   kind(i: number): number {
     return this.c.kind[i] as number;
   }
@@ -62,6 +62,8 @@ export class AllocAnalysis {
 
   /** Live bytes after each event. */
   liveAfter = new Float64Array(0);
+  /** liveAfter[i] is the live bytes after event liveBase + i (0 unless dropLiveAfter was used). */
+  liveBase = 0;
   /** Per chunk of CHUNK events: min/max live bytes and counts. */
   chMin = new Float64Array(0);
   chMax = new Float64Array(0);
@@ -80,14 +82,15 @@ export class AllocAnalysis {
   readonly addressedViolations = new U32List(64);
 
   /** Analyse up to `budget` new events; returns how many were analysed. */
-  advance(c: EventColumns, budget = Infinity): number {
+  advance(c: AnalysedColumns, budget = Infinity): number {
     const start = this.frontier;
     let end = c.length;
     const gap = c.missing.first();
     if (gap !== null && gap.start < end) end = Math.max(start, gap.start);
     if (end - start > budget) end = start + budget;
     if (end <= start) return 0;
-    this.liveAfter = growTo(this.liveAfter, end, Float64Array);
+    this.liveAfter = growTo(this.liveAfter, end - this.liveBase, Float64Array);
+    const base = this.liveBase;
     const chunks = Math.ceil(end / CHUNK);
     if (this.chMin.length < chunks) {
       this.chMin = growTo(this.chMin, chunks, Float64Array);
@@ -139,12 +142,22 @@ export class AllocAnalysis {
       if (k !== MISSING_KIND && isProblem(k)) this.problems.push(s);
       ledger.foldEvent(src, s);
       const lb = ledger.liveBytes;
-      this.liveAfter[s] = lb;
+      this.liveAfter[s - base] = lb;
       if (lb < (this.chMin[ch] as number)) this.chMin[ch] = lb;
       if (lb > (this.chMax[ch] as number)) this.chMax[ch] = lb;
     }
     this.frontier = end;
     return end - start;
+  }
+
+  /**
+   * Forgets the live bytes after the events before `seq` (≤ frontier): the worker keeps only
+   * those it has not sent yet (the page holds the rest).
+   */
+  dropLiveAfter(seq: number): void {
+    const from = seq - this.liveBase;
+    this.liveAfter.copyWithin(0, from, this.frontier - this.liveBase);
+    this.liveBase = seq;
   }
 
   /** Recent frees still fading at the current frontier: calls fn(allocSeq, age 0..1). */

@@ -11,8 +11,14 @@ function source() {
   const address: number[] = [];
   const size: number[] = [];
   const live = new Map<number, number>();
-  const src: PaintSource & { alloc(a: number, n: number): void; free(a: number): void } = {
+  const src: PaintSource & {
+    live: Map<number, number>;
+    alloc(a: number, n: number): void;
+    free(a: number): void;
+  } = {
     live,
+    // A copy, as a posted ledger state is: frees after the rebuild started must still count.
+    liveEntries: () => new Map(live).entries(),
     frontier: 0,
     kind,
     address,

@@ -11,13 +11,8 @@
 import { BlockRaster, type BlockMapLayout } from './blockLayout';
 
 export interface PaintSource {
-  /** Live blocks: address → seq of its Alloc event (the ledger's live set: its iterator
-   *  survives mutation). */
-  live: {
-    readonly size: number;
-    get(address: number): number | undefined;
-    entries(): Iterator<[number, number]>;
-  };
+  /** [address, seq of its Alloc] of every block live at `frontier` (read when a rebuild starts). */
+  liveEntries(): Iterator<[number, number]>;
   /** Events below this seq are analysed. */
   frontier: number;
   kind: ArrayLike<number>;
@@ -94,6 +89,8 @@ export class BlockPainter {
   private front = new BlockLayers();
   private back: BlockLayers | null = null;
   private iterator: Iterator<[number, number]> | null = null;
+  /** Blocks freed since the rebuild started: address → seq of the Free (the iterator skips them). */
+  private readonly freedDuring = new Map<number, number>();
   private showBack = false;
   private key = '';
   private owner: unknown = null;
@@ -116,6 +113,8 @@ export class BlockPainter {
     src: PaintSource,
     now: number,
     budget: number,
+    /** …and at most this many ms of rebuilding a frame (checked every 4,096 blocks). */
+    budgetMs = Infinity,
   ): BlockLayers {
     if (owner !== this.owner || src.frontier < this.frontier) {
       this.owner = owner;
@@ -137,23 +136,30 @@ export class BlockPainter {
     }
     if (this.back) {
       this.back.ensure(l);
+      for (let seq = this.frontier; seq < src.frontier; seq++)
+        if (src.kind[seq] === src.freeKind) this.freedDuring.set(src.address[seq] as number, seq);
       this.back.paintEvents(l, src, this.frontier, src.frontier);
       const it = this.iterator as Iterator<[number, number]>;
       let n = 0;
       let done = false;
+      const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
       while (n < budget) {
+        if ((n & 4095) === 4095 && performance.now() > until) break;
         const r = it.next();
         if (r.done) {
           done = true;
           break;
         }
-        this.back.paintLive(l, src, r.value[0], r.value[1]);
+        const freed = this.freedDuring.get(r.value[0]);
+        if (freed === undefined || freed < r.value[1])
+          this.back.paintLive(l, src, r.value[0], r.value[1]);
         n++;
       }
       if (done) {
         this.front = this.back;
         this.back = null;
         this.iterator = null;
+        this.freedDuring.clear();
         this.showBack = false;
         this.refreshedAt = now;
       }
@@ -167,7 +173,8 @@ export class BlockPainter {
     back.reset(l);
     back.paintSpans(l);
     this.back = back;
-    this.iterator = src.live.entries();
+    this.iterator = src.liveEntries();
+    this.freedDuring.clear();
     this.showBack = showBack;
   }
 }

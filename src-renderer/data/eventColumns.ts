@@ -2,10 +2,12 @@
  * The module-owned columnar store of a session's trace events (never in the zustand store).
  *
  * Sequence numbers run from 0 without gaps, so the row index IS the seq. Columns are typed
- * arrays that grow by doubling. Events arrive by `events` pushes (in order while the renderer
- * keeps up) and by getEvents pages after an `aggregate` push told us a range was coalesced: that
- * range is recorded in `missing` (its rows hold MISSING_KIND and interpolated times, so the time
- * column stays monotonic for binary search) until a page fills it.
+ * arrays that grow (lib/growable). Events arrive by `events` pushes, in order, each seq once (the
+ * host's credit stream); a batch that started past the end would leave its gap recorded in
+ * `missing` (rows of MISSING_KIND with interpolated times, so the time column stays monotonic
+ * for binary search), and the analysis stops before it.
+ *
+ * AnalysisColumns is the analysis worker's lean copy: only the fields the fold reads.
  */
 import { EventBatchView, isCallEnding } from '../lib/traceEvents';
 import { RangeSet } from '../lib/rangeSet';
@@ -138,5 +140,71 @@ export class EventColumns {
     this.length = 0;
     this.received = 0;
     this.missing.clear();
+  }
+}
+
+/** The fields the analysis reads (data/analysis.ts), of the page's columns or the worker's. */
+export interface AnalysedColumns {
+  readonly length: number;
+  readonly missing: RangeSet;
+  readonly kind: Uint8Array;
+  readonly address: Float64Array;
+  readonly size: Uint32Array;
+  readonly api: Uint8Array;
+  readonly cls: Uint8Array;
+  readonly strategy: Uint8Array;
+  readonly aux0: Uint32Array;
+}
+
+/** The analysis worker's columns: 20 bytes an event (the page's EventColumns hold 44). */
+export class AnalysisColumns implements AnalysedColumns {
+  length = 0;
+  readonly missing = new RangeSet();
+  address = new Float64Array(0);
+  size = new Uint32Array(0);
+  kind = new Uint8Array(0);
+  api = new Uint8Array(0);
+  cls = new Uint8Array(0);
+  strategy = new Uint8Array(0);
+  aux0 = new Uint32Array(0);
+
+  private ensure(n: number): void {
+    if (n <= this.kind.length) return;
+    this.address = growTo(this.address, n, Float64Array);
+    this.size = growTo(this.size, n, Uint32Array);
+    this.kind = growTo(this.kind, n, Uint8Array);
+    this.api = growTo(this.api, n, Uint8Array);
+    this.cls = growTo(this.cls, n, Uint8Array);
+    this.strategy = growTo(this.strategy, n, Uint8Array);
+    this.aux0 = growTo(this.aux0, n, Uint32Array);
+  }
+
+  get byteSize(): number {
+    return this.kind.length * (8 + 4 + 1 + 1 + 1 + 1 + 4);
+  }
+
+  /** Copies one batch (seq firstSeq…); a batch past the end leaves the rows between missing. */
+  append(buffer: ArrayBuffer, firstSeq: number): void {
+    const v = new EventBatchView(buffer);
+    const n = v.count;
+    if (n === 0) return;
+    const end = firstSeq + n;
+    this.ensure(end);
+    if (firstSeq > this.length) {
+      for (let s = this.length; s < firstSeq; s++) this.kind[s] = MISSING_KIND;
+      this.missing.add(this.length, firstSeq);
+    }
+    for (let i = 0; i < n; i++) {
+      const s = firstSeq + i;
+      this.address[s] = v.addressNumber(i);
+      this.size[s] = v.size(i);
+      this.kind[s] = v.kind(i);
+      this.api[s] = v.api(i);
+      this.cls[s] = v.walkClass(i);
+      this.strategy[s] = v.strategy(i);
+      this.aux0[s] = v.aux0(i);
+    }
+    if (firstSeq < this.length) this.missing.remove(firstSeq, Math.min(end, this.length));
+    if (end > this.length) this.length = end;
   }
 }

@@ -211,7 +211,7 @@ describe('ledger (property)', () => {
           }
           expect(ledger.checkpointCount).toBe(Math.floor(evs.length / k));
           for (let j = 0; j < ledger.checkpointCount; j++) {
-            const cp = ledger.checkpointState(j);
+            const cp = ledger.checkpointState(j, view);
             const want = naive(evs.slice(0, (j + 1) * k));
             expect(cp.summary()).toEqual(want.summary);
             expect(liveOf(cp)).toEqual(want.live);

@@ -222,6 +222,21 @@ export interface LedgerState {
   livePacked: Float64Array;
 }
 
+/**
+ * A checkpoint: the state after `events` events as LedgerState holds it, except that its live
+ * blocks are only the seqs of their Alloc events (4 bytes a block, not 24): address, size, API
+ * and class are those events' own, read back from the events when the state is rebuilt.
+ */
+interface Checkpoint {
+  events: number;
+  totals: Float64Array;
+  apiRows: Float64Array;
+  classRows: Float64Array;
+  sizeRows: Float64Array;
+  problemCounts: Float64Array;
+  liveSeq: Uint32Array | Float64Array;
+}
+
 /** One live block, as stateAt / liveBlocks() report it. */
 export interface LedgerBlock {
   address: number;
@@ -348,7 +363,7 @@ export class Ledger {
   private liveCount(): number {
     return this.pendingLive ? this.pendingLive.liveAddr.length : this.liveBlocksSet.size;
   }
-  private readonly checkpoints: LedgerState[] = [];
+  private readonly checkpoints: Checkpoint[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -382,7 +397,7 @@ export class Ledger {
     this.foldOne(src, i, seq);
     t[T_EVENTS] = seq + 1;
     const K = this.checkpointEvery;
-    if (K > 0 && (seq + 1) % K === 0) this.checkpoints.push(this.capture());
+    if (K > 0 && (seq + 1) % K === 0) this.checkpoints.push(this.checkpoint());
   }
 
   private foldOne(src: LedgerEvents, i: number, seq: number): void {
@@ -485,7 +500,29 @@ export class Ledger {
     };
   }
 
-  private restore(c: LedgerState): void {
+  private checkpoint(): Checkpoint {
+    // Seqs below 2³² (every trace the app reads) fit 4 bytes.
+    const liveSeq =
+      this.events > 0xffff_ffff
+        ? new Float64Array(this.liveCount())
+        : new Uint32Array(this.liveCount());
+    let j = 0;
+    this.forEachPacked((_addr, seq) => {
+      liveSeq[j++] = seq;
+    });
+    return {
+      events: this.events,
+      totals: this.totals.slice(),
+      apiRows: this.apiRows.slice(),
+      classRows: this.classRows.slice(),
+      sizeRows: this.sizeRows.slice(),
+      problemCounts: this.problemCounts.slice(),
+      liveSeq,
+    };
+  }
+
+  /** Restores a checkpoint; its live blocks' facts are read from `src` (indexed by seq). */
+  private restoreCheckpoint(c: Checkpoint, src: LedgerEvents): void {
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
@@ -493,12 +530,14 @@ export class Ledger {
     this.problemCounts.set(c.problemCounts);
     this.pendingLive = null;
     this.liveBlocksSet.clear();
-    for (let j = 0; j < c.liveAddr.length; j++)
+    for (let j = 0; j < c.liveSeq.length; j++) {
+      const seq = c.liveSeq[j] as number;
       this.liveBlocksSet.set(
-        c.liveAddr[j] as number,
-        c.liveSeq[j] as number,
-        c.livePacked[j] as number,
+        src.addressNumber(seq),
+        seq,
+        pack(src.size(seq), apiRow(src.api(seq)), classRow(src.walkClass(seq))),
       );
+    }
   }
 
   /** The state now, as plain typed arrays (their buffers may be transferred). */
@@ -523,19 +562,20 @@ export class Ledger {
     return this.checkpoints.length;
   }
 
-  /** A ledger (without checkpoints) in the state checkpoint j holds. */
-  checkpointState(j: number): Ledger {
+  /** A ledger (without checkpoints) in the state checkpoint j holds (`src` indexed by seq). */
+  checkpointState(j: number, src: LedgerEvents): Ledger {
     const c = this.checkpoints[j];
     if (!c) throw new RangeError(`no checkpoint ${j}`);
     const l = new Ledger(0);
-    l.restore(c);
+    l.restoreCheckpoint(c, src);
     return l;
   }
 
   /**
    * The state after the first `n` events (0 ≤ n ≤ events), rebuilt from the nearest
    * checkpoint at or below n and the events after it, read from `src` (indexed by seq).
-   * Costs one copy of that checkpoint and fewer than K events of folding.
+   * Costs one copy of that checkpoint (its live blocks' facts read from `src`) and fewer than
+   * K events of folding.
    */
   stateAt(n: number, src: LedgerEvents): Ledger {
     if (!Number.isInteger(n) || n < 0 || n > this.events)
@@ -544,7 +584,7 @@ export class Ledger {
     const K = this.checkpointEvery;
     const j = K > 0 ? Math.floor(n / K) - 1 : -1;
     const c = j >= 0 ? this.checkpoints[j] : undefined;
-    if (c) l.restore(c);
+    if (c) l.restoreCheckpoint(c, src);
     l.fold(src, l.events, n);
     return l;
   }
@@ -662,13 +702,32 @@ export class Ledger {
 
   /** Calls fn for every live block (address order is not defined). */
   forEachLive(fn: (address: number, size: number, seq: number) => void): void {
-    this.liveSet.forEach((addr, seq, packed) => fn(addr, unpackSize(packed), seq));
+    this.forEachPacked((addr, seq, packed) => fn(addr, unpackSize(packed), seq));
+  }
+
+  /** fn(address, seq, packed) per live block; a posted state's arrays are read as they are. */
+  private forEachPacked(fn: (address: number, seq: number, packed: number) => void): void {
+    const c = this.pendingLive;
+    if (!c) return this.liveBlocksSet.forEach(fn);
+    for (let j = 0; j < c.liveAddr.length; j++)
+      fn(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
+  }
+
+  /** [address, seq of its Alloc] of every live block, without building a posted state's set. */
+  *liveEntries(): IterableIterator<[number, number]> {
+    const c = this.pendingLive;
+    if (!c) {
+      yield* this.liveBlocksSet.entries();
+      return;
+    }
+    for (let j = 0; j < c.liveAddr.length; j++)
+      yield [c.liveAddr[j] as number, c.liveSeq[j] as number];
   }
 
   /** Live blocks, sorted by address. */
   liveBlocks(): LedgerBlock[] {
     const out: LedgerBlock[] = [];
-    this.liveSet.forEach((addr, seq, p) =>
+    this.forEachPacked((addr, seq, p) =>
       out.push({ address: addr, size: unpackSize(p), seq, api: unpackApi(p), cls: unpackCls(p) }),
     );
     return out.sort((a, b) => a.address - b.address);
