@@ -262,6 +262,14 @@ describe('pss-inspector', () => {
 
   it('open starts the launcher of a checkout on the file, or the bundled web mode; says when nothing is built', () => {
     const root = mkdtempSync(join(dir, 'app-'));
+    // The packaged app: its executable, with --open (web mode still runs the bundle).
+    expect(appLaunch(root, '/t/a.psstrace', false, undefined, '/opt/PSS/pss-inspector')).toEqual({
+      command: '/opt/PSS/pss-inspector',
+      args: ['--open', '/t/a.psstrace'],
+    });
+    expect(appLaunch(root, '/t/a.psstrace', true, undefined, '/opt/PSS/pss-inspector')).toMatch(
+      /web\.js is missing/,
+    );
     expect(appLaunch(root, '/t/a.psstrace', true, undefined)).toMatch(
       /out\/main\/web\.js is missing/,
     );

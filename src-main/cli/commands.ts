@@ -828,15 +828,19 @@ const exportCmd: Command = {
 // ---- open ------------------------------------------------------------------------------------
 
 /**
- * How the app is started on a trace: the checkout's launcher (scripts/start.mjs: the Electron
- * window, or web mode where Electron is missing or --web is asked), else the bundled web mode.
+ * How the app is started on a trace: the packaged app's executable ($PSS_INSPECTOR_APP, which
+ * the packaged folder's launcher sets: packaging/cli), the checkout's launcher (scripts/start.mjs:
+ * the Electron window, or web mode where Electron is missing or --web is asked), else the
+ * bundled web mode.
  */
 export function appLaunch(
   root: string,
   file: string,
   web: boolean,
   port: string | undefined,
+  packagedApp: string | undefined = process.env['PSS_INSPECTOR_APP'],
 ): { command: string; args: string[] } | string {
+  if (!web && packagedApp) return { command: packagedApp, args: ['--open', file] };
   const launcher = join(root, 'scripts', 'start.mjs');
   const webEntry = join(root, 'out', 'main', 'web.js');
   const appEntry = join(root, 'out', 'main', 'index.js');
