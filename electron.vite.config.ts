@@ -44,6 +44,8 @@ export default defineConfig({
   renderer: {
     root: resolve(root, 'src-renderer'),
     plugins: [react()],
+    // The analysis worker (src-renderer/analysis) is an ES module worker, bundled as its own file.
+    worker: { format: 'es' },
     build: {
       outDir: resolve(root, 'out/renderer'),
       rollupOptions: { input: { index: resolve(root, 'src-renderer/index.html') } },

@@ -148,6 +148,14 @@ enum {
 AT_API int at_create(const at_config *config, void *ring, uint32_t capacity,
                      double time_offset_ns, at_tracer **out, char *err, uint32_t err_len);
 
+/*
+ * Puts the events' time 0 at origin_mono_ns, a CLOCK_MONOTONIC reading in ns (on Windows, QPC
+ * in ns): events then carry CLOCK_MONOTONIC - origin, the same time base as a caller that
+ * reads that clock (Node's process.hrtime and performance.now do), with no gap for the time
+ * at_create took.  Ignored once an event was written.
+ */
+AT_API void at_set_origin(at_tracer *t, double origin_mono_ns);
+
 /* Releases everything (as at_release, then the tracer itself).  NULL is ignored. */
 AT_API void at_destroy(at_tracer *t);
 
@@ -211,6 +219,13 @@ AT_API void *at_resolve(const char *module, const char *symbol);
  */
 AT_API void *at_map_ring(const char *path, uint32_t bytes);
 AT_API void at_unmap_ring(void *ring, uint32_t bytes);
+
+/*
+ * What the events' clock reads: 0 CLOCK_MONOTONIC at every event, 1 the TSC (invariant; RDTSC
+ * converted to CLOCK_MONOTONIC ns), 2 QueryPerformanceCounter.  Set AT_CLOCK=monotonic in the
+ * environment before the first tracer to force 0.
+ */
+AT_API int at_clock_source(void);
 
 /* Bumped when this header changes incompatibly. */
 AT_API uint32_t at_version(void);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #if !defined(_WIN32)
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -425,6 +426,11 @@ static void test_user_libraries(void) {
     c = base_config(AT_USER);
     sample(path, sizeof path, "sloppy_alloc");
     c.user_library = path;
+#if !defined(_WIN32)
+    /* The sample "frees" onto a list in its own globals, on purpose: held open here (never
+       closed), the list stays reachable for the leak checkers after the tracer unloads it. */
+    CHECK(dlopen(path, RTLD_NOW) != NULL, "dlopen %s", path);
+#endif
     t = make(c);
     lifecycle(t, 0);
     drain(t, ring_mem, CAP);
@@ -538,6 +544,101 @@ static void test_walk(void) {
 #endif
 }
 
+/* Busy-waits `ns` of CLOCK_MONOTONIC (so that consecutive events are apart by a known time). */
+static void spin(int64_t ns) {
+    int64_t until = clock_mono_ns() + ns;
+    while (clock_mono_ns() < until) {
+    }
+}
+
+/*
+ * Event times: every routine call and every Pss call gets its own time, on CLOCK_MONOTONIC's
+ * time base (checked against readings taken right before and after the call writing each
+ * event), never going back; a call's ending event carries its duration (enter to leave).
+ * Pauses of 3 ms between rounds cross the clock's re-anchoring period.
+ */
+static void test_clock(void) {
+    current = "event clock";
+    const int64_t tol = 10000; /* 10 µs: a conversion error beyond this is a bug */
+    int src = at_clock_source();
+    CHECK(src == AT_CLOCK_MONOTONIC || src == AT_CLOCK_TSC || src == AT_CLOCK_QPC, "source %d", src);
+    printf("event clock: %s\n", src == AT_CLOCK_TSC ? "TSC" : src == AT_CLOCK_QPC ? "QPC" : "CLOCK_MONOTONIC");
+    enum { ROUNDS = 12, PER = 3 };
+    int64_t lo[ROUNDS * PER], hi[ROUNDS * PER], enter_lo[ROUNDS], leave_hi[ROUNDS];
+    int64_t b0 = clock_mono_ns();
+    at_tracer *t = make(base_config(AT_HEAP));
+    int64_t b1 = clock_mono_ns(); /* the tracer's time 0 is within [b0, b1] */
+    for (int r = 0; r < ROUNDS; r++) {
+        enter_lo[r] = clock_mono_ns();
+        at_enter(t, 2, 1);
+        spin(2000);
+        lo[r * PER] = clock_mono_ns();
+        void *p = A(t, 100);
+        hi[r * PER] = clock_mono_ns();
+        spin(2000);
+        lo[r * PER + 1] = clock_mono_ns();
+        F(t, p);
+        hi[r * PER + 1] = clock_mono_ns();
+        spin(2000);
+        lo[r * PER + 2] = clock_mono_ns();
+        at_leave(t, 0);
+        at_walk_step(t, 1, (uint32_t)r, 0);
+        hi[r * PER + 2] = leave_hi[r] = clock_mono_ns();
+        if (r % 4 == 3) spin(3000000);
+    }
+    drain(t, ring_mem, CAP);
+    check_seqs();
+    CHECK(ndrained == ROUNDS * PER, "%u events", ndrained);
+    for (uint32_t i = 0; i < ndrained && i < ROUNDS * PER; i++) {
+        double tn = drained[i].time_ns;
+        CHECK(tn + (double)b1 >= (double)(lo[i] - tol) && tn + (double)b0 <= (double)(hi[i] + tol),
+              "event %u at %.0f ns, expected within [%lld, %lld] (+/- %lld) of the session start",
+              i, tn, (long long)(lo[i] - b1), (long long)(hi[i] - b0), (long long)tol);
+        if (i > 0)
+            CHECK(tn > drained[i - 1].time_ns, "event %u: the same time as the one before", i);
+    }
+    for (uint32_t r = 0; r < ROUNDS; r++) {
+        const at_event *s = find_kind(K_WALK_STEP, r);
+        /* the call spun 3 x 2 µs between enter and leave */
+        CHECK(s && s->size >= 6000 && s->size <= leave_hi[r] - enter_lo[r] + tol,
+              "step %u lasted %u ns (spun 6000, bracket %lld)", r, s ? s->size : 0,
+              (long long)(leave_hi[r] - enter_lo[r]));
+        const at_event *a = find_kind(K_ALLOC, r);
+        CHECK(a && a->size == 100, "an Alloc's size stays the block's");
+    }
+    /* a marker event without a call before it has no duration (size 0: not recorded) */
+    at_walk_end(t, 1, 12);
+    ndrained = 0;
+    drain(t, ring_mem, CAP);
+    CHECK(ndrained == 1 && drained[0].size == 0, "WalkEnd outside a call: duration not recorded");
+    at_destroy(t);
+
+    current = "event clock: origin";
+    t = make(base_config(AT_HEAP));
+    int64_t origin = clock_mono_ns() - 5000000; /* the session started 5 ms ago */
+    at_set_origin(t, (double)origin);
+    int64_t l = clock_mono_ns();
+    at_enter(t, 2, 0);
+    F(t, A(t, 8));
+    at_leave(t, 0);
+    at_walk_step(t, 0, 0, 0);
+    int64_t h = clock_mono_ns();
+    at_set_origin(t, 0); /* after the first event: ignored */
+    at_enter(t, 2, 0);
+    at_leave(t, 0);
+    at_walk_step(t, 0, 1, 0);
+    drain(t, ring_mem, CAP);
+    check_seqs();
+    CHECK(ndrained == 4, "%u events", ndrained);
+    for (uint32_t i = 0; i < 3 && i < ndrained; i++)
+        CHECK(drained[i].time_ns >= (double)(l - origin - tol) &&
+                  drained[i].time_ns <= (double)(h - origin + tol),
+              "event %u at %.0f, expected [%lld, %lld]", i, drained[i].time_ns,
+              (long long)(l - origin), (long long)(h - origin));
+    CHECK(ndrained == 4 && drained[3].time_ns < 1e9, "a second origin is ignored");
+    at_destroy(t);
+}
+
 int main(void) {
     const char *dir = getenv("AT_SAMPLES");
     snprintf(samples_dir, sizeof samples_dir, "%s", dir ? dir : "build/samples");
@@ -552,6 +653,7 @@ int main(void) {
     test_bad_config();
     test_user_libraries();
     test_walk();
+    test_clock();
     if (failures) {
         fprintf(stderr, "liballoctrace: %d check(s) failed\n", failures);
         return 1;

@@ -30,6 +30,7 @@ import {
   FailReason,
   GuardVerdict,
   NO_CLASS,
+  isCallEnding,
 } from '../../src-shared/events/layout';
 import type { ApiCallName } from '../../src-shared/events/layout';
 import { EventWriter, splitAddress } from '../../src-shared/events/batch';
@@ -108,6 +109,10 @@ export class TracedAllocator implements NativeAllocator {
   private api: number = ApiCall.None;
   private cls: number = NO_CLASS;
   private tid: number;
+  /** The writer's clock at enter(); the duration leave() measured, until its ending event. */
+  private callStart = 0;
+  private callNs = 0;
+  private callApi: number = ApiCall.None;
 
   // Live blocks as the API sees them: address → (size, seq of the Alloc event).
   private readonly live = new AddressTable();
@@ -170,6 +175,8 @@ export class TracedAllocator implements NativeAllocator {
     this.api = api;
     this.cls = walkClass;
     this.tid = this.threadIdSource();
+    this.callNs = 0;
+    this.callStart = this.writer.now();
     add(this.byApi, api * FIELDS + F_CALLS, 1);
     add(this.byClass, classRow(walkClass) * FIELDS + F_CALLS, 1);
   }
@@ -181,6 +188,9 @@ export class TracedAllocator implements NativeAllocator {
   leave(resultCode: number): void {
     const api = this.api;
     if (api === ApiCall.None) return;
+    // The call's duration, for its ending event (layout.ts: isCallEnding); ≥ 1 (0 = unknown).
+    this.callNs = Math.max(1, Math.min(0xffffffff, this.writer.now() - this.callStart));
+    this.callApi = api;
     if (
       resultCode !== Win32Error.SUCCESS &&
       resultCode !== Win32Error.NO_MORE_ITEMS &&
@@ -432,6 +442,10 @@ export class TracedAllocator implements NativeAllocator {
     aux0: number,
     aux1: number,
   ): void {
+    if (isCallEnding(kind) && this.callNs !== 0 && api === this.callApi) {
+      size = this.callNs;
+      this.callNs = 0;
+    }
     this.write(kind, api, cls, this.tid, lo, hi, size, aux0, aux1);
   }
 

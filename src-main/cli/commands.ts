@@ -2,7 +2,7 @@
  * The commands of `pss-inspector`. Each reads its parsed arguments and writes to the given
  * output; failures are thrown as CliError (exit code + one line). Captures and walks run on the
  * app's own walk service (a worker thread over the same koffi binding), errors are mapped by the
- * app's own host/errors.ts, so the CLI says exactly what the app would.
+ * app's one error mapping (src-main/errors/reply.ts), so the CLI says exactly what the app would.
  */
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -26,7 +26,7 @@ import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
 import { listProcesses } from '../host/processes';
 import { appRoot } from '../host/app';
-import { toErrorReply } from '../host/errors';
+import { toErrorReply } from '../errors/reply';
 import { diffEntries } from '../host/diff';
 import { TraceFileError } from '../trace/trace-file';
 import { LiveTraceWriter } from '../trace/live-writer';
@@ -165,7 +165,7 @@ async function service<T>(p: Promise<T>, context: 'capture' | 'session'): Promis
   try {
     return await p;
   } catch (e) {
-    throw fromReply(toErrorReply(e, context), context);
+    throw fromReply(toErrorReply(e), context);
   }
 }
 
@@ -478,6 +478,12 @@ const walkCmd: Command = {
               summary = s;
               resolve({ started: true });
             },
+            // The walk worker died: the session ends failed, without a summary.
+            lost(s: SessionState) {
+              last = s;
+              progress.update(s);
+              resolve({ started: true });
+            },
           };
           walk
             .startSession(
@@ -503,7 +509,7 @@ const walkCmd: Command = {
       progress.end();
       if (!outcome.started) {
         await writer.abandon();
-        throw fromReply(toErrorReply(outcome.error, 'session'), 'capture');
+        throw fromReply(toErrorReply(outcome.error), 'capture');
       }
       if (writeError) {
         await writer.abandon();

@@ -15,6 +15,7 @@ export {
 export {
   NativeTracer,
   checkUserLibrary,
+  nativeClockSource,
   findAlloctrace,
   type NativePssAllocator,
 } from './native-tracer';

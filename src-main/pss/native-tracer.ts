@@ -92,6 +92,8 @@ interface AtFunctions {
     errLen: number,
   ): number;
   destroy(t: bigint): void;
+  setOrigin(t: bigint, originMonoNs: number): void;
+  clockSource(): number;
   allocator(t: bigint): bigint;
   enter(t: bigint, api: number, cls: number): void;
   leave(t: bigint, code: number): void;
@@ -194,6 +196,8 @@ function loadTracer(): LoadedTracer {
       `int at_create(const at_config *config, void *ring, uint32_t capacity, double time_offset_ns, _Out_ void **out, _Out_ uint8_t *err, uint32_t err_len)`,
     ),
     destroy: f(`void at_destroy(${T} t)`),
+    setOrigin: f(`void at_set_origin(${T} t, double origin_mono_ns)`),
+    clockSource: f(`int at_clock_source(void)`),
     allocator: f(`void *at_allocator(${T} t)`),
     enter: f(`void at_enter(${T} t, uint32_t api, uint32_t walk_class)`),
     leave: f(`void at_leave(${T} t, uint32_t code)`),
@@ -238,6 +242,15 @@ function asPtr(p: unknown): bigint {
 function cString(buf: Uint8Array): string {
   const end = buf.indexOf(0);
   return Buffer.from(buf.subarray(0, end < 0 ? buf.length : end)).toString('utf8');
+}
+
+/**
+ * What the native events' clock reads: 'tsc' (RDTSC converted to CLOCK_MONOTONIC ns, where the
+ * TSC is invariant), 'monotonic' (clock_gettime at every event), 'qpc' (Windows).
+ */
+export function nativeClockSource(): 'monotonic' | 'tsc' | 'qpc' {
+  const s = loadTracer().fn.clockSource();
+  return s === 1 ? 'tsc' : s === 2 ? 'qpc' : 'monotonic';
 }
 
 /**
@@ -301,6 +314,32 @@ function giveRing(r: Ring): void {
 }
 
 // ---- the tracer -------------------------------------------------------------------------
+
+let performanceOffsetNs: number | null = null;
+
+/**
+ * CLOCK_MONOTONIC ns at a performance.now() value. Both count on CLOCK_MONOTONIC (libuv's
+ * hrtime), performance.now() from the process's time origin: the offset is read once, from the
+ * tightest of 20 back-to-back readings (a reading of either costs ~0.2 µs, the first one far
+ * more), so it is exact to tens of ns.
+ */
+function performanceToMonotonicNs(ms: number): number {
+  if (performanceOffsetNs === null) {
+    let best = Infinity;
+    let offset = 0;
+    for (let i = 0; i < 20; i++) {
+      const a = performance.now();
+      const h = Number(process.hrtime.bigint());
+      const b = performance.now();
+      if (b - a < best) {
+        best = b - a;
+        offset = h - ((a + b) / 2) * 1e6;
+      }
+    }
+    performanceOffsetNs = offset;
+  }
+  return performanceOffsetNs + ms * 1e6;
+}
 
 let walkFn: bigint | null = null;
 
@@ -396,7 +435,20 @@ export class NativeTracer implements NativePssAllocator {
      * elsewhere.
      */
     ringFile?: string,
+    /**
+     * The performance.now() value the session's clock counts from (its time 0): events then
+     * carry exactly what (performance.now() - originMs) × 10^6 would read at their moment.
+     * Without it, time 0 is timeOffsetNs before this call (off by the time the call took to
+     * get here: a µs, far more on a function's first call).
+     */
+    originMs?: number,
   ): NativeTracer {
+    // The session's time 0 on CLOCK_MONOTONIC: native events and the caller's clock share one
+    // time base, with no gap for at_create's own time.
+    const originMonoNs =
+      originMs !== undefined
+        ? performanceToMonotonicNs(originMs)
+        : performanceToMonotonicNs(performance.now()) - timeOffsetNs;
     const { fn } = loadTracer();
     const ring = takeRing(process.platform === 'linux' ? ringFile : undefined);
     const out: [bigint | null] = [null];
@@ -414,6 +466,7 @@ export class NativeTracer implements NativePssAllocator {
       giveRing(ring);
       throw new NativeTracerError(cString(err) || `at_create failed (${rc})`, rc);
     }
+    fn.setOrigin(asPtr(out[0]), originMonoNs);
     return new NativeTracer(fn, asPtr(out[0]), ring, options, onBatch);
   }
 

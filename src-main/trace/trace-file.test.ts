@@ -592,7 +592,7 @@ describe('trace file v2', () => {
     const r0 = TraceReader.open(new BytesSource(file));
     const original = r0.checkpoints()[1]?.load() as Ledger;
     expect(original.liveBlockCount).toBeGreaterThan(0); // the last f64 is a live block's facts
-    const state = original.exportState();
+    const state = original.exportBytes();
     const dv = new DataView(state.buffer);
     const last = state.byteLength - 8;
     dv.setFloat64(last, dv.getFloat64(last, true) + 64 * 8, true);

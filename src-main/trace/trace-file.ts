@@ -12,7 +12,7 @@
  *   ENTR  deflate(JSON {cls, start, entries}): walked entries, each stored once.
  *   EVTS  f64 firstSeq, u32 count, u32 columnBytes, deflate(column blob): one batch of events
  *         (./event-columns.ts). Batches hold consecutive sequence numbers, in order.
- *   CKPT  f64 seq, then deflate(ledger state): the ledger (src-shared/ledger, its exportState)
+ *   CKPT  f64 seq, then deflate(ledger state): the ledger (src-shared/ledger, its exportBytes)
  *         after the first `seq` events. The writer folds the events it writes and adds one after
  *         the batch that passes every `checkpointEvery` events (or 16 × the live blocks, if more:
  *         a checkpoint's size is proportional to the live set, so this keeps them to a bounded
@@ -290,7 +290,7 @@ export class TraceWriter {
   /** The ledger after every event written so far, as a CKPT chunk. */
   private appendCheckpoint(): void {
     const seq = this.ledger.events;
-    const packed = deflateRawSync(this.ledger.exportState(), { level: this.level });
+    const packed = deflateRawSync(this.ledger.exportBytes(), { level: this.level });
     const payload = new Uint8Array(8 + packed.byteLength);
     new DataView(payload.buffer).setFloat64(0, seq, true);
     payload.set(packed, 8);
@@ -569,7 +569,7 @@ export class TraceReader {
     const state = inflate(p.subarray(8), 'CKPT chunk', c.offset, LIMITS.chunkPayloadBytes * 4);
     let l: Ledger;
     try {
-      l = Ledger.fromState(state);
+      l = Ledger.fromBytes(state);
     } catch (e) {
       if (!(e instanceof LedgerStateError)) throw e;
       throw new TraceFileError(`CKPT chunk at byte ${c.offset}: ${e.message}`);

@@ -18,6 +18,7 @@ import {
   FAULTY_BIT,
   StrategyId,
   UserAllocatorReason,
+  isCallEnding,
   isViolation,
 } from '../../src-shared/events/layout';
 import { DEFAULT_CAPTURE_FLAGS } from '../../src-shared/pss/constants';
@@ -50,6 +51,9 @@ async function run(svc: WalkService, id: string, options: StartSessionOptions): 
         final = s;
       },
       summary: resolve,
+      lost(s) {
+        throw new Error(`session lost: ${s.error.message}`);
+      },
     };
     void svc.startSession(id, options, sink);
   });
@@ -136,19 +140,47 @@ function expectSummaryMatches(r: Run): void {
     expect(s.byApi[api as keyof SessionSummary['byApi']]).toMatchObject(row);
 }
 
-/** Every field of every event but the address, the time and the thread id. */
+/**
+ * Every field of every event but the address, the time, the thread id and a call's duration
+ * (whether it was recorded is compared).
+ */
 function shape(v: EventBatchView): string[] {
   const out: string[] = [];
   for (let i = 0; i < v.count; i++) {
     const k = v.kind(i);
+    const size = isCallEnding(k) ? (v.size(i) > 0 ? 'timed' : 'untimed') : v.size(i);
     // aux0 of a Leak is its Alloc's seq (same in both), aux1 of Alloc/Free the live bytes
     out.push(
-      [k, v.api(i), v.walkClass(i), v.strategy(i), v.markerId(i), v.size(i), v.aux0(i), v.aux1(i)]
+      [k, v.api(i), v.walkClass(i), v.strategy(i), v.markerId(i), size, v.aux0(i), v.aux1(i)]
         .map(String)
         .join(' '),
     );
   }
   return out;
+}
+
+/**
+ * Event times of a session: never going back on the walking thread, within the session's
+ * wall time, every call's duration recorded and > 0, no call starting before the event
+ * before it (slices never overlap). The same for both tracers: one time base.
+ */
+function expectTimes(r: Run, wallNs: number): void {
+  const v = r.view;
+  let steps = 0;
+  for (let i = 0; i < v.count; i++) {
+    const t = v.timeNs(i);
+    expect(t).toBeGreaterThanOrEqual(i > 0 ? v.timeNs(i - 1) : 0);
+    expect(t).toBeLessThanOrEqual(wallNs);
+    if (!isCallEnding(v.kind(i))) continue;
+    expect(v.size(i), `event ${i}: ${EVENT_KIND_NAMES[v.kind(i)]}'s call duration`).toBeGreaterThan(
+      0,
+    );
+    let j = i - 1;
+    while (j >= 0 && v.api(j) === v.api(i) && !isCallEnding(v.kind(j))) j--;
+    if (j >= 0) expect(t - v.size(i)).toBeGreaterThanOrEqual(v.timeNs(j));
+    if (v.kind(i) === EventKind.WalkStep) steps++;
+  }
+  expect(steps).toBeGreaterThan(50);
 }
 
 /** User-library sessions run in a child process that captures the target itself. */
@@ -210,8 +242,14 @@ describe('native tracer sessions', () => {
 
   for (const [name, allocator] of Object.entries(ALLOCATORS)) {
     it(`${name}: the summary equals the recount, and the events equal the JS tracer's`, async () => {
+      let start = performance.now();
       const native = await run(svc, id(), options({ allocator }));
+      const nativeWall = (performance.now() - start) * 1e6;
+      start = performance.now();
       const js = await run(svc, id(), options({ allocator, tracer: 'js' }));
+      const jsWall = (performance.now() - start) * 1e6;
+      expectTimes(native, nativeWall);
+      expectTimes(js, jsWall);
       expect(native.final.state, JSON.stringify(native.final.error)).toBe('finished');
       expectSummaryMatches(native);
       expectSummaryMatches(js);
@@ -315,7 +353,7 @@ describe('native tracer sessions', () => {
       svc.startSession(
         id(),
         options({ allocator: { strategy: 'user', libraryPath: `${SAMPLES}libgood_alloc.so` } }),
-        { events() {}, entries() {}, state() {}, summary() {} },
+        { events() {}, entries() {}, state() {}, summary() {}, lost() {} },
       ),
     ).rejects.toThrow(/start it from a process \(pid\)/);
   });

@@ -125,6 +125,7 @@ function createNativeSessionTracer(
     folding(ledger, onBatch),
     MARKER_ID,
     ringFile,
+    t0,
   );
   const held = { stats: () => t.allocatorStats() };
   unreleased.add(held);

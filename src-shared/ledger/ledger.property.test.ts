@@ -266,13 +266,35 @@ describe('ledger (property)', () => {
     expect(ledger.stateAt(at, view).summary()).toEqual(naive(evs.slice(0, at)).summary);
   });
 
+  it('a state posted as typed arrays (snapshot → fromState) is the same ledger, and folds on alike', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 300 }), fc.nat(300), (evs, cut) => {
+        const view = encode(evs);
+        const at = Math.min(cut, view.count);
+        const ledger = new Ledger(0);
+        ledger.fold(view, 0, at);
+        const copy = Ledger.fromState(structuredClone(ledger.snapshot()));
+        // The counts first (the live set of a copy is built when first read).
+        expect(copy.liveBlockCount).toBe(ledger.liveBlockCount);
+        expect(copy.summary()).toEqual(ledger.summary());
+        expect(liveOf(copy)).toEqual(liveOf(ledger));
+        // Folding on from the copy reaches the same state as the original.
+        copy.fold(view, at, view.count);
+        const want = naive(evs);
+        expect(copy.summary()).toEqual(want.summary);
+        expect(liveOf(copy)).toEqual(want.live);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('rejects a position it has not folded', () => {
     const ledger = new Ledger(4);
     expect(() => ledger.stateAt(1, encode([]))).toThrow(RangeError);
     expect(() => new Ledger(-1)).toThrow(RangeError);
   });
 
-  it('exportState / fromState: a ledger rebuilt from its state folds on exactly as the original', () => {
+  it('exportBytes / fromBytes: a ledger rebuilt from its bytes folds on exactly as the original', () => {
     fc.assert(
       fc.property(
         fc.array(eventArb, { maxLength: 300 }),
@@ -281,7 +303,7 @@ describe('ledger (property)', () => {
           const view = encode([...head, ...tail]);
           const original = new Ledger(0);
           original.fold(view, 0, head.length);
-          const rebuilt = Ledger.fromState(original.exportState());
+          const rebuilt = Ledger.fromBytes(original.exportBytes());
           expect(rebuilt.summary()).toEqual(original.summary());
           expect(rebuilt.liveBlocks()).toEqual(original.liveBlocks());
           original.fold(view, head.length, view.count);
@@ -294,7 +316,7 @@ describe('ledger (property)', () => {
     );
   });
 
-  it('fromState rejects any damaged state with a LedgerStateError, or gives a consistent ledger', () => {
+  it('fromBytes rejects any damaged state with a LedgerStateError, or gives a consistent ledger', () => {
     const evs: Ev[] = [];
     for (let i = 0; i < 500; i++)
       evs.push({
@@ -306,7 +328,7 @@ describe('ledger (property)', () => {
       });
     const l = new Ledger(0);
     l.fold(encode(evs), 0, evs.length);
-    const good = l.exportState();
+    const good = l.exportBytes();
     fc.assert(
       fc.property(
         fc.nat({ max: good.byteLength - 1 }),
@@ -317,7 +339,7 @@ describe('ledger (property)', () => {
           if (!cut) bad[at] = (bad[at] as number) ^ (1 << bit);
           let r: Ledger;
           try {
-            r = Ledger.fromState(bad);
+            r = Ledger.fromBytes(bad);
           } catch (e) {
             expect(e).toBeInstanceOf(LedgerStateError);
             return;
@@ -330,6 +352,6 @@ describe('ledger (property)', () => {
       ),
       { numRuns: 600, seed: 12 },
     );
-    expect(() => Ledger.fromState(new Uint8Array(3))).toThrow(/ledger state: only 3 bytes/);
+    expect(() => Ledger.fromBytes(new Uint8Array(3))).toThrow(/ledger state: only 3 bytes/);
   });
 });

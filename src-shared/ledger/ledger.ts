@@ -199,7 +199,7 @@ function unpackCls(p: number): number {
   return p & 7;
 }
 
-/** Ledger.fromState's error: the bytes are not a state this ledger can take. */
+/** Ledger.fromBytes's error: the bytes are not a state this ledger can take. */
 export class LedgerStateError extends Error {
   constructor(message: string) {
     super(message);
@@ -220,8 +220,11 @@ const STATE_SHAPE = [
   PROBLEM_KINDS.length,
 ] as const;
 
-/** A frozen copy of the ledger's state after `events` events. */
-interface Checkpoint {
+/**
+ * A frozen copy of the ledger's state after `events` events: plain typed arrays, so it can be
+ * kept (a checkpoint) or posted to another thread (Ledger.fromState rebuilds the ledger).
+ */
+export interface LedgerState {
   events: number;
   totals: Float64Array;
   apiRows: Float64Array;
@@ -336,8 +339,31 @@ export class Ledger {
   private readonly sizeRows = new Float64Array(SIZE_BUCKETS * R_FIELDS);
   private readonly problemCounts = new Float64Array(PROBLEM_KINDS.length);
   /** address → seq of the Alloc event and packed size/api/class. */
-  private readonly liveSet = new LiveSet();
-  private readonly checkpoints: Checkpoint[] = [];
+  private readonly liveBlocksSet = new LiveSet();
+  /**
+   * A state whose live set is not filled in yet (fromState): the counts are there at once, the
+   * live set is built the first time it is read (a page reading only the counts never pays it).
+   */
+  private pendingLive: LedgerState | null = null;
+
+  private get liveSet(): LiveSet {
+    const c = this.pendingLive;
+    if (c) {
+      this.pendingLive = null;
+      for (let j = 0; j < c.liveAddr.length; j++)
+        this.liveBlocksSet.set(
+          c.liveAddr[j] as number,
+          c.liveSeq[j] as number,
+          c.livePacked[j] as number,
+        );
+    }
+    return this.liveBlocksSet;
+  }
+
+  private liveCount(): number {
+    return this.pendingLive ? this.pendingLive.liveAddr.length : this.liveBlocksSet.size;
+  }
+  private readonly checkpoints: LedgerState[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -350,7 +376,7 @@ export class Ledger {
     return this.totals[T_EVENTS] as number;
   }
   get liveBlockCount(): number {
-    return this.liveSet.size;
+    return this.liveCount();
   }
   get liveBytes(): number {
     return this.totals[T_LIVE_BYTES] as number;
@@ -459,7 +485,7 @@ export class Ledger {
     return size;
   }
 
-  private capture(): Checkpoint {
+  private capture(): LedgerState {
     const n = this.liveSet.size;
     const liveAddr = new Float64Array(n);
     const liveSeq = new Float64Array(n);
@@ -484,15 +510,37 @@ export class Ledger {
     };
   }
 
-  private restore(c: Checkpoint): void {
+  private restore(c: LedgerState): void {
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
     this.sizeRows.set(c.sizeRows);
     this.problemCounts.set(c.problemCounts);
-    this.liveSet.clear();
+    this.pendingLive = null;
+    this.liveBlocksSet.clear();
     for (let j = 0; j < c.liveAddr.length; j++)
-      this.liveSet.set(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
+      this.liveBlocksSet.set(
+        c.liveAddr[j] as number,
+        c.liveSeq[j] as number,
+        c.livePacked[j] as number,
+      );
+  }
+
+  /** The state now, as plain typed arrays (their buffers may be transferred). */
+  snapshot(): LedgerState {
+    return this.capture();
+  }
+
+  /** A ledger (without checkpoints) in the state `s` holds. */
+  static fromState(s: LedgerState): Ledger {
+    const l = new Ledger(0);
+    l.totals.set(s.totals);
+    l.apiRows.set(s.apiRows);
+    l.classRows.set(s.classRows);
+    l.sizeRows.set(s.sizeRows);
+    l.problemCounts.set(s.problemCounts);
+    l.pendingLive = s;
+    return l;
   }
 
   /** Number of checkpoints kept (checkpoint j holds the state after (j + 1) · K events). */
@@ -535,9 +583,9 @@ export class Ledger {
    *   f64 ×    totals, API rows, class rows, size rows, problem counts
    *   f64 × n  live addresses, then n alloc seqs, then n packed facts (size·64 + api·8 + class)
    *
-   * Little-endian. Ledger.fromState reads it back, validated.
+   * Little-endian. Ledger.fromBytes reads it back, validated.
    */
-  exportState(): Uint8Array<ArrayBuffer> {
+  exportBytes(): Uint8Array<ArrayBuffer> {
     const c = this.capture();
     const n = c.liveAddr.length;
     const fixed =
@@ -562,11 +610,11 @@ export class Ledger {
   }
 
   /**
-   * A ledger (without checkpoints) in the state `bytes` holds (exportState). Checks the shape,
+   * A ledger (without checkpoints) in the state `bytes` holds (exportBytes). Checks the shape,
    * that every number is a whole number in range, and that the live set agrees with the totals
    * and rows (count and bytes); anything else is a LedgerStateError naming what.
    */
-  static fromState(bytes: Uint8Array): Ledger {
+  static fromBytes(bytes: Uint8Array): Ledger {
     const bad = (what: string): never => {
       throw new LedgerStateError(`ledger state: ${what}`);
     };
@@ -591,7 +639,7 @@ export class Ledger {
       }
       return a;
     };
-    const c: Checkpoint = {
+    const c: LedgerState = {
       events: 0,
       totals: read(T_FIELDS, 'a total'),
       apiRows: read(API_ROWS * R_FIELDS, 'an API row'),
@@ -709,7 +757,7 @@ export class Ledger {
       unmatchedFrees: v(T_UNMATCHED),
       bytesAllocated: v(T_BYTES_ALLOC),
       bytesFreed: v(T_BYTES_FREED),
-      liveBlocks: this.liveSet.size,
+      liveBlocks: this.liveCount(),
       liveBytes: v(T_LIVE_BYTES),
       peakLiveBytes: v(T_PEAK),
       violations: v(T_VIOLATIONS),
