@@ -605,13 +605,44 @@ function traceTotals(t: OpenedTrace): {
 
 const summaryCmd: Command = {
   summary: "print a trace file's session and totals",
-  usage: 'pss-inspector summary FILE [--json]',
-  options: { json: JSON_OPT },
+  usage: 'pss-inspector summary FILE [--at N] [--json]',
+  options: {
+    at: {
+      value: true,
+      arg: 'N',
+      help: 'the state after the first N events instead (rebuilt from the nearest ledger checkpoint)',
+    },
+    json: JSON_OPT,
+  },
   async run(p, io) {
     const path = p.positionals[0];
     const t = openTrace(path);
     try {
       const code = damageWarning(t, path as string, io);
+      if (optionValue(p, 'at') !== undefined) {
+        const n = intArg(optionValue(p, 'at'), '--at', 0, t.eventCount);
+        const { ledger, checkpoint } = t.stateAt(n);
+        const s = ledger.summary();
+        if (p.flags.has('json'))
+          io.out(
+            jsonDoc('state', {
+              file: path,
+              formatVersion: t.version,
+              complete: t.damage === null,
+              events: t.eventCount,
+              at: n,
+              fromCheckpoint: checkpoint,
+              state: s,
+            }),
+          );
+        else
+          io.out(
+            `${path}: state after ${n} of ${t.eventCount} events (${checkpoint === null ? 'folded from the start' : `from the checkpoint at event ${checkpoint}`})\n` +
+              `allocations ${s.allocations} (${fmtBytes(s.bytesAllocated)}), frees ${s.frees} (${fmtBytes(s.bytesFreed)}), ` +
+              `failed ${s.allocationFailures}, peak live ${fmtBytes(s.peakLiveBytes)}, live ${s.liveBlocks} blocks (${fmtBytes(s.liveBytes)}), problems ${s.problems}\n`,
+          );
+        return code;
+      }
       const { kinds, summary, walkFacts } = traceTotals(t);
       if (p.flags.has('json')) {
         io.out(
@@ -834,15 +865,19 @@ const exportCmd: Command = {
 // ---- open ------------------------------------------------------------------------------------
 
 /**
- * How the app is started on a trace: the checkout's launcher (scripts/start.mjs: the Electron
- * window, or web mode where Electron is missing or --web is asked), else the bundled web mode.
+ * How the app is started on a trace: the packaged app's executable ($PSS_INSPECTOR_APP, which
+ * the packaged folder's launcher sets: packaging/cli), the checkout's launcher (scripts/start.mjs:
+ * the Electron window, or web mode where Electron is missing or --web is asked), else the
+ * bundled web mode.
  */
 export function appLaunch(
   root: string,
   file: string,
   web: boolean,
   port: string | undefined,
+  packagedApp: string | undefined = process.env['PSS_INSPECTOR_APP'],
 ): { command: string; args: string[] } | string {
+  if (!web && packagedApp) return { command: packagedApp, args: ['--open', file] };
   const launcher = join(root, 'scripts', 'start.mjs');
   const webEntry = join(root, 'out', 'main', 'web.js');
   const appEntry = join(root, 'out', 'main', 'index.js');

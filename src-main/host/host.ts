@@ -183,8 +183,11 @@ export class SessionHost {
   /** Host-wide counts behind the caps (snapshots, sessions…), kept by the connections. */
   readonly counts = { snapshots: 0, sessions: 0, running: 0, uploads: 0 };
   private processList: Promise<ProcessRow[]> | null = null;
+  /** The trace openedTrace answers with: the one the app was started on, or a later one. */
+  private traceToOpen: string | null;
 
   constructor(readonly options: HostOptions) {
+    this.traceToOpen = options.openTrace ?? null;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.traceBudget = new TraceMemoryBudget(
       options.traceStore?.memoryBudgetBytes ?? DEFAULT_TRACE_MEMORY_BYTES,
@@ -210,6 +213,21 @@ export class SessionHost {
       });
     }
     return this.processList;
+  }
+
+  /** The trace file openedTrace opens (null: none). */
+  get openedTracePath(): string | null {
+    return this.traceToOpen;
+  }
+
+  /**
+   * Another `pss-inspector open FILE` reached the running app (Electron's second-instance): that
+   * file becomes the one openedTrace opens, and every connection is told to ask for it (a
+   * `command` push of `openedTrace`). Checked when it is opened, like the first one.
+   */
+  openTrace(path: string): void {
+    this.traceToOpen = path;
+    for (const c of this.connections) c.notify('command', { command: 'openedTrace' });
   }
 
   connect(sink: ConnectionSink): HostConnection {
@@ -946,7 +964,7 @@ class Connection implements HostConnection {
    * imported session of this connection; null when it was started on none.
    */
   private async openStartupTrace(): Promise<{ fileName: string; session: SessionState } | null> {
-    const path = this.host.options.openTrace;
+    const path = this.host.openedTracePath;
     if (!path) return null;
     let fd: number;
     let size: number;

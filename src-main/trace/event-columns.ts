@@ -143,8 +143,13 @@ class Sink {
 
 const widthFor = (max: number): number => (max < 0x100 ? 1 : max < 0x10000 ? 2 : 4);
 
-/** Scratch columns reused across batches (encoding runs on one thread at a time). */
+/**
+ * Scratch reused across batches (encoding runs on one thread at a time): the deltas, and the
+ * blob itself (a fresh buffer per batch costs more than the encoding: allocation, zeroing, and
+ * the garbage collector's work on many short-lived off-heap buffers).
+ */
 let scratchDelta = new Uint32Array(4096);
+const scratchOut = new Sink(64 * 1024);
 
 function constU8(u8: Uint8Array, off: number, count: number, v: number): boolean {
   for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) if (u8[at] !== v) return false;
@@ -156,7 +161,8 @@ function constU32(u32: Uint32Array, idx: number, count: number, v: number): bool
 }
 
 /**
- * Encodes `count` records of `batch` into a column blob (to be deflated by the caller).
+ * Encodes `count` records of `batch` into a column blob (to be deflated by the caller). The blob
+ * is a view of a buffer the next call reuses: consume or copy it before encoding again.
  *
  * The live recording path (bench/trace-format.bench.ts): one pass per varying column computes
  * its zigzag deltas and the OR of its values and of its deltas (a width threshold is a power of
@@ -169,7 +175,9 @@ export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
   const f64 = new Float64Array(batch, 0, count * F64_STRIDE);
   const u32 = new Uint32Array(batch, 0, count * U32_STRIDE);
   const u8 = new Uint8Array(batch, 0, count * EVENT_SIZE);
-  const out = new Sink(count * 12 + 256);
+  const out = scratchOut;
+  out.len = 0;
+  out.ensure(count * 12 + 256);
   if (scratchDelta.length < count) scratchDelta = new Uint32Array(count);
   const dz = scratchDelta;
   encodeTime(f64, count, out, dz);

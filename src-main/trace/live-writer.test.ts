@@ -114,6 +114,29 @@ describe('LiveTraceWriter', () => {
     await expect(w.finish(null)).rejects.toThrow(/ENOSPC/);
   });
 
+  it('two recordings at once share the writer thread, each file whole', async () => {
+    const paths = [join(dir, 'one.pstrace'), join(dir, 'two.pstrace')];
+    const ws = paths.map((p, i) => new LiveTraceWriter(p, { pid: 10 + i }));
+    const bs = [batches(6000, 1000), batches(6000, 1500)];
+    const want = bs.map((list) => Buffer.concat(list.map((b) => new Uint8Array(b.slice(0)))));
+    const seq = [0, 0];
+    for (let k = 0; k < 6; k++)
+      for (const i of [0, 1]) {
+        const b = bs[i]?.[k];
+        if (!b) continue;
+        const n = b.byteLength / EVENT_SIZE; // before the batch is transferred
+        ws[i]?.appendEvents(seq[i] as number, b);
+        seq[i] = (seq[i] as number) + n;
+      }
+    await Promise.all(ws.map((w) => w.finish(null)));
+    paths.forEach((p, i) => {
+      const r = TraceReader.open(new BytesSource(readFileSync(p)));
+      expect(r.complete).toBe(true);
+      expect(r.session).toEqual({ pid: 10 + i });
+      expect(Buffer.from(r.readEvents(0, 6000)).equals(want[i] as Buffer)).toBe(true);
+    });
+  });
+
   it('a path that cannot be opened fails at once', () => {
     expect(() => new LiveTraceWriter(join(dir, 'no', 'such', 'dir', 'x.pstrace'), {})).toThrow(
       /ENOENT/,

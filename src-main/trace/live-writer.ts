@@ -1,5 +1,6 @@
 /**
- * A recording's trace file, written by a worker thread of its own (./live-writer-worker.ts):
+ * A recording's trace file, written by a worker thread (./live-writer-worker.ts; one per
+ * process, kept warm between recordings):
  * the caller hands each batch over (transferred, no copy) and goes on; the worker encodes,
  * compresses, folds the ledger for its checkpoints and writes. The walk's thread and the
  * caller's thread spend nothing on the trace but one postMessage per batch.
@@ -12,7 +13,7 @@
  * The file is opened (and closed) here, on the caller's thread, so a bad path fails at once.
  */
 import { closeSync, openSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
 import { TraceFileError, type TraceWriterOptions } from './trace-file';
 import { workerSource } from '../walk/worker-source';
@@ -35,6 +36,7 @@ export type LiveRequest =
   | { t: 'abandon' };
 
 export type LiveReply =
+  | { t: 'ready' }
   | { t: 'error'; message: string }
   | {
       t: 'closed';
@@ -42,9 +44,15 @@ export type LiveReply =
       finished: boolean;
       eventCount: number;
       bytesWritten: number;
-      /** CPU time of the writer thread (Linux), ms. */
+      /** CPU time of the writer thread since it was ready (Linux), ms. */
       cpuMs: number | null;
     };
+
+/** What the thread gets for each file: its description and the port that drives it. */
+export interface LiveOpen {
+  data: LiveWorkerData;
+  port: MessagePort;
+}
 
 export interface LiveWorkerData {
   fd: number;
@@ -53,27 +61,51 @@ export interface LiveWorkerData {
   shared: SharedArrayBuffer;
 }
 
+/**
+ * The writer thread, shared by every live writer of the process and kept between recordings, so
+ * its compiled encoder stays warm. Unreferenced: an open writer's port keeps the process alive,
+ * the thread itself does not.
+ */
+let thread: Worker | null = null;
+function writerThread(): Worker {
+  if (thread) return thread;
+  const src = workerSource(
+    new URL('../trace/live-writer-worker.ts', import.meta.url),
+    'trace-writer-worker.js',
+  );
+  const w = new Worker(src.file, { eval: src.eval, name: 'pss-trace-writer' });
+  w.unref();
+  const forget = (): void => {
+    if (thread === w) thread = null;
+  };
+  w.once('error', forget);
+  w.once('exit', forget);
+  return (thread = w);
+}
+
 /** How long appendEvents waits for the writer before it gives up on it. */
 const STALL_MS = 60_000;
 
 export interface LiveWriterResult {
   eventCount: number;
   bytesWritten: number;
-  /** CPU time the writer thread used (Linux), ms. */
+  /** CPU time the writer thread used once it was ready, i.e. writing (Linux), ms. */
   cpuMs: number | null;
 }
 
 export class LiveTraceWriter {
-  private readonly worker: Worker;
+  private readonly port: MessagePort;
   private readonly state: Int32Array;
   private readonly message: Uint8Array;
   private posted = 0;
   private error: string | null = null;
   private closing: Promise<LiveWriterResult> | null = null;
   private readonly closed: Promise<LiveReply & { t: 'closed' }>;
+  private readonly started: Promise<void>;
   private last: LiveWriterResult = { eventCount: 0, bytesWritten: 0, cpuMs: null };
   private nextSeq = 0;
   private readonly fd: number;
+  private detach: () => void = () => undefined;
 
   /** Creates (or truncates) `path`; throws at once when it cannot be opened. */
   constructor(path: string, session: Record<string, unknown>, options: TraceWriterOptions = {}) {
@@ -81,34 +113,51 @@ export class LiveTraceWriter {
     const shared = new SharedArrayBuffer(LiveSlot.words * 4 + MESSAGE_BYTES);
     this.state = new Int32Array(shared, 0, LiveSlot.words);
     this.message = new Uint8Array(shared, LiveSlot.words * 4);
-    const src = workerSource(
-      new URL('../trace/live-writer-worker.ts', import.meta.url),
-      'trace-writer-worker.js',
-    );
     const data: LiveWorkerData = { fd, session, options, shared };
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    let ready!: () => void;
+    this.started = new Promise<void>((r) => (ready = r));
+    const lost = {
+      t: 'closed',
+      finished: false,
+      eventCount: 0,
+      bytesWritten: 0,
+      cpuMs: null,
+    } as const;
+    let worker: Worker;
     try {
-      this.worker = new Worker(src.file, {
-        eval: src.eval,
-        name: 'pss-trace-writer',
-        workerData: data,
-      });
+      worker = writerThread();
+      worker.postMessage({ data, port: port2 } satisfies LiveOpen, [port2]);
     } catch (e) {
       closeSync(fd);
+      port1.close();
       throw e;
     }
     this.closed = new Promise((resolve) => {
-      this.worker.on('message', (m: LiveReply) => {
-        if (m.t === 'error') this.error ??= m.message;
+      port1.on('message', (m: LiveReply) => {
+        if (m.t === 'ready') ready();
+        else if (m.t === 'error') this.error ??= m.message;
         else resolve(m);
       });
-      this.worker.once('error', (e) => {
-        this.error ??= `the trace writer failed: ${e.message}`;
-        resolve({ t: 'closed', finished: false, eventCount: 0, bytesWritten: 0, cpuMs: null });
-      });
-      this.worker.once('exit', () =>
-        resolve({ t: 'closed', finished: false, eventCount: 0, bytesWritten: 0, cpuMs: null }),
-      );
+      // The thread died (or the port closed) without a word: the file is left as it is.
+      port1.once('close', () => resolve(lost));
+      const died = (e?: Error): void => {
+        this.error ??= `the trace writer stopped${e instanceof Error ? `: ${e.message}` : ''}`;
+        resolve(lost);
+      };
+      worker.on('error', died);
+      worker.on('exit', died);
+      this.detach = () => {
+        worker.off('error', died);
+        worker.off('exit', died);
+      };
     });
+  }
+
+  /** Resolves once the worker is up and the file's header is written (batches may come before). */
+  ready(): Promise<void> {
+    return Promise.race([this.started, this.closed.then(() => undefined)]);
   }
 
   /** Events handed over so far (= seq of the next batch). */
@@ -133,7 +182,7 @@ export class LiveTraceWriter {
     const bad = this.failure();
     if (bad !== null) throw new TraceFileError(bad);
     if (this.closing) throw new TraceFileError('trace already finished');
-    this.worker.postMessage(m, transfer);
+    this.port.postMessage(m, transfer);
     this.posted++;
   }
 
@@ -184,10 +233,11 @@ export class LiveTraceWriter {
     if (this.closing) return this.closing;
     const finishing = m.t === 'finish';
     const bad = this.failure();
-    this.worker.postMessage(m);
-    this.closing = this.closed.then(async (c) => {
+    this.port.postMessage(m);
+    this.closing = this.closed.then((c) => {
       this.last = { eventCount: c.eventCount, bytesWritten: c.bytesWritten, cpuMs: c.cpuMs };
-      await this.worker.terminate();
+      this.port.close();
+      this.detach();
       let closeError: string | null = null;
       try {
         closeSync(this.fd);

@@ -588,15 +588,22 @@ export class TraceReader {
    * `ignoredCheckpoints` and the next earlier one (or the start) is used instead.
    */
   stateAt(n: number): Ledger {
+    return this.stateFrom(n).ledger;
+  }
+
+  /** stateAt, and the checkpoint (its event count) the state was rebuilt from, or null. */
+  stateFrom(n: number): { ledger: Ledger; checkpoint: number | null } {
     if (!Number.isSafeInteger(n) || n < 0 || n > this.eventCount)
       throw new RangeError(`stateAt(${n}): the trace holds events 0…${this.eventCount}`);
     let l: Ledger | null = null;
+    let checkpoint: number | null = null;
     const usable = this.chunks
       .filter((c) => c.tag === Tag.CKPT && c.firstSeq <= n)
       .sort((a, b) => b.firstSeq - a.firstSeq);
     for (const c of usable) {
       try {
         l = this.loadCheckpoint(c);
+        checkpoint = c.firstSeq;
         break;
       } catch (e) {
         if (!(e instanceof TraceFileError)) throw e;
@@ -606,7 +613,6 @@ export class TraceReader {
     }
     l ??= new Ledger();
     let at = l.events;
-    if (at >= n) return l;
     for (let i = this.findEvents(at); at < n; i++) {
       const c = this.events[i] as ChunkRef;
       const view = new EventBatchView(this.decodeEventChunk(c));
@@ -614,7 +620,7 @@ export class TraceReader {
       l.fold(view, at - c.firstSeq, to);
       at = c.firstSeq + to;
     }
-    return l;
+    return { ledger: l, checkpoint };
   }
 
   /** The final summary, or null for a recording that did not finish. */

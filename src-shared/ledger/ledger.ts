@@ -167,6 +167,21 @@ PROBLEM_KINDS.forEach((name, i) => {
   PROBLEM_SLOT[EventKind[name]] = i;
 });
 
+/** kind value → 1 when folding it changes nothing but the event count. */
+const COUNT_ONLY = new Uint8Array(256).fill(1);
+for (let k = 0; k < 256; k++) {
+  const counted =
+    k === EventKind.Alloc ||
+    k === EventKind.Free ||
+    k === EventKind.FreeNull ||
+    k === EventKind.AllocFailed ||
+    k === EventKind.ApiError ||
+    k === EventKind.Leak ||
+    (isViolation(k) && EVENT_KIND_NAMES[k] !== undefined) ||
+    (PROBLEM_SLOT[k] as number) >= 0;
+  if (counted) COUNT_ONLY[k] = 0;
+}
+
 /**
  * A live block's facts packed into one number: size (u32) · 2^6 + api (3 bits) · 2^3 + class
  * row (3 bits). Exact: below 2^38.
@@ -387,7 +402,17 @@ export class Ledger {
    * `src` is the event whose seq is `events` (before the call) + i − from.
    */
   fold(src: LedgerEvents, from: number, to: number): void {
-    for (let i = from; i < to; i++) this.foldEvent(src, i);
+    if (this.checkpointEvery > 0) {
+      for (let i = from; i < to; i++) this.foldEvent(src, i);
+      return;
+    }
+    // Without checkpoints: the events that only count (walk steps, markers, positions… most of
+    // a walk's stream) cost one table lookup each.
+    const t = this.totals;
+    let seq = t[T_EVENTS] as number;
+    for (let i = from; i < to; i++, seq++)
+      if (COUNT_ONLY[src.kind(i)] !== 1) this.foldOne(src, i, seq);
+    t[T_EVENTS] = seq;
   }
 
   /** Folds event `i` of `src` (the event whose seq is `events`): fold() for one event. */
