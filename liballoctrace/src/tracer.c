@@ -110,6 +110,8 @@ struct at_tracer {
     uint32_t slot;
     at_walk_fn bound_walk;
     void *bound_snapshot, *bound_marker, *bound_buffer;
+    unsigned char *batch; /* at_bind_batch */
+    uint32_t batch_bytes;
 
     /* user library */
     void *dl;
@@ -779,6 +781,34 @@ AT_API uint32_t at_step(uint32_t slot, int32_t walk_class, uint32_t length, uint
                    t->bound_buffer, length, entry_index);
 }
 
+AT_API uint32_t at_bind_batch(uint32_t slot, void *area, uint32_t bytes) {
+    at_tracer *t = slot < MAX_SLOTS ? slots[slot] : NULL;
+    if (!t) return 6u;
+    t->batch = area;
+    t->batch_bytes = area ? bytes : 0;
+    return 0;
+}
+
+AT_API uint32_t at_step_n(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index,
+                          uint32_t max_steps) {
+    at_tracer *t = slot < MAX_SLOTS ? slots[slot] : NULL;
+    if (!t || !t->bound_walk || !t->batch || length == 0 || max_steps == 0) {
+        if (t) t->hdr[AT_RING_LAST_CODE] = 6u; /* ERROR_INVALID_HANDLE */
+        return 0;
+    }
+    uint32_t room = t->batch_bytes / length;
+    if (max_steps > room) max_steps = room;
+    uint32_t code = 6u, k = 0;
+    while (k < max_steps) {
+        code = at_walk(t, t->bound_walk, t->bound_snapshot, walk_class, t->bound_marker,
+                       t->batch + (size_t)k * length, length, entry_index + k);
+        k++;
+        if (code != WIN32_SUCCESS) break;
+    }
+    t->hdr[AT_RING_LAST_CODE] = code;
+    return k;
+}
+
 static void unbind(at_tracer *t) {
     if (t->slot == 0) return;
     SLOT_LOCK();
@@ -975,7 +1005,9 @@ AT_API int at_create(const at_config *c, void *ring, uint32_t capacity, double t
             }
         }
     }
-    if (rc == AT_OK && !table_init(&t->live, 256)) rc = AT_E_MEMORY;
+    /* a walk keeps a few thousand blocks live (libpss holds every string until marker free):
+       sized for them up front, the table does not rehash its way up during the walk */
+    if (rc == AT_OK && !table_init(&t->live, 4096)) rc = AT_E_MEMORY;
     if (rc == AT_OK && c->faulty && c->fail_nth_count > 0) {
         t->fail_nth = malloc((size_t)c->fail_nth_count * sizeof(uint32_t));
         if (!t->fail_nth) rc = AT_E_MEMORY;
