@@ -118,7 +118,7 @@ function nativeTraced(snap: Snapshot, options: AllocatorOptions, many = false): 
     // WALK_MANY_MAX steps per native call, each entry in the batch area (decoded from there)
     for (const cls of CLASSES) {
       const decoder = WALK_CLASSES[cls].decode;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const n = tracer.walkMany(snap, marker, cls, i, WALK_MANY_MAX);
         const ok = tracer.lastCode === 0 ? n : n - 1;
         if (DECODE) for (let k = 0; k < ok; k++) decoder(tracer.entryView(cls, k));
