@@ -208,7 +208,9 @@ AT_API uint32_t at_step(uint32_t slot, int32_t walk_class, uint32_t length, uint
  * many as fit), and stops after the first call that does not return ERROR_SUCCESS.  Returns
  * the number of calls made; the last one's code is ring header word AT_RING_LAST_CODE
  * (ERROR_INVALID_HANDLE with 0 calls when the slot has no walk or no area).  Every call is
- * bracketed and reported exactly as at_walk's.
+ * bracketed and reported exactly as at_walk's, except that a call after the first starts at
+ * the previous one's end (no clock read in between: its duration includes the few ns the
+ * tracer spends writing the previous call's event).
  */
 AT_API uint32_t at_bind_batch(uint32_t slot, void *area, uint32_t bytes);
 AT_API uint32_t at_step_n(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index,

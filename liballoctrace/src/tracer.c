@@ -649,17 +649,23 @@ static void AT_WINAPI at_free_routine(void *context, void *address) {
 
 /* ---- marker events -------------------------------------------------------------------- */
 
-AT_API void at_enter(at_tracer *t, uint32_t api, uint32_t walk_class) {
-    if (!t || api == API_NONE || api >= API_COUNT) return;
+/* fresh: read the clock; otherwise the call starts at the last reading (see at_step_n) */
+static void enter_call(at_tracer *t, uint32_t api, uint32_t walk_class, bool fresh) {
     t->api = api;
     t->cls = walk_class <= 4 ? walk_class : NO_CLASS;
     t->tid = current_tid();
     t->call_ns = 0;
-    stamp(t);
+    if (fresh) stamp(t);
     t->enter_time = t->last_time;
     t->by_api[api * FIELDS + F_CALLS]++;
     t->by_class[class_row(t->cls) * FIELDS + F_CALLS]++;
 }
+
+AT_API void at_enter(at_tracer *t, uint32_t api, uint32_t walk_class) {
+    if (!t || api == API_NONE || api >= API_COUNT) return;
+    enter_call(t, api, walk_class, true);
+}
+
 
 static void do_release(at_tracer *t);
 
@@ -724,6 +730,19 @@ AT_API void at_api_error(at_tracer *t, uint32_t api, uint32_t code) {
     if (!t) return;
     stamp_marker(t, api);
     write_event(t, K_API_ERROR, api, api == t->api ? t->cls : NO_CLASS, t->tid, 0, 0, 0, code);
+}
+
+static uint32_t walk_call(at_tracer *t, at_walk_fn walk, void *snapshot, int32_t walk_class,
+                          void *marker, void *buffer, uint32_t length, uint32_t entry_index,
+                          bool fresh) {
+    uint32_t cls = (uint32_t)walk_class;
+    enter_call(t, API_WALK, cls, fresh);
+    uint32_t code = walk(snapshot, walk_class, marker, buffer, length);
+    at_leave(t, code);
+    if (code == WIN32_SUCCESS) at_walk_step(t, cls, entry_index, code);
+    else if (code == WIN32_NO_MORE_ITEMS) at_walk_end(t, cls, entry_index);
+    else at_api_error(t, API_WALK, code);
+    return code;
 }
 
 AT_API uint32_t at_walk(at_tracer *t, at_walk_fn walk, void *snapshot, int32_t walk_class,
@@ -800,8 +819,11 @@ AT_API uint32_t at_step_n(uint32_t slot, int32_t walk_class, uint32_t length, ui
     if (max_steps > room) max_steps = room;
     uint32_t code = 6u, k = 0;
     while (k < max_steps) {
-        code = at_walk(t, t->bound_walk, t->bound_snapshot, walk_class, t->bound_marker,
-                       t->batch + (size_t)k * length, length, entry_index + k);
+        /* a call after the first starts where the one before ended (one clock read less per
+           step: ~25 ns under a hypervisor); the few ns between them are the tracer's own */
+        bool fresh = k == 0;
+        code = walk_call(t, t->bound_walk, t->bound_snapshot, walk_class, t->bound_marker,
+                         t->batch + (size_t)k * length, length, entry_index + k, fresh);
         k++;
         if (code != WIN32_SUCCESS) break;
     }
