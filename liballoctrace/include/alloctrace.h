@@ -69,6 +69,9 @@ enum {
  *   word 2  capacity  records the ring holds (a power of two)
  *   word 3  overflow  records waiting in the overflow buffer (at_drain_overflow)
  *   word 4  last code the code of the last call at_step_n made
+ *   word 5  written   records written in all, into the ring or the overflow (mod 2^32): the
+ *                     next record's seq; with the records' own seqs, a reader of a ring file
+ *                     whose writer died can tell exactly which records never reached it
  * Records i in [tail, head) are at AT_RING_HEADER + (i & (capacity-1)) * 48.  When the ring
  * is full, records go to a growing overflow buffer (and keep going there until it is drained,
  * so order is kept): drain the ring first, then the overflow.
@@ -78,7 +81,8 @@ enum {
     AT_RING_TAIL = 1,
     AT_RING_CAPACITY = 2,
     AT_RING_OVERFLOW = 3,
-    AT_RING_LAST_CODE = 4
+    AT_RING_LAST_CODE = 4,
+    AT_RING_WRITTEN = 5
 };
 
 typedef struct at_config {

@@ -219,6 +219,7 @@ static void write_event(at_tracer *t, uint32_t kind, uint32_t api, uint32_t cls,
     e->aux0 = aux0;
     e->aux1 = aux1;
     commit_record(t, e);
+    t->hdr[AT_RING_WRITTEN] = (uint32_t)t->seq; /* a crashed process's count (ring-format.ts) */
     t->events++;
     if (kind >= FIRST_VIOLATION && kind < FIRST_VIOLATION + VIOLATION_COUNT)
         t->violations[kind - FIRST_VIOLATION]++;

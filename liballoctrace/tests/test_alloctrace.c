@@ -339,7 +339,8 @@ static void test_ring_overflow_and_release(void) {
     void *ps[100];
     for (int i = 0; i < 100; i++) ps[i] = A(t, 32);
     uint32_t *hdr = (uint32_t *)small;
-    CHECK(hdr[AT_RING_HEAD] == 16 && hdr[AT_RING_OVERFLOW] == 84, "16 in the ring, 84 over");
+    CHECK(hdr[AT_RING_HEAD] == 16 && hdr[AT_RING_OVERFLOW] == 84 && hdr[AT_RING_WRITTEN] == 100,
+          "16 in the ring, 84 over, 100 written");
     drain(t, small, 16);
     for (int i = 0; i < 100; i++) ps[i] = (F(t, ps[i]), NULL);
     at_leave(t, 0);
@@ -570,9 +571,10 @@ static void test_walk(void) {
     F(t, A(t, 8));
     at_leave(t, 0);
     FILE *f = fopen(path, "rb");
-    uint32_t hdr[4] = {0, 0, 0, 0};
-    CHECK(f && fread(hdr, 4, 4, f) == 4 && hdr[AT_RING_HEAD] == 2 && hdr[AT_RING_CAPACITY] == 64,
-          "the file holds the records: head %u", hdr[0]);
+    uint32_t hdr6[6] = {0, 0, 0, 0, 0, 0};
+    CHECK(f && fread(hdr6, 4, 6, f) == 6 && hdr6[AT_RING_HEAD] == 2 &&
+              hdr6[AT_RING_CAPACITY] == 64 && hdr6[AT_RING_WRITTEN] == 2,
+          "the file holds the records: head %u, written %u", hdr6[0], hdr6[AT_RING_WRITTEN]);
     if (f) fclose(f);
     at_destroy(t);
     at_unmap_ring(ring, bytes);
