@@ -6,8 +6,12 @@
  *   untraced        marker without allocator (libpss uses malloc)
  *   JS heap/guard   TracedAllocator: every routine call a koffi callback into JavaScript
  *   native heap/guard   NativeTracer: libpss calls liballoctrace's C routines directly, each
- *                   PssWalkSnapshot is bracketed in C (one native call per step), events are
- *                   read from the ring in batches
+ *                   PssWalkSnapshot is bracketed in C, events are read from the ring in
+ *                   batches; either one native call per step (walk: at_step, as a paced
+ *                   session) or WALK_MANY_MAX steps per native call (walkMany: at_step_n, as a
+ *                   session in run mode), entries decoded from the batch area
+ * Every native event has its own clock reading (RDTSC, ~20-25 ns on this VM's hypervisor) and
+ * every call its duration: a step without allocations reads the clock twice (once in a batch).
  * Targets (issue 9): traced cost ≤ 60 ns per event, a traced walk ≤ 1.3× the untraced one,
  * guard ≤ 1.6×. Times are this process's CPU time (the machine may be shared), medians.
  * liballoctrace/bench (make -C liballoctrace bench) measures the C side alone.
