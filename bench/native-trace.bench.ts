@@ -23,8 +23,10 @@ import {
   WALK_CLASSES,
   WALK_MANY_MAX,
   WalkMarker,
+  nativeClockSource,
   nativeMemory,
 } from '../src-main/pss';
+import { loadavg } from 'node:os';
 import { TracedAllocator, createSessionWriter, createStrategy } from '../src-main/alloc';
 import { ApiCall } from '../src-shared/events/layout';
 import type { AllocatorOptions } from '../src-shared/alloc/options';
@@ -306,6 +308,8 @@ try {
     fixture: LARGE_FIXTURE,
     classes: CLASSES,
     clock: 'process CPU time',
+    eventClock: nativeClockSource(),
+    load: loadavg(),
   });
 } finally {
   await fixture.stop();
