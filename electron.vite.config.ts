@@ -23,6 +23,9 @@ export default defineConfig({
           'walk-child': resolve(root, 'src-main/walk/walk-child.ts'),
           // Imported trace files are read and validated off the main thread, one worker each.
           'trace-import-worker': resolve(root, 'src-main/trace/import-worker.ts'),
+          // A recording's trace file is encoded, compressed and written off the walk's and
+          // the caller's threads (the CLI's walk --out).
+          'trace-writer-worker': resolve(root, 'src-main/trace/live-writer-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },
@@ -41,6 +44,8 @@ export default defineConfig({
   renderer: {
     root: resolve(root, 'src-renderer'),
     plugins: [react()],
+    // The analysis worker (src-renderer/analysis) is an ES module worker, bundled as its own file.
+    worker: { format: 'es' },
     build: {
       outDir: resolve(root, 'out/renderer'),
       rollupOptions: { input: { index: resolve(root, 'src-renderer/index.html') } },

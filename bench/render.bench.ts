@@ -6,6 +6,12 @@
  *   frames while scrolling the VA-space table of a large process              target p95 ≤ 16 ms
  *   JS heap used with 1 M events loaded (after a forced GC)                  target < 500 MB
  *   time cursor moved to an event until its state is drawn p50/p95/max       target p95 ≤ 50 ms
+ *   with 10 M events loaded (BENCH_RENDER_LOADED_EVENTS; 0 skips): event log scroll, timeline
+ *   zoom and time-cursor moves, frame work p95 ≤ 16 ms; page memory (the page's renderer
+ *   process, its analysis worker included: PSS) < 1 GB
+ *
+ * Frame work is the main (UI) thread's: the events are folded in the page's analysis worker.
+ * The machine's load average is recorded with every phase (extra.load).
  *
  * Baseline in the same run: rAF deltas of the same page idle (nothing streaming, nothing
  * scrolling): the ratio says what the work adds on top of the display's own frame pacing.
@@ -19,7 +25,8 @@
  *
  * `node --import tsx bench/render.bench.ts` (build first: `npx electron-vite build`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { startFixture } from '../src-main/testing/fixture';
@@ -48,6 +55,8 @@ const PASSES = Number(process.env['BENCH_RENDER_PASSES'] ?? Math.ceil(EVENTS / 1
 const STREAM_PACES: (number | 'run')[] = (process.env['BENCH_RENDER_PACES'] ?? '50000,run')
   .split(',')
   .map((x) => (x === 'run' ? 'run' : Number(x)));
+/** Events of the "loaded" session (a second real session, streamed at full speed). */
+const LOADED_EVENTS = Number(process.env['BENCH_RENDER_LOADED_EVENTS'] ?? 10_000_000);
 const SCROLL_MS = 4000;
 const IDLE_MS = 3000;
 const RENDERER_DIR = join(ROOT, 'out', 'renderer');
@@ -201,6 +210,67 @@ async function heapUsedMB(page: Page): Promise<{ heap: number; backing: number }
 
 const num = (s: string | null): number => Number((s ?? '').replace(/[^0-9.]/g, ''));
 
+/** Chromium processes now (pid → command line). */
+function chromiumProcesses(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (/chrom/i.test(cmd)) out.set(Number(e), cmd);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Proportional set size (MB) of the biggest renderer process of the browser(s) started by this
+ * bench: the page's, with its analysis worker (a dedicated worker runs in its page's process).
+ */
+function pageProcessMB(browserPids: readonly number[]): number {
+  let best = 0;
+  for (const [pid, cmd] of chromiumProcesses()) {
+    if (!cmd.includes('--type=renderer')) continue;
+    let p = pid;
+    for (let i = 0; i < 10 && p > 1 && !browserPids.includes(p); i++) p = parentOf(p);
+    if (!browserPids.includes(p)) continue;
+    try {
+      const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (m) best = Math.max(best, Number(m[1]) / 1024);
+    } catch {
+      // gone
+    }
+  }
+  return best;
+}
+
+/** Zooms the timeline in and out with the wheel, one wheel event per frame, for `ms`. */
+const START_ZOOM = (ms: number): string =>
+  `globalThis.__el = document.querySelector('[data-testid="timeline-canvas"]').parentElement; globalThis.__t0 = performance.now();` +
+  FRAME_LOOP(
+    `const r = g.__el.getBoundingClientRect();
+    const dy = (Math.floor(n / 40) % 2 ? 1 : -1) * 60;
+    g.__el.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, clientX: r.left + r.width * (0.3 + 0.4 * Math.random()), clientY: r.top + r.height / 2, bubbles: true, cancelable: true }));`,
+    `performance.now() - g.__t0 > ${ms}`,
+  );
+
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+}
+
 async function connected(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=connection-status][data-status=connected]', {
     timeout: 20_000,
@@ -243,19 +313,145 @@ function frameFigures(name: string, f: Frames, idle: Frames, note: string): Figu
   ];
 }
 
+/** Starts a real traced walk of the fixture through the UI (guard allocator) and shows Allocations. */
+async function startWalk(
+  page: Page,
+  pid: number,
+  pace: number | 'run',
+  passes: number,
+): Promise<void> {
+  await page.click('[data-testid=tab-processes]');
+  await page.fill('[data-testid=process-search]', String(pid));
+  await page.click(`[data-testid=process-row-${pid}]`);
+  await page.click('[data-testid=process-inspect]');
+  await page.click('[data-testid=allocator-strategy-guard]');
+  if (pace === 'run') await page.click('[data-testid=pace-mode-run]');
+  else {
+    await page.click('[data-testid=pace-mode-paced]');
+    await page.fill('[data-testid=pace-rate]', String(pace));
+  }
+  await page.fill('[data-testid=walk-passes]', String(passes));
+  await page.click('[data-testid=start-session-button]');
+  await page.waitForSelector('[data-testid=view-walk]');
+  await page.click('[data-testid=tab-allocations]');
+}
+
+/**
+ * With a session of `events` events loaded: time-cursor moves (until drawn, and the frames
+ * meanwhile), timeline zoom, event log scroll, and the page's memory.
+ */
+async function measureLoaded(
+  page: Page,
+  label: string,
+  events: number,
+  idle: Frames,
+  figures: Figure[],
+  extra: Record<string, unknown>,
+  browserPids: readonly number[],
+): Promise<void> {
+  extra[`load before the ${label} measurements`] = load();
+  await page.click('[data-testid=tab-allocations]');
+  await page.waitForSelector('[data-testid=time-cursor]');
+  await startFrames(page);
+  const moves = (await page.evaluate(CURSOR_MOVES(40))) as number[];
+  const cursorFrames = await stopFrames(page);
+  figures.push(
+    figure(
+      `time cursor (${label} events): move to an event until its state is drawn, p50`,
+      percentile(moves, 50),
+      'ms',
+      null,
+      `${moves.length} moves over ${events} events`,
+    ),
+    figure(
+      `time cursor (${label} events): move to an event until its state is drawn, p95`,
+      percentile(moves, 95),
+      'ms',
+      null,
+      'target ≤ 50 ms',
+    ),
+    figure(
+      `time cursor (${label} events): move to an event until its state is drawn, max`,
+      Math.max(...moves),
+      'ms',
+      null,
+    ),
+  );
+  figures.push(
+    ...frameFigures(
+      `time cursor moves (${label} events)`,
+      cursorFrames,
+      idle,
+      'target p95 ≤ 16 ms',
+    ),
+  );
+  // Zoom the timeline in and out with the wheel.
+  await page.evaluate(START_ZOOM(SCROLL_MS));
+  await page.waitForTimeout(SCROLL_MS + 300);
+  const zoom = await stopFrames(page);
+  figures.push(
+    ...frameFigures(`timeline zoom (${label} events)`, zoom, idle, 'target p95 ≤ 16 ms'),
+  );
+  // Scroll the event log.
+  await page.click('[data-testid=tab-events]');
+  await page.waitForSelector('[data-testid=eventlog-table]');
+  const rows = num(await page.getAttribute('[data-testid=eventlog-table]', 'data-rows'));
+  const log = await scrollFor(page, 'eventlog-table', SCROLL_MS, 200);
+  console.log(`event log: ${rows} rows, at most ${log.maxRowsInDom} in the DOM`);
+  extra[`eventLogRows (${label})`] = rows;
+  extra[`eventLogMaxRowsInDom (${label})`] = log.maxRowsInDom;
+  figures.push(
+    ...frameFigures(`event log scroll (${label} rows)`, log, idle, 'target p95 ≤ 16 ms'),
+  );
+  // Memory with the session held.
+  const heap = await heapUsedMB(page);
+  extra[`columnStore (${label})`] = await page.textContent('[data-testid=store-bytes]');
+  figures.push(
+    figure(`JS heap used, UI thread (${label} events)`, heap.heap, 'MB', null, 'objects only'),
+  );
+  figures.push(
+    figure(
+      `JS heap + array buffers, UI thread (${label} events)`,
+      heap.heap + heap.backing,
+      'MB',
+      null,
+      'the analysis worker is not included',
+    ),
+  );
+  figures.push(
+    figure(
+      `page memory: renderer process PSS (${label} events)`,
+      pageProcessMB(browserPids),
+      'MB',
+      null,
+      'the page and its analysis worker; target < 1 GB',
+    ),
+  );
+  extra[`load after the ${label} measurements`] = load();
+}
+
 // ---- main -----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
     throw new Error('out/renderer is missing: run "npx electron-vite build" first');
   }
+  const before = new Set(chromiumProcesses().keys());
   const browser: Browser = await chromium.launch({
     executablePath: chromiumPath(),
     args: CHROMIUM_ARGS,
     headless: true,
   });
+  // The browser's own processes: the renderers of this bench descend from them.
+  const browserPids = [...chromiumProcesses().entries()]
+    .filter(([pid, cmd]) => !before.has(pid) && !cmd.includes('--type='))
+    .map(([pid]) => pid);
   const figures: Figure[] = [];
-  const extra: Record<string, unknown> = { events: EVENTS, fixture: BIG_FIXTURE };
+  const extra: Record<string, unknown> = {
+    events: EVENTS,
+    fixture: BIG_FIXTURE,
+    'load at start (1/5/15 min)': load(),
+  };
   try {
     const fixture = await startFixture(BIG_FIXTURE);
     const web = await startWebMode();
@@ -279,23 +475,11 @@ async function main(): Promise<void> {
         figure('idle page: rAF delta p95 (baseline)', percentile(idle.deltas, 95), 'ms'),
       );
       // Real traced walks of the fixture, PASSES times each, started through the UI: first at a
-      // watching pace (entries per second), then at full speed (the host coalesces what the page
-      // cannot take and the page pages it in later).
+      // watching pace (entries per second), then at full speed (the host's credit stream sends
+      // at the pace the page's analysis worker takes them).
       for (const pace of STREAM_PACES) {
-        await page.click('[data-testid=tab-processes]');
-        await page.fill('[data-testid=process-search]', String(fixture.pid));
-        await page.click(`[data-testid=process-row-${fixture.pid}]`);
-        await page.click('[data-testid=process-inspect]');
-        await page.click('[data-testid=allocator-strategy-guard]');
-        if (pace === 'run') await page.click('[data-testid=pace-mode-run]');
-        else {
-          await page.click('[data-testid=pace-mode-paced]');
-          await page.fill('[data-testid=pace-rate]', String(pace));
-        }
-        await page.fill('[data-testid=walk-passes]', String(PASSES));
-        await page.click('[data-testid=start-session-button]');
-        await page.waitForSelector('[data-testid=view-walk]');
-        await page.click('[data-testid=tab-allocations]');
+        await startWalk(page, fixture.pid, pace, PASSES);
+        extra[`load at the start of streaming (${pace})`] = load();
         const cdp = PROFILE ? await page.context().newCDPSession(page) : null;
         if (cdp) {
           await cdp.send('Profiler.enable');
@@ -346,70 +530,27 @@ async function main(): Promise<void> {
         );
       }
       extra['passes'] = PASSES;
-      // Time travel: the time cursor moved across the 1 M events (frames measured meanwhile).
-      await page.waitForSelector('[data-testid=time-cursor]');
-      await startFrames(page);
-      const moves = (await page.evaluate(CURSOR_MOVES(40))) as number[];
-      const cursorFrames = await stopFrames(page);
-      figures.push(
-        figure(
-          'time cursor: move to an event until its state is drawn, p50',
-          percentile(moves, 50),
-          'ms',
-          null,
-          `${moves.length} moves over ${EVENTS} events`,
-        ),
-        figure(
-          'time cursor: move to an event until its state is drawn, p95',
-          percentile(moves, 95),
-          'ms',
-          null,
-          'target ≤ 50 ms',
-        ),
-        figure(
-          'time cursor: move to an event until its state is drawn, max',
-          Math.max(...moves),
-          'ms',
-          null,
-        ),
-      );
-      figures.push(
-        ...frameFigures('time cursor moves (1M events)', cursorFrames, idle, 'target p95 ≤ 16 ms'),
-      );
-      // Scroll the 1 M-row event log.
-      await page.click('[data-testid=tab-events]');
-      await page.waitForSelector('[data-testid=eventlog-table]');
-      const rows = num(await page.getAttribute('[data-testid=eventlog-table]', 'data-rows'));
-      const cdpLog = PROFILE ? await page.context().newCDPSession(page) : null;
-      if (cdpLog) {
-        await cdpLog.send('Profiler.enable');
-        await cdpLog.send('Profiler.start');
+      await measureLoaded(page, '1M', EVENTS, idle, figures, extra, browserPids);
+      // A session of LOADED_EVENTS events (a real walk of PASSES_LOADED passes at full speed),
+      // then the same scroll, zoom and cursor moves with all of it loaded.
+      if (LOADED_EVENTS > 0) {
+        const passes = Math.ceil(LOADED_EVENTS / 180_000);
+        await startWalk(page, fixture.pid, 'run', passes);
+        const t0 = Date.now();
+        for (;;) {
+          const state = await page.textContent('[data-testid=session-state]');
+          if (state === 'finished' || state === 'failed' || state === 'cancelled') break;
+          if (Date.now() - t0 > 900_000) throw new Error('the loaded session did not finish');
+          await page.waitForTimeout(500);
+        }
+        const received = num(await page.textContent('[data-testid=count-events]'));
+        extra['loadedEvents'] = received;
+        extra['loadedPasses'] = passes;
+        extra['loadedStreamMs'] = Date.now() - t0;
+        console.log(`loaded: ${received} events in ${Date.now() - t0} ms (load ${load()})`);
+        const label = `${(received / 1e6).toFixed(1)}M`;
+        await measureLoaded(page, label, received, idle, figures, extra, browserPids);
       }
-      const log = await scrollFor(page, 'eventlog-table', SCROLL_MS, 200);
-      if (cdpLog) {
-        const { profile } = (await cdpLog.send('Profiler.stop')) as unknown as {
-          profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
-        };
-        console.log('event log scroll profile:\n' + topFunctions(profile, 25).join('\n'));
-        await cdpLog.detach();
-      }
-      console.log(`event log: ${rows} rows, at most ${log.maxRowsInDom} in the DOM`);
-      extra['eventLogRows'] = rows;
-      extra['eventLogMaxRowsInDom'] = log.maxRowsInDom;
-      figures.push(...frameFigures('event log scroll (1M rows)', log, idle, 'target p95 ≤ 16 ms'));
-      // Memory with 1 M events held.
-      const heap = await heapUsedMB(page);
-      extra['columnStore'] = await page.textContent('[data-testid=store-bytes]');
-      figures.push(figure('JS heap used with 1M events', heap.heap, 'MB', null, 'objects only'));
-      figures.push(
-        figure(
-          'JS heap + array buffers with 1M events',
-          heap.heap + heap.backing,
-          'MB',
-          null,
-          'target < 500 MB',
-        ),
-      );
       // The same process captured: scroll its VA table.
       await page.click('[data-testid=tab-processes]');
       await page.fill('[data-testid=process-search]', String(fixture.pid));

@@ -68,6 +68,9 @@ async function session(
         sink.summary?.(s);
         done();
       },
+      lost: (s) => {
+        throw new Error(s.error.message);
+      },
     },
   );
   await finished;

@@ -16,6 +16,7 @@
  * through the host with getEvents, and raw WebSocket throughput of the same bytes in the same
  * batch sizes from a bare `ws` server to the same page code, without the host.
  */
+import { endedState, startingState, walkingState } from '../src-shared/contract/session-state';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +77,6 @@ const probeReport = (page: Page): Promise<ProbeReport> =>
 interface Round {
   events: number;
   detail: number;
-  aggregated: number;
   startMs: number;
   firstMs: number;
   lastMs: number;
@@ -171,7 +171,6 @@ async function main(): Promise<void> {
       const round: Round = {
         events: summary.events,
         detail: rep.events,
-        aggregated: rep.aggregatedEvents,
         startMs,
         firstMs: rep.firstArrivalMs,
         lastMs: rep.lastArrivalMs,
@@ -182,7 +181,7 @@ async function main(): Promise<void> {
       };
       if (i > 0) rounds.push(round); // the first round warms up JITs and caches
       console.log(
-        `round ${i}: ${round.events} events (${round.detail} in detail, ${round.aggregated} aggregated) in ${(round.lastMs - round.startMs).toFixed(0)} ms; walk ${round.walkMs.toFixed(0)} ms; ${round.batches} pushes`,
+        `round ${i}: ${round.events} events (${round.detail} pushed) in ${(round.lastMs - round.startMs).toFixed(0)} ms; walk ${round.walkMs.toFixed(0)} ms; ${round.batches} pushes`,
       );
       if (lastSession) await call(page, 'closeSession', { sessionId: lastSession });
       lastSession = st.sessionId;
@@ -307,13 +306,6 @@ async function main(): Promise<void> {
         baseRate,
         'host flow control + WebSocket + page decode/ack; vs raw WebSocket; target ≥ 1e6',
       ),
-      figure(
-        'push path: events coalesced into aggregates',
-        replay.aggregatedFraction,
-        'fraction',
-        null,
-        `the replay produces ${REPLAY_RATE / 1e6} M events/s; 0 = the page took all in detail`,
-      ),
       figure('push path: latency p50', percentile(replay.latencies, 50), 'ms'),
       figure(
         'push path: latency p99',
@@ -331,13 +323,6 @@ async function main(): Promise<void> {
         '%',
       ),
       figure('raw WebSocket, same bytes (baseline)', baseRate, 'events/s'),
-      figure(
-        'events coalesced into aggregates',
-        rounds.reduce((n, r) => n + r.aggregated, 0) / totalEvents,
-        'fraction',
-        null,
-        '0 = all in detail',
-      ),
       figure('latency allocation → page p50', percentile(lat, 50), 'ms'),
       figure('latency allocation → page p99', percentile(lat, 99), 'ms', null, 'target ≤ 100 ms'),
       figure('frame time while receiving p50', percentile(frames, 50), 'ms'),
@@ -359,7 +344,6 @@ async function main(): Promise<void> {
       rounds: rounds.map((r) => ({
         events: r.events,
         detail: r.detail,
-        aggregated: r.aggregated,
         deliveryMs: r.lastMs - r.firstMs,
         walkMs: r.walkMs,
         pushes: r.batches,
@@ -369,7 +353,6 @@ async function main(): Promise<void> {
       replay: {
         events: replay.events,
         detail: replay.detail,
-        aggregated: replay.aggregated,
         ms: replay.ms,
         pushes: replay.pushes,
       },
@@ -457,23 +440,20 @@ class ReplayWalk implements WalkService {
     sink: SessionSink,
   ): Promise<SessionState> {
     const t0 = performance.now();
-    const state: SessionState = {
+    const plan = {
       sessionId,
-      state: 'running',
       pid: options.pid ?? 0,
       snapshotId: null,
       pace: options.pace,
       classes: [],
-      current: null,
-      bookmarks: [],
-      pass: 0,
       passes: 1,
-      eventsStored: 0,
-      error: null,
-      targetExited: false,
-      clockOriginEpochMs: performance.timeOrigin + t0,
       allocator: options.allocator,
+      clockOriginEpochMs: performance.timeOrigin + t0,
     };
+    const state: SessionState = walkingState(plan, {
+      ...startingState(plan),
+      state: 'running',
+    });
     this.running.add(sessionId);
     const n = this.records.byteLength / 48;
     let seq = 0;
@@ -503,7 +483,7 @@ class ReplayWalk implements WalkService {
       if (seq < this.total) setImmediate(tick);
       else {
         this.running.delete(sessionId);
-        sink.state({ ...state, state: 'finished', eventsStored: seq });
+        sink.state(endedState(state, 'finished', { eventsStored: seq }));
         sink.summary({
           ...emptyTotals(),
           sessionId,
@@ -540,9 +520,9 @@ async function replayThroughHost(browser: Browser, records: Uint8Array, total: n
     library: 'replay',
     version: '0',
     log: () => undefined,
-    // BENCH_TARGET_LATENCY_MS tries other flow-control targets (default: the host's).
-    ...(process.env['BENCH_TARGET_LATENCY_MS']
-      ? { flow: { targetLatencyMs: Number(process.env['BENCH_TARGET_LATENCY_MS']) } }
+    // BENCH_WINDOW_EVENTS tries other credits (default: the host's).
+    ...(process.env['BENCH_WINDOW_EVENTS']
+      ? { flow: { windowEvents: Number(process.env['BENCH_WINDOW_EVENTS']) } }
       : {}),
   });
   const server = await startWebServer({ host, rendererDir: dir, port: 0, log: () => undefined });
@@ -592,13 +572,11 @@ async function replayThroughHost(browser: Browser, records: Uint8Array, total: n
     });
     const ms = rep.lastArrivalMs - rep.firstArrivalMs;
     console.log(
-      `replay: ${total} events, ${rep.events} in detail, ${rep.aggregatedEvents} aggregated, ${rep.batches} pushes, ${ms.toFixed(0)} ms`,
+      `replay: ${total} events, ${rep.events} pushed, ${rep.batches} pushes, ${ms.toFixed(0)} ms`,
     );
     return {
       events: total,
       detail: rep.events,
-      aggregated: rep.aggregatedEvents,
-      aggregatedFraction: rep.aggregatedEvents / total,
       delivered: (rep.events / ms) * 1000,
       ms,
       pushes: rep.batches,

@@ -147,6 +147,9 @@ test('moving the time cursor shows the block map and the live set as the ledger 
   const total = ledger.events;
   expect(best.blocks).toBeGreaterThan(0);
 
+  // The fold runs in the page's analysis worker, not on its UI thread.
+  expect(page.workers().some((w) => /analysis\.worker/.test(w.url()))).toBe(true);
+
   // Now: every event, the final live set.
   const map = page.getByTestId('block-map');
   await expect(map).toHaveAttribute('data-events', String(total));

@@ -20,8 +20,6 @@ declare const cancelAnimationFrame: (id: number) => void;
 export interface ProbeReport {
   events: number;
   batches: number;
-  aggregates: number;
-  aggregatedEvents: number;
   allocations: number;
   frees: number;
   firstArrivalMs: number;
@@ -68,8 +66,6 @@ function emptyReport(): ProbeReport {
   return {
     events: 0,
     batches: 0,
-    aggregates: 0,
-    aggregatedEvents: 0,
     allocations: 0,
     frees: 0,
     firstArrivalMs: 0,
@@ -120,16 +116,6 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
     }
     ack(r.nextSeq - 1);
   });
-  const offAgg = api.on('aggregate', (a) => {
-    if (sessionId !== null && a.sessionId !== sessionId) return;
-    r.aggregates++;
-    r.aggregatedEvents += a.toSeq - a.fromSeq;
-    r.allocations += a.allocations;
-    r.frees += a.frees;
-    if (a.fromSeq !== r.nextSeq) r.gaps++;
-    r.nextSeq = a.toSeq;
-    ack(a.toSeq - 1);
-  });
   let raf = 0;
   let last = 0;
   const frame = (t: number) => {
@@ -158,7 +144,6 @@ export function createProbe(api: PssApi, clockOriginEpochMs: () => number) {
     },
     stop() {
       offEvents();
-      offAgg();
       cancelAnimationFrame(raf);
     },
   };

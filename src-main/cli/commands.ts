@@ -2,7 +2,7 @@
  * The commands of `pss-inspector`. Each reads its parsed arguments and writes to the given
  * output; failures are thrown as CliError (exit code + one line). Captures and walks run on the
  * app's own walk service (a worker thread over the same koffi binding), errors are mapped by the
- * app's own host/errors.ts, so the CLI says exactly what the app would.
+ * app's one error mapping (src-main/errors/reply.ts), so the CLI says exactly what the app would.
  */
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -26,9 +26,10 @@ import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
 import { listProcesses } from '../host/processes';
 import { appRoot } from '../host/app';
-import { toErrorReply } from '../host/errors';
+import { toErrorReply } from '../errors/reply';
 import { diffEntries } from '../host/diff';
-import { FileSink, TraceFileError, TraceWriter } from '../trace/trace-file';
+import { TraceFileError } from '../trace/trace-file';
+import { LiveTraceWriter } from '../trace/live-writer';
 import { openTraceFile, type OpenedTrace } from '../trace/open-trace';
 import {
   exportChrome,
@@ -164,7 +165,7 @@ async function service<T>(p: Promise<T>, context: 'capture' | 'session'): Promis
   try {
     return await p;
   } catch (e) {
-    throw fromReply(toErrorReply(e, context), context);
+    throw fromReply(toErrorReply(e), context);
   }
 }
 
@@ -412,9 +413,11 @@ const walkCmd: Command = {
     const flags = parseFlags(optionValue(p, 'flags'));
     const policy = optionValue(p, 'on-failure') ?? 'stop';
     if (policy !== 'stop' && policy !== 'retry') throw usage('--on-failure must be stop or retry');
-    let writer: TraceWriter;
+    // The trace is encoded, compressed and written by a worker thread of its own; at most the
+    // batch being written is not on disk yet (src-main/trace/live-writer.ts).
+    let writer: LiveTraceWriter;
     try {
-      writer = new TraceWriter(new FileSink(out), {
+      writer = new LiveTraceWriter(out, {
         pid,
         processName: processName(pid),
         flags,
@@ -475,6 +478,12 @@ const walkCmd: Command = {
               summary = s;
               resolve({ started: true });
             },
+            // The walk worker died: the session ends failed, without a summary.
+            lost(s: SessionState) {
+              last = s;
+              progress.update(s);
+              resolve({ started: true });
+            },
           };
           walk
             .startSession(
@@ -499,11 +508,11 @@ const walkCmd: Command = {
       stopInterrupt();
       progress.end();
       if (!outcome.started) {
-        writer.abandon();
-        throw fromReply(toErrorReply(outcome.error, 'session'), 'capture');
+        await writer.abandon();
+        throw fromReply(toErrorReply(outcome.error), 'capture');
       }
       if (writeError) {
-        writer.abandon();
+        await writer.abandon();
         throw new CliError(
           Exit.FILE,
           `${out}: ${(writeError as Error).message}`,
@@ -511,7 +520,7 @@ const walkCmd: Command = {
         );
       }
       try {
-        writer.finish(summary);
+        await writer.finish(summary);
       } catch (e) {
         throw new CliError(
           Exit.FILE,

@@ -134,8 +134,8 @@ export function registerIpc<E extends IpcEventLike, P>(
           if (bytes instanceof ArrayBuffer) l.queuedBytes += bytes.byteLength;
           l.queue.push(m);
         },
-        // Until the page's port exists, event detail beyond a few MB becomes aggregates (the
-        // page pages the detail in with getEvents): the queue stays bounded, nothing is lost.
+        // Until the page's port exists, the event streams wait once a few MB are queued (they
+        // resume when it connects, from where they stopped): the queue stays bounded.
         congested: () => l.port === null && l.queuedBytes >= MAX_QUEUED_BYTES,
       }),
     };

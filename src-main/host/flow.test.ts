@@ -1,8 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EventWriter } from '../../src-shared/events/batch';
-import { EventKind } from '../../src-shared/events/layout';
-import type { EventAggregate } from '../../src-shared/contract/model';
-import { EventForwarder } from './flow';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
+import { EVENT_SIZE, EventKind } from '../../src-shared/events/layout';
+import { TraceStore } from '../walk/trace-store';
+import { EventStream } from './flow';
 
 /** Batches of `n` alternating alloc/free records, seqs continuing from `first`. */
 function batch(first: number, n: number): ArrayBuffer {
@@ -20,94 +23,153 @@ function batch(first: number, n: number): ArrayBuffer {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-let fwd: EventForwarder | null = null;
+interface Harness {
+  store: TraceStore;
+  stream: EventStream;
+  pushes: [number, number][];
+  /** Stores one batch and tells the stream, as the host does. */
+  produce(n: number): void;
+  congested: boolean;
+}
+
+const dirs: string[] = [];
+const streams: EventStream[] = [];
+const stores: TraceStore[] = [];
 afterEach(() => {
-  fwd?.dispose();
-  vi.useRealTimers();
+  for (const s of streams.splice(0)) s.dispose();
+  for (const s of stores.splice(0)) s.dispose();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('EventForwarder', () => {
+function harness(windowEvents: number, memoryLimitBytes = 64 * 1024 * 1024): Harness {
+  const spillDir = mkdtempSync(join(tmpdir(), 'flow-test-'));
+  dirs.push(spillDir);
+  const store = new TraceStore(
+    { pid: 1, flags: 0, allocator: { strategy: 'heap' }, classes: ['THREADS'], createdAt: '' },
+    { memoryLimitBytes, spillDir },
+  );
+  stores.push(store);
+  const h: Harness = {
+    store,
+    pushes: [],
+    congested: false,
+    produce(n) {
+      const first = store.count;
+      store.append(first, batch(first, n));
+      h.stream.stored(store.count);
+    },
+    stream: null as unknown as EventStream,
+  };
+  h.stream = new EventStream(
+    store,
+    {
+      events: (f, b) => {
+        new EventBatchView(b).validate(f);
+        h.pushes.push([f, b.byteLength / EVENT_SIZE]);
+      },
+      congested: () => h.congested,
+    },
+    { windowEvents, congestionRetryMs: 1 },
+  );
+  streams.push(h.stream);
+  return h;
+}
+
+/** Every seq in [0, total) pushed exactly once, in order. */
+function coverage(pushes: [number, number][]): number {
+  let next = 0;
+  for (const [f, n] of pushes) {
+    expect(f).toBe(next);
+    next += n;
+  }
+  return next;
+}
+
+describe('EventStream', () => {
   it('coalesces the batches of one event-loop turn into one push', async () => {
-    const pushes: [number, number][] = [];
-    fwd = new EventForwarder('s', {
-      events: (f, b) => pushes.push([f, b.byteLength / 48]),
-      aggregate: () => undefined,
-    });
-    fwd.offer(0, batch(0, 10));
-    fwd.offer(10, batch(10, 5));
+    const h = harness(1000);
+    h.produce(10);
+    h.produce(5);
     await tick();
-    fwd.offer(15, batch(15, 1));
+    h.produce(1);
     await tick();
-    expect(pushes).toEqual([
+    expect(h.pushes).toEqual([
       [0, 15],
       [15, 1],
     ]);
   });
 
-  it('aggregates beyond the window with correct counts, then resumes detail after acks', async () => {
-    // The aggregate timer runs on fake time, so a loaded machine cannot fire it between two
-    // offers (setImmediate stays real: the detail coalescing is what the ticks drive).
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const pushes: string[] = [];
-    const aggs: EventAggregate[] = [];
-    fwd = new EventForwarder(
-      's',
-      {
-        events: (f, b) => pushes.push(`e${f}+${b.byteLength / 48}`),
-        aggregate: (a) => (aggs.push(a), pushes.push(`a${a.fromSeq}-${a.toSeq}`)),
-      },
-      { windowEvents: 100, minWindowEvents: 100, aggregateIntervalMs: 5 },
-    );
-    let seq = 0;
+  it('stops at the credit, sends exactly what each ack frees, and loses nothing', async () => {
+    const h = harness(100);
     for (let i = 0; i < 5; i++) {
-      fwd.offer(seq, batch(seq, 40));
-      seq += 40;
+      h.produce(40);
       await tick();
     }
-    vi.advanceTimersByTime(20);
-    // 40 + 40 fit the window of 100; the rest is aggregated.
-    expect(pushes).toEqual(['e0+40', 'e40+40', 'a80-200']);
-    expect(aggs[0]).toMatchObject({
-      allocations: 60,
-      frees: 60,
-      bytesAllocated: 960,
-      bytesFreed: 960,
-      liveBytes: 16,
-    });
-    fwd.ack(79);
-    expect(fwd.stats.mode).toBe('detail');
-    fwd.offer(seq, batch(seq, 10));
+    // 40 + 40 + 20 fill the window of 100; the walk goes on into the store.
+    expect(coverage(h.pushes)).toBe(100);
+    expect(h.stream.stats).toMatchObject({ sent: 100, acked: 0, waiting: 100 });
+    h.stream.ack(29);
+    expect(coverage(h.pushes)).toBe(130);
+    // An ack of what was already acked changes nothing.
+    h.stream.ack(10);
+    expect(coverage(h.pushes)).toBe(130);
+    h.stream.ack(129);
+    expect(coverage(h.pushes)).toBe(200);
+    expect(h.stream.stats).toMatchObject({ sent: 200, acked: 130, waiting: 0 });
+    // Caught up: new batches go out at once again.
+    h.produce(10);
     await tick();
-    expect(pushes.at(-1)).toBe('e200+10');
+    expect(h.pushes.at(-1)).toEqual([200, 10]);
   });
 
-  it('sizes the window to what the connection consumes in the target latency', async () => {
-    // The consumer's pace is simulated on a fake clock (performance.now included), so machine
-    // load cannot change the rate the forwarder measures.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
-    fwd = new EventForwarder(
-      's',
-      { events: () => undefined, aggregate: () => undefined },
-      {
-        windowEvents: 1_000_000,
-        minWindowEvents: 1000,
-        initialWindowEvents: 50_000,
-        targetLatencyMs: 100,
-      },
-    );
-    expect(fwd.stats.window).toBe(50_000);
-    // A consumer that takes ~10 ms per 1000 events: ~100k events/s → a window of ~10k.
-    let seq = 0;
-    for (let i = 0; i < 12; i++) {
-      fwd.offer(seq, batch(seq, 1000));
-      seq += 1000;
-      await tick();
-      vi.advanceTimersByTime(10);
-      fwd.ack(seq - 1);
+  it('reads what spilled to disk when the connection catches up', async () => {
+    // A store that keeps 50 events in memory: the rest spill while the connection is behind.
+    const h = harness(64, 50 * EVENT_SIZE);
+    for (let i = 0; i < 20; i++) h.produce(25);
+    await tick();
+    expect(h.store.bytesSpilled).toBeGreaterThan(0);
+    let acked = 0;
+    while (acked < 500) {
+      const sent = h.stream.sent;
+      expect(sent - acked).toBeLessThanOrEqual(64);
+      h.stream.ack(sent - 1);
+      acked = sent;
     }
-    const { window, ackRate } = fwd.stats;
-    expect(ackRate).toBeGreaterThan(10_000);
-    expect(ackRate).toBeLessThan(150_000);
-    expect(window).toBeCloseTo(ackRate / 10, -1);
+    expect(coverage(h.pushes)).toBe(500);
+  });
+
+  it('holds back while the transport is congested and resumes when it drains', async () => {
+    const h = harness(1000);
+    h.congested = true;
+    h.produce(10);
+    await tick();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(h.pushes).toEqual([]);
+    h.congested = false;
+    // The retry timer looks again (1 ms here).
+    for (let i = 0; i < 200 && h.pushes.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 2));
+    expect(h.pushes).toEqual([[0, 10]]);
+  });
+
+  it('streams a whole stored trace from seq 0 (an imported session)', () => {
+    const h = harness(300);
+    const first = h.store.count;
+    h.store.append(first, batch(first, 1000));
+    h.stream.stored(h.store.count);
+    h.stream.flush();
+    expect(coverage(h.pushes)).toBe(300);
+    while (h.stream.sent < 1000) h.stream.ack(h.stream.sent - 1);
+    expect(coverage(h.pushes)).toBe(1000);
+  });
+
+  it('sends nothing after dispose', async () => {
+    const h = harness(100);
+    h.produce(10);
+    h.stream.dispose();
+    await tick();
+    h.stream.ack(5);
+    h.stream.flush();
+    expect(h.pushes).toEqual([]);
   });
 });

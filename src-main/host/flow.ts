@@ -1,316 +1,156 @@
 /**
- * Flow control of one session's events towards one connection.
+ * The one delivery mechanism of a session's events to one connection: a credit stream.
  *
- * Every batch the walk produces is already in the trace store; this decides how the connection
- * hears about it. While the connection's unacknowledged detail (events pushed but not yet
- * acked with ackEvents) is below the window — targetLatencyMs worth of what the connection has
- * been measured to consume, between minWindowEvents and windowEvents (8 MB), so detail stays
- * fresh — batches go out as `events` pushes (batches that
- * arrive in the same turn of the event loop are coalesced into one push). Beyond the window the
- * forwarder stops sending detail and sends `aggregate` pushes instead — counts, bytes and live
- * bytes of the events since the last one, at most every `aggregateIntervalMs`. When acks bring
- * the backlog down to half the window it sends what it has aggregated so far and resumes detail
- * with the next batch.
+ * Every batch a session produces goes into its trace store first (the store keeps everything,
+ * spilling the oldest to disk); the stream only decides when the connection gets which seqs.
+ * It keeps one cursor, `sent` (every seq below it was pushed, once, in order), and the
+ * connection's `acked` (every seq below it was consumed: the page has folded it). The
+ * connection holds a credit of `windowEvents` events: while `sent - acked` is below it, the
+ * stream reads the next events from the store and pushes them as `events` (at most
+ * `maxPushBytes` a push; batches that arrive in the same turn of the event loop go out as one
+ * push). When the credit is used up the stream simply waits: the walk goes on into the store,
+ * and each ack lets the stream send that much more, from where it stopped.
  *
- * Invariant: every seq reaches the connection exactly once, either inside an `events` push or
- * inside the [fromSeq, toSeq) range of an `aggregate` push, in seq order. A renderer's totals
- * are therefore the sum of both, and the detail of any aggregated range can be paged with
- * getEvents (the trace store keeps everything).
+ * So the page gets every event exactly once, at its own pace, and holds at most the window in
+ * flight; it never asks for anything again (an imported trace streams the same way from seq
+ * 0). A connection that never acks gets one window and then nothing; one whose transport is
+ * congested (`congested()`: unsent bytes above the transport's mark) gets nothing until it
+ * drains. Neither makes the host hold more than the store it keeps anyway.
  */
-import { EventBatchView, concatBatches } from '../../src-shared/events/batch';
-import { EVENT_SIZE, EventKind, isViolation } from '../../src-shared/events/layout';
-import type { EventAggregate } from '../../src-shared/contract/model';
+import { EVENT_SIZE } from '../../src-shared/events/layout';
 
 export interface FlowOptions {
-  /** Most unacknowledged detail events allowed in flight (default: 8 MB worth). */
+  /** Events the connection may hold unacknowledged (its credit; default 6 MiB worth). */
   windowEvents: number;
-  /**
-   * The window adapts to what the connection consumes: at most this many milliseconds of its
-   * measured ack rate (so detail stays this fresh), never less than minWindowEvents.
-   */
-  targetLatencyMs: number;
-  minWindowEvents: number;
-  /** The window before the first measurement. */
-  initialWindowEvents: number;
-  /** Aggregates are pushed at most this often while the connection is behind. */
-  aggregateIntervalMs: number;
-  /** One `events` push carries at most this many bytes (coalescing limit). */
+  /** One `events` push carries at most this many bytes. */
   maxPushBytes: number;
+  /** While the transport is congested, look again after this many ms. */
+  congestionRetryMs: number;
 }
 
 export const DEFAULT_FLOW: FlowOptions = {
-  windowEvents: Math.floor((8 * 1024 * 1024) / EVENT_SIZE),
-  targetLatencyMs: 100,
-  minWindowEvents: 32_768,
-  initialWindowEvents: 65_536,
-  aggregateIntervalMs: 50,
+  windowEvents: 131_072,
   maxPushBytes: 4 * 1024 * 1024,
+  congestionRetryMs: 20,
 };
 
-export interface FlowOutput {
+/** Where the stream reads events from (the session's trace store). */
+export interface StreamSource {
+  /** Events [fromSeq, fromSeq+count) clipped to what is stored, as 48-byte records. */
+  read(fromSeq: number, count: number): ArrayBuffer;
+}
+
+export interface StreamOutput {
   events(firstSeq: number, bytes: ArrayBuffer): void;
-  aggregate(aggregate: EventAggregate): void;
+  /** True while the transport holds more unsent bytes than it should. */
+  congested(): boolean;
 }
 
 export interface FlowStats {
-  mode: 'detail' | 'aggregate';
-  detailEvents: number;
-  aggregatedEvents: number;
-  aggregates: number;
-  backlog: number;
-  /** Highest seq acknowledged + 1. */
+  /** One past the highest seq pushed. */
+  sent: number;
+  /** One past the highest seq acknowledged. */
   acked: number;
-  /** The window in force now (events). */
+  /** Events stored that the connection has not been sent yet. */
+  waiting: number;
+  /** The credit (events). */
   window: number;
-  /** Measured consumption (events acknowledged per second), 0 before it is known. */
-  ackRate: number;
+  pushes: number;
 }
 
-function emptyAggregate(sessionId: string, fromSeq: number): EventAggregate {
-  return {
-    sessionId,
-    fromSeq,
-    toSeq: fromSeq,
-    allocations: 0,
-    frees: 0,
-    freeNulls: 0,
-    failures: 0,
-    violations: 0,
-    bytesAllocated: 0,
-    bytesFreed: 0,
-    liveBytes: 0,
-    firstTimeNs: 0,
-    lastTimeNs: 0,
-  };
-}
-
-/** Adds one batch's records into an aggregate (which must end where the batch starts). */
-export function addToAggregate(
-  agg: EventAggregate,
-  view: EventBatchView,
-  liveBefore: number,
-): void {
-  let live = liveBefore;
-  for (let i = 0; i < view.count; i++) {
-    const kind = view.kind(i);
-    switch (kind) {
-      case EventKind.Alloc:
-        agg.allocations++;
-        agg.bytesAllocated += view.size(i);
-        live = view.aux1(i);
-        break;
-      case EventKind.AllocFailed:
-        agg.failures++;
-        live = view.aux1(i);
-        break;
-      case EventKind.Free:
-        agg.frees++;
-        agg.bytesFreed += view.size(i);
-        live = view.aux1(i);
-        break;
-      case EventKind.FreeNull:
-        agg.freeNulls++;
-        live = view.aux1(i);
-        break;
-      default:
-        if (isViolation(kind)) agg.violations++;
-    }
-  }
-  if (view.count > 0) {
-    if (agg.toSeq === agg.fromSeq) agg.firstTimeNs = view.timeNs(0);
-    agg.lastTimeNs = view.timeNs(view.count - 1);
-    agg.toSeq = view.seq(view.count - 1) + 1;
-  }
-  agg.liveBytes = live;
-}
-
-/** Live bytes after the last allocator event of the batch, or `fallback` when there is none. */
-export function lastLiveBytes(view: EventBatchView, fallback: number): number {
-  for (let i = view.count - 1; i >= 0; i--) {
-    if (view.kind(i) <= EventKind.FreeNull) return view.aux1(i);
-  }
-  return fallback;
-}
-
-export class EventForwarder {
+export class EventStream {
   private readonly opts: FlowOptions;
-  private mode: 'detail' | 'aggregate' = 'detail';
-  /** Detail batches waiting for the end of this event-loop turn. */
-  private pending: ArrayBuffer[] = [];
-  private pendingFirstSeq = 0;
-  private pendingEvents = 0;
-  private pendingBytes = 0;
-  private flushScheduled: ReturnType<typeof setImmediate> | null = null;
-  /** Pushed detail not yet acknowledged: [lastSeq, count] per push, in order. */
-  private readonly inFlight: [number, number][] = [];
-  private backlog = 0;
-  private acked = 0;
-  private agg: EventAggregate | null = null;
-  private aggTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastAggregateAt = 0;
-  private live = 0;
+  private sentSeq = 0;
+  private ackedSeq = 0;
+  /** One past the highest seq the store holds (as far as the stream was told). */
+  private available = 0;
+  private pushes = 0;
+  private scheduled: ReturnType<typeof setImmediate> | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
-  /** Ack-rate measurement (see measure()). */
-  private busySince = 0;
-  private busyMs = 0;
-  private rateFreed = 0;
-  private ackRate = 0;
-  private readonly counters = { detailEvents: 0, aggregatedEvents: 0, aggregates: 0 };
 
   constructor(
-    private readonly sessionId: string,
-    private readonly out: FlowOutput,
+    private readonly source: StreamSource,
+    private readonly out: StreamOutput,
     options: Partial<FlowOptions> = {},
   ) {
     this.opts = { ...DEFAULT_FLOW, ...options };
   }
 
+  /** One past the highest seq pushed: acks must name a seq below it. */
+  get sent(): number {
+    return this.sentSeq;
+  }
+
   get stats(): FlowStats {
     return {
-      mode: this.mode,
-      ...this.counters,
-      backlog: this.backlog + this.pendingEvents,
-      acked: this.acked,
-      window: this.window(),
-      ackRate: this.ackRate,
+      sent: this.sentSeq,
+      acked: this.ackedSeq,
+      waiting: this.available - this.sentSeq,
+      window: this.opts.windowEvents,
+      pushes: this.pushes,
     };
   }
 
-  /** One batch the session produced (already stored). */
-  offer(firstSeq: number, batch: ArrayBuffer): void {
-    if (this.disposed) return;
-    const view = new EventBatchView(batch);
-    if (view.count === 0) return;
-    const inFlight = this.backlog + this.pendingEvents;
-    const fits = inFlight + view.count <= this.window() || inFlight === 0;
-    if (this.mode === 'detail' && fits) {
-      if (this.pendingEvents > 0 && this.pendingBytes + batch.byteLength > this.opts.maxPushBytes) {
-        this.flushDetail();
-      }
-      if (this.pendingEvents === 0) this.pendingFirstSeq = firstSeq;
-      this.pending.push(batch);
-      this.pendingEvents += view.count;
-      this.pendingBytes += batch.byteLength;
-      this.live = lastLiveBytes(view, this.live);
-      this.counters.detailEvents += view.count;
-      if (this.flushScheduled === null) {
-        this.flushScheduled = setImmediate(() => {
-          this.flushScheduled = null;
-          this.flushDetail();
-        });
-      }
-      return;
+  /** The store now holds every seq below `end` (a batch was stored, or a trace was opened). */
+  stored(end: number): void {
+    if (this.disposed || end <= this.available) return;
+    this.available = end;
+    if (this.scheduled === null && this.retry === null) {
+      this.scheduled = setImmediate(() => {
+        this.scheduled = null;
+        this.pump();
+      });
     }
-    // Behind: the detail stays in the trace store; the connection gets aggregates.
-    if (this.mode === 'detail') {
-      this.flushDetail();
-      this.mode = 'aggregate';
-    }
-    if (!this.agg) this.agg = emptyAggregate(this.sessionId, firstSeq);
-    addToAggregate(this.agg, view, this.live);
-    this.live = this.agg.liveBytes;
-    this.counters.aggregatedEvents += view.count;
-    this.scheduleAggregate();
   }
 
-  private scheduleAggregate(): void {
-    if (this.aggTimer !== null) return;
-    const wait = Math.max(0, this.lastAggregateAt + this.opts.aggregateIntervalMs - Date.now());
-    this.aggTimer = setTimeout(() => {
-      this.aggTimer = null;
-      this.flushAggregate();
-    }, wait);
-  }
-
-  private flushDetail(): void {
-    if (this.flushScheduled !== null) {
-      clearImmediate(this.flushScheduled);
-      this.flushScheduled = null;
-    }
-    if (this.pendingEvents === 0 || this.disposed) return;
-    const bytes =
-      this.pending.length === 1 ? (this.pending[0] as ArrayBuffer) : concatBatches(this.pending);
-    const first = this.pendingFirstSeq;
-    const count = this.pendingEvents;
-    this.pending = [];
-    this.pendingEvents = 0;
-    this.pendingBytes = 0;
-    this.inFlight.push([first + count - 1, count]);
-    if (this.backlog === 0) this.busySince = performance.now();
-    this.backlog += count;
-    this.out.events(first, bytes);
-  }
-
-  private flushAggregate(): void {
-    if (this.aggTimer !== null) {
-      clearTimeout(this.aggTimer);
-      this.aggTimer = null;
-    }
-    const agg = this.agg;
-    if (!agg || this.disposed) return;
-    this.agg = null;
-    this.lastAggregateAt = Date.now();
-    this.counters.aggregates++;
-    this.out.aggregate(agg);
-  }
-
-  /** Events allowed in flight now: targetLatencyMs of the measured ack rate, within bounds. */
-  private window(): number {
-    const max = this.opts.windowEvents;
-    const min = Math.min(this.opts.minWindowEvents, max);
-    if (this.ackRate === 0) return Math.max(min, Math.min(max, this.opts.initialWindowEvents));
-    return Math.max(min, Math.min(max, (this.ackRate * this.opts.targetLatencyMs) / 1000));
-  }
-
-  /** The connection received everything up to and including `seq`. */
+  /** The connection consumed everything up to and including `seq` (validated: below `sent`). */
   ack(seq: number): void {
-    if (this.disposed) return;
-    if (seq + 1 > this.acked) this.acked = seq + 1;
-    let freed = 0;
-    while (this.inFlight.length > 0) {
-      const head = this.inFlight[0] as [number, number];
-      if (head[0] >= this.acked) break;
-      this.backlog -= head[1];
-      freed += head[1];
-      this.inFlight.shift();
-    }
-    this.measure(freed);
-    if (this.mode === 'aggregate' && this.backlog <= this.window() / 2) {
-      this.flushAggregate();
-      this.mode = 'detail';
-    }
+    if (this.disposed || seq + 1 <= this.ackedSeq) return;
+    this.ackedSeq = Math.min(seq + 1, this.sentSeq);
+    this.pump();
   }
 
-  /**
-   * Smoothed consumption rate: events acknowledged per second of the time the connection had
-   * detail in flight (idle time, when the walk is slower than the page, does not count).
-   */
-  private measure(freed: number): void {
-    if (freed === 0 || this.busySince === 0) return;
-    const now = performance.now();
-    this.busyMs += now - this.busySince;
-    this.busySince = this.backlog > 0 ? now : 0;
-    this.rateFreed += freed;
-    if (this.busyMs < 50) return;
-    const rate = (this.rateFreed / this.busyMs) * 1000;
-    this.ackRate = this.ackRate === 0 ? rate : 0.7 * this.ackRate + 0.3 * rate;
-    this.busyMs = 0;
-    this.rateFreed = 0;
-  }
-
-  /** Sends everything held back (before a state change or the summary, so order is kept). */
+  /** Sends what the credit allows now (before a state change or the summary, so order is kept). */
   flush(): void {
-    this.flushDetail();
-    this.flushAggregate();
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.scheduled !== null) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    if (this.disposed) return;
+    const perPush = Math.max(1, Math.floor(this.opts.maxPushBytes / EVENT_SIZE));
+    while (this.sentSeq < this.available && !this.disposed) {
+      const credit = this.opts.windowEvents - (this.sentSeq - this.ackedSeq);
+      if (credit <= 0) return; // the next ack sends more
+      if (this.out.congested()) {
+        if (this.retry === null) {
+          this.retry = setTimeout(() => {
+            this.retry = null;
+            this.pump();
+          }, this.opts.congestionRetryMs);
+        }
+        return;
+      }
+      const n = Math.min(credit, perPush, this.available - this.sentSeq);
+      const bytes = this.source.read(this.sentSeq, n);
+      const got = bytes.byteLength / EVENT_SIZE;
+      if (got === 0) return;
+      const first = this.sentSeq;
+      this.sentSeq += got;
+      this.pushes++;
+      this.out.events(first, bytes);
+    }
   }
 
   dispose(): void {
-    if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
-    if (this.aggTimer !== null) clearTimeout(this.aggTimer);
-    this.flushScheduled = null;
-    this.aggTimer = null;
-    this.pending = [];
-    this.agg = null;
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.scheduled = null;
+    this.retry = null;
     this.disposed = true;
   }
 }

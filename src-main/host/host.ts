@@ -44,14 +44,11 @@ import {
 } from '../../src-shared/contract/contract';
 import type {
   AppInfo,
-  ClassProgress,
   ErrorReply,
-  EventAggregate,
   ProcessRow,
   SessionState,
   SessionSummary,
 } from '../../src-shared/contract/model';
-import { EventBatchView } from '../../src-shared/events/batch';
 import type { SessionControlArgs, SessionSink, WalkService } from '../walk/service';
 import {
   TraceMemoryBudget,
@@ -60,15 +57,16 @@ import {
   type TraceStoreOptions,
 } from '../walk/trace-store';
 import { readTraceFileInWorker, versionOfFd } from '../trace/import';
-import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
-import { usesUserLibrary } from '../../src-shared/alloc/options';
+import { HostError, notFound, toErrorReply } from '../errors/reply';
 import {
-  EventForwarder,
-  addToAggregate,
-  lastLiveBytes,
-  type FlowOptions,
-  type FlowStats,
-} from './flow';
+  failedState,
+  hasEnded,
+  importedState,
+  startingState,
+} from '../../src-shared/contract/session-state';
+import { summaryOfLostSession } from './lost-summary';
+import { usesUserLibrary } from '../../src-shared/alloc/options';
+import { EventStream, type FlowOptions, type FlowStats } from './flow';
 import { StoreExport } from '../trace/store-export';
 import { diffSnapshots } from './diff';
 import { CpuSampler, listProcesses as readProcessTable } from './processes';
@@ -80,7 +78,7 @@ export interface ConnectionSink {
   push<P extends PushName>(name: P, message: PushMessages[P]): void;
   /**
    * True while the transport holds more unsent bytes than it should (the peer is not reading):
-   * the host then sends event detail as aggregates (the detail stays pageable with getEvents).
+   * the host then holds the session's event stream back until it drains (./flow.ts).
    */
   congested?(): boolean;
 }
@@ -131,15 +129,12 @@ export interface HostConnection {
 interface HostSession {
   id: string;
   store: TraceStore;
-  forwarder: EventForwarder;
+  /** The session's events towards this connection (./flow.ts). */
+  stream: EventStream;
   state: SessionState;
   summary: SessionSummary | null;
   /** The walk service still runs it (not imported, not ended). */
   live: boolean;
-  /** One past the highest seq sent to the connection (events or aggregate): acks must be below. */
-  delivered: number;
-  /** Live bytes after the last seq sent (the start of the next aggregate). */
-  deliveredLive: number;
   /** Why the host ended the session (its trace could not be stored), if it did. */
   endedBy: ErrorReply | null;
   /** The export in progress (offset 0 writes the file; later chunks read it). */
@@ -160,22 +155,8 @@ interface Upload {
 type Handler<N extends RequestName> = (params: RequestParams<N>) => Promise<RequestResults[N]>;
 type HandlerTable = { [N in RequestName]: Handler<N> };
 
-const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
-  capture: 'capture',
-  startSession: 'session',
-  sessionControl: 'session',
-  importTrace: 'trace',
-  importTraceBegin: 'trace',
-  importTraceChunk: 'trace',
-  importTraceEnd: 'trace',
-  exportTrace: 'trace',
-  openedTrace: 'trace',
-};
-
 /** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
 const UNGATED: ReadonlySet<RequestName> = new Set<RequestName>(['appInfo', 'ackEvents']);
-
-const ENDED = new Set(['finished', 'cancelled', 'failed']);
 
 /** The process's name from /proc (empty when it is gone or unreadable). */
 async function processNameOf(pid: number): Promise<string> {
@@ -306,7 +287,7 @@ class Connection implements HostConnection {
   }
 
   flowStats(sessionId: string): FlowStats | null {
-    return this.sessions.get(sessionId)?.forwarder.stats ?? null;
+    return this.sessions.get(sessionId)?.stream.stats ?? null;
   }
 
   async handle(name: unknown, params: unknown): Promise<Reply<RequestName>> {
@@ -373,7 +354,7 @@ class Connection implements HostConnection {
       const value = await handler(v.params);
       return { ok: true, value } as Reply<RequestName>;
     } catch (e) {
-      return { ok: false, error: toErrorReply(e, CONTEXT[v.name] ?? 'other') };
+      return { ok: false, error: toErrorReply(e) };
     } finally {
       releaseHost?.();
       releaseOwn?.();
@@ -499,16 +480,17 @@ class Connection implements HostConnection {
       },
       ackEvents: ({ sessionId, seq }) => {
         const s = this.session(sessionId);
-        if (seq >= s.delivered) {
+        const sent = s.stream.sent;
+        if (seq >= sent) {
           throw new HostError(
             'validation',
-            s.delivered === 0
+            sent === 0
               ? `ack of seq ${seq}, but no event of session ${sessionId} has been sent yet`
-              : `ack of seq ${seq}, but only seqs below ${s.delivered} of session ${sessionId} have been sent`,
-            'Acknowledge only the events (and aggregate ranges) the host pushed; nothing changed.',
+              : `ack of seq ${seq}, but only seqs below ${sent} of session ${sessionId} have been sent`,
+            'Acknowledge only the events the host pushed; nothing changed.',
           );
         }
-        s.forwarder.ack(seq);
+        s.stream.ack(seq);
         return Promise.resolve({ ok: true as const });
       },
       exportTrace: async ({ sessionId, offset }) => {
@@ -662,55 +644,19 @@ class Connection implements HostConnection {
     if (!this.sessions.delete(s.id)) return;
     this.endLive(s);
     this.host.counts.sessions--;
-    s.forwarder.dispose();
+    s.stream.dispose();
     void s.exporting?.then((x) => x.close()).catch(() => undefined);
     s.exporting = null;
     s.store.dispose();
   }
 
-  /** Pushes one range of detail: as `events`, or as an aggregate when the transport is congested. */
-  private deliverEvents(s: HostSession, firstSeq: number, bytes: ArrayBuffer): void {
-    const view = new EventBatchView(bytes);
-    if (view.count === 0) return;
-    if (this.sink.congested?.()) {
-      const agg: EventAggregate = {
-        sessionId: s.id,
-        fromSeq: firstSeq,
-        toSeq: firstSeq,
-        allocations: 0,
-        frees: 0,
-        freeNulls: 0,
-        failures: 0,
-        violations: 0,
-        bytesAllocated: 0,
-        bytesFreed: 0,
-        liveBytes: 0,
-        firstTimeNs: 0,
-        lastTimeNs: 0,
-      };
-      addToAggregate(agg, view, s.deliveredLive);
-      this.deliverAggregate(s, agg);
-      return;
-    }
-    s.deliveredLive = lastLiveBytes(view, s.deliveredLive);
-    s.delivered = Math.max(s.delivered, firstSeq + view.count);
-    this.send('events', { sessionId: s.id, firstSeq, bytes });
-  }
-
-  private deliverAggregate(s: HostSession, a: EventAggregate): void {
-    if (a.toSeq > a.fromSeq) {
-      s.deliveredLive = a.liveBytes;
-      s.delivered = Math.max(s.delivered, a.toSeq);
-    }
-    this.send('aggregate', a);
-  }
-
-  private newForwarder(sessionId: string, s: () => HostSession): EventForwarder {
-    return new EventForwarder(
-      sessionId,
+  /** The session's credit stream of events to this connection (./flow.ts). */
+  private newStream(sessionId: string, store: TraceStore): EventStream {
+    return new EventStream(
+      store,
       {
-        events: (firstSeq, bytes) => this.deliverEvents(s(), firstSeq, bytes),
-        aggregate: (a) => this.deliverAggregate(s(), a),
+        events: (firstSeq, bytes) => this.send('events', { sessionId, firstSeq, bytes }),
+        congested: () => this.sink.congested?.() ?? false,
       },
       this.host.options.flow,
     );
@@ -729,23 +675,16 @@ class Connection implements HostConnection {
     const snap = p.snapshotId !== undefined ? this.snapshots.get(p.snapshotId) : undefined;
     const pid = snap?.pid ?? p.pid ?? 0;
     const sessionId = newId('s');
-    const placeholder: SessionState = {
+    const placeholder = startingState({
       sessionId,
-      state: 'starting',
       pid,
       snapshotId: p.snapshotId ?? null,
       pace: p.pace,
-      classes: p.classes.map((cls) => ({ cls, walked: 0, total: null, done: false })),
-      current: null,
-      bookmarks: [],
-      pass: 0,
+      classes: p.classes,
       passes: p.passes ?? 1,
-      eventsStored: 0,
-      error: null,
-      targetExited: false,
-      clockOriginEpochMs: Date.now(),
       allocator: p.allocator,
-    };
+      clockOriginEpochMs: Date.now(),
+    });
     // Counted before the first await, so concurrent starts cannot pass the caps together.
     const meta: TraceMeta = {
       pid,
@@ -761,12 +700,10 @@ class Connection implements HostConnection {
     const s: HostSession = {
       id: sessionId,
       store,
-      forwarder: this.newForwarder(sessionId, () => s),
+      stream: this.newStream(sessionId, store),
       state: placeholder,
       summary: null,
       live: true,
-      delivered: 0,
-      deliveredLive: 0,
       endedBy: null,
       exporting: null,
     };
@@ -779,11 +716,11 @@ class Connection implements HostConnection {
           store.append(firstSeq, batch);
         } catch (e) {
           if (!s.endedBy) this.host.log(`session ${sessionId}: a batch could not be stored`, e);
-          this.endSession(s, toErrorReply(e, 'session'));
+          this.endSession(s, toErrorReply(e));
           return;
         }
         if (store.spillError && !s.endedBy) this.endSession(s, toErrorReply(store.spillError));
-        s.forwarder.offer(firstSeq, batch);
+        s.stream.stored(store.count);
       },
       entries: (cls, startIndex, entries) => {
         if (!this.sessions.has(sessionId)) return;
@@ -793,7 +730,7 @@ class Connection implements HostConnection {
       state: (raw) => {
         if (!this.sessions.has(sessionId)) return;
         const state = this.noteState(s, raw);
-        s.forwarder.flush();
+        s.stream.flush();
         this.send('sessionState', state);
         if (state.state === 'failed' && state.error && state.error !== s.endedBy) {
           this.send('error', { sessionId, error: state.error });
@@ -801,25 +738,14 @@ class Connection implements HostConnection {
       },
       summary: (summary) => {
         if (!this.sessions.has(sessionId)) return;
-        this.endLive(s);
-        s.summary = summary;
-        store.setSummary(summary);
-        s.forwarder.flush();
-        if (summary.events !== store.count) {
-          const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
-          this.host.log(message);
-          this.send('error', {
-            sessionId,
-            error: {
-              kind: 'internal',
-              code: null,
-              codeName: null,
-              message,
-              hint: 'The trace may be incomplete: please report this with the exported trace.',
-            },
-          });
-        }
-        this.send('summary', summary);
+        this.endSummary(s, summary);
+      },
+      // The walk worker died with the session: its state says so; its summary is the ledger
+      // of the events this store received.
+      lost: (state) => {
+        if (!this.sessions.has(sessionId)) return;
+        sink.state(state);
+        this.endSummary(s, summaryOfLostSession(store, state));
       },
     };
     try {
@@ -834,6 +760,30 @@ class Connection implements HostConnection {
       this.removeSession(s);
       throw e;
     }
+  }
+
+  /** The session's walk ended: its summary is final (sent once). */
+  private endSummary(s: HostSession, summary: SessionSummary): void {
+    const { store, id: sessionId } = s;
+    this.endLive(s);
+    s.summary = summary;
+    store.setSummary(summary);
+    s.stream.flush();
+    if (summary.events !== store.count) {
+      const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
+      this.host.log(message);
+      this.send('error', {
+        sessionId,
+        error: {
+          kind: 'internal',
+          code: null,
+          codeName: null,
+          message,
+          hint: 'The trace may be incomplete: please report this with the exported trace.',
+        },
+      });
+    }
+    this.send('summary', summary);
   }
 
   /**
@@ -855,11 +805,8 @@ class Connection implements HostConnection {
 
   /** Records a state from the walk service; an ended state stops the session being live. */
   private noteState(s: HostSession, raw: SessionState): SessionState {
-    const ended = ENDED.has(raw.state);
-    const state: SessionState =
-      ended && s.endedBy ? { ...raw, state: 'failed', error: s.endedBy } : raw;
-    const order = (x: SessionState): number =>
-      ENDED.has(x.state) ? 2 : x.state === 'starting' ? 0 : 1;
+    const state: SessionState = hasEnded(raw) && s.endedBy ? failedState(raw, s.endedBy) : raw;
+    const order = (x: SessionState): number => (hasEnded(x) ? 2 : x.state === 'starting' ? 0 : 1);
     if (order(state) >= order(s.state)) s.state = state;
     // Exported traces keep the session clock's origin, so imported events have wall-clock times.
     if (state.clockOriginEpochMs > 0) s.store.meta.clockOriginEpochMs = state.clockOriginEpochMs;
@@ -1079,27 +1026,12 @@ class Connection implements HostConnection {
   private openImported(store: TraceStore): SessionState {
     const sessionId = newId('t');
     const meta = store.meta as TraceMeta & { clockOriginEpochMs?: number };
-    const progress: ClassProgress[] = meta.classes.map((cls) => ({
-      cls,
-      walked: store.entryCount(cls),
-      total: store.entryCount(cls),
-      done: true,
-    }));
     const created = Date.parse(meta.createdAt);
-    const state: SessionState = {
+    const state = importedState({
       sessionId,
-      state: 'finished',
       pid: meta.pid,
-      snapshotId: null,
-      pace: { mode: 'run' },
-      classes: progress,
-      current: null,
-      bookmarks: [],
-      pass: 0,
-      passes: 1,
+      classes: meta.classes.map((cls) => ({ cls, entries: store.entryCount(cls) })),
       eventsStored: store.count,
-      error: null,
-      targetExited: false,
       clockOriginEpochMs:
         typeof meta.clockOriginEpochMs === 'number'
           ? meta.clockOriginEpochMs
@@ -1107,22 +1039,21 @@ class Connection implements HostConnection {
             ? created
             : 0,
       allocator: meta.allocator as SessionState['allocator'],
-    };
+    });
     const summary = store.summary ? { ...store.summary, sessionId } : null;
     const s: HostSession = {
       id: sessionId,
       store,
-      forwarder: this.newForwarder(sessionId, () => s),
+      stream: this.newStream(sessionId, store),
       state,
       summary,
       live: false,
-      // Everything is on record: the connection pages it with getEvents and may ack any of it.
-      delivered: store.count,
-      deliveredLive: 0,
       endedBy: null,
       exporting: null,
     };
     this.addSession(s);
+    // Everything is on record: it streams from seq 0 at the page's pace, as a walk's events do.
+    s.stream.stored(store.count);
     return state;
   }
 

@@ -23,6 +23,8 @@ import {
 import { Ledger } from '../../src-shared/ledger/ledger';
 import type { ErrorReply, SessionState, SessionSummary } from '../../src-shared/contract/model';
 import { recoverRing, type RingRecovery } from '../pss/ring-format';
+import { WalkServiceError } from '../errors/reply';
+import { failedState, startingState } from '../../src-shared/contract/session-state';
 import type { FromWorker, ToWorker, WorkerCall } from './protocol';
 import type {
   SessionAction,
@@ -30,6 +32,15 @@ import type {
   SessionSink,
   StartSessionOptions,
 } from './service';
+
+/** A call that found the child's channel already closed (its exit report follows). */
+const CHANNEL_GONE: ErrorReply = {
+  kind: 'internal',
+  code: null,
+  codeName: null,
+  message: 'the walk’s own process is gone',
+  hint: 'Start the session again.',
+};
 
 /** How many of the last events a crash report names. */
 const LAST_EVENTS = 6;
@@ -154,13 +165,13 @@ export class ChildWalk {
       const m: ToWorker = { t: 'call', id, call };
       if (!this.child.connected) {
         this.pending.delete(id);
-        resolve(this.lastState ?? this.stateAfterCrash(null));
+        resolve(this.lastState ?? this.stateAfterCrash(CHANNEL_GONE));
         return;
       }
       this.child.send(m, (e) => {
         if (!e) return;
         this.pending.delete(id);
-        resolve(this.lastState ?? this.stateAfterCrash(null));
+        resolve(this.lastState ?? this.stateAfterCrash(CHANNEL_GONE));
       });
     });
   }
@@ -190,7 +201,7 @@ export class ChildWalk {
         if (!p) return;
         this.pending.delete(m.id);
         if (m.ok) p.resolve(m.value as SessionState);
-        else p.reject(Object.assign(new Error(m.error.message), { reply: m.error }));
+        else p.reject(new WalkServiceError(m.error));
         return;
       }
       case 'events':
@@ -259,27 +270,18 @@ export class ChildWalk {
     this.finish();
   }
 
-  private stateAfterCrash(error: ErrorReply | null): SessionState {
-    const s = this.lastState;
-    return {
+  private stateAfterCrash(error: ErrorReply): SessionState {
+    const start = startingState({
       sessionId: this.sessionId,
-      state: 'failed',
       pid: this.options.pid ?? 0,
       snapshotId: null,
-      pace: s?.pace ?? this.options.pace,
-      classes:
-        s?.classes ??
-        this.options.classes.map((cls) => ({ cls, walked: 0, total: null, done: false })),
-      current: null,
-      bookmarks: s?.bookmarks ?? [],
-      pass: s?.pass ?? 0,
+      pace: this.options.pace,
+      classes: this.options.classes,
       passes: this.options.passes ?? 1,
-      eventsStored: this.ledger.events,
-      error,
-      targetExited: s?.targetExited ?? false,
-      clockOriginEpochMs: s?.clockOriginEpochMs ?? performance.timeOrigin + this.t0,
       allocator: this.options.allocator,
-    };
+      clockOriginEpochMs: performance.timeOrigin + this.t0,
+    });
+    return failedState(this.lastState ?? start, error, { eventsStored: this.ledger.events });
   }
 
   private deliver(firstSeq: number, batch: ArrayBuffer): void {

@@ -51,6 +51,9 @@ async function run(svc: WalkService, id: string, options: StartSessionOptions): 
         final = s;
       },
       summary: resolve,
+      lost(s) {
+        throw new Error(`session lost: ${s.error.message}`);
+      },
     };
     void svc.startSession(id, options, sink);
   });
@@ -388,7 +391,7 @@ describe('native tracer sessions', () => {
       svc.startSession(
         id(),
         options({ allocator: { strategy: 'user', libraryPath: `${SAMPLES}libgood_alloc.so` } }),
-        { events() {}, entries() {}, state() {}, summary() {} },
+        { events() {}, entries() {}, state() {}, summary() {}, lost() {} },
       ),
     ).rejects.toThrow(/start it from a process \(pid\)/);
   });

@@ -69,7 +69,7 @@ export interface WebLimits {
   requestsPerSocket: number;
   /** …of all WebSockets together. */
   requests: number;
-  /** Bytes queued on a WebSocket above which it reads no more requests and gets aggregates. */
+  /** Bytes queued on a WebSocket above which it reads no more requests and its event streams wait. */
   sendHighWaterBytes: number;
   /** A WebSocket that neither reads, answers pings nor sends for this long is closed (ms). */
   idleTimeoutMs: number;

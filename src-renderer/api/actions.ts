@@ -1,7 +1,7 @@
 /** User actions that talk to the host and put the answers into the store. */
 import type { SessionState, SnapshotInfo } from '../../src-shared/contract/model';
 import { appStore, type CaptureForm } from '../store';
-import { adoptSession, expectSession, fillGaps } from '../session/ingest';
+import { adoptSession, expectSession } from '../session/ingest';
 import { closeSessionData, sessionData } from '../session/sessionData';
 import { dropSnapshot } from '../session/snapshotCache';
 import { raf } from '../render/raf';
@@ -206,7 +206,6 @@ function showImported(fileName: string, state: SessionState): void {
   closeSessionData();
   resetForNewSession(fileName);
   adoptSession(state);
-  void fillGaps();
   raf.invalidate('events', 'selection');
   appStore.get().setTab('allocations');
 }

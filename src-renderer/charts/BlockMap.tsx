@@ -226,7 +226,10 @@ export const BlockMap = memo(function BlockMap() {
       for (let i = 0; i < l.spanStart.length; i++) key += `|${l.spanStart[i]}@${l.spanPx[i]}`;
       if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
       const src: PaintSource = {
-        live: shown.live,
+        // Read only when a rebuild starts (a state's live set is built when first read).
+        get live() {
+          return shown.live;
+        },
         frontier: shown.events,
         kind: d.columns.kind,
         address: A,

@@ -72,9 +72,10 @@ export class BlockLayers {
   paintEvents(l: BlockMapLayout, src: PaintSource, from: number, to: number): void {
     for (let seq = from; seq < to; seq++) {
       const k = src.kind[seq];
+      // Painted in order: an Alloc freed later in the range is cleared again by its Free (the
+      // live set is not consulted: reading it per event would cost a lookup each).
       if (k === src.allocKind) {
-        const addr = src.address[seq] as number;
-        if (src.live.get(addr) === seq) this.paintLive(l, src, addr, seq);
+        this.paintLive(l, src, src.address[seq] as number, seq);
       } else if (k === src.freeKind) {
         const addr = src.address[seq] as number;
         const size = src.size[seq] as number;
@@ -118,7 +119,8 @@ export class BlockPainter {
   ): BlockLayers {
     if (owner !== this.owner || src.frontier < this.frontier) {
       this.owner = owner;
-      this.frontier = 0;
+      // The rebuild starts from the live set at src.frontier: no event before it is replayed.
+      this.frontier = src.frontier;
       this.front.reset(l);
       this.key = key;
       this.startRebuild(l, src, true);

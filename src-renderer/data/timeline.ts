@@ -5,6 +5,12 @@
  */
 import { EventKind, isViolation } from '../lib/traceEvents';
 import type { AllocAnalysis } from './analysis';
+
+/** What the timeline reads of an analysis (AllocAnalysis, or the page's AnalysisView). */
+export type TimelineSource = Pick<
+  AllocAnalysis,
+  'frontier' | 'liveAfter' | 'chMin' | 'chMax' | 'chAllocs' | 'chFrees' | 'chFails' | 'chViolations'
+>;
 import { CHUNK } from './analysis';
 import type { EventColumns } from './eventColumns';
 import { MISSING_KIND } from './eventColumns';
@@ -39,7 +45,7 @@ export class TimelineBins {
 /** Reduces the analysed events with time in [t0, t1) into `bins` bins. */
 export function downsample(
   c: EventColumns,
-  a: AllocAnalysis,
+  a: TimelineSource,
   t0: number,
   t1: number,
   bins: number,

@@ -1,8 +1,10 @@
 /**
  * Push ingest against a fake PssApi (installed as the Electron preload's `pss`): events are
- * copied and acked with the highest seq, an aggregate's range is paged in with getEvents, and
- * a batch that skips ahead leaves a gap that is fetched too.
+ * copied into the columns and handed to the analysis (its engine runs in the page here: Node
+ * has no Web Worker), each analysis frame acks what it analysed, the time cursor's state comes
+ * back from the analysis, and the page never asks for events again (no getEvents).
  */
+import { endedState, startingState, walkingState } from '../../src-shared/contract/session-state';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessages, PushName } from '../../src-shared/contract/contract';
 import type { SessionState } from '../../src-shared/contract/model';
@@ -23,23 +25,21 @@ function push<P extends PushName>(name: P, msg: PushMessages[P]): void {
   for (const l of listeners.get(name) ?? []) l(msg);
 }
 
-const state: SessionState = {
+const plan = {
   sessionId: 's1',
-  state: 'running',
   pid: 42,
   snapshotId: null,
   pace: { mode: 'run' },
-  classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
-  current: null,
-  bookmarks: [],
-  pass: 0,
+  classes: ['THREADS'],
   passes: 1,
-  eventsStored: 0,
-  error: null,
-  targetExited: false,
-  clockOriginEpochMs: 0,
   allocator: { strategy: 'heap' },
-};
+  clockOriginEpochMs: 0,
+} as const;
+const state: SessionState = walkingState(plan, {
+  ...startingState(plan),
+  state: 'running',
+  classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
+});
 
 beforeAll(() => {
   const g = globalThis as Record<string, unknown>;
@@ -81,9 +81,11 @@ async function until(cond: () => boolean, what: string, ms = 30_000): Promise<vo
 }
 
 describe('push ingest', () => {
-  it('acks, fills aggregated ranges and gaps, and analyses everything in order', async () => {
+  it('analyses every event once, acks what was analysed, and answers the time cursor', async () => {
     const { startIngest, adoptSession, expectSession } = await import('./ingest');
     const { sessionData } = await import('./sessionData');
+    const { Ledger } = await import('../../src-shared/ledger/ledger');
+    const { ColumnEvents } = await import('../data/analysis');
     startIngest();
     expectSession(true);
     // A push that arrives before the startSession reply is kept and replayed.
@@ -95,53 +97,38 @@ describe('push ingest', () => {
       () => calls.filter((c) => c.name === 'ackEvents').at(-1)?.params['seq'] === 99,
       'the ack of seq 99',
     );
-
-    // The host fell behind: 100..1100 arrive as an aggregate, then detail resumes.
-    push('aggregate', {
-      sessionId: 's1',
-      fromSeq: 100,
-      toSeq: 1100,
-      allocations: 500,
-      frees: 500,
-      freeNulls: 0,
-      failures: 0,
-      violations: 0,
-      bytesAllocated: 16000,
-      bytesFreed: 16000,
-      liveBytes: 0,
-      firstTimeNs: 100_000,
-      lastTimeNs: 1_099_000,
-    });
-    push('events', {
-      sessionId: 's1',
-      firstSeq: 1100,
-      bytes: encode(trace.slice(1100, 1200), 1100),
-    });
-    // A batch that skips ahead (1200..1500 never pushed).
-    push('events', {
-      sessionId: 's1',
-      firstSeq: 1500,
-      bytes: encode(trace.slice(1500, 1600), 1500),
-    });
-    await until(() => d?.analysis.frontier === 1600, 'the analysis to reach 1600');
-    expect(d?.columns.missing.isEmpty).toBe(true);
-    expect(d?.columns.received).toBe(1600);
-    expect(d?.analysis.frontier).toBe(1600);
-    expect(d?.analysis.ledger.summary().allocations).toBe(800);
-    expect(d?.analysis.ledger.summary().frees).toBe(800);
-    expect(d?.analysis.ledger.liveBytes).toBe(0);
-    const pages = calls
-      .filter((c) => c.name === 'getEvents')
-      .map((c) => [c.params['fromSeq'], c.params['count']]);
-    expect(pages).toContainEqual([100, 1000]);
-    expect(pages).toContainEqual([1200, 300]);
-    expect(calls.filter((c) => c.name === 'ackEvents').at(-1)?.params['seq']).toBe(1599);
-
-    // The session ends with more events stored than pushed: the rest is paged in.
-    push('sessionState', { ...state, state: 'finished', eventsStored: 3000 });
+    // The host's credit stream sends the rest in pushes, as the acks allow.
+    for (let from = 100; from < 3000; from += 700) {
+      const to = Math.min(3000, from + 700);
+      push('events', {
+        sessionId: 's1',
+        firstSeq: from,
+        bytes: encode(trace.slice(from, to), from),
+      });
+    }
+    push('sessionState', endedState(state, 'finished', { eventsStored: 3000 }));
     await until(() => d?.analysis.frontier === 3000, 'the analysis to reach 3000');
-    expect(d?.columns.length).toBe(3000);
-    expect(d?.analysis.frontier).toBe(3000);
-    expect(d?.analysis.ledger.summary().allocations).toBe(1500);
+    expect(d?.columns.received).toBe(3000);
+    const l = d?.analysis.ledger;
+    expect(l?.events).toBe(3000);
+    expect(l?.summary().allocations).toBe(1500);
+    expect(l?.summary().frees).toBe(1500);
+    expect(l?.liveBytes).toBe(0);
+    await until(
+      () => calls.filter((c) => c.name === 'ackEvents').at(-1)?.params['seq'] === 2999,
+      'the ack of seq 2999',
+    );
+    expect(calls.filter((c) => c.name === 'getEvents')).toEqual([]);
+
+    // The time cursor: the state comes back from the analysis, equal to a fold to that event.
+    const at = 1234;
+    const first = d?.ledgerAt(at);
+    expect(first?.events).not.toBe(at); // asked; the answer is on its way
+    await until(() => d?.ledgerAt(at).events === at, 'the state at the cursor');
+    if (!d) throw new Error('no session data');
+    const naive = new Ledger(0);
+    naive.fold(new ColumnEvents(d.columns), 0, at);
+    expect(d?.ledgerAt(at).summary()).toEqual(naive.summary());
+    expect([...(d?.ledgerAt(at).live ?? [])].sort()).toEqual([...naive.live].sort());
   });
 });

@@ -1,29 +1,24 @@
 /**
- * Push handling: events into the column store (then acked so the host's flow control can
- * proceed), aggregates recorded as missing ranges and paged in with getEvents, walk entries,
- * session state, summaries and errors into the store. Analysis runs as a raf update step with
- * a per-frame budget; the store's counts are refreshed at most every COUNTS_INTERVAL_MS.
+ * Push handling: events into the column store and on to the analysis worker (../analysis; the
+ * buffer is transferred), walk entries, session state, summaries and errors into the store.
+ * The worker's frames (ready data) go into the session's AnalysisView; each frame acks what it
+ * analysed, which is the host's credit stream's cue to send more (src-main/host/flow.ts): the
+ * page gets every event once, at the pace it analyses them, and never asks for any again.
+ * The store's counts are refreshed at most every COUNTS_INTERVAL_MS.
  */
 import type { PushMessages } from '../../src-shared/contract/contract';
 import type { SessionState } from '../../src-shared/contract/model';
 import { WALKABLE_CLASSES } from '../../src-shared/pss/constants';
 import { onPush, request } from '../api/connection';
+import { connectAnalysis, toAnalysis } from '../analysis/client';
 import { raf } from '../render/raf';
 import { appStore } from '../store';
 import type { LiveCounts } from '../store';
 import { openSessionData, sessionData, type SessionData } from './sessionData';
-import { replayAllowance, replayNeedsFrames, shownEvents } from './replay';
+import { replayStep, replaying, shownEvents } from './replay';
 
-/** Events analysed per frame at most (~5 ms of work; 2 M events/s at 60 fps). */
-const ANALYSE_BUDGET = 32_768;
-/** …and at most this many ms of a frame, whatever the chunk size (keeps frames under 16 ms). */
-const ANALYSE_MS = 4;
-/** Events between two looks at the clock (small: a frame's analysis stays near ANALYSE_MS). */
-const ANALYSE_CHUNK = 1024;
 const COUNTS_INTERVAL_MS = 250;
 const ENTRIES_INTERVAL_MS = 250;
-/** Events per getEvents page when filling a missing range. */
-const PAGE_EVENTS = 131_072;
 
 /** Pushes for a session whose startSession reply has not arrived yet. */
 const early = new Map<string, { name: string; msg: unknown }[]>();
@@ -92,7 +87,7 @@ export function computeCounts(d: SessionData): LiveCounts {
     bytesAllocated: l.bytesAllocated,
     bytesFreed: l.bytesFreed,
     lastTimeNs: last,
-    storeBytes: c.byteSize + a.liveAfter.byteLength,
+    storeBytes: c.byteSize + a.byteSize,
   };
 }
 
@@ -119,7 +114,7 @@ function scheduleEntries(): void {
   }, ENTRIES_INTERVAL_MS);
 }
 
-// ---- analysis as a frame update step ---------------------------------------------------------
+// ---- the analysis worker's frames -----------------------------------------------------------
 
 const ENDED = new Set(['finished', 'cancelled', 'failed']);
 
@@ -129,35 +124,48 @@ function reachedEnd(d: SessionData): boolean {
   const s = st.session;
   if (!s || s.sessionId !== d.sessionId || !ENDED.has(s.state)) return false;
   const total = st.summary?.sessionId === d.sessionId ? st.summary.events : s.eventsStored;
-  return d.analysis.frontier >= total && d.columns.missing.size === 0;
+  return d.analysis.frontier >= total;
 }
 
-function analyseStep(): boolean {
+function listenToAnalysis(): void {
+  connectAnalysis({
+    frame(f) {
+      const d = sessionData();
+      if (!d || f.gen !== d.analysis.gen) return;
+      d.analysis.apply(f);
+      d.filtered.extend(d.analysis.frontier);
+      // Analysed: the host may send that many more.
+      if (f.to > 0) ack(d.sessionId, f.to - 1);
+      raf.invalidate('events');
+      raf.wake();
+      // The last event of an ended session: its numbers are final, publish them now (the bar
+      // says "finishing" until they are).
+      if (reachedEnd(d)) publishCounts();
+      else scheduleCounts();
+    },
+    state(gen, id, n, state) {
+      const d = sessionData();
+      if (!d || !d.takeState(gen, id, n, state)) return;
+      raf.invalidate('cursor');
+      publishCounts();
+    },
+    error(message) {
+      appStore.get().setBanner({
+        kind: 'internal',
+        code: null,
+        codeName: null,
+        message: `analysis: ${message}`,
+        hint: 'Start the session again (or reload the page) to analyse it.',
+      });
+    },
+  });
+}
+
+/** A frame step: a replay moves the analysis's limit along its clock. */
+function analysisStep(): boolean {
   const d = sessionData();
   if (!d) return false;
-  const until = performance.now() + ANALYSE_MS;
-  const gap = d.columns.missing.first();
-  const reachable = gap === null ? d.columns.length : gap.start;
-  // A replay holds the analysis back to its clock.
-  const allowed = replayAllowance(d, reachable, ANALYSE_BUDGET);
-  let n = 0;
-  while (n < allowed) {
-    const want = Math.min(ANALYSE_CHUNK, allowed - n);
-    const k = d.analysis.advance(d.columns, want);
-    n += k;
-    if (k < want || performance.now() >= until) break;
-  }
-  if (n > 0) {
-    d.filtered.extend(d.analysis.frontier);
-    raf.invalidate('events');
-    // The last event of an ended session: its numbers are final, publish them now (the bar
-    // says "finishing" until they are).
-    if (reachedEnd(d)) publishCounts();
-    else scheduleCounts();
-  }
-  const complete = gap === null && TERMINAL.has(appStore.get().session?.state ?? '');
-  if (replayNeedsFrames(d, complete)) return true;
-  return allowed === ANALYSE_BUDGET && d.analysis.frontier < reachable;
+  return replayStep(d, TERMINAL.has(appStore.get().session?.state ?? ''));
 }
 
 // ---- acks --------------------------------------------------------------------------------
@@ -191,44 +199,6 @@ async function pumpAck(): Promise<void> {
   }
 }
 
-// ---- gap filling ---------------------------------------------------------------------------
-
-let filling = false;
-
-export async function fillGaps(): Promise<void> {
-  if (filling) return;
-  filling = true;
-  try {
-    for (;;) {
-      const d = sessionData();
-      const gap = d?.columns.missing.first();
-      if (!d || !gap) return;
-      const count = Math.min(gap.end - gap.start, PAGE_EVENTS);
-      const r = await request('getEvents', { sessionId: d.sessionId, fromSeq: gap.start, count });
-      if (sessionData() !== d) continue;
-      if (!r.ok) {
-        appStore.get().setSessionError(r.error);
-        return;
-      }
-      if (r.value.bytes.byteLength === 0) {
-        // The host has fewer events than announced: forget the rest of the range.
-        d.columns.missing.remove(gap.start, gap.end);
-        d.columns.length = Math.min(d.columns.length, gap.start);
-        return;
-      }
-      const before = d.analysis.frontier;
-      d.columns.append(r.value.bytes, r.value.fromSeq);
-      if (d.filtered.scanned > gap.start) {
-        d.filtered.reset();
-      }
-      if (before < d.columns.length) raf.wake();
-      scheduleCounts();
-    }
-  } finally {
-    filling = false;
-  }
-}
-
 // ---- entries for finished sessions (imports) -------------------------------------------------
 
 async function fetchEntries(d: SessionData, state: SessionState): Promise<void> {
@@ -254,11 +224,6 @@ const TERMINAL = new Set(['finished', 'cancelled', 'failed']);
 
 function afterState(d: SessionData, s: SessionState): void {
   if (!TERMINAL.has(s.state)) return;
-  if (s.eventsStored > d.columns.length) {
-    const t = d.columns.length > 0 ? (d.columns.timeNs[d.columns.length - 1] as number) : 0;
-    d.columns.noteMissing(d.columns.length, s.eventsStored, t, t);
-    void fillGaps();
-  }
   if (s.classes.some((p) => d.entries[p.cls].length < p.walked)) void fetchEntries(d, s);
   // An imported trace (or a push we missed): ask for the summary the host keeps.
   if (appStore.get().summary?.sessionId !== s.sessionId) void fetchSummary(d);
@@ -277,20 +242,14 @@ const handlers: Handlers = {
   events(m) {
     const d = isCurrent(m.sessionId, 'events', m);
     if (!d) return;
-    const before = d.columns.length;
-    d.columns.append(m.bytes, m.firstSeq);
     const count = m.bytes.byteLength / 48;
-    if (count > 0) ack(m.sessionId, m.firstSeq + count - 1);
-    if (m.firstSeq > before) void fillGaps();
-    raf.wake();
-  },
-  aggregate(m) {
-    const d = isCurrent(m.sessionId, 'aggregate', m);
-    if (!d) return;
-    d.columns.noteMissing(m.fromSeq, m.toSeq, m.firstTimeNs, m.lastTimeNs);
-    if (m.toSeq > m.fromSeq) ack(m.sessionId, m.toSeq - 1);
+    if (count === 0) return;
+    // The page keeps its columns (what it lists and draws); the worker gets the buffer itself.
+    d.columns.append(m.bytes, m.firstSeq);
+    toAnalysis({ t: 'events', firstSeq: m.firstSeq, bytes: m.bytes }, [m.bytes]);
+    // A replay holds the analysis back: what arrived meanwhile is consumed all the same.
+    if (replaying(d)) ack(m.sessionId, m.firstSeq + count - 1);
     scheduleCounts();
-    void fillGaps();
   },
   entries(m) {
     const d = isCurrent(m.sessionId, 'entries', m);
@@ -336,14 +295,14 @@ export function onCommand(fn: (c: PushMessages['command']['command']) => void): 
 export function startIngest(): () => void {
   const offs = [
     onPush('events', handlers.events),
-    onPush('aggregate', handlers.aggregate),
     onPush('entries', handlers.entries),
     onPush('sessionState', handlers.sessionState),
     onPush('summary', handlers.summary),
     onPush('error', handlers.error),
     onPush('command', handlers.command),
-    raf.addUpdate(analyseStep),
+    raf.addUpdate(analysisStep),
   ];
+  listenToAnalysis();
   return () => {
     for (const off of offs) off();
   };

@@ -9,7 +9,7 @@
  * replay for the session on screen, published to React with useSyncExternalStore.
  */
 import { useSyncExternalStore } from 'react';
-import { AllocAnalysis } from '../data/analysis';
+import { toAnalysis } from '../analysis/client';
 import { raf } from '../render/raf';
 import { sessionData, type SessionData } from './sessionData';
 
@@ -108,6 +108,8 @@ interface Replay {
   data: SessionData;
   clock: ReplayClock;
   done: boolean;
+  /** How far the clock has let the analysis go (a seq), as last told to the worker. */
+  limit: number;
 }
 
 let replay: Replay | null = null;
@@ -144,11 +146,12 @@ export function startReplay(speed: ReplaySpeed = lastSpeed): void {
   const d = sessionData();
   if (!d || d.columns.length === 0) return;
   lastSpeed = speed;
-  d.analysis = new AllocAnalysis();
+  d.restartAnalysis();
   d.filtered.reset();
   const clock = new ReplayClock(d.columns.timeNs[0] as number, speed);
   clock.play(performance.now());
-  replay = { data: d, clock, done: false };
+  replay = { data: d, clock, done: false, limit: 0 };
+  toAnalysis({ t: 'limit', gen: d.analysis.gen, limit: 0 });
   publish();
   raf.invalidate('events', 'selection');
   raf.wake();
@@ -189,28 +192,28 @@ export function setReplaySpeed(speed: ReplaySpeed): void {
 /** Ends the replay: the analysis runs on to the end as usual. */
 export function stopReplay(): void {
   if (!replay) return;
+  const d = replay.data;
   replay = null;
+  toAnalysis({ t: 'limit', gen: d.analysis.gen, limit: null });
   publish();
   raf.wake();
 }
 
-/**
- * How many more events the analysis may take now (Infinity without a replay); called by the
- * analysis step every frame. `reachable` is where the events on hand end.
- */
-export function replayAllowance(d: SessionData, reachable: number, budget: number): number {
+/** Whether a replay holds the analysis of `d` back to its clock. */
+export function replaying(d: SessionData): boolean {
   const r = current();
-  if (!r || r.data !== d) return budget;
-  if (!r.clock.playing) return 0;
-  const horizon = r.clock.horizonNs(performance.now());
-  return eventsReached(d.columns.timeNs, d.analysis.frontier, reachable, horizon, budget);
+  return r !== null && r.data === d;
 }
 
-/** After an analysis step: whether the replay still needs frames; marks it done at the end. */
-export function replayNeedsFrames(d: SessionData, complete: boolean): boolean {
+/**
+ * A frame step: moves the analysis's limit (in the worker) to where the replay's clock has
+ * reached; marks the replay done at the end. Returns whether the replay still needs frames.
+ */
+export function replayStep(d: SessionData, complete: boolean): boolean {
   const r = current();
   if (!r || r.data !== d) return false;
-  if (complete && d.analysis.frontier >= d.columns.length) {
+  const reachable = d.columns.length;
+  if (complete && d.analysis.frontier >= reachable) {
     if (!r.done) {
       r.done = true;
       r.clock.pause(performance.now());
@@ -218,7 +221,14 @@ export function replayNeedsFrames(d: SessionData, complete: boolean): boolean {
     }
     return false;
   }
-  return r.clock.playing;
+  if (!r.clock.playing) return false;
+  const horizon = r.clock.horizonNs(performance.now());
+  const limit = r.limit + eventsReached(d.columns.timeNs, r.limit, reachable, horizon, Infinity);
+  if (limit !== r.limit) {
+    r.limit = limit;
+    toAnalysis({ t: 'limit', gen: d.analysis.gen, limit });
+  }
+  return true;
 }
 
 /** Events shown: those the replay has reached, else every event on hand. */

@@ -1,19 +1,24 @@
 /**
- * Module-owned bulk data of the session on screen: the event columns, their analysis, the
- * filtered event-log index and the walk entries. Views read it directly while drawing; the
- * store only carries counts and version numbers that say when to look again.
+ * Module-owned bulk data of the session on screen: the event columns (what the views draw
+ * and list), the analysis as the worker sends it (../analysis), the filtered event-log index
+ * and the walk entries. Views read it directly while drawing; the store only carries counts
+ * and version numbers that say when to look again.
  */
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
-import { AllocAnalysis, ColumnEvents } from '../data/analysis';
-import type { Ledger } from '../../src-shared/ledger/ledger';
+import { Ledger, type LedgerState } from '../../src-shared/ledger/ledger';
+import { AnalysisView, toAnalysis } from '../analysis/client';
 import { EventColumns } from '../data/eventColumns';
 import { FilteredIndex } from '../data/eventFilter';
 
+/** Runs of the analysis (sessions, replays): the worker's messages of older runs are dropped. */
+let generation = 0;
+let queryId = 0;
+
 export class SessionData {
   readonly columns = new EventColumns();
-  /** Replaced when a replay starts over (./replay.ts). */
-  analysis = new AllocAnalysis();
+  /** Replaced when the analysis starts over (a replay, ./replay.ts). */
+  analysis: AnalysisView;
   readonly filtered = new FilteredIndex();
   readonly entries: Record<WalkableClass, WalkEntry[]> = {
     THREADS: [],
@@ -21,21 +26,50 @@ export class SessionData {
     VA_SPACE: [],
     AUXILIARY_PAGES: [],
   };
-  private cursorState: { at: number; ledger: Ledger } | null = null;
-  constructor(readonly sessionId: string) {}
+  /** The state at the time cursor the worker sent last, and the query in flight. */
+  private cursorState: { gen: number; at: number; ledger: Ledger } | null = null;
+  private asked: { id: number; at: number } | null = null;
+
+  constructor(readonly sessionId: string) {
+    this.analysis = new AnalysisView(++generation);
+    toAnalysis({ t: 'open', gen: this.analysis.gen });
+  }
+
+  /** Starts the analysis over on the events on hand (a replay). */
+  restartAnalysis(): void {
+    this.analysis = new AnalysisView(++generation);
+    this.cursorState = null;
+    this.asked = null;
+    toAnalysis({ t: 'restart', gen: this.analysis.gen });
+  }
 
   /**
-   * The ledger the views show: the state after the first `cursor` events (rebuilt from the
-   * nearest checkpoint, cached for the cursor), or now when the cursor is null or not behind
-   * the analysis.
+   * The ledger the views show: now (the worker's last frame) when the cursor is null or not
+   * behind the analysis; else the state at the cursor as the worker rebuilt it. Until that
+   * answer arrives, the last state at a cursor shown (or now): `ledgerAt(c).events` says which
+   * state it is.
    */
   ledgerAt(cursor: number | null): Ledger {
     const a = this.analysis;
-    if (cursor === null || cursor >= a.frontier) return a.ledger;
+    if (cursor === null || cursor >= a.ledger.events) return a.ledger;
     const at = Math.max(0, Math.floor(cursor));
-    if (this.cursorState?.at !== at)
-      this.cursorState = { at, ledger: a.ledger.stateAt(at, new ColumnEvents(this.columns)) };
-    return this.cursorState.ledger;
+    const have = this.cursorState;
+    if (have && have.gen === a.gen && have.at === at) return have.ledger;
+    if (this.asked?.at !== at) {
+      this.asked = { id: ++queryId, at };
+      toAnalysis({ t: 'stateAt', gen: a.gen, id: this.asked.id, n: at });
+    }
+    return have && have.gen === a.gen ? have.ledger : a.ledger;
+  }
+
+  /** The worker's answer to a stateAt query; true when it is the one the views wait for. */
+  takeState(gen: number, id: number, n: number, state: LedgerState): boolean {
+    if (gen !== this.analysis.gen) return false;
+    // The state of the position asked for (the worker clamps it to what it has analysed).
+    const at = this.asked?.id === id ? this.asked.at : n;
+    this.cursorState = { gen, at, ledger: Ledger.fromState(state) };
+    if (this.asked?.id === id) this.asked = null;
+    return true;
   }
 
   /** Events the views show: the cursor, or every analysed event. */

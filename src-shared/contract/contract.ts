@@ -8,7 +8,6 @@ import { WALKABLE_CLASSES, type WalkableClass } from '../pss/constants';
 import type {
   EntryPage,
   ErrorReply,
-  EventAggregate,
   Pace,
   ProcessRow,
   SessionState,
@@ -120,7 +119,10 @@ export const requestParams = {
   ),
   closeSession: object({ sessionId: id }),
   sessionSummary: object({ sessionId: id }),
-  /** Answers at most CONTRACT_LIMITS.maxEventsPerReply events, whatever `count` asks for. */
+  /**
+   * Random access to the stored events (CLI, tools); the app's pages never need it, the events
+   * push delivers each event once. Answers at most CONTRACT_LIMITS.maxEventsPerReply events.
+   */
   getEvents: object({
     sessionId: id,
     fromSeq: number({ int: true, min: 0 }),
@@ -132,7 +134,10 @@ export const requestParams = {
     offset: number({ int: true, min: 0 }),
     limit: number({ int: true, min: 1, max: 200_000 }),
   }),
-  /** `seq` must be one the host has sent (in an events push or an aggregate's range). */
+  /**
+   * The client consumed every event of the session up to `seq`: the host may send that many
+   * more (the credit stream, src-main/host/flow.ts). `seq` must be one the host has sent.
+   */
   ackEvents: object({ sessionId: id, seq: number({ int: true, min: 0 }) }),
   /**
    * One chunk of the session's trace file, from `offset` (default 0). Offset 0 fixes what the
@@ -204,7 +209,10 @@ export type Reply<N extends RequestName> =
 
 /** Messages the host pushes without being asked. */
 export interface PushMessages {
-  /** Binary: one batch of event records; firstSeq is the first record's seq. */
+  /**
+   * Binary: event records firstSeq… of a session, in seq order, each seq once. The host sends
+   * at most the connection's credit beyond its last ackEvents (src-main/host/flow.ts).
+   */
   events: { sessionId: string; firstSeq: number; bytes: ArrayBuffer };
   /** Decoded walk entries, in walk order. */
   entries: {
@@ -213,8 +221,6 @@ export interface PushMessages {
     startIndex: number;
     entries: EntryPage['entries'];
   };
-  /** Events the host coalesced because the renderer fell behind; details via getEvents. */
-  aggregate: EventAggregate;
   sessionState: SessionState;
   summary: SessionSummary;
   /** An error not tied to a request (a session failed in the background). */
@@ -226,7 +232,6 @@ export type PushName = keyof PushMessages;
 export const PUSH_NAMES: readonly PushName[] = [
   'events',
   'entries',
-  'aggregate',
   'sessionState',
   'summary',
   'error',

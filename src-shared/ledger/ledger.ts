@@ -184,8 +184,32 @@ function unpackCls(p: number): number {
   return p & 7;
 }
 
-/** A frozen copy of the ledger's state after `events` events. */
-interface Checkpoint {
+/** Ledger.fromBytes's error: the bytes are not a state this ledger can take. */
+export class LedgerStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerStateError';
+  }
+}
+
+const STATE_HEADER_BYTES = 40;
+/** The first eight words of an exported state: magic "LGST", format 1, then the shape. */
+const STATE_SHAPE = [
+  0x5453474c,
+  1,
+  T_FIELDS,
+  API_ROWS,
+  CLASS_ROWS,
+  SIZE_BUCKETS,
+  R_FIELDS,
+  PROBLEM_KINDS.length,
+] as const;
+
+/**
+ * A frozen copy of the ledger's state after `events` events: plain typed arrays, so it can be
+ * kept (a checkpoint) or posted to another thread (Ledger.fromState rebuilds the ledger).
+ */
+export interface LedgerState {
   events: number;
   totals: Float64Array;
   apiRows: Float64Array;
@@ -300,8 +324,31 @@ export class Ledger {
   private readonly sizeRows = new Float64Array(SIZE_BUCKETS * R_FIELDS);
   private readonly problemCounts = new Float64Array(PROBLEM_KINDS.length);
   /** address → seq of the Alloc event and packed size/api/class. */
-  private readonly liveSet = new LiveSet();
-  private readonly checkpoints: Checkpoint[] = [];
+  private readonly liveBlocksSet = new LiveSet();
+  /**
+   * A state whose live set is not filled in yet (fromState): the counts are there at once, the
+   * live set is built the first time it is read (a page reading only the counts never pays it).
+   */
+  private pendingLive: LedgerState | null = null;
+
+  private get liveSet(): LiveSet {
+    const c = this.pendingLive;
+    if (c) {
+      this.pendingLive = null;
+      for (let j = 0; j < c.liveAddr.length; j++)
+        this.liveBlocksSet.set(
+          c.liveAddr[j] as number,
+          c.liveSeq[j] as number,
+          c.livePacked[j] as number,
+        );
+    }
+    return this.liveBlocksSet;
+  }
+
+  private liveCount(): number {
+    return this.pendingLive ? this.pendingLive.liveAddr.length : this.liveBlocksSet.size;
+  }
+  private readonly checkpoints: LedgerState[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -314,7 +361,7 @@ export class Ledger {
     return this.totals[T_EVENTS] as number;
   }
   get liveBlockCount(): number {
-    return this.liveSet.size;
+    return this.liveCount();
   }
   get liveBytes(): number {
     return this.totals[T_LIVE_BYTES] as number;
@@ -413,7 +460,7 @@ export class Ledger {
     return size;
   }
 
-  private capture(): Checkpoint {
+  private capture(): LedgerState {
     const n = this.liveSet.size;
     const liveAddr = new Float64Array(n);
     const liveSeq = new Float64Array(n);
@@ -438,15 +485,37 @@ export class Ledger {
     };
   }
 
-  private restore(c: Checkpoint): void {
+  private restore(c: LedgerState): void {
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
     this.sizeRows.set(c.sizeRows);
     this.problemCounts.set(c.problemCounts);
-    this.liveSet.clear();
+    this.pendingLive = null;
+    this.liveBlocksSet.clear();
     for (let j = 0; j < c.liveAddr.length; j++)
-      this.liveSet.set(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
+      this.liveBlocksSet.set(
+        c.liveAddr[j] as number,
+        c.liveSeq[j] as number,
+        c.livePacked[j] as number,
+      );
+  }
+
+  /** The state now, as plain typed arrays (their buffers may be transferred). */
+  snapshot(): LedgerState {
+    return this.capture();
+  }
+
+  /** A ledger (without checkpoints) in the state `s` holds. */
+  static fromState(s: LedgerState): Ledger {
+    const l = new Ledger(0);
+    l.totals.set(s.totals);
+    l.apiRows.set(s.apiRows);
+    l.classRows.set(s.classRows);
+    l.sizeRows.set(s.sizeRows);
+    l.problemCounts.set(s.problemCounts);
+    l.pendingLive = s;
+    return l;
   }
 
   /** Number of checkpoints kept (checkpoint j holds the state after (j + 1) · K events). */
@@ -477,6 +546,107 @@ export class Ledger {
     const c = j >= 0 ? this.checkpoints[j] : undefined;
     if (c) l.restore(c);
     l.fold(src, l.events, n);
+    return l;
+  }
+
+  /**
+   * The whole state as bytes (the trace file's checkpoint, src-main/trace/trace-file.ts):
+   *
+   *   u32 × 8  magic "LGST", format 1, T, API rows, class rows, size buckets, row fields,
+   *            problem kinds                                   (the shape, checked on read)
+   *   u32 × 2  live blocks n, 0
+   *   f64 ×    totals, API rows, class rows, size rows, problem counts
+   *   f64 × n  live addresses, then n alloc seqs, then n packed facts (size·64 + api·8 + class)
+   *
+   * Little-endian. Ledger.fromBytes reads it back, validated.
+   */
+  exportBytes(): Uint8Array<ArrayBuffer> {
+    const c = this.capture();
+    const n = c.liveAddr.length;
+    const fixed =
+      T_FIELDS + (API_ROWS + CLASS_ROWS + SIZE_BUCKETS) * R_FIELDS + PROBLEM_KINDS.length;
+    const out = new ArrayBuffer(STATE_HEADER_BYTES + (fixed + 3 * n) * 8);
+    const dv = new DataView(out);
+    STATE_SHAPE.forEach((v, i) => dv.setUint32(i * 4, v, true));
+    dv.setUint32(32, n, true);
+    let at = STATE_HEADER_BYTES;
+    for (const a of [
+      c.totals,
+      c.apiRows,
+      c.classRows,
+      c.sizeRows,
+      c.problemCounts,
+      c.liveAddr,
+      c.liveSeq,
+      c.livePacked,
+    ])
+      for (let i = 0; i < a.length; i++, at += 8) dv.setFloat64(at, a[i] as number, true);
+    return new Uint8Array(out);
+  }
+
+  /**
+   * A ledger (without checkpoints) in the state `bytes` holds (exportBytes). Checks the shape,
+   * that every number is a whole number in range, and that the live set agrees with the totals
+   * and rows (count and bytes); anything else is a LedgerStateError naming what.
+   */
+  static fromBytes(bytes: Uint8Array): Ledger {
+    const bad = (what: string): never => {
+      throw new LedgerStateError(`ledger state: ${what}`);
+    };
+    if (bytes.byteLength < STATE_HEADER_BYTES) bad(`only ${bytes.byteLength} bytes`);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    STATE_SHAPE.forEach((v, i) => {
+      if (dv.getUint32(i * 4, true) !== v)
+        bad(i < 2 ? 'not a ledger state of format 1' : "its shape is not this ledger's");
+    });
+    const n = dv.getUint32(32, true);
+    const fixed =
+      T_FIELDS + (API_ROWS + CLASS_ROWS + SIZE_BUCKETS) * R_FIELDS + PROBLEM_KINDS.length;
+    if (bytes.byteLength !== STATE_HEADER_BYTES + (fixed + 3 * n) * 8)
+      bad(`${bytes.byteLength} bytes for ${n} live blocks`);
+    let at = STATE_HEADER_BYTES;
+    const read = (len: number, what: string): Float64Array => {
+      const a = new Float64Array(len);
+      for (let i = 0; i < len; i++, at += 8) {
+        const v = dv.getFloat64(at, true);
+        if (!Number.isSafeInteger(v)) bad(`${what} value ${v} is not a whole number`);
+        a[i] = v;
+      }
+      return a;
+    };
+    const c: LedgerState = {
+      events: 0,
+      totals: read(T_FIELDS, 'a total'),
+      apiRows: read(API_ROWS * R_FIELDS, 'an API row'),
+      classRows: read(CLASS_ROWS * R_FIELDS, 'a class row'),
+      sizeRows: read(SIZE_BUCKETS * R_FIELDS, 'a size row'),
+      problemCounts: read(PROBLEM_KINDS.length, 'a problem count'),
+      liveAddr: read(n, 'a live address'),
+      liveSeq: read(n, "a live block's seq"),
+      livePacked: read(n, "a live block's facts"),
+    };
+    const events = c.totals[T_EVENTS] as number;
+    if (events < 0) bad(`${events} events`);
+    c.events = events;
+    let liveBytes = 0;
+    for (let j = 0; j < n; j++) {
+      const p = c.livePacked[j] as number;
+      const addr = c.liveAddr[j] as number;
+      const seq = c.liveSeq[j] as number;
+      if (addr < 0 || seq < 0 || seq >= events)
+        bad(`live block ${j} (seq ${seq}) is not one of the ${events} events`);
+      if (p < 0 || p >= 2 ** 38 || unpackApi(p) >= API_ROWS || unpackCls(p) >= CLASS_ROWS)
+        bad(`live block ${j} has impossible facts`);
+      liveBytes += unpackSize(p);
+    }
+    let rowBlocks = 0;
+    for (let b = 0; b < SIZE_BUCKETS; b++)
+      rowBlocks += c.sizeRows[b * R_FIELDS + R_LIVE_BLOCKS] as number;
+    if (liveBytes !== c.totals[T_LIVE_BYTES] || rowBlocks !== n)
+      bad(`the live set (${n} blocks, ${liveBytes} bytes) disagrees with the totals`);
+    const l = new Ledger(0);
+    l.restore(c);
+    if (l.liveBlockCount !== n) bad('a live address appears twice');
     return l;
   }
 
@@ -562,7 +732,7 @@ export class Ledger {
       unmatchedFrees: v(T_UNMATCHED),
       bytesAllocated: v(T_BYTES_ALLOC),
       bytesFreed: v(T_BYTES_FREED),
-      liveBlocks: this.liveSet.size,
+      liveBlocks: this.liveCount(),
       liveBytes: v(T_LIVE_BYTES),
       peakLiveBytes: v(T_PEAK),
       violations: v(T_VIOLATIONS),

@@ -1,0 +1,169 @@
+/**
+ * The page's side of the analysis worker: starts it (or, where no worker can be started, runs
+ * the same engine on this thread, in slices between frames), forwards the session's event
+ * batches to it (transferred, not copied), and keeps what it sends in an AnalysisView: the
+ * ready data the views draw from. The page never folds events itself.
+ */
+import { Ledger, type LedgerState } from '../../src-shared/ledger/ledger';
+import { CHUNK, FADE_EVENTS } from '../data/analysis';
+import { AddressSpans } from '../data/blockLayout';
+import { growTo, U32List } from '../lib/growable';
+import { AnalysisEngine } from './engine';
+import type { AnalysisFrame, FromWorker, ToWorker } from './protocol';
+
+const RECENT_FREES = 8192;
+
+/**
+ * The analysis as the page holds it: the same fields AllocAnalysis has (views read them while
+ * drawing), filled from the worker's frames. `ledger` is the state after `ledger.events`
+ * events, rebuilt from the last frame's state.
+ */
+export class AnalysisView {
+  /** Every seq below this has been analysed (by the worker). */
+  frontier = 0;
+  ledger = new Ledger(0);
+  redZoneBytes = 0;
+  liveAfter = new Float64Array(0);
+  chMin = new Float64Array(0);
+  chMax = new Float64Array(0);
+  chAllocs = new Uint32Array(0);
+  chFrees = new Uint32Array(0);
+  chFails = new Uint32Array(0);
+  chViolations = new Uint32Array(0);
+  readonly problems = new U32List(256);
+  readonly recentFrees = new Float64Array(RECENT_FREES * 2);
+  recentFreeCount = 0;
+  readonly spans = new AddressSpans();
+  readonly addressedViolations = new U32List(64);
+
+  constructor(readonly gen: number) {}
+
+  /** Takes in one frame of the worker. */
+  apply(f: AnalysisFrame): void {
+    this.liveAfter = growTo(this.liveAfter, f.to, Float64Array);
+    this.liveAfter.set(f.liveAfter, f.from);
+    const chunks = f.chunkFrom + f.chMin.length;
+    if (this.chMin.length < chunks) {
+      this.chMin = growTo(this.chMin, chunks, Float64Array);
+      this.chMax = growTo(this.chMax, chunks, Float64Array);
+      this.chAllocs = growTo(this.chAllocs, chunks, Uint32Array);
+      this.chFrees = growTo(this.chFrees, chunks, Uint32Array);
+      this.chFails = growTo(this.chFails, chunks, Uint32Array);
+      this.chViolations = growTo(this.chViolations, chunks, Uint32Array);
+    }
+    this.chMin.set(f.chMin, f.chunkFrom);
+    this.chMax.set(f.chMax, f.chunkFrom);
+    this.chAllocs.set(f.chAllocs, f.chunkFrom);
+    this.chFrees.set(f.chFrees, f.chunkFrom);
+    this.chFails.set(f.chFails, f.chunkFrom);
+    this.chViolations.set(f.chViolations, f.chunkFrom);
+    for (const s of f.problems) this.problems.push(s);
+    for (const s of f.addressedViolations) this.addressedViolations.push(s);
+    for (let i = 0; i < f.recentFrees.length; i += 2) {
+      const slot = (this.recentFreeCount % RECENT_FREES) * 2;
+      this.recentFrees[slot] = f.recentFrees[i] as number;
+      this.recentFrees[slot + 1] = f.recentFrees[i + 1] as number;
+      this.recentFreeCount++;
+    }
+    if (f.spans) {
+      this.spans.starts = f.spans.starts;
+      this.spans.ends = f.spans.ends;
+      this.spans.version++;
+    }
+    this.redZoneBytes = f.redZoneBytes;
+    this.ledger = Ledger.fromState(f.state);
+    this.frontier = f.to;
+  }
+
+  /** Recent frees still fading at the current frontier: calls fn(allocSeq, age 0..1). */
+  forEachFading(fn: (allocSeq: number, age: number) => void): void {
+    const n = Math.min(this.recentFreeCount, RECENT_FREES);
+    for (let i = 0; i < n; i++) {
+      const slot = ((this.recentFreeCount - 1 - i) % RECENT_FREES) * 2;
+      const freeSeq = this.recentFrees[slot + 1] as number;
+      const age = (this.frontier - freeSeq) / FADE_EVENTS;
+      if (age >= 1) break;
+      fn(this.recentFrees[slot] as number, age);
+    }
+  }
+
+  /** Bytes the page holds for it (the memory read-out). */
+  get byteSize(): number {
+    return this.liveAfter.byteLength + this.chMin.length * 32;
+  }
+}
+
+export { CHUNK };
+
+// ---- the worker ------------------------------------------------------------------------------
+
+export interface AnalysisListener {
+  frame(f: AnalysisFrame): void;
+  state(gen: number, id: number, n: number, state: LedgerState): void;
+  error(message: string): void;
+}
+
+interface Port {
+  post(m: ToWorker, transfer: ArrayBuffer[]): void;
+}
+
+let port: Port | null = null;
+let listener: AnalysisListener | null = null;
+/** Where the analysis runs: 'worker', or 'page' when no worker could be started. */
+export let analysisThread: 'worker' | 'page' = 'worker';
+
+function deliver(m: FromWorker): void {
+  const l = listener;
+  if (!l) return;
+  if (m.t === 'frame') l.frame(m);
+  else if (m.t === 'stateAt') l.state(m.gen, m.id, m.n, m.state);
+  else l.error(m.message);
+}
+
+/** The engine on this thread (tests, or a page that cannot start workers). */
+function inPage(): Port {
+  analysisThread = 'page';
+  const engine = new AnalysisEngine(
+    (m) => setTimeout(() => deliver(m), 0),
+    (fn) => setTimeout(fn, 0),
+  );
+  return { post: (m) => engine.handle(m) };
+}
+
+function startWorker(): Port {
+  if (typeof Worker === 'undefined') return inPage();
+  try {
+    const w = new Worker(new URL('./analysis.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'analysis',
+    });
+    let fallback: Port | null = null;
+    w.onmessage = (e: MessageEvent<FromWorker>) => deliver(e.data);
+    w.onerror = (e) => {
+      // The worker could not start (or died): carry on in the page from the next session.
+      console.error('analysis worker failed; analysing in the page', e.message);
+      e.preventDefault();
+      fallback = inPage();
+      listener?.error('The analysis worker stopped; start the session again to analyse it.');
+    };
+    return {
+      post(m, transfer) {
+        if (fallback) fallback.post(m, transfer);
+        else w.postMessage(m, transfer);
+      },
+    };
+  } catch (e) {
+    console.error('no analysis worker; analysing in the page', e);
+    return inPage();
+  }
+}
+
+export function connectAnalysis(l: AnalysisListener): void {
+  listener = l;
+  port ??= startWorker();
+}
+
+export function toAnalysis(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+  port ??= startWorker();
+  port.post(m, transfer);
+}
