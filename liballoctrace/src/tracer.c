@@ -48,6 +48,7 @@ struct at_tracer {
 
     /* clock (see stamp) */
     at_clock clk;
+    double zero;        /* event time = zero + ticks × clk.scale (see reanchor) */
     int64_t clock_base; /* CLOCK_MONOTONIC ns at at_create */
     double time_offset_ns;
     double last_time;  /* the events' time: ns since the session started, never going back */
@@ -129,20 +130,27 @@ struct at_tracer {
  * tracer's anchor, which is re-taken at marker events and after ~1 ms of ticks.  Whole ns since
  * the session started, never going back.
  */
+/* A fresh anchor; the events' time of tick 0 under it, so that a stamp is one multiply-add. */
+static void reanchor(at_tracer *t) {
+    clock_anchor(&t->clk);
+    t->zero = (double)(t->clk.ns - t->clock_base) + t->time_offset_ns -
+              (double)(int64_t)t->clk.tick * t->clk.scale;
+}
+
 static void stamp(at_tracer *t) {
     uint64_t k = clock_ticks();
     if (k - t->clk.tick > t->clk.period) {
-        clock_anchor(&t->clk);
+        reanchor(t);
         k = t->clk.tick;
     }
-    double ns = clock_to_ns(&t->clk, k) - (double)t->clock_base + t->time_offset_ns;
+    double ns = t->zero + (double)(int64_t)k * t->clk.scale;
     ns = (double)(int64_t)(ns + 0.5);
     if (ns > t->last_time) t->last_time = ns;
 }
 
 /* A fresh anchor, then a stamp (marker events: rare, so they keep the conversion exact). */
 static void resync(at_tracer *t) {
-    clock_anchor(&t->clk);
+    reanchor(t);
     stamp(t);
 }
 
@@ -1065,6 +1073,7 @@ AT_API int at_create(const at_config *c, void *ring, uint32_t capacity, double t
     t->clock_base = t->clk.ns;
     t->time_offset_ns = time_offset_ns;
     t->last_time = time_offset_ns;
+    reanchor(t);
     t->api = API_NONE;
     t->cls = NO_CLASS;
     t->tid = current_tid();
