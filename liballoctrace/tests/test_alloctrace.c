@@ -339,7 +339,8 @@ static void test_ring_overflow_and_release(void) {
     void *ps[100];
     for (int i = 0; i < 100; i++) ps[i] = A(t, 32);
     uint32_t *hdr = (uint32_t *)small;
-    CHECK(hdr[AT_RING_HEAD] == 16 && hdr[AT_RING_OVERFLOW] == 84, "16 in the ring, 84 over");
+    CHECK(hdr[AT_RING_HEAD] == 16 && hdr[AT_RING_OVERFLOW] == 84 && hdr[AT_RING_WRITTEN] == 100,
+          "16 in the ring, 84 over, 100 written");
     drain(t, small, 16);
     for (int i = 0; i < 100; i++) ps[i] = (F(t, ps[i]), NULL);
     at_leave(t, 0);
@@ -495,6 +496,46 @@ static uint32_t AT_WINAPI fake_walk(void *s, int32_t cls, void *m, void *buf, ui
     return (*n)-- > 0 ? 0u : 259u;
 }
 
+/* A walk of *n entries that writes entry number i (counting from 1) into every byte of buf. */
+static uint32_t AT_WINAPI fill_walk(void *s, int32_t cls, void *m, void *buf, uint32_t len) {
+    (void)cls;
+    (void)m;
+    int *n = s;
+    if (n[0] == n[1]) return 259u;
+    memset(buf, ++n[1], len);
+    return 0u;
+}
+
+static void test_step_n(void) {
+    current = "at_step_n";
+    at_tracer *t = make(base_config(AT_HEAP));
+    int walk[2] = {5, 0}; /* entries, walked */
+    unsigned char area[3 * 8 + 4];
+    memset(area, 0xee, sizeof area);
+    uint32_t *hdr = (uint32_t *)ring_mem;
+    uint32_t slot = at_bind_walk(t, fill_walk, walk, NULL, NULL);
+    CHECK(at_step_n(slot, 1, 8, 0, 10) == 0 && hdr[AT_RING_LAST_CODE] == 6, "no area: no call");
+    CHECK(at_bind_batch(slot, area, 3 * 8 + 4) == 0, "bound");
+    CHECK(at_bind_batch(999999, area, 8) == 6, "a bad slot");
+    /* room for 3 entries of 8 bytes: 3 calls, all successful */
+    CHECK(at_step_n(slot, 1, 8, 0, 10) == 3 && hdr[AT_RING_LAST_CODE] == 0, "three calls");
+    CHECK(area[0] == 1 && area[8] == 2 && area[23] == 3 && area[24] == 0xee, "entry k at k * 8");
+    /* 2 more entries, then the end: 3 calls, the last one's code ERROR_NO_MORE_ITEMS */
+    CHECK(at_step_n(slot, 1, 8, 3, 10) == 3 && hdr[AT_RING_LAST_CODE] == 259, "to the end");
+    CHECK(area[0] == 4 && area[8] == 5, "entries 4 and 5");
+    CHECK(at_step_n(slot, 1, 0, 0, 10) == 0 && hdr[AT_RING_LAST_CODE] == 6, "length 0");
+    drain(t, ring_mem, CAP);
+    check_seqs();
+    CHECK(count_kind(K_WALK_STEP) == 5 && count_kind(K_WALK_END) == 1, "5 steps and the end");
+    for (uint32_t i = 0; i < 5; i++)
+        CHECK(find_kind(K_WALK_STEP, i)->aux0 == i && find_kind(K_WALK_STEP, i)->size > 0,
+              "step %u: its index and duration", i);
+    CHECK(find_kind(K_WALK_END, 0)->aux0 == 5, "the end after 5 entries");
+    CHECK(stat_of(t, AT_S_BY_API + 2 * 8) == 6, "six PssWalkSnapshot calls");
+    at_destroy(t);
+    CHECK(at_step_n(slot, 1, 8, 0, 1) == 0, "a freed slot");
+}
+
 static void test_walk(void) {
     current = "at_walk";
     at_tracer *t = make(base_config(AT_HEAP));
@@ -530,9 +571,10 @@ static void test_walk(void) {
     F(t, A(t, 8));
     at_leave(t, 0);
     FILE *f = fopen(path, "rb");
-    uint32_t hdr[4] = {0, 0, 0, 0};
-    CHECK(f && fread(hdr, 4, 4, f) == 4 && hdr[AT_RING_HEAD] == 2 && hdr[AT_RING_CAPACITY] == 64,
-          "the file holds the records: head %u", hdr[0]);
+    uint32_t hdr6[6] = {0, 0, 0, 0, 0, 0};
+    CHECK(f && fread(hdr6, 4, 6, f) == 6 && hdr6[AT_RING_HEAD] == 2 &&
+              hdr6[AT_RING_CAPACITY] == 64 && hdr6[AT_RING_WRITTEN] == 2,
+          "the file holds the records: head %u, written %u", hdr6[0], hdr6[AT_RING_WRITTEN]);
     if (f) fclose(f);
     at_destroy(t);
     at_unmap_ring(ring, bytes);
@@ -653,6 +695,7 @@ int main(void) {
     test_bad_config();
     test_user_libraries();
     test_walk();
+    test_step_n();
     test_clock();
     if (failures) {
         fprintf(stderr, "liballoctrace: %d check(s) failed\n", failures);

@@ -16,6 +16,7 @@ export {
   NativeTracer,
   checkUserLibrary,
   nativeClockSource,
+  WALK_MANY_MAX,
   findAlloctrace,
   type NativePssAllocator,
 } from './native-tracer';

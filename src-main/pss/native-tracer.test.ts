@@ -14,8 +14,14 @@ import {
 } from '../../src-shared/pss/constants';
 import { startFixture } from '../testing/fixture';
 import { AtError, NativeTracerError } from './errors';
-import { NATIVE_BATCH_EVENTS, NativeTracer, RING_EVENTS, nativeClockSource } from './native-tracer';
-import { ProcessHandle, Snapshot, WalkMarker } from './snapshot';
+import {
+  NATIVE_BATCH_EVENTS,
+  NativeTracer,
+  RING_EVENTS,
+  WALK_MANY_MAX,
+  nativeClockSource,
+} from './native-tracer';
+import { ProcessHandle, Snapshot, WALK_CLASSES, WalkMarker } from './snapshot';
 
 describe('NativeTracer ring', () => {
   it('hands over every record in order, the ring overflowing in between', () => {
@@ -153,6 +159,73 @@ describe('NativeTracer event times', () => {
       }
       expect(steps).toBeGreaterThan(100);
       expect(allocating).toBeGreaterThan(0);
+    } finally {
+      await fx.stop();
+    }
+  });
+});
+
+describe('NativeTracer.walkMany', () => {
+  it('walks many steps per call: the same events and entries as one step per call', async () => {
+    const fx = await startFixture({ threads: 6, pipes: 300, files: 10, maps: 700 });
+    try {
+      const proc = ProcessHandle.open(fx.pid);
+      const snap = Snapshot.capture(proc, DEFAULT_CAPTURE_FLAGS);
+      proc.close();
+      const classes = WALKABLE_CLASSES.filter((c) => c !== 'AUXILIARY_PAGES') as WalkableClass[];
+      const session = (many: boolean): { events: EventBatchView; entries: unknown[] } => {
+        const batches: ArrayBuffer[] = [];
+        const t = NativeTracer.create({ strategy: 'guard', redZoneBytes: 32 }, 0, (_f, b) =>
+          batches.push(b),
+        );
+        t.enter(ApiCall.PssWalkMarkerCreate);
+        const m = WalkMarker.create(t);
+        t.leave(0);
+        t.markerCreated();
+        const entries: unknown[] = [];
+        for (const cls of classes) {
+          if (!many) {
+            for (let i = 0; t.walk(snap, m, cls, i) === 0; i++)
+              entries.push(snap.decodeCurrent(m, cls));
+            continue;
+          }
+          for (let i = 0; ;) {
+            // odd batch sizes, and the largest: batches end anywhere in a class
+            const n = t.walkMany(snap, m, cls, i, i % 2 === 0 ? 7 : WALK_MANY_MAX);
+            expect(n).toBeGreaterThan(0);
+            const ok = t.lastCode === 0 ? n : n - 1;
+            for (let k = 0; k < ok; k++)
+              entries.push(WALK_CLASSES[cls].decode(t.entryView(cls, k)));
+            i += ok;
+            if (ok < n) {
+              expect(t.lastCode).toBe(259); // ERROR_NO_MORE_ITEMS
+              break;
+            }
+          }
+        }
+        t.enter(ApiCall.PssWalkMarkerFree);
+        m.free();
+        t.leave(0);
+        t.markerFreed();
+        t.release();
+        t.flush();
+        t.destroy();
+        const v = new EventBatchView(concatBatches(batches));
+        v.validate(0);
+        return { events: v, entries };
+      };
+      const one = session(false);
+      const many = session(true);
+      snap.free();
+      expect(many.entries.length).toBeGreaterThan(1000);
+      expect(many.entries).toEqual(one.entries);
+      const shape = (v: EventBatchView): string[] =>
+        Array.from({ length: v.count }, (_, i) =>
+          [v.kind(i), v.api(i), v.walkClass(i), v.aux0(i), v.aux1(i)].join(' '),
+        );
+      expect(shape(many.events)).toEqual(shape(one.events));
+      for (let i = 0; i < many.events.count; i++)
+        if (isCallEnding(many.events.kind(i))) expect(many.events.size(i)).toBeGreaterThan(0);
     } finally {
       await fx.stop();
     }

@@ -56,6 +56,10 @@ const RING_POOL_MAX = 8;
 const H_HEAD = RING_HEAD;
 const H_TAIL = RING_TAIL;
 const H_OVERFLOW = RING_OVERFLOW;
+/** Ring header word: the code of the last call at_step_n made (alloctrace.h). */
+const H_LAST_CODE = 4;
+/** Most steps one walkMany call makes (its entries stay readable until the next one). */
+export const WALK_MANY_MAX = 256;
 
 const S = {
   events: 0,
@@ -115,6 +119,8 @@ interface AtFunctions {
   ): number;
   bindWalk(t: bigint, fn: bigint, snapshot: bigint, marker: bigint, buffer: bigint): number;
   step(slot: number, cls: number, length: number, index: number): number;
+  bindBatch(slot: number, area: bigint, bytes: number): number;
+  stepN(slot: number, cls: number, length: number, index: number, max: number): number;
   markerFreed(t: bigint): void;
   release(t: bigint): number;
   drainOverflow(t: bigint, dst: ArrayBuffer, max: number): number;
@@ -214,6 +220,10 @@ function loadTracer(): LoadedTracer {
       `uint32_t at_bind_walk(${T} t, void *fn, void *snapshot, void *marker, void *buffer)`,
     ),
     step: f(`uint32_t at_step(uint32_t slot, int32_t cls, uint32_t length, uint32_t index)`),
+    bindBatch: f(`uint32_t at_bind_batch(uint32_t slot, void *area, uint32_t bytes)`),
+    stepN: f(
+      `uint32_t at_step_n(uint32_t slot, int32_t cls, uint32_t length, uint32_t index, uint32_t max)`,
+    ),
     markerFreed: f(`void at_marker_freed(${T} t)`),
     release: f(`int at_release(${T} t)`),
     drainOverflow: f(`uint32_t at_drain_overflow(${T} t, _Out_ void *dst, uint32_t max)`),
@@ -314,6 +324,28 @@ function giveRing(r: Ring): void {
 }
 
 // ---- the tracer -------------------------------------------------------------------------
+
+interface BatchArea {
+  address: bigint;
+  buffer: ArrayBuffer;
+  /** DataViews of entry k of each class size, made once. */
+  views: Map<number, DataView[]>;
+}
+let batchArea: BatchArea | null = null;
+
+/**
+ * The area walkMany walks entries into: one per thread (the walks of a thread use it in turn:
+ * its entries are read before the next walkMany), never freed while the thread lives.
+ */
+function theBatchArea(): BatchArea {
+  if (batchArea) return batchArea;
+  const bytes = WALK_MANY_MAX * Math.max(...Object.values(WALK_CLASSES).map((c) => c.size));
+  const address = nativeMemory.malloc(bytes);
+  if (address === 0n) throw new NativeTracerError('no memory for the walk batch', AtError.MEMORY);
+  const view = nativeMemory.view(address, bytes);
+  batchArea = { address, buffer: view.buffer as ArrayBuffer, views: new Map() };
+  return batchArea;
+}
 
 let performanceOffsetNs: number | null = null;
 
@@ -516,29 +548,71 @@ export class NativeTracer implements NativePssAllocator {
    * (WalkStep / WalkEnd / ApiError): one native call per step, like an untraced walk.
    */
   walk(snapshot: Snapshot, marker: WalkMarker, cls: WalkableClass, entryIndex: number): number {
-    if (snapshot.isFreed) throw new Error('snapshot used after PssFreeSnapshot');
-    marker.assertLive();
-    if (snapshot !== this.boundSnapshot || marker !== this.boundMarker || this.slot === 0) {
-      // The pointers go to C once; each step then passes numbers only (koffi converts every
-      // pointer argument, and that would cost more than the step's tracing).
-      this.slot = this.fn.bindWalk(
-        this.t,
-        pssWalkSnapshot(),
-        snapshot.raw,
-        marker.raw,
-        marker.entryBuffer,
-      );
-      if (this.slot === 0)
-        throw new NativeTracerError('no free walk slot in liballoctrace', AtError.MEMORY);
-      this.boundSnapshot = snapshot;
-      this.boundMarker = marker;
-    }
+    this.bind(snapshot, marker);
     const c = WALK_CLASSES[cls];
     const code = this.fn.step(this.slot, c.value, c.size, entryIndex);
     const h = (this.ring as Ring).header;
     if (((h[H_HEAD] as number) - (h[H_TAIL] as number)) >>> 0 >= NATIVE_BATCH_EVENTS)
       this.drain(false);
     return code;
+  }
+
+  /**
+   * Up to `max` (≤ WALK_MANY_MAX) walk steps of `cls` in one native call, entries
+   * firstIndex, firstIndex + 1, ...: each step exactly as walk() makes it (bracketed, its
+   * WalkStep / WalkEnd / ApiError event), the k-th entry walked into entryView(cls, k) rather
+   * than the marker's buffer. Stops after the first step that does not return ERROR_SUCCESS.
+   * Returns the number of steps made; the last one's code is `lastCode`.
+   */
+  walkMany(
+    snapshot: Snapshot,
+    marker: WalkMarker,
+    cls: WalkableClass,
+    firstIndex: number,
+    max: number,
+  ): number {
+    this.bind(snapshot, marker);
+    const c = WALK_CLASSES[cls];
+    const n = this.fn.stepN(this.slot, c.value, c.size, firstIndex, Math.min(max, WALK_MANY_MAX));
+    const h = (this.ring as Ring).header;
+    if (((h[H_HEAD] as number) - (h[H_TAIL] as number)) >>> 0 >= NATIVE_BATCH_EVENTS)
+      this.drain(false);
+    return n;
+  }
+
+  /** The code of the last step walkMany made. */
+  get lastCode(): number {
+    return ((this.ring as Ring).header[H_LAST_CODE] as number) >>> 0;
+  }
+
+  /** Entry k of the last walkMany (valid until the next walkMany on this thread). */
+  entryView(cls: WalkableClass, k: number): DataView {
+    const area = theBatchArea();
+    const size = WALK_CLASSES[cls].size;
+    let views = area.views.get(size);
+    if (!views) area.views.set(size, (views = []));
+    return (views[k] ??= new DataView(area.buffer, k * size, size));
+  }
+
+  private bind(snapshot: Snapshot, marker: WalkMarker): void {
+    if (snapshot.isFreed) throw new Error('snapshot used after PssFreeSnapshot');
+    marker.assertLive();
+    if (snapshot === this.boundSnapshot && marker === this.boundMarker && this.slot !== 0) return;
+    // The pointers go to C once; each step then passes numbers only (koffi converts every
+    // pointer argument, and that would cost more than the step's tracing).
+    this.slot = this.fn.bindWalk(
+      this.t,
+      pssWalkSnapshot(),
+      snapshot.raw,
+      marker.raw,
+      marker.entryBuffer,
+    );
+    if (this.slot === 0)
+      throw new NativeTracerError('no free walk slot in liballoctrace', AtError.MEMORY);
+    const area = theBatchArea();
+    this.fn.bindBatch(this.slot, area.address, area.buffer.byteLength);
+    this.boundSnapshot = snapshot;
+    this.boundMarker = marker;
   }
 
   markerFreed(): void {

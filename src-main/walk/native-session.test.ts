@@ -324,6 +324,38 @@ describe('native tracer sessions', () => {
     }
   });
 
+  it('a walk child killed between draining a batch and sending it: the batch is recovered from its ring file', async () => {
+    const libraryPath = `${SAMPLES}libgood_alloc.so`;
+    // the hook (walk-child.ts): SIGKILL in place of sending the 2nd event batch
+    process.env['PSS_TEST_WALK_CHILD_DIE_AT_BATCH'] = '2';
+    let r: Run;
+    try {
+      r = await run(svc, id(), {
+        pid: fx.pid,
+        flags: DEFAULT_CAPTURE_FLAGS,
+        allocator: { strategy: 'user', libraryPath },
+        classes: ['THREADS', 'HANDLES', 'VA_SPACE'],
+        pace: { mode: 'run' },
+        onAllocFailure: 'retry',
+        passes: 20, // over 10,000 events: more than two batches of 4,096 whatever the timing
+      });
+    } finally {
+      delete process.env['PSS_TEST_WALK_CHILD_DIE_AT_BATCH'];
+    }
+    expect(r.final.state).toBe('failed');
+    expect(r.final.error?.message).toMatch(/its process was killed by SIGKILL/);
+    // the batch never sent, and what was written after it, came from the ring file (the old
+    // reading by the header's tail would have skipped the drained batch: a seq gap run() rejects)
+    const m =
+      /No events were lost: all (\d+) it wrote were delivered \((\d+) of them recovered/.exec(
+        r.final.error?.message ?? '',
+      );
+    expect(m, r.final.error?.message).not.toBeNull();
+    expect(Number(m?.[1])).toBe(r.view.count);
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expectSummaryMatches(r); // run() checked that the seqs go on without a gap
+  });
+
   it('a crashing library ends its session with the signal and its last events; the service keeps working', async () => {
     const libraryPath = `${SAMPLES}libcrash_alloc.so`;
     const r = await userRun(svc, id(), fx.pid, { strategy: 'user', libraryPath });
@@ -334,6 +366,12 @@ describe('native tracer sessions', () => {
     // The FreeNull written just before FreeRoutine(NULL) crashed (from the ring file).
     expect(r.final.error?.message).toMatch(/Last events: .*FreeNull in PssWalk\w+\.$/);
     expect(r.view.kind(r.view.count - 1)).toBe(EventKind.FreeNull);
+    // Every event it wrote was delivered, the last ones from its ring file, and it says so.
+    expect(r.final.error?.message).toMatch(
+      new RegExp(
+        `No events were lost: all ${r.view.count} it wrote were delivered \\(\\d+ of them recovered from its ring file after the crash\\)`,
+      ),
+    );
     expectSummaryMatches(r);
     expect(r.summary.allocations).toBeGreaterThan(0);
     // The strategy's own facts died with the walk's process; the state's error says how.

@@ -300,7 +300,9 @@ export class WalkSession {
       if (this.pace.mode === 'run') {
         const until = performance.now() + RUN_SLICE_MS;
         while (this.state === 'running' && performance.now() < until) {
-          for (let i = 0; i < 64 && this.state === 'running'; i++) this.stepOnce();
+          // the native tracer walks 64 steps per native call; the JS one step by step
+          if (this.tracer?.walkMany) this.stepMany(64);
+          else for (let i = 0; i < 64 && this.state === 'running'; i++) this.stepOnce();
         }
       } else {
         const now = performance.now();
@@ -329,8 +331,33 @@ export class WalkSession {
     }
   }
 
-  /** One PssWalkSnapshot call on the current class (or class change / completion). */
-  private stepOnce(): void {
+  /**
+   * Up to `max` PssWalkSnapshot calls on the current class in one native call (each bracketed
+   * and reported as stepOnce's), then what stepOnce does with the code that stopped them.
+   */
+  private stepMany(max: number): void {
+    const cur = this.progress[this.classIndex];
+    const tracer = this.tracer as SessionTracer;
+    if (!cur || cur.done || !tracer.walkMany || !tracer.entryAt) return this.stepOnce();
+    const r = tracer.walkMany(
+      this.snapshot as Snapshot,
+      this.marker as WalkMarker,
+      cur.cls,
+      cur.walked,
+      max,
+    );
+    const ok = r.code === Win32Error.SUCCESS ? r.steps : r.steps - 1;
+    const shipped = this.shippedEntries.get(cur.cls) ?? 0;
+    for (let k = 0; k < ok; k++, cur.walked++)
+      if (cur.walked >= shipped) this.queueEntry(cur.cls, cur.walked, tracer.entryAt(cur.cls, k));
+    if (ok < r.steps) this.stepOnce(r.code);
+  }
+
+  /**
+   * One PssWalkSnapshot call on the current class (or class change / completion); `code`: the
+   * code of a call stepMany made already (not SUCCESS), handled as if this call had made it.
+   */
+  private stepOnce(code?: number): void {
     const cur = this.progress[this.classIndex];
     if (!cur) {
       this.finish('finished');
@@ -345,7 +372,8 @@ export class WalkSession {
     const snapshot = this.snapshot as Snapshot;
     for (let attempt = 0; ; attempt++) {
       // enter, PssWalkSnapshot, leave and the WalkStep / WalkEnd / ApiError event in one go
-      const code = tracer.walk(snapshot, marker, cur.cls, cur.walked);
+      if (attempt > 0 || code === undefined)
+        code = tracer.walk(snapshot, marker, cur.cls, cur.walked);
       if (code === Win32Error.SUCCESS) {
         const entry = snapshot.decodeCurrent(marker, cur.cls);
         this.queueEntry(cur.cls, cur.walked, entry);

@@ -105,7 +105,11 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
   let passOpen: { pass: number } | null = null;
   ev({ ph: 'M', name: 'thread_name', pid, tid: PASS_TRACK, args: { name: 'walk passes' } });
 
+  /** Where the last slice of each track ended: a slice never starts before it. */
+  const trackEnd = new Map<number, number>();
   const onSlice = (s: CallSlice): void => {
+    const beginNs = Math.max(s.beginNs, trackEnd.get(s.threadId) ?? -Infinity);
+    trackEnd.set(s.threadId, Math.max(s.endNs, beginNs));
     if (!threads.has(s.threadId)) {
       threads.add(s.threadId);
       ev({
@@ -123,7 +127,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
           name: `Pass ${passOpen.pass}`,
           pid,
           tid: PASS_TRACK,
-          ts: Number(us(s.beginNs)),
+          ts: Number(us(beginNs)),
         });
       passOpen = { pass: s.pass };
       ev({
@@ -132,7 +136,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
         cat: 'pass',
         pid,
         tid: PASS_TRACK,
-        ts: Number(us(s.beginNs)),
+        ts: Number(us(beginNs)),
       });
     }
     const args = {
@@ -144,7 +148,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
       duration: s.timing === 'call' ? undefined : TIMING_NOTES[s.timing],
     };
     const cat = s.api === ApiCall.PssWalkSnapshot ? 'walk' : 'api';
-    const ts = Number(us(s.beginNs));
+    const ts = Number(us(beginNs));
     if (s.timing === 'unknown')
       ev({ ph: 'i', s: 't', name: sliceName(s), cat, pid, tid: s.threadId, ts, args });
     else
@@ -155,7 +159,10 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
         pid,
         tid: s.threadId,
         ts,
-        dur: Number(us(s.endNs - s.beginNs)),
+        // end − start in floats (Sterbenz: exact), not rounded on its own: ts + dur is then
+        // exactly the end, and a call that starts where the one before ended (a batch of
+        // steps) never overlaps it in a viewer
+        dur: Number(us(Math.max(s.endNs, beginNs))) - ts,
         args,
       });
     for (const p of pending) out.put(',\n' + p);
