@@ -230,7 +230,7 @@ class WalkClient implements WalkService {
     try {
       const state = await this.call({ op: 'startSession', sessionId, options });
       r.starting = false;
-      if (this.running.get(sessionId) === r && hasEnded(r.last) === false) r.last = state;
+      if (this.running.get(sessionId) === r && !hasEnded(r.last)) r.last = state;
       return state;
     } catch (e) {
       if (this.running.get(sessionId) === r) this.running.delete(sessionId);
