@@ -61,7 +61,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('pss-inspector', () => {
+// Each test spawns the real CLI several times (up to 17), each run through tsx: on a loaded
+// 2-core machine one spawn took up to 10 s. The guard against a hang is per spawn (120 s);
+// a test's own limit is their sum.
+describe('pss-inspector', { timeout: 600_000 }, () => {
   it('--help lists every command; each command has --help; no command is a usage error', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);

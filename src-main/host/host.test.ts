@@ -152,6 +152,36 @@ describe('SessionHost: errors are data with hints', () => {
   });
 });
 
+describe('SessionHost: a session lost with its walk worker', () => {
+  it('ends failed with the worker error, its summary the ledger of the stored events', async () => {
+    setup();
+    walk.plan = { batches: 1_000_000, eventsPerBatch: 10, tickMs: 5 };
+    const [c, rec] = connect();
+    const st = value<SessionState>(await c.handle('startSession', startParams));
+    await rec.until(() => rec.of('events').length >= 3);
+    expect(host.counts.running).toBe(1);
+    await walk.terminateWorker();
+    const last = rec.of('sessionState').at(-1) as SessionState;
+    expect(last).toMatchObject({ sessionId: st.sessionId, state: 'failed' });
+    expect(last.error?.message).toBe('walk worker died: it was terminated');
+    expect(rec.of('error').map((e) => e.error.message)).toEqual([
+      'walk worker died: it was terminated',
+    ]);
+    const [summary] = rec.of('summary') as SessionSummary[];
+    const page = value<{ bytes: ArrayBuffer }>(
+      await c.handle('getEvents', { sessionId: st.sessionId, fromSeq: 0, count: 100_000 }),
+    );
+    const stored = new EventBatchView(page.bytes).count;
+    expect(stored).toBeGreaterThan(0);
+    expect(summary?.events).toBe(stored);
+    expect(last.eventsStored).toBe(stored);
+    expect(host.counts.running).toBe(0);
+    expect(
+      await c.handle('sessionControl', { sessionId: st.sessionId, action: 'pause' }),
+    ).toMatchObject({ ok: false, error: { kind: 'misuse' } });
+  });
+});
+
 describe('SessionHost: per-connection ownership', () => {
   it('keeps snapshots and sessions to their connection and frees them on disconnect', async () => {
     setup();

@@ -26,6 +26,7 @@ import { PssCaptureFlags, Win32Error } from '../../src-shared/pss/constants';
 import {
   endedState,
   failedState,
+  planOf,
   startingState,
   walkingState,
 } from '../../src-shared/contract/session-state';
@@ -191,16 +192,7 @@ export class FakeWalkService implements WalkService {
       return rejectWith(userLibraryNeedsPid());
     if (this.sessions.has(sessionId)) return rejectWith(sessionExists(sessionId));
     const t0 = performance.now();
-    const plan = {
-      sessionId,
-      pid: options.pid ?? 0,
-      snapshotId: options.snapshotId ?? null,
-      pace: options.pace,
-      classes: options.classes,
-      passes: options.passes ?? 1,
-      allocator: options.allocator,
-      clockOriginEpochMs: performance.timeOrigin + t0,
-    };
+    const plan = planOf(sessionId, options, performance.timeOrigin + t0);
     const starting = startingState(plan);
     const error = this.startError(options);
     if (error) {

@@ -110,7 +110,7 @@ export function lossText(r: RingRecovery | null, delivered: number): string {
   const first = delivered + recovered;
   const range = r.lost === 1 ? `seq ${first}` : `seqs ${first}–${first + r.lost - 1}`;
   return (
-    `${r.lost} of the ${r.written} events it wrote were lost (${range}): it had taken them out of its ring but died before sending them, and the ring no longer held them` +
+    `${r.lost} of the ${r.written} events it wrote were lost (${range}): they never reached the app, and its ring file no longer held them readably (taken out of the ring, or still in the tracer's overflow buffer, when the process died)` +
     (r.lostAfterGap > 0
       ? `; ${r.lostAfterGap} of them were still in the ring but after that gap, so they are not shown`
       : '') +
@@ -249,7 +249,13 @@ export class ChildWalk {
       }
     } catch {
       // no ring file, or records that do not continue the delivered ones: none recovered
-      if (found) found = { ...found, records: new Uint8Array(0), lost: null };
+      if (found)
+        found = {
+          ...found,
+          records: new Uint8Array(0),
+          lost: found.written !== null ? found.written - delivered : null,
+          lostAfterGap: 0,
+        };
     }
     const how =
       signal !== null

@@ -19,7 +19,12 @@ import type {
   SessionState,
   SnapshotInfo,
 } from '../../src-shared/contract/model';
-import { failedState, hasEnded, startingState } from '../../src-shared/contract/session-state';
+import {
+  failedState,
+  hasEnded,
+  planOf,
+  startingState,
+} from '../../src-shared/contract/session-state';
 import type {
   CallResults,
   FromWorker,
@@ -214,23 +219,14 @@ class WalkClient implements WalkService {
     // Registered before the call: a session that fails at once reports before its reply.
     const r: Running = {
       sink,
-      last: startingState({
-        sessionId,
-        pid: options.pid ?? 0,
-        snapshotId: options.snapshotId ?? null,
-        pace: options.pace,
-        classes: options.classes,
-        passes: options.passes ?? 1,
-        allocator: options.allocator,
-        clockOriginEpochMs: Date.now(),
-      }),
+      last: startingState(planOf(sessionId, options, Date.now())),
       starting: true,
     };
     this.running.set(sessionId, r);
     try {
       const state = await this.call({ op: 'startSession', sessionId, options });
       r.starting = false;
-      if (this.running.get(sessionId) === r && hasEnded(r.last) === false) r.last = state;
+      if (this.running.get(sessionId) === r && !hasEnded(r.last)) r.last = state;
       return state;
     } catch (e) {
       if (this.running.get(sessionId) === r) this.running.delete(sessionId);

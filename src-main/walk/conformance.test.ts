@@ -224,6 +224,28 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'freeing the snapshot a session walks cancels the session first',
+    run: async (svc, w, t) => {
+      const info = await svc.capture(w.live, DEFAULT_CAPTURE_FLAGS);
+      const sink = recorder(t);
+      await settle(
+        svc.startSession(
+          'c-borrowed',
+          walkOptions({
+            snapshotId: info.snapshotId,
+            pace: { mode: 'paced', entriesPerSecond: 1 },
+          }),
+          sink,
+        ),
+        t,
+        'start',
+      );
+      await settle(svc.freeSnapshot(info.snapshotId), t, 'free');
+      await sink.ended;
+      await settle(svc.control('c-borrowed', 'resume', {}), t, 'control');
+    },
+  },
+  {
     name: 'the target exits mid-walk: the walk goes on from the capture and says so',
     run: async (svc, _w, t) => {
       const target = spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -302,7 +324,9 @@ describe('the walk service fake fails exactly as the real worker', () => {
         const fakeNames = await c.run(fake, world, fakeTrace);
         await fake.close();
         // The case saw failures (it is not vacuous) and both services gave the same ones.
-        expect(JSON.stringify(realTrace)).toMatch(/rejected|"failed"|"lost"|targetExited":true/);
+        expect(JSON.stringify(realTrace)).toMatch(
+          /rejected|"failed"|"lost"|targetExited":true|"cancelled"/,
+        );
         expect(normalize(fakeTrace, fakeNames)).toEqual(normalize(realTrace, realNames));
       },
       60_000,

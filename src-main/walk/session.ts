@@ -27,6 +27,7 @@ import type {
 import {
   endedState,
   failedState,
+  planOf,
   walkingState,
   type SessionPlan,
 } from '../../src-shared/contract/session-state';
@@ -94,16 +95,7 @@ export class WalkSession {
     private readonly deps: SessionDeps,
   ) {
     this.pace = options.pace;
-    this.plan = {
-      sessionId,
-      pid: options.pid ?? 0,
-      snapshotId: options.snapshotId ?? null,
-      pace: options.pace,
-      classes: options.classes,
-      passes: options.passes ?? 1,
-      allocator: options.allocator,
-      clockOriginEpochMs: performance.timeOrigin + this.t0,
-    };
+    this.plan = planOf(sessionId, options, performance.timeOrigin + this.t0);
     this.progress = options.classes.map((cls) => ({ cls, walked: 0, total: null, done: false }));
   }
 

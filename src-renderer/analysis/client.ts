@@ -23,7 +23,14 @@ export class AnalysisView {
   frontier = 0;
   ledger = new Ledger(0);
   redZoneBytes = 0;
-  liveAfter = new Float64Array(0);
+  /**
+   * Live bytes after each event, in 4 bytes an event: per chunk of CHUNK events the value after
+   * its first event, per event the difference to it (exact: a chunk whose differences do not
+   * fit an int32 keeps its values whole in `liveWhole`).
+   */
+  private liveChunk = new Float64Array(0);
+  private liveDelta = new Int32Array(0);
+  private readonly liveWhole = new Map<number, Float64Array>();
   chMin = new Float64Array(0);
   chMax = new Float64Array(0);
   chAllocs = new Uint32Array(0);
@@ -40,9 +47,10 @@ export class AnalysisView {
 
   /** Takes in one frame of the worker. */
   apply(f: AnalysisFrame): void {
-    this.liveAfter = growTo(this.liveAfter, f.to, Float64Array);
-    this.liveAfter.set(f.liveAfter, f.from);
     const chunks = f.chunkFrom + f.chMin.length;
+    this.liveDelta = growTo(this.liveDelta, f.to, Int32Array);
+    this.liveChunk = growTo(this.liveChunk, chunks, Float64Array);
+    for (let i = 0; i < f.liveAfter.length; i++) this.setLive(f.from + i, f.liveAfter[i] as number);
     if (this.chMin.length < chunks) {
       this.chMin = growTo(this.chMin, chunks, Float64Array);
       this.chMax = growTo(this.chMax, chunks, Float64Array);
@@ -75,6 +83,34 @@ export class AnalysisView {
     this.frontier = f.to;
   }
 
+  private setLive(s: number, v: number): void {
+    const ch = Math.floor(s / CHUNK);
+    const at = s - ch * CHUNK;
+    if (at === 0) this.liveChunk[ch] = v;
+    const whole = this.liveWhole.get(ch);
+    if (whole) {
+      whole[at] = v;
+      return;
+    }
+    const d = v - (this.liveChunk[ch] as number);
+    if (d >= -0x8000_0000 && d <= 0x7fff_ffff) {
+      this.liveDelta[s] = d;
+      return;
+    }
+    const w = new Float64Array(CHUNK);
+    for (let j = 0; j < at; j++) w[j] = this.liveAt(ch * CHUNK + j);
+    w[at] = v;
+    this.liveWhole.set(ch, w);
+  }
+
+  /** Live bytes after event `s` (< frontier). */
+  liveAt(s: number): number {
+    const ch = Math.floor(s / CHUNK);
+    const whole = this.liveWhole.get(ch);
+    if (whole) return whole[s - ch * CHUNK] as number;
+    return (this.liveChunk[ch] as number) + (this.liveDelta[s] as number);
+  }
+
   /** Recent frees still fading at the current frontier: calls fn(allocSeq, age 0..1). */
   forEachFading(fn: (allocSeq: number, age: number) => void): void {
     const n = Math.min(this.recentFreeCount, RECENT_FREES);
@@ -89,7 +125,7 @@ export class AnalysisView {
 
   /** Bytes the page holds for it (the memory read-out). */
   get byteSize(): number {
-    return this.liveAfter.byteLength + this.chMin.length * 32;
+    return this.liveDelta.byteLength + this.liveChunk.byteLength + this.chMin.length * 32;
   }
 }
 

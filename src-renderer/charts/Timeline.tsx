@@ -217,7 +217,7 @@ export const Timeline = memo(function Timeline() {
       ctx.setLineDash([]);
       if (tip && s >= 0) {
         tip.hidden = false;
-        tip.textContent = `${formatNs(d.columns.timeNs[s] as number)} · live ${formatBytes(d.analysis.liveAfter[s] as number)}\n${describeEvent(d.columns, s)}`;
+        tip.textContent = `${formatNs(d.columns.timeNs[s] as number)} · live ${formatBytes(d.analysis.liveAt(s))}\n${describeEvent(d.columns, s)}`;
         const left = Math.min(hx + 12, width - 330);
         tip.style.left = `${Math.max(0, left)}px`;
       }

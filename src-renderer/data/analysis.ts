@@ -150,6 +150,11 @@ export class AllocAnalysis {
     return end - start;
   }
 
+  /** Live bytes after event `s` (analysed, and not dropped). */
+  liveAt(s: number): number {
+    return this.liveAfter[s - this.liveBase] as number;
+  }
+
   /**
    * Forgets the live bytes after the events before `seq` (≤ frontier): the worker keeps only
    * those it has not sent yet (the page holds the rest).

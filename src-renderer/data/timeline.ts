@@ -9,7 +9,7 @@ import type { AllocAnalysis } from './analysis';
 /** What the timeline reads of an analysis (AllocAnalysis, or the page's AnalysisView). */
 export type TimelineSource = Pick<
   AllocAnalysis,
-  'frontier' | 'liveAfter' | 'chMin' | 'chMax' | 'chAllocs' | 'chFrees' | 'chFails' | 'chViolations'
+  'frontier' | 'liveAt' | 'chMin' | 'chMax' | 'chAllocs' | 'chFrees' | 'chFails' | 'chViolations'
 >;
 import { CHUNK } from './analysis';
 import type { EventColumns } from './eventColumns';
@@ -57,7 +57,6 @@ export function downsample(
   const limit = a.frontier;
   const dt = (t1 - t0) / bins;
   const K = c.kind;
-  const L = a.liveAfter;
   let lo = c.lowerBoundTime(t0, limit);
   for (let b = 0; b < bins; b++) {
     const hi =
@@ -95,7 +94,7 @@ export function downsample(
         s += CHUNK;
         continue;
       }
-      const v = L[s] as number;
+      const v = a.liveAt(s);
       if (v < mn) mn = v;
       if (v > mx) mx = v;
       const k = K[s] as number;
@@ -112,7 +111,7 @@ export function downsample(
     }
     if (hi === lo) {
       // Nothing in this bin: carry the previous level so the line continues.
-      const prev = lo > 0 && lo <= limit ? (L[lo - 1] as number) : NaN;
+      const prev = lo > 0 && lo <= limit ? a.liveAt(lo - 1) : NaN;
       mn = prev;
       mx = prev;
     }

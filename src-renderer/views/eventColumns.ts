@@ -87,7 +87,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     align: 'right',
     text: (s) => {
       const d = sessionData();
-      return d && s < d.analysis.frontier ? formatBytes(d.analysis.liveAfter[s] as number) : '';
+      return d && s < d.analysis.frontier ? formatBytes(d.analysis.liveAt(s)) : '';
     },
     sortKey: (s) => s,
   },

@@ -5,6 +5,7 @@ import {
   failedState,
   hasEnded,
   importedState,
+  planOf,
   sessionStateProblem,
   startingState,
   walkingState,
@@ -30,6 +31,27 @@ const error: ErrorReply = {
 };
 
 describe('SessionState factories: one per transition, every result valid', () => {
+  it('planOf fills what the options leave out: no pid 0, no snapshot null, one pass', () => {
+    expect(
+      planOf(
+        's-1',
+        { pid: 42, pace: plan.pace, classes: plan.classes, passes: 2, allocator: plan.allocator },
+        1000,
+      ),
+    ).toEqual(plan);
+    const onSnapshot = planOf(
+      's-2',
+      { snapshotId: 'w1-snap3', pace: plan.pace, classes: ['THREADS'], allocator: plan.allocator },
+      5,
+    );
+    expect([
+      onSnapshot.pid,
+      onSnapshot.snapshotId,
+      onSnapshot.passes,
+      onSnapshot.clockOriginEpochMs,
+    ]).toEqual([0, 'w1-snap3', 1, 5]);
+  });
+
   it('builds each transition, keeping what the session was started with', () => {
     const starting = startingState(plan);
     expect(starting).toMatchObject({ state: 'starting', pid: 42, passes: 2, error: null });

@@ -1,6 +1,7 @@
 /**
  * The only way a SessionState is built: one factory per transition of a session's life.
  *
+ *   planOf(id, options, origin)      the plan of a session asked for with these options
  *   startingState(plan)              the host's placeholder, before the walk service answers
  *   walkingState(plan, progress)     a walk in progress: starting, running or paused
  *   endedState(prev, how, facts)     finished or cancelled with nothing wrong
@@ -34,6 +35,34 @@ export interface SessionPlan {
   passes: number;
   allocator: AllocatorOptions;
   clockOriginEpochMs: number;
+}
+
+/** The options a session's plan is made of (the walk service's StartSessionOptions has them). */
+export interface PlanOptions {
+  pid?: number;
+  snapshotId?: string;
+  pace: Pace;
+  classes: readonly WalkableClass[];
+  passes?: number;
+  allocator: AllocatorOptions;
+}
+
+/** The plan of session `sessionId` started with `options`, its clock starting at `clockOriginEpochMs`. */
+export function planOf(
+  sessionId: string,
+  options: PlanOptions,
+  clockOriginEpochMs: number,
+): SessionPlan {
+  return {
+    sessionId,
+    pid: options.pid ?? 0,
+    snapshotId: options.snapshotId ?? null,
+    pace: options.pace,
+    classes: options.classes,
+    passes: options.passes ?? 1,
+    allocator: options.allocator,
+    clockOriginEpochMs,
+  };
 }
 
 /** How far a running walk has got. */
