@@ -202,9 +202,12 @@ export interface LedgerState {
 }
 
 /**
- * A checkpoint: the state after `events` events as LedgerState holds it, except that its live
- * blocks are only the seqs of their Alloc events (4 bytes a block, not 24): address, size, API
- * and class are those events' own, read back from the events when the state is rebuilt.
+ * A checkpoint: the state after `events` events as LedgerState holds it, except for its live
+ * blocks. They are the seqs of their Alloc events (address, size, API and class are those
+ * events' own, read back from the events when the state is rebuilt), and every FULL_EVERY-th
+ * checkpoint lists them all; the others only what changed since the checkpoint before (blocks
+ * allocated since and still live, blocks of before that were freed): a long walk keeps most of
+ * its blocks from one checkpoint to the next.
  */
 interface Checkpoint {
   events: number;
@@ -213,7 +216,18 @@ interface Checkpoint {
   classRows: Float64Array;
   sizeRows: Float64Array;
   problemCounts: Float64Array;
-  liveSeq: Uint32Array | Float64Array;
+  /** Every live block (a full checkpoint), or null. */
+  live: Uint32Array | Float64Array | null;
+  added: Uint32Array | Float64Array;
+  removed: Uint32Array | Float64Array;
+}
+
+/** One checkpoint in this many lists every live block. */
+const FULL_EVERY = 16;
+
+function seqArray(n: number, maxSeq: number): Uint32Array | Float64Array {
+  // Seqs below 2³² (every trace the app reads) fit 4 bytes.
+  return maxSeq > 0xffff_ffff ? new Float64Array(n) : new Uint32Array(n);
 }
 
 /** One live block, as stateAt / liveBlocks() report it. */
@@ -343,6 +357,8 @@ export class Ledger {
     return this.pendingLive ? this.pendingLive.liveAddr.length : this.liveBlocksSet.size;
   }
   private readonly checkpoints: Checkpoint[] = [];
+  /** Seqs of blocks live at the last checkpoint that were freed since (checkpoints only). */
+  private removedSince: number[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -388,6 +404,7 @@ export class Ledger {
       const api = apiRow(src.api(i));
       const cls = classRow(src.walkClass(i));
       // An Alloc of an address still live (only in a corrupt trace) replaces the old block.
+      if (this.checkpointEvery > 0) this.noteRemoved(this.liveSet.get(addr));
       const replaced = this.liveSet.set(addr, seq, pack(size, api, cls));
       if (replaced >= 0) this.unliveFacts(replaced);
       add(t, T_ALLOCS, 1);
@@ -440,8 +457,15 @@ export class Ledger {
 
   /** Removes a live block from the live set and its rows; returns its size (−1: not live). */
   private unlive(addr: number): number {
+    if (this.checkpointEvery > 0) this.noteRemoved(this.liveSet.get(addr));
     const p = this.liveSet.take(addr);
     return p === undefined ? -1 : this.unliveFacts(p);
+  }
+
+  /** A block (its Alloc's seq) stops being live: the next checkpoint lists it if it is older. */
+  private noteRemoved(seq: number | undefined): void {
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    if (seq !== undefined && last && seq < last.events) this.removedSince.push(seq);
   }
 
   /** Takes a block that is no longer live (packed facts `p`) off the rows; returns its size. */
@@ -480,28 +504,60 @@ export class Ledger {
   }
 
   private checkpoint(): Checkpoint {
-    // Seqs below 2³² (every trace the app reads) fit 4 bytes.
-    const liveSeq =
-      this.events > 0xffff_ffff
-        ? new Float64Array(this.liveCount())
-        : new Uint32Array(this.liveCount());
-    let j = 0;
-    this.forEachPacked((_addr, seq) => {
-      liveSeq[j++] = seq;
-    });
+    const events = this.events;
+    const prev = this.checkpoints[this.checkpoints.length - 1];
+    const full = !prev || this.checkpoints.length % FULL_EVERY === 0;
+    const since = prev ? prev.events : 0;
+    let live: Uint32Array | Float64Array | null = null;
+    const added: number[] = [];
+    if (full) {
+      live = seqArray(this.liveCount(), events);
+      let j = 0;
+      const all = live;
+      this.forEachPacked((_addr, seq) => {
+        all[j++] = seq;
+      });
+    } else {
+      this.forEachPacked((_addr, seq) => {
+        if (seq >= since) added.push(seq);
+      });
+    }
+    const removed = seqArray(full ? 0 : this.removedSince.length, events);
+    if (!full) removed.set(this.removedSince);
+    this.removedSince = [];
+    const addedArr = seqArray(added.length, events);
+    addedArr.set(added);
     return {
-      events: this.events,
+      events,
       totals: this.totals.slice(),
       apiRows: this.apiRows.slice(),
       classRows: this.classRows.slice(),
       sizeRows: this.sizeRows.slice(),
       problemCounts: this.problemCounts.slice(),
-      liveSeq,
+      live,
+      added: addedArr,
+      removed,
     };
   }
 
-  /** Restores a checkpoint; its live blocks' facts are read from `src` (indexed by seq). */
-  private restoreCheckpoint(c: Checkpoint, src: LedgerEvents): void {
+  /** The seqs of the blocks live at checkpoint j: its full list, updated by the deltas after it. */
+  private checkpointLive(j: number): Iterable<number> {
+    let f = j;
+    while (f > 0 && !this.checkpoints[f]?.live) f--;
+    const base = this.checkpoints[f] as Checkpoint;
+    if (f === j) return base.live ?? [];
+    const seqs = new Set<number>(base.live ?? []);
+    for (let i = f + 1; i <= j; i++) {
+      const c = this.checkpoints[i] as Checkpoint;
+      for (const r of c.removed) seqs.delete(r);
+      for (const a of c.added) seqs.add(a);
+    }
+    return seqs;
+  }
+
+  /** Restores checkpoint j; its live blocks' facts are read from `src` (indexed by seq). */
+  private restoreCheckpoint(from: Ledger, j: number, src: LedgerEvents): void {
+    const c = from.checkpoints[j] as Checkpoint;
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
@@ -509,8 +565,7 @@ export class Ledger {
     this.problemCounts.set(c.problemCounts);
     this.pendingLive = null;
     this.liveBlocksSet.clear();
-    for (let j = 0; j < c.liveSeq.length; j++) {
-      const seq = c.liveSeq[j] as number;
+    for (const seq of from.checkpointLive(j)) {
       this.liveBlocksSet.set(
         src.addressNumber(seq),
         seq,
@@ -546,7 +601,7 @@ export class Ledger {
     const c = this.checkpoints[j];
     if (!c) throw new RangeError(`no checkpoint ${j}`);
     const l = new Ledger(0);
-    l.restoreCheckpoint(c, src);
+    l.restoreCheckpoint(this, j, src);
     return l;
   }
 
@@ -562,8 +617,7 @@ export class Ledger {
     const l = new Ledger(0);
     const K = this.checkpointEvery;
     const j = K > 0 ? Math.floor(n / K) - 1 : -1;
-    const c = j >= 0 ? this.checkpoints[j] : undefined;
-    if (c) l.restoreCheckpoint(c, src);
+    if (j >= 0 && this.checkpoints[j]) l.restoreCheckpoint(this, j, src);
     l.fold(src, l.events, n);
     return l;
   }
