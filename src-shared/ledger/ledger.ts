@@ -540,22 +540,10 @@ export class Ledger {
     };
   }
 
-  /** The seqs of the blocks live at checkpoint j: its full list, updated by the deltas after it. */
-  private checkpointLive(j: number): Iterable<number> {
-    let f = j;
-    while (f > 0 && !this.checkpoints[f]?.live) f--;
-    const base = this.checkpoints[f] as Checkpoint;
-    if (f === j) return base.live ?? [];
-    const seqs = new Set<number>(base.live ?? []);
-    for (let i = f + 1; i <= j; i++) {
-      const c = this.checkpoints[i] as Checkpoint;
-      for (const r of c.removed) seqs.delete(r);
-      for (const a of c.added) seqs.add(a);
-    }
-    return seqs;
-  }
-
-  /** Restores checkpoint j; its live blocks' facts are read from `src` (indexed by seq). */
+  /**
+   * Restores checkpoint j: the full checkpoint at or below it, then the changes of those after
+   * it; the live blocks' facts are read from `src` (indexed by seq).
+   */
   private restoreCheckpoint(from: Ledger, j: number, src: LedgerEvents): void {
     const c = from.checkpoints[j] as Checkpoint;
     this.totals.set(c.totals);
@@ -564,13 +552,25 @@ export class Ledger {
     this.sizeRows.set(c.sizeRows);
     this.problemCounts.set(c.problemCounts);
     this.pendingLive = null;
-    this.liveBlocksSet.clear();
-    for (const seq of from.checkpointLive(j)) {
-      this.liveBlocksSet.set(
+    const set = this.liveBlocksSet;
+    set.clear();
+    const put = (seq: number): void => {
+      set.set(
         src.addressNumber(seq),
         seq,
         pack(src.size(seq), apiRow(src.api(seq)), classRow(src.walkClass(seq))),
       );
+    };
+    let f = j;
+    while (f > 0 && !from.checkpoints[f]?.live) f--;
+    for (const seq of (from.checkpoints[f] as Checkpoint).live ?? []) put(seq);
+    for (let i = f + 1; i <= j; i++) {
+      const d = from.checkpoints[i] as Checkpoint;
+      for (const seq of d.removed) {
+        const addr = src.addressNumber(seq);
+        if (set.get(addr) === seq) set.take(addr);
+      }
+      for (const seq of d.added) put(seq);
     }
   }
 
