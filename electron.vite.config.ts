@@ -23,6 +23,9 @@ export default defineConfig({
           'walk-child': resolve(root, 'src-main/walk/walk-child.ts'),
           // Imported trace files are read and validated off the main thread, one worker each.
           'trace-import-worker': resolve(root, 'src-main/trace/import-worker.ts'),
+          // A recording's trace file is encoded, compressed and written off the walk's and
+          // the caller's threads (the CLI's walk --out).
+          'trace-writer-worker': resolve(root, 'src-main/trace/live-writer-worker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

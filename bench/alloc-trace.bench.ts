@@ -164,7 +164,7 @@ cOnly.dispose();
 untracedCaller.dispose();
 heapCaller.dispose();
 routines.unregister();
-const heapSummary = heapTraced.summary();
+const heapStats = heapTraced.stats();
 finish(heapTraced);
 finish(standInTraced);
 
@@ -325,5 +325,5 @@ writeResults('alloc-trace', figures, {
   },
   config: { reps: REPS, pairs: PAIRS, chunkBytes: CHUNK, events: EVENTS_TOTAL, quick },
   timings,
-  check: { checksum, heapTracedAllocations: heapSummary.allocations },
+  check: { checksum, heapTracedAllocations: heapStats.allocations },
 });

@@ -6,13 +6,27 @@
  *   untraced        marker without allocator (libpss uses malloc)
  *   JS heap/guard   TracedAllocator: every routine call a koffi callback into JavaScript
  *   native heap/guard   NativeTracer: libpss calls liballoctrace's C routines directly, each
- *                   PssWalkSnapshot is bracketed in C (one native call per step), events are
- *                   read from the ring in batches
+ *                   PssWalkSnapshot is bracketed in C, events are read from the ring in
+ *                   batches; either one native call per step (walk: at_step, as a paced
+ *                   session) or WALK_MANY_MAX steps per native call (walkMany: at_step_n, as a
+ *                   session in run mode), entries decoded from the batch area
+ * Every native event has its own clock reading (RDTSC, ~20-25 ns on this VM's hypervisor) and
+ * every call its duration: a step without allocations reads the clock twice (once in a batch).
  * Targets (issue 9): traced cost ≤ 60 ns per event, a traced walk ≤ 1.3× the untraced one,
  * guard ≤ 1.6×. Times are this process's CPU time (the machine may be shared), medians.
  * liballoctrace/bench (make -C liballoctrace bench) measures the C side alone.
  */
-import { NativeTracer, ProcessHandle, Snapshot, WalkMarker, nativeMemory } from '../src-main/pss';
+import {
+  NativeTracer,
+  ProcessHandle,
+  Snapshot,
+  WALK_CLASSES,
+  WALK_MANY_MAX,
+  WalkMarker,
+  nativeClockSource,
+  nativeMemory,
+} from '../src-main/pss';
+import { loadavg } from 'node:os';
 import { TracedAllocator, createSessionWriter, createStrategy } from '../src-main/alloc';
 import { ApiCall } from '../src-shared/events/layout';
 import type { AllocatorOptions } from '../src-shared/alloc/options';
@@ -98,7 +112,7 @@ function jsTraced(snap: Snapshot, options: AllocatorOptions): Timed {
   return { ms: cpuMs() - t, events };
 }
 
-function nativeTraced(snap: Snapshot, options: AllocatorOptions): Timed {
+function nativeTraced(snap: Snapshot, options: AllocatorOptions, many = false): Timed {
   let events = 0;
   const t = cpuMs();
   const tracer = NativeTracer.create(options, 0, (_first, b) => (events += b.byteLength / 48));
@@ -106,8 +120,21 @@ function nativeTraced(snap: Snapshot, options: AllocatorOptions): Timed {
   const marker = WalkMarker.create(tracer);
   tracer.leave(0);
   tracer.markerCreated();
-  for (const cls of CLASSES)
-    for (let i = 0; tracer.walk(snap, marker, cls, i) === 0; i++) decode(snap, marker, cls);
+  if (many) {
+    // WALK_MANY_MAX steps per native call, each entry in the batch area (decoded from there)
+    for (const cls of CLASSES) {
+      const decoder = WALK_CLASSES[cls].decode;
+      for (let i = 0; ;) {
+        const n = tracer.walkMany(snap, marker, cls, i, WALK_MANY_MAX);
+        const ok = tracer.lastCode === 0 ? n : n - 1;
+        if (DECODE) for (let k = 0; k < ok; k++) decoder(tracer.entryView(cls, k));
+        i += ok;
+        if (ok < n || n === 0) break;
+      }
+    }
+  } else
+    for (const cls of CLASSES)
+      for (let i = 0; tracer.walk(snap, marker, cls, i) === 0; i++) decode(snap, marker, cls);
   tracer.enter(ApiCall.PssWalkMarkerFree);
   marker.free();
   tracer.leave(0);
@@ -118,7 +145,14 @@ function nativeTraced(snap: Snapshot, options: AllocatorOptions): Timed {
   return { ms: cpuMs() - t, events };
 }
 
-type Variant = 'untraced' | 'jsHeap' | 'jsGuard' | 'nativeHeap' | 'nativeGuard';
+type Variant =
+  | 'untraced'
+  | 'jsHeap'
+  | 'jsGuard'
+  | 'nativeHeap'
+  | 'nativeGuard'
+  | 'nativeHeapMany'
+  | 'nativeGuardMany';
 
 function measure(snap: Snapshot, label: string): Figure[] {
   const runs: Record<Variant, () => Timed> = {
@@ -127,6 +161,8 @@ function measure(snap: Snapshot, label: string): Figure[] {
     jsGuard: () => jsTraced(snap, GUARD),
     nativeHeap: () => nativeTraced(snap, HEAP),
     nativeGuard: () => nativeTraced(snap, GUARD),
+    nativeHeapMany: () => nativeTraced(snap, HEAP, true),
+    nativeGuardMany: () => nativeTraced(snap, GUARD, true),
   };
   const times: Record<Variant, number[]> = {
     untraced: [],
@@ -134,6 +170,8 @@ function measure(snap: Snapshot, label: string): Figure[] {
     jsGuard: [],
     nativeHeap: [],
     nativeGuard: [],
+    nativeHeapMany: [],
+    nativeGuardMany: [],
   };
   const events: Record<Variant, number> = {
     untraced: 0,
@@ -141,6 +179,8 @@ function measure(snap: Snapshot, label: string): Figure[] {
     jsGuard: 0,
     nativeHeap: 0,
     nativeGuard: 0,
+    nativeHeapMany: 0,
+    nativeGuardMany: 0,
   };
   // Interleaved, so that machine noise hits every variant alike; the first round warms up.
   for (let i = 0; i < ITER + 1; i++) {
@@ -155,12 +195,18 @@ function measure(snap: Snapshot, label: string): Figure[] {
     Variant,
     number
   >;
-  if (events.nativeHeap !== events.jsHeap || events.nativeGuard !== events.jsGuard)
+  if (
+    events.nativeHeap !== events.jsHeap ||
+    events.nativeGuard !== events.jsGuard ||
+    events.nativeHeapMany !== events.jsHeap ||
+    events.nativeGuardMany !== events.jsGuard
+  )
     throw new Error(`event counts differ: ${JSON.stringify(events)}`);
   const perEvent = (ms: number, n: number): number => ((ms - m.untraced) / n) * 1e6;
   const rate = (ms: number, n: number): number => n / (ms / 1000);
   const ev = events.nativeHeap;
   const eg = events.nativeGuard;
+  const many = `${WALK_MANY_MAX} steps per native call`;
   return [
     figure(`walk${label}: untraced (libpss malloc)`, m.untraced, 'ms', m.untraced, 'baseline'),
     figure(
@@ -171,11 +217,18 @@ function measure(snap: Snapshot, label: string): Figure[] {
       'vs untraced',
     ),
     figure(
-      `walk${label}: native-traced heap (${ev} events)`,
+      `walk${label}: native-traced heap, one native call per step (${ev} events)`,
       m.nativeHeap,
       'ms',
       m.untraced,
       'target ≤ 1.3× untraced',
+    ),
+    figure(
+      `walk${label}: native-traced heap, ${many} (${ev} events)`,
+      m.nativeHeapMany,
+      'ms',
+      m.untraced,
+      'target ≤ 1.3× untraced (the untraced walk makes one call per step)',
     ),
     figure(
       `walk${label}: JS-traced guard (${eg} events)`,
@@ -185,23 +238,37 @@ function measure(snap: Snapshot, label: string): Figure[] {
       'vs untraced',
     ),
     figure(
-      `walk${label}: native-traced guard (${eg} events)`,
+      `walk${label}: native-traced guard, one native call per step (${eg} events)`,
       m.nativeGuard,
       'ms',
       m.untraced,
       'target ≤ 1.6× untraced',
     ),
+    figure(
+      `walk${label}: native-traced guard, ${many} (${eg} events)`,
+      m.nativeGuardMany,
+      'ms',
+      m.untraced,
+      'target ≤ 1.6× untraced (the untraced walk makes one call per step)',
+    ),
     figure(`cost per event${label}: JS heap`, perEvent(m.jsHeap, ev), 'ns', null),
     figure(
-      `cost per event${label}: native heap`,
+      `cost per event${label}: native heap, one native call per step`,
       perEvent(m.nativeHeap, ev),
       'ns',
       perEvent(m.jsHeap, ev),
       'target ≤ 60 ns; vs JS heap',
     ),
+    figure(
+      `cost per event${label}: native heap, ${many}`,
+      perEvent(m.nativeHeapMany, ev),
+      'ns',
+      perEvent(m.jsHeap, ev),
+      'vs JS heap (fewer native calls than the untraced walk: can be < 0)',
+    ),
     figure(`cost per event${label}: JS guard`, perEvent(m.jsGuard, eg), 'ns', null),
     figure(
-      `cost per event${label}: native guard`,
+      `cost per event${label}: native guard, one native call per step`,
       perEvent(m.nativeGuard, eg),
       'ns',
       perEvent(m.jsGuard, eg),
@@ -209,8 +276,15 @@ function measure(snap: Snapshot, label: string): Figure[] {
     ),
     figure(`events per second${label}: JS-traced heap walk`, rate(m.jsHeap, ev), 'events/s', null),
     figure(
-      `events per second${label}: native-traced heap walk`,
+      `events per second${label}: native-traced heap walk, one native call per step`,
       rate(m.nativeHeap, ev),
+      'events/s',
+      rate(m.jsHeap, ev),
+      'vs JS heap',
+    ),
+    figure(
+      `events per second${label}: native-traced heap walk, ${many}`,
+      rate(m.nativeHeapMany, ev),
       'events/s',
       rate(m.jsHeap, ev),
       'vs JS heap',
@@ -234,6 +308,8 @@ try {
     fixture: LARGE_FIXTURE,
     classes: CLASSES,
     clock: 'process CPU time',
+    eventClock: nativeClockSource(),
+    load: loadavg(),
   });
 } finally {
   await fixture.stop();

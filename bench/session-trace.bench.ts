@@ -123,6 +123,9 @@ try {
         entries() {},
         state() {},
         summary: () => done(),
+        lost: (s) => {
+          throw new Error(s.error.message);
+        },
       },
     );
     await finished;

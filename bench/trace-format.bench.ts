@@ -3,11 +3,14 @@
  * real traced session: the app's walk session over the large fixture, repeated in passes until
  * it has produced ≥ 10 M events (BENCH_TRACE_EVENTS to change).
  *   bytes per event     v2 file size / events            target ≤ 12 (v1: 48 + header)
- *   write               v2 streamed to disk batch by batch, v1 written at once
+ *   write               v2 streamed to disk batch by batch (with the ledger folded for its
+ *                       checkpoints), v1 written at once
  *   read                every event decoded back into 48-byte records   target ≥ 10 M events/s
- *   live overhead       a session streaming its trace to a v2 file vs the same session whose
- *                       events go nowhere (the app's walk service, interleaved runs)  ≤ 5 %;
- *                       wall time and the process's CPU time, and the writer's CPU per event
+ *   live overhead       a session streaming its trace to a v2 file by the CLI's LiveTraceWriter
+ *                       (a worker thread) vs the same session whose events go nowhere (the
+ *                       app's walk service, interleaved rounds)  ≤ 5 %; wall time, the process's
+ *                       CPU time, the main thread's, and the writer thread's CPU per event;
+ *                       the writer on the main thread (the previous way) for reference
  * Reads and writes run on this thread, synchronously: their rates are given per second of wall
  * time and per second of this process's CPU time (user + system), the latter being what a
  * machine shared with other work (the benches run next to other jobs) does not distort.
@@ -19,6 +22,7 @@ import { createWalkService } from '../src-main/walk/client';
 import type { SessionSink } from '../src-main/walk/service';
 import { TraceStore } from '../src-main/walk/trace-store';
 import { FileSink, FileSource, TraceReader, TraceWriter } from '../src-main/trace/trace-file';
+import { LiveTraceWriter } from '../src-main/trace/live-writer';
 import { EVENT_SIZE } from '../src-shared/events/layout';
 import {
   DEFAULT_CAPTURE_FLAGS,
@@ -32,6 +36,12 @@ const TARGET_EVENTS = Number(process.env['BENCH_TRACE_EVENTS'] ?? 10_000_000);
 const FLAGS = DEFAULT_CAPTURE_FLAGS & ~PssCaptureFlags.CREATE_MEASURE_PERFORMANCE;
 const CLASSES: WalkableClass[] = ['THREADS', 'HANDLES', 'VA_SPACE'];
 const dir = mkdtempSync(join(tmpdir(), 'pss-bench-trace-'));
+/** CPU time of this thread so far, ms (Linux: utime + stime of /proc/thread-self/stat). */
+const mainThreadCpuMs = (): number => {
+  const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
 /** CPU time of this process so far, ms (user + system). */
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -67,6 +77,9 @@ async function session(
       summary: (s) => {
         sink.summary?.(s);
         done();
+      },
+      lost: (s) => {
+        throw new Error(s.error.message);
       },
     },
   );
@@ -181,45 +194,86 @@ try {
   if (mid.byteLength !== 10_000 * EVENT_SIZE) throw new Error('range read came back short');
 
   // ---- live overhead: the same session, streaming to a v2 file or not ---------------------
+  // Three ways, interleaved (the order rotates each run): events discarded (the baseline);
+  // streamed by the CLI's LiveTraceWriter (a worker thread encodes, compresses, checkpoints and
+  // writes); streamed by a TraceWriter on this thread (the previous way, for reference).
   const LIVE_PASSES = 60;
   const LIVE_RUNS = 9;
-  const plain: number[] = [];
-  const streamed: number[] = [];
-  const plainCpu: number[] = [];
-  const streamedCpu: number[] = [];
-  let writerCpu = 0;
-  let writerEvents = 0;
-  let liveEvents = 0;
-  for (let i = 0; i < LIVE_RUNS; i++) {
-    let c0 = cpuMs();
-    plain.push(
-      await session(svc, `plain${i}`, fixture.pid, LIVE_PASSES, { events: (_f, b) => void b }),
-    );
-    plainCpu.push(cpuMs() - c0);
-    const lw = new TraceWriter(new FileSink(join(dir, `live${i}.pstrace`)), session0);
-    let n = 0;
-    c0 = cpuMs();
-    streamed.push(
-      await session(svc, `stream${i}`, fixture.pid, LIVE_PASSES, {
-        events: (f, b) => {
-          const w0 = cpuMs();
-          lw.appendEvents(f, b);
-          if (i > 0) writerCpu += cpuMs() - w0;
-          n += b.byteLength / EVENT_SIZE;
-        },
-        entries: (cls, start, list) => lw.appendEntries(cls, start, list),
-        summary: (s) => lw.finish(s),
-      }),
-    );
-    streamedCpu.push(cpuMs() - c0);
-    liveEvents = n;
-    if (i > 0) writerEvents += n;
+  type Mode = 'plain' | 'worker' | 'inline';
+  interface LiveRun {
+    wall: number;
+    cpu: number;
+    mainCpu: number;
+    writerCpu: number | null;
+    events: number;
   }
-  // The first pair warms up; medians of the rest.
-  const mPlain = median(plain.slice(1));
-  const mStream = median(streamed.slice(1));
-  const mPlainCpu = median(plainCpu.slice(1));
-  const mStreamCpu = median(streamedCpu.slice(1));
+  const live: Record<Mode, LiveRun[]> = { plain: [], worker: [], inline: [] };
+  const modes: Mode[] = ['plain', 'worker', 'inline'];
+  const loadBefore = loadavg();
+  for (let i = 0; i < LIVE_RUNS; i++) {
+    for (let k = 0; k < modes.length; k++) {
+      const mode = modes[(i + k) % modes.length] as Mode;
+      const path = join(dir, `live-${mode}-${i}.pstrace`);
+      let n = 0;
+      const count = (b: ArrayBuffer): number => (n += b.byteLength / EVENT_SIZE);
+      let run: LiveRun;
+      if (mode === 'worker') {
+        const lw = new LiveTraceWriter(path, session0);
+        await lw.ready(); // its start-up (module loading) is not the recording's cost
+        const [t0, c0, m0] = [performance.now(), cpuMs(), mainThreadCpuMs()];
+        let sum: unknown = null;
+        await session(svc, `worker${i}`, fixture.pid, LIVE_PASSES, {
+          events: (f, b) => {
+            count(b);
+            lw.appendEvents(f, b);
+          },
+          entries: (cls, start, list) => lw.appendEntries(cls, start, list),
+          summary: (s) => (sum = s),
+        });
+        const res = await lw.finish(sum);
+        run = {
+          wall: performance.now() - t0,
+          cpu: cpuMs() - c0,
+          mainCpu: mainThreadCpuMs() - m0,
+          writerCpu: res.cpuMs,
+          events: n,
+        };
+      } else {
+        const w = mode === 'inline' ? new TraceWriter(new FileSink(path), session0) : null;
+        const [t0, c0, m0] = [performance.now(), cpuMs(), mainThreadCpuMs()];
+        await session(svc, `${mode}${i}`, fixture.pid, LIVE_PASSES, {
+          events: (f, b) => {
+            count(b);
+            w?.appendEvents(f, b);
+          },
+          entries: (cls, start, list) => w?.appendEntries(cls, start, list),
+          summary: (s) => w?.finish(s),
+        });
+        run = {
+          wall: performance.now() - t0,
+          cpu: cpuMs() - c0,
+          mainCpu: mainThreadCpuMs() - m0,
+          writerCpu: null,
+          events: n,
+        };
+      }
+      live[mode].push(run);
+      rmSync(path, { force: true });
+    }
+  }
+  const loadAfter = loadavg();
+  // The first round warms up; medians of the rest, and the spread of the per-round ratios.
+  const rest = (m: Mode): LiveRun[] => live[m].slice(1);
+  const med = (m: Mode, f: (r: LiveRun) => number): number => median(rest(m).map(f));
+  const ratios = (m: Mode, f: (r: LiveRun) => number): number[] =>
+    rest(m).map((r, j) => f(r) / f(rest('plain')[j] as LiveRun));
+  const spread = (xs: number[]): string =>
+    `per-round ratios ${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)} (median ${median(xs).toFixed(3)})`;
+  const liveEvents = rest('worker')[0]?.events ?? 0;
+  const rounds = `median of ${LIVE_RUNS - 1} interleaved rounds`;
+  const writerNs = median(rest('worker').map((r) => ((r.writerCpu ?? NaN) * 1e6) / r.events));
+  const inlineNs =
+    ((med('inline', (r) => r.mainCpu) - med('plain', (r) => r.mainCpu)) * 1e6) / liveEvents;
 
   writeResults(
     'trace-format',
@@ -268,32 +322,53 @@ try {
       ),
       figure('v2 open (index only) and read of 10,000 events from the middle', rangeMs, 'ms', null),
       figure(
-        `live session (${liveEvents} events) streaming its v2 trace (wall)`,
-        mStream,
+        `live session (${liveEvents} events) streaming its v2 trace by the worker writer (wall)`,
+        med('worker', (r) => r.wall),
         'ms',
-        mPlain,
-        `baseline: same session, events discarded; target ≤ 1.05×; median of ${LIVE_RUNS - 1} interleaved runs`,
+        med('plain', (r) => r.wall),
+        `baseline: same session, events discarded; target ≤ 1.05×; ${rounds}; ${spread(ratios('worker', (r) => r.wall))}`,
       ),
       figure(
-        `live session (${liveEvents} events) streaming its v2 trace (process CPU time)`,
-        mStreamCpu,
+        `live session (${liveEvents} events) streaming its v2 trace by the worker writer (process CPU time)`,
+        med('worker', (r) => r.cpu),
         'ms',
-        mPlainCpu,
-        `baseline: same session, events discarded (walk worker + main thread); median of ${LIVE_RUNS - 1} interleaved runs`,
+        med('plain', (r) => r.cpu),
+        `baseline: same session, events discarded (all threads: walk worker, main, writer); ${rounds}; ${spread(ratios('worker', (r) => r.cpu))}`,
       ),
       figure(
-        'trace writer CPU per event on the live session (columns, deflate, write)',
-        (writerCpu * 1e6) / writerEvents,
+        `live session streaming by the worker writer: main thread CPU time`,
+        med('worker', (r) => r.mainCpu),
+        'ms',
+        med('plain', (r) => r.mainCpu),
+        `baseline: same session, events discarded; /proc/thread-self/stat (10 ms ticks); ${rounds}`,
+      ),
+      figure(
+        'trace writer thread CPU per event on the live session (columns, deflate, ledger checkpoints, write)',
+        writerNs,
         'ns',
-        null,
-        'main thread, while the walk runs in its worker',
+        inlineNs,
+        "the writer thread's own CPU time (/proc/thread-self/stat); baseline: the same work on the main thread (TraceWriter inline), main-thread CPU minus the discarding session's",
+      ),
+      figure(
+        `live session (${liveEvents} events) streaming its v2 trace on the main thread (wall)`,
+        med('inline', (r) => r.wall),
+        'ms',
+        med('plain', (r) => r.wall),
+        `reference (the previous way): TraceWriter on the thread receiving the events; ${rounds}; ${spread(ratios('inline', (r) => r.wall))}`,
+      ),
+      figure(
+        `live session (${liveEvents} events) streaming its v2 trace on the main thread (process CPU time)`,
+        med('inline', (r) => r.cpu),
+        'ms',
+        med('plain', (r) => r.cpu),
+        `reference (the previous way); ${rounds}; ${spread(ratios('inline', (r) => r.cpu))}`,
       ),
     ],
     {
       events,
       batches: batchCount,
-      live: { plain, streamed, plainCpu, streamedCpu },
-      loadAverage: loadavg(),
+      live,
+      loadAverage: { beforeLive: loadBefore, afterLive: loadAfter },
       cpus: availableParallelism(),
     },
   );

@@ -16,6 +16,7 @@
  * through the host with getEvents, and raw WebSocket throughput of the same bytes in the same
  * batch sizes from a bare `ws` server to the same page code, without the host.
  */
+import { endedState, startingState, walkingState } from '../src-shared/contract/session-state';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -439,23 +440,20 @@ class ReplayWalk implements WalkService {
     sink: SessionSink,
   ): Promise<SessionState> {
     const t0 = performance.now();
-    const state: SessionState = {
+    const plan = {
       sessionId,
-      state: 'running',
       pid: options.pid ?? 0,
       snapshotId: null,
       pace: options.pace,
       classes: [],
-      current: null,
-      bookmarks: [],
-      pass: 0,
       passes: 1,
-      eventsStored: 0,
-      error: null,
-      targetExited: false,
-      clockOriginEpochMs: performance.timeOrigin + t0,
       allocator: options.allocator,
+      clockOriginEpochMs: performance.timeOrigin + t0,
     };
+    const state: SessionState = walkingState(plan, {
+      ...startingState(plan),
+      state: 'running',
+    });
     this.running.add(sessionId);
     const n = this.records.byteLength / 48;
     let seq = 0;
@@ -485,7 +483,7 @@ class ReplayWalk implements WalkService {
       if (seq < this.total) setImmediate(tick);
       else {
         this.running.delete(sessionId);
-        sink.state({ ...state, state: 'finished', eventsStored: seq });
+        sink.state(endedState(state, 'finished', { eventsStored: seq }));
         sink.summary({
           ...emptyTotals(),
           sessionId,

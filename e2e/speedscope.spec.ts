@@ -89,9 +89,8 @@ for (const [label, file, expectFrames] of [
       .first()
       .click();
     // speedscope's Trace Event importer appends a slice's args to its name: match the start.
-    // The sandwich table is sorted by time and windowed, and slices of equal time (a native
-    // trace reads its clock every 8th Pss call, so many walk steps last 0 ns) can sit far below
-    // the fold: each name is found through speedscope's own search (Ctrl+F filters the table).
+    // The sandwich table is sorted by time and windowed, so a name can sit far below the
+    // fold: each name is found through speedscope's own search (Ctrl+F filters the table).
     for (const name of expectFrames) {
       await page.keyboard.press('Control+f');
       const search = page.locator('input:focus');

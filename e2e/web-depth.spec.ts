@@ -79,6 +79,12 @@ test('process tree, every new column, modules and a comparison in human units', 
     return Number(/padding-left:\s*([\d.]+)px/.exec(style ?? '')?.[1] ?? 0);
   };
   expect(await indent(py.pid)).toBeGreaterThan(await indent(parentOf(py.pid)));
+  // Pause the live refresh; the "updated" time then holds still. Paused before the mouse is
+  // used on the whole tree: a click must not land on a row that a refresh just moved (other
+  // processes on this machine come and go).
+  await page.getByTestId('process-live').click();
+  await expect(page.getByTestId('process-live')).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.getByTestId('process-updated')).toContainText('paused');
   await page.getByTestId('process-table').focus();
   // Keyboard: ← closes python3's own branch (its child `sleep` disappears), ← again goes to
   // its parent, ← once more closes the parent's branch (python3 disappears), → opens it, ↓
@@ -99,14 +105,12 @@ test('process tree, every new column, modules and a comparison in human units', 
   await page.getByTestId(`process-twisty-${py.pid}`).click(); // the mouse opens it again
   await expect(child).toBeAttached();
   await row.click();
-  // Pause the live refresh; the "updated" time then holds still.
-  await page.getByTestId('process-live').click();
-  await expect(page.getByTestId('process-live')).toHaveAttribute('aria-pressed', 'false');
-  await expect(page.getByTestId('process-updated')).toContainText('paused');
+  await expect(row).toHaveAttribute('aria-selected', 'true');
   await shot(page, 'processes-tree');
   await page.getByTestId('process-table').focus();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('view-capture')).toBeVisible();
+  await expect(page.getByTestId('capture-target')).toContainText(`pid ${py.pid}`);
 
   // ---- Capture with memory usage.
   await page.getByTestId('capture-usage').check();

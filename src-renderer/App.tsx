@@ -1,6 +1,6 @@
 /** The shell: header with tabs and the connection indicator, banner, the current view, status bar. */
 import { useEffect, useRef, useState } from 'react';
-import { exportTrace, importTrace } from './api/actions';
+import { exportTrace, importTrace, openSentTrace } from './api/actions';
 import { Dialog } from './components/Dialog';
 import { ErrorBox } from './components/ErrorBox';
 import { Icon } from './components/Icon';
@@ -282,6 +282,7 @@ export function App() {
   useEffect(() => {
     onCommand((c) => {
       if (c === 'openTrace') fileInput.current?.click();
+      else if (c === 'openedTrace') void openSentTrace();
       else if (c === 'exportTrace') void exportTrace();
       else useApp.getState().setAboutOpen(true);
     });

@@ -8,14 +8,13 @@ import { bridgeStoreToCanvases } from './render/storeBridge';
 import { watchTheme } from './render/theme';
 import { startIngest } from './session/ingest';
 import { appStore } from './store';
+import { endedState, hasEnded } from '../src-shared/contract/session-state';
 import './styles/app.css';
 
 function onReconnect(): void {
   // The host ends a dropped connection's sessions: keep the data on screen, mark it ended.
   const s = appStore.get();
-  if (s.session && ['running', 'paused', 'starting'].includes(s.session.state)) {
-    s.setSession({ ...s.session, state: 'cancelled' });
-  }
+  if (s.session && !hasEnded(s.session)) s.setSession(endedState(s.session, 'cancelled'));
   s.setBanner({
     kind: 'io',
     code: null,

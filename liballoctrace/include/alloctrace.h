@@ -68,11 +68,22 @@ enum {
  *   word 1  tail      records consumed so far (mod 2^32); the consumer's
  *   word 2  capacity  records the ring holds (a power of two)
  *   word 3  overflow  records waiting in the overflow buffer (at_drain_overflow)
+ *   word 4  last code the code of the last call at_step_n made
+ *   word 5  written   records written in all, into the ring or the overflow (mod 2^32): the
+ *                     next record's seq; with the records' own seqs, a reader of a ring file
+ *                     whose writer died can tell exactly which records never reached it
  * Records i in [tail, head) are at AT_RING_HEADER + (i & (capacity-1)) * 48.  When the ring
  * is full, records go to a growing overflow buffer (and keep going there until it is drained,
  * so order is kept): drain the ring first, then the overflow.
  */
-enum { AT_RING_HEAD = 0, AT_RING_TAIL = 1, AT_RING_CAPACITY = 2, AT_RING_OVERFLOW = 3 };
+enum {
+    AT_RING_HEAD = 0,
+    AT_RING_TAIL = 1,
+    AT_RING_CAPACITY = 2,
+    AT_RING_OVERFLOW = 3,
+    AT_RING_LAST_CODE = 4,
+    AT_RING_WRITTEN = 5
+};
 
 typedef struct at_config {
     uint32_t strategy;        /* AT_HEAP .. AT_USER */
@@ -148,6 +159,14 @@ enum {
 AT_API int at_create(const at_config *config, void *ring, uint32_t capacity,
                      double time_offset_ns, at_tracer **out, char *err, uint32_t err_len);
 
+/*
+ * Puts the events' time 0 at origin_mono_ns, a CLOCK_MONOTONIC reading in ns (on Windows, QPC
+ * in ns): events then carry CLOCK_MONOTONIC - origin, the same time base as a caller that
+ * reads that clock (Node's process.hrtime and performance.now do), with no gap for the time
+ * at_create took.  Ignored once an event was written.
+ */
+AT_API void at_set_origin(at_tracer *t, double origin_mono_ns);
+
 /* Releases everything (as at_release, then the tracer itself).  NULL is ignored. */
 AT_API void at_destroy(at_tracer *t);
 
@@ -186,6 +205,21 @@ AT_API uint32_t at_bind_walk(at_tracer *t, at_walk_fn walk, void *snapshot, void
                              void *buffer);
 AT_API uint32_t at_step(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index);
 
+/*
+ * Several steps per call, for callers that walk many entries in a row: at_bind_batch gives the
+ * slot an area of `bytes`; at_step_n(slot, cls, length, index, max) then makes up to `max`
+ * at_walk calls (entries index, index + 1, ...), the k-th walking into area + k * length (as
+ * many as fit), and stops after the first call that does not return ERROR_SUCCESS.  Returns
+ * the number of calls made; the last one's code is ring header word AT_RING_LAST_CODE
+ * (ERROR_INVALID_HANDLE with 0 calls when the slot has no walk or no area).  Every call is
+ * bracketed and reported exactly as at_walk's, except that a call after the first starts at
+ * the previous one's end (no clock read in between: its duration includes the few ns the
+ * tracer spends writing the previous call's event).
+ */
+AT_API uint32_t at_bind_batch(uint32_t slot, void *area, uint32_t bytes);
+AT_API uint32_t at_step_n(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index,
+                          uint32_t max_steps);
+
 /* PssWalkMarkerFree returned: guard check, one Leak per outstanding block, MarkerFreed. */
 AT_API void at_marker_freed(at_tracer *t);
 
@@ -211,6 +245,13 @@ AT_API void *at_resolve(const char *module, const char *symbol);
  */
 AT_API void *at_map_ring(const char *path, uint32_t bytes);
 AT_API void at_unmap_ring(void *ring, uint32_t bytes);
+
+/*
+ * What the events' clock reads: 0 CLOCK_MONOTONIC at every event, 1 the TSC (invariant; RDTSC
+ * converted to CLOCK_MONOTONIC ns), 2 QueryPerformanceCounter.  Set AT_CLOCK=monotonic in the
+ * environment before the first tracer to force 0.
+ */
+AT_API int at_clock_source(void);
 
 /* Bumped when this header changes incompatibly. */
 AT_API uint32_t at_version(void);

@@ -93,4 +93,27 @@ at_slot *table_find(const at_table *t, uintptr_t addr);
 at_slot *table_insert(at_table *t, uintptr_t addr);
 void table_remove(at_table *t, at_slot *slot);
 
+/* ---- event clock (clock.c) ------------------------------------------------------------ */
+enum { AT_CLOCK_MONOTONIC = 0, AT_CLOCK_TSC = 1, AT_CLOCK_QPC = 2 };
+
+/* Converts ticks to CLOCK_MONOTONIC ns: ns + (ticks - tick) * scale. */
+typedef struct at_clock {
+    uint64_t tick;   /* ticks at the anchor */
+    int64_t ns;      /* CLOCK_MONOTONIC ns at the anchor */
+    double scale;    /* ns per tick */
+    uint64_t period; /* ticks after which the owner should re-anchor */
+} at_clock;
+
+int64_t clock_mono_ns(void);
+/* Which clock ticks are (AT_CLOCK_*), deciding it on first use. */
+int clock_source(void);
+/* The cheap per-event reading (valid after the first clock_anchor or clock_source). */
+uint64_t clock_ticks(void);
+/* Takes an anchor now. */
+void clock_anchor(at_clock *c);
+
+static inline double clock_to_ns(const at_clock *c, uint64_t ticks) {
+    return (double)c->ns + (double)(int64_t)(ticks - c->tick) * c->scale;
+}
+
 #endif

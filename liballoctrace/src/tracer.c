@@ -14,7 +14,6 @@
 #include <windows.h>
 #else
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -48,10 +47,14 @@ struct at_tracer {
     uint64_t seq;
 
     /* clock (see stamp) */
-    int64_t clock_base;
+    at_clock clk;
+    double zero;        /* event time = zero + ticks × clk.scale (see reanchor) */
+    int64_t clock_base; /* CLOCK_MONOTONIC ns at at_create */
     double time_offset_ns;
-    double last_time; /* the events' time: ns since the session started, never going back */
-    uint32_t enters;
+    double last_time;  /* the events' time: ns since the session started, never going back */
+    double enter_time; /* last_time at at_enter */
+    uint32_t call_ns;  /* the duration of the call at_leave ended, until its marker event */
+    uint32_t call_api;
 
     /* call context */
     uint32_t api, cls, tid;
@@ -108,6 +111,8 @@ struct at_tracer {
     uint32_t slot;
     at_walk_fn bound_walk;
     void *bound_snapshot, *bound_marker, *bound_buffer;
+    unsigned char *batch; /* at_bind_batch */
+    uint32_t batch_bytes;
 
     /* user library */
     void *dl;
@@ -119,30 +124,34 @@ struct at_tracer {
 
 /* ---- platform ------------------------------------------------------------------------- */
 
-static int64_t now_ns(void) {
-#if defined(_WIN32)
-    static LARGE_INTEGER freq;
-    LARGE_INTEGER c;
-    if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
-    QueryPerformanceCounter(&c);
-    return (int64_t)((double)c.QuadPart * 1e9 / (double)freq.QuadPart);
-#else
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-#endif
+/*
+ * Event times (clock.c): every routine call and both ends of every Pss call read the cheap
+ * event clock (RDTSC where the TSC is invariant), converted to CLOCK_MONOTONIC ns through the
+ * tracer's anchor, which is re-taken at marker events and after ~1 ms of ticks.  Whole ns since
+ * the session started, never going back.
+ */
+/* A fresh anchor; the events' time of tick 0 under it, so that a stamp is one multiply-add. */
+static void reanchor(at_tracer *t) {
+    clock_anchor(&t->clk);
+    t->zero = (double)(t->clk.ns - t->clock_base) + t->time_offset_ns -
+              (double)(int64_t)t->clk.tick * t->clk.scale;
 }
 
-/*
- * Event times: the clock is read at every 8th Pss call (at_enter) and at each marker event the
- * caller reports outside a call; every event in between carries the last reading.  A clock
- * read costs ~20 ns on bare metal and up to ten times that under a hypervisor: more than the
- * rest of a step's tracing, while 8 walk steps take a few microseconds.  So times are exact
- * to a few microseconds, and never go back.
- */
 static void stamp(at_tracer *t) {
-    double ns = (double)(now_ns() - t->clock_base) + t->time_offset_ns;
+    uint64_t k = clock_ticks();
+    if (k - t->clk.tick > t->clk.period) {
+        reanchor(t);
+        k = t->clk.tick;
+    }
+    double ns = t->zero + (double)(int64_t)k * t->clk.scale;
+    ns = (double)(int64_t)(ns + 0.5);
     if (ns > t->last_time) t->last_time = ns;
+}
+
+/* A fresh anchor, then a stamp (marker events: rare, so they keep the conversion exact). */
+static void resync(at_tracer *t) {
+    reanchor(t);
+    stamp(t);
 }
 
 static _Thread_local uint32_t tls_tid __attribute__((tls_model("initial-exec")));
@@ -196,6 +205,12 @@ static void commit_record(at_tracer *t, at_event *e) {
 
 static void write_event(at_tracer *t, uint32_t kind, uint32_t api, uint32_t cls, uint32_t tid,
                         uintptr_t addr, uint32_t size, uint32_t aux0, uint32_t aux1) {
+    /* The event ending a Pss call carries the call's duration (at_enter to at_leave) as its
+       size: layout.ts, "call-ending events". */
+    if (kind >= K_MARKER_CREATED && kind <= K_API_ERROR && t->call_ns != 0 && api == t->call_api) {
+        size = t->call_ns;
+        t->call_ns = 0;
+    }
     at_event *e = next_record(t);
     if (!e) return; /* out of memory for the overflow: the event is lost, counters too */
     e->seq = (double)t->seq++;
@@ -212,6 +227,7 @@ static void write_event(at_tracer *t, uint32_t kind, uint32_t api, uint32_t cls,
     e->aux0 = aux0;
     e->aux1 = aux1;
     commit_record(t, e);
+    t->hdr[AT_RING_WRITTEN] = (uint32_t)t->seq; /* a crashed process's count (ring-format.ts) */
     t->events++;
     if (kind >= FIRST_VIOLATION && kind < FIRST_VIOLATION + VIOLATION_COUNT)
         t->violations[kind - FIRST_VIOLATION]++;
@@ -503,8 +519,8 @@ static uint32_t inject(at_tracer *t, uint32_t size) {
 /* ---- the routines --------------------------------------------------------------------- */
 
 static void check_context(at_tracer *t, uintptr_t addr, uint32_t size) {
+    stamp(t); /* every routine call has its own time */
     if (t->api == API_NONE) {
-        stamp(t); /* outside any call: this routine call has no call's time */
         emit(t, K_WRONG_THREAD, addr, size, 1, 0);
         return;
     }
@@ -642,21 +658,34 @@ static void AT_WINAPI at_free_routine(void *context, void *address) {
 
 /* ---- marker events -------------------------------------------------------------------- */
 
-AT_API void at_enter(at_tracer *t, uint32_t api, uint32_t walk_class) {
-    if (!t || api == API_NONE || api >= API_COUNT) return;
+/* fresh: read the clock; otherwise the call starts at the last reading (see at_step_n) */
+static void enter_call(at_tracer *t, uint32_t api, uint32_t walk_class, bool fresh) {
     t->api = api;
     t->cls = walk_class <= 4 ? walk_class : NO_CLASS;
     t->tid = current_tid();
-    if ((t->enters++ & 7u) == 0 || api != API_WALK) stamp(t);
+    t->call_ns = 0;
+    if (fresh) stamp(t);
+    t->enter_time = t->last_time;
     t->by_api[api * FIELDS + F_CALLS]++;
     t->by_class[class_row(t->cls) * FIELDS + F_CALLS]++;
 }
+
+AT_API void at_enter(at_tracer *t, uint32_t api, uint32_t walk_class) {
+    if (!t || api == API_NONE || api >= API_COUNT) return;
+    enter_call(t, api, walk_class, true);
+}
+
 
 static void do_release(at_tracer *t);
 
 AT_API void at_leave(at_tracer *t, uint32_t code) {
     if (!t || t->api == API_NONE) return;
     uint32_t api = t->api;
+    stamp(t);
+    double d = t->last_time - t->enter_time;
+    /* a duration of 0 would read as "not recorded": a call that took < 0.5 ns took 1 */
+    t->call_ns = d < 1 ? 1u : clamp_u32(d);
+    t->call_api = api;
     if (code != WIN32_SUCCESS && code != WIN32_NO_MORE_ITEMS && code != WIN32_MORE_DATA) {
         t->by_api[api * FIELDS + F_ERRORS]++;
         t->by_class[class_row(t->cls) * FIELDS + F_ERRORS]++;
@@ -671,35 +700,58 @@ AT_API void at_leave(at_tracer *t, uint32_t code) {
 AT_API void at_marker_created(at_tracer *t) {
     if (!t) return;
     t->marker_live = true;
-    stamp(t);
+    resync(t);
     write_event(t, K_MARKER_CREATED, API_CREATE, NO_CLASS, t->tid, 0, 0, 0, 0);
+}
+
+/* A marker event right after at_leave happens at the leave's time; otherwise now. */
+static void stamp_marker(at_tracer *t, uint32_t api) {
+    if (t->call_ns == 0 || t->call_api != api) stamp(t);
 }
 
 AT_API void at_walk_step(at_tracer *t, uint32_t walk_class, uint32_t entry_index,
                          uint32_t code) {
-    if (t) write_event(t, K_WALK_STEP, API_WALK, walk_class, t->tid, 0, 0, entry_index, code);
+    if (!t) return;
+    stamp_marker(t, API_WALK);
+    write_event(t, K_WALK_STEP, API_WALK, walk_class, t->tid, 0, 0, entry_index, code);
 }
 
 AT_API void at_walk_end(at_tracer *t, uint32_t walk_class, uint32_t n) {
-    if (t) write_event(t, K_WALK_END, API_WALK, walk_class, t->tid, 0, 0, n, WIN32_NO_MORE_ITEMS);
+    if (!t) return;
+    stamp_marker(t, API_WALK);
+    write_event(t, K_WALK_END, API_WALK, walk_class, t->tid, 0, 0, n, WIN32_NO_MORE_ITEMS);
 }
 
 AT_API void at_position(at_tracer *t, uint32_t set, uint32_t lo, uint32_t hi) {
     if (!t) return;
-    stamp(t);
+    resync(t);
     write_event(t, set ? K_POSITION_SET : K_POSITION_GET, set ? 5u : 6u, NO_CLASS, t->tid, 0, 0,
                 lo, hi);
 }
 
 AT_API void at_seek(at_tracer *t) {
     if (!t) return;
-    stamp(t);
+    resync(t);
     write_event(t, K_SEEK, 4, NO_CLASS, t->tid, 0, 0, 0, 0);
 }
 
 AT_API void at_api_error(at_tracer *t, uint32_t api, uint32_t code) {
     if (!t) return;
+    stamp_marker(t, api);
     write_event(t, K_API_ERROR, api, api == t->api ? t->cls : NO_CLASS, t->tid, 0, 0, 0, code);
+}
+
+static uint32_t walk_call(at_tracer *t, at_walk_fn walk, void *snapshot, int32_t walk_class,
+                          void *marker, void *buffer, uint32_t length, uint32_t entry_index,
+                          bool fresh) {
+    uint32_t cls = (uint32_t)walk_class;
+    enter_call(t, API_WALK, cls, fresh);
+    uint32_t code = walk(snapshot, walk_class, marker, buffer, length);
+    at_leave(t, code);
+    if (code == WIN32_SUCCESS) at_walk_step(t, cls, entry_index, code);
+    else if (code == WIN32_NO_MORE_ITEMS) at_walk_end(t, cls, entry_index);
+    else at_api_error(t, API_WALK, code);
+    return code;
 }
 
 AT_API uint32_t at_walk(at_tracer *t, at_walk_fn walk, void *snapshot, int32_t walk_class,
@@ -757,6 +809,37 @@ AT_API uint32_t at_step(uint32_t slot, int32_t walk_class, uint32_t length, uint
                    t->bound_buffer, length, entry_index);
 }
 
+AT_API uint32_t at_bind_batch(uint32_t slot, void *area, uint32_t bytes) {
+    at_tracer *t = slot < MAX_SLOTS ? slots[slot] : NULL;
+    if (!t) return 6u;
+    t->batch = area;
+    t->batch_bytes = area ? bytes : 0;
+    return 0;
+}
+
+AT_API uint32_t at_step_n(uint32_t slot, int32_t walk_class, uint32_t length, uint32_t entry_index,
+                          uint32_t max_steps) {
+    at_tracer *t = slot < MAX_SLOTS ? slots[slot] : NULL;
+    if (!t || !t->bound_walk || !t->batch || length == 0 || max_steps == 0) {
+        if (t) t->hdr[AT_RING_LAST_CODE] = 6u; /* ERROR_INVALID_HANDLE */
+        return 0;
+    }
+    uint32_t room = t->batch_bytes / length;
+    if (max_steps > room) max_steps = room;
+    uint32_t code = 6u, k = 0;
+    while (k < max_steps) {
+        /* a call after the first starts where the one before ended (one clock read less per
+           step: ~25 ns under a hypervisor); the few ns between them are the tracer's own */
+        bool fresh = k == 0;
+        code = walk_call(t, t->bound_walk, t->bound_snapshot, walk_class, t->bound_marker,
+                         t->batch + (size_t)k * length, length, entry_index + k, fresh);
+        k++;
+        if (code != WIN32_SUCCESS) break;
+    }
+    t->hdr[AT_RING_LAST_CODE] = code;
+    return k;
+}
+
 static void unbind(at_tracer *t) {
     if (t->slot == 0) return;
     SLOT_LOCK();
@@ -806,7 +889,7 @@ static void report_leaks(at_tracer *t, uint32_t api, uint32_t *blocks, double *b
 
 AT_API void at_marker_freed(at_tracer *t) {
     if (!t) return;
-    stamp(t);
+    resync(t);
     check_all(t);
     uint32_t blocks = 0;
     double bytes = 0;
@@ -830,7 +913,7 @@ static void do_release(at_tracer *t) {
 AT_API int at_release(at_tracer *t) {
     if (!t) return 1;
     if (t->released) return 1;
-    stamp(t);
+    resync(t);
     if (t->marker_live || t->api != API_NONE) {
         if (!t->release_pending) {
             t->release_pending = true;
@@ -953,7 +1036,9 @@ AT_API int at_create(const at_config *c, void *ring, uint32_t capacity, double t
             }
         }
     }
-    if (rc == AT_OK && !table_init(&t->live, 256)) rc = AT_E_MEMORY;
+    /* a walk keeps a few thousand blocks live (libpss holds every string until marker free):
+       sized for them up front, the table does not rehash its way up during the walk */
+    if (rc == AT_OK && !table_init(&t->live, 4096)) rc = AT_E_MEMORY;
     if (rc == AT_OK && c->faulty && c->fail_nth_count > 0) {
         t->fail_nth = malloc((size_t)c->fail_nth_count * sizeof(uint32_t));
         if (!t->fail_nth) rc = AT_E_MEMORY;
@@ -984,9 +1069,11 @@ AT_API int at_create(const at_config *c, void *ring, uint32_t capacity, double t
     t->ring_mask = capacity - 1;
     memset(ring, 0, AT_RING_HEADER);
     t->hdr[AT_RING_CAPACITY] = capacity;
-    t->clock_base = now_ns();
+    clock_anchor(&t->clk);
+    t->clock_base = t->clk.ns;
     t->time_offset_ns = time_offset_ns;
     t->last_time = time_offset_ns;
+    reanchor(t);
     t->api = API_NONE;
     t->cls = NO_CLASS;
     t->tid = current_tid();
@@ -1006,6 +1093,14 @@ AT_API void at_destroy(at_tracer *t) {
     free(t->fail_nth);
     free(t->ovf);
     free(t);
+}
+
+AT_API void at_set_origin(at_tracer *t, double origin_mono_ns) {
+    if (!t || !(origin_mono_ns >= 0) || t->seq != 0) return; /* before the first event only */
+    t->clock_base = (int64_t)origin_mono_ns;
+    t->time_offset_ns = 0;
+    t->last_time = 0;
+    resync(t);
 }
 
 AT_API const at_pss_allocator *at_allocator(at_tracer *t) {
@@ -1105,6 +1200,10 @@ AT_API uint32_t at_stats(at_tracer *t, double *out, uint32_t n) {
     q[5] = t->f_inner;
     memcpy(out, s, (size_t)(n < AT_S_COUNT ? n : AT_S_COUNT) * sizeof(double));
     return AT_S_COUNT;
+}
+
+AT_API int at_clock_source(void) {
+    return clock_source();
 }
 
 AT_API uint32_t at_version(void) {

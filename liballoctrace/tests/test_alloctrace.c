@@ -13,6 +13,7 @@
 #include <string.h>
 
 #if !defined(_WIN32)
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -338,7 +339,8 @@ static void test_ring_overflow_and_release(void) {
     void *ps[100];
     for (int i = 0; i < 100; i++) ps[i] = A(t, 32);
     uint32_t *hdr = (uint32_t *)small;
-    CHECK(hdr[AT_RING_HEAD] == 16 && hdr[AT_RING_OVERFLOW] == 84, "16 in the ring, 84 over");
+    CHECK(hdr[AT_RING_HEAD] == 16 && hdr[AT_RING_OVERFLOW] == 84 && hdr[AT_RING_WRITTEN] == 100,
+          "16 in the ring, 84 over, 100 written");
     drain(t, small, 16);
     for (int i = 0; i < 100; i++) ps[i] = (F(t, ps[i]), NULL);
     at_leave(t, 0);
@@ -425,6 +427,11 @@ static void test_user_libraries(void) {
     c = base_config(AT_USER);
     sample(path, sizeof path, "sloppy_alloc");
     c.user_library = path;
+#if !defined(_WIN32)
+    /* The sample "frees" onto a list in its own globals, on purpose: held open here (never
+       closed), the list stays reachable for the leak checkers after the tracer unloads it. */
+    CHECK(dlopen(path, RTLD_NOW) != NULL, "dlopen %s", path);
+#endif
     t = make(c);
     lifecycle(t, 0);
     drain(t, ring_mem, CAP);
@@ -489,6 +496,46 @@ static uint32_t AT_WINAPI fake_walk(void *s, int32_t cls, void *m, void *buf, ui
     return (*n)-- > 0 ? 0u : 259u;
 }
 
+/* A walk of *n entries that writes entry number i (counting from 1) into every byte of buf. */
+static uint32_t AT_WINAPI fill_walk(void *s, int32_t cls, void *m, void *buf, uint32_t len) {
+    (void)cls;
+    (void)m;
+    int *n = s;
+    if (n[0] == n[1]) return 259u;
+    memset(buf, ++n[1], len);
+    return 0u;
+}
+
+static void test_step_n(void) {
+    current = "at_step_n";
+    at_tracer *t = make(base_config(AT_HEAP));
+    int walk[2] = {5, 0}; /* entries, walked */
+    unsigned char area[3 * 8 + 4];
+    memset(area, 0xee, sizeof area);
+    uint32_t *hdr = (uint32_t *)ring_mem;
+    uint32_t slot = at_bind_walk(t, fill_walk, walk, NULL, NULL);
+    CHECK(at_step_n(slot, 1, 8, 0, 10) == 0 && hdr[AT_RING_LAST_CODE] == 6, "no area: no call");
+    CHECK(at_bind_batch(slot, area, 3 * 8 + 4) == 0, "bound");
+    CHECK(at_bind_batch(999999, area, 8) == 6, "a bad slot");
+    /* room for 3 entries of 8 bytes: 3 calls, all successful */
+    CHECK(at_step_n(slot, 1, 8, 0, 10) == 3 && hdr[AT_RING_LAST_CODE] == 0, "three calls");
+    CHECK(area[0] == 1 && area[8] == 2 && area[23] == 3 && area[24] == 0xee, "entry k at k * 8");
+    /* 2 more entries, then the end: 3 calls, the last one's code ERROR_NO_MORE_ITEMS */
+    CHECK(at_step_n(slot, 1, 8, 3, 10) == 3 && hdr[AT_RING_LAST_CODE] == 259, "to the end");
+    CHECK(area[0] == 4 && area[8] == 5, "entries 4 and 5");
+    CHECK(at_step_n(slot, 1, 0, 0, 10) == 0 && hdr[AT_RING_LAST_CODE] == 6, "length 0");
+    drain(t, ring_mem, CAP);
+    check_seqs();
+    CHECK(count_kind(K_WALK_STEP) == 5 && count_kind(K_WALK_END) == 1, "5 steps and the end");
+    for (uint32_t i = 0; i < 5; i++)
+        CHECK(find_kind(K_WALK_STEP, i)->aux0 == i && find_kind(K_WALK_STEP, i)->size > 0,
+              "step %u: its index and duration", i);
+    CHECK(find_kind(K_WALK_END, 0)->aux0 == 5, "the end after 5 entries");
+    CHECK(stat_of(t, AT_S_BY_API + 2 * 8) == 6, "six PssWalkSnapshot calls");
+    at_destroy(t);
+    CHECK(at_step_n(slot, 1, 8, 0, 1) == 0, "a freed slot");
+}
+
 static void test_walk(void) {
     current = "at_walk";
     at_tracer *t = make(base_config(AT_HEAP));
@@ -524,9 +571,10 @@ static void test_walk(void) {
     F(t, A(t, 8));
     at_leave(t, 0);
     FILE *f = fopen(path, "rb");
-    uint32_t hdr[4] = {0, 0, 0, 0};
-    CHECK(f && fread(hdr, 4, 4, f) == 4 && hdr[AT_RING_HEAD] == 2 && hdr[AT_RING_CAPACITY] == 64,
-          "the file holds the records: head %u", hdr[0]);
+    uint32_t hdr6[6] = {0, 0, 0, 0, 0, 0};
+    CHECK(f && fread(hdr6, 4, 6, f) == 6 && hdr6[AT_RING_HEAD] == 2 &&
+              hdr6[AT_RING_CAPACITY] == 64 && hdr6[AT_RING_WRITTEN] == 2,
+          "the file holds the records: head %u, written %u", hdr6[0], hdr6[AT_RING_WRITTEN]);
     if (f) fclose(f);
     at_destroy(t);
     at_unmap_ring(ring, bytes);
@@ -536,6 +584,101 @@ static void test_walk(void) {
     CHECK(at_resolve("libc.so.6", "malloc") != NULL, "resolve malloc in libc");
     CHECK(at_resolve("libc.so.6", "NoSuchSymbol") == NULL, "absent symbol");
 #endif
+}
+
+/* Busy-waits `ns` of CLOCK_MONOTONIC (so that consecutive events are apart by a known time). */
+static void spin(int64_t ns) {
+    int64_t until = clock_mono_ns() + ns;
+    while (clock_mono_ns() < until) {
+    }
+}
+
+/*
+ * Event times: every routine call and every Pss call gets its own time, on CLOCK_MONOTONIC's
+ * time base (checked against readings taken right before and after the call writing each
+ * event), never going back; a call's ending event carries its duration (enter to leave).
+ * Pauses of 3 ms between rounds cross the clock's re-anchoring period.
+ */
+static void test_clock(void) {
+    current = "event clock";
+    const int64_t tol = 10000; /* 10 µs: a conversion error beyond this is a bug */
+    int src = at_clock_source();
+    CHECK(src == AT_CLOCK_MONOTONIC || src == AT_CLOCK_TSC || src == AT_CLOCK_QPC, "source %d", src);
+    printf("event clock: %s\n", src == AT_CLOCK_TSC ? "TSC" : src == AT_CLOCK_QPC ? "QPC" : "CLOCK_MONOTONIC");
+    enum { ROUNDS = 12, PER = 3 };
+    int64_t lo[ROUNDS * PER], hi[ROUNDS * PER], enter_lo[ROUNDS], leave_hi[ROUNDS];
+    int64_t b0 = clock_mono_ns();
+    at_tracer *t = make(base_config(AT_HEAP));
+    int64_t b1 = clock_mono_ns(); /* the tracer's time 0 is within [b0, b1] */
+    for (int r = 0; r < ROUNDS; r++) {
+        enter_lo[r] = clock_mono_ns();
+        at_enter(t, 2, 1);
+        spin(2000);
+        lo[r * PER] = clock_mono_ns();
+        void *p = A(t, 100);
+        hi[r * PER] = clock_mono_ns();
+        spin(2000);
+        lo[r * PER + 1] = clock_mono_ns();
+        F(t, p);
+        hi[r * PER + 1] = clock_mono_ns();
+        spin(2000);
+        lo[r * PER + 2] = clock_mono_ns();
+        at_leave(t, 0);
+        at_walk_step(t, 1, (uint32_t)r, 0);
+        hi[r * PER + 2] = leave_hi[r] = clock_mono_ns();
+        if (r % 4 == 3) spin(3000000);
+    }
+    drain(t, ring_mem, CAP);
+    check_seqs();
+    CHECK(ndrained == ROUNDS * PER, "%u events", ndrained);
+    for (uint32_t i = 0; i < ndrained && i < ROUNDS * PER; i++) {
+        double tn = drained[i].time_ns;
+        CHECK(tn + (double)b1 >= (double)(lo[i] - tol) && tn + (double)b0 <= (double)(hi[i] + tol),
+              "event %u at %.0f ns, expected within [%lld, %lld] (+/- %lld) of the session start",
+              i, tn, (long long)(lo[i] - b1), (long long)(hi[i] - b0), (long long)tol);
+        if (i > 0)
+            CHECK(tn > drained[i - 1].time_ns, "event %u: the same time as the one before", i);
+    }
+    for (uint32_t r = 0; r < ROUNDS; r++) {
+        const at_event *s = find_kind(K_WALK_STEP, r);
+        /* the call spun 3 x 2 µs between enter and leave */
+        CHECK(s && s->size >= 6000 && s->size <= leave_hi[r] - enter_lo[r] + tol,
+              "step %u lasted %u ns (spun 6000, bracket %lld)", r, s ? s->size : 0,
+              (long long)(leave_hi[r] - enter_lo[r]));
+        const at_event *a = find_kind(K_ALLOC, r);
+        CHECK(a && a->size == 100, "an Alloc's size stays the block's");
+    }
+    /* a marker event without a call before it has no duration (size 0: not recorded) */
+    at_walk_end(t, 1, 12);
+    ndrained = 0;
+    drain(t, ring_mem, CAP);
+    CHECK(ndrained == 1 && drained[0].size == 0, "WalkEnd outside a call: duration not recorded");
+    at_destroy(t);
+
+    current = "event clock: origin";
+    t = make(base_config(AT_HEAP));
+    int64_t origin = clock_mono_ns() - 5000000; /* the session started 5 ms ago */
+    at_set_origin(t, (double)origin);
+    int64_t l = clock_mono_ns();
+    at_enter(t, 2, 0);
+    F(t, A(t, 8));
+    at_leave(t, 0);
+    at_walk_step(t, 0, 0, 0);
+    int64_t h = clock_mono_ns();
+    at_set_origin(t, 0); /* after the first event: ignored */
+    at_enter(t, 2, 0);
+    at_leave(t, 0);
+    at_walk_step(t, 0, 1, 0);
+    drain(t, ring_mem, CAP);
+    check_seqs();
+    CHECK(ndrained == 4, "%u events", ndrained);
+    for (uint32_t i = 0; i < 3 && i < ndrained; i++)
+        CHECK(drained[i].time_ns >= (double)(l - origin - tol) &&
+                  drained[i].time_ns <= (double)(h - origin + tol),
+              "event %u at %.0f, expected [%lld, %lld]", i, drained[i].time_ns,
+              (long long)(l - origin), (long long)(h - origin));
+    CHECK(ndrained == 4 && drained[3].time_ns < 1e9, "a second origin is ignored");
+    at_destroy(t);
 }
 
 int main(void) {
@@ -552,6 +695,8 @@ int main(void) {
     test_bad_config();
     test_user_libraries();
     test_walk();
+    test_step_n();
+    test_clock();
     if (failures) {
         fprintf(stderr, "liballoctrace: %d check(s) failed\n", failures);
         return 1;

@@ -3,12 +3,15 @@
  * linux_ext_regions.c, then parse_rollup (smaps_rollup) on the same text.  Those are static,
  * so this target compiles linux_ext_regions.c into itself and is linked without the
  * library's copy.  The input is read from a memfd (made once) twice: in 4 KiB reads, so
- * lines straddle reads, and in one read of the whole text.
+ * lines straddle reads, in one read of the whole text, and through the pipelined reader
+ * (pipe_parse: a reader thread filling 4 KiB buffers, so lines split at buffer ends and its
+ * ring of buffers wraps).
  * Checks: regions ascend without overlap with start < end, one VMA record per region, every
  * name inside the name pool and NUL-terminated, its kind what name_kind says, only the 20
  * counters' Present bits set and every counter a whole number of KiB; when both parses
  * succeed they give identical regions, VMAs and names (the split into reads changes
- * nothing), and the whole-text parse never fails where the chunked one succeeds.
+ * nothing), the pipelined parse ends like the chunked one with identical results, and the
+ * whole-text parse never fails where the chunked one succeeds.
  * The rollup parse succeeds exactly when it found a counter.
  */
 #include "../src/linux_ext_regions.c"
@@ -38,7 +41,10 @@ struct result {
     DWORD rc;
 };
 
-static void parse(const uint8_t *data, size_t size, size_t chunk, struct result *out)
+/* chunk: read size of stream_parse, or, when piped, the buffer size of pipe_parse (the
+ * reader thread fills each buffer before the parser takes it). */
+static void parse(const uint8_t *data, size_t size, size_t chunk, bool piped,
+                  struct result *out)
 {
     if (ftruncate(memfd_, 0) != 0 || pwrite(memfd_, data, size, 0) != (ssize_t)size ||
         lseek(memfd_, 0, SEEK_SET) != 0)
@@ -48,7 +54,20 @@ static void parse(const uint8_t *data, size_t size, size_t chunk, struct result 
     out->ps.c = &out->c;
     out->ps.usage = true;
     uint64_t bytes = 0;
-    out->rc = stream_parse(&out->ps, memfd_, chunk, &bytes);
+    if (piped) {
+        struct smaps_pipe sp;
+        memset(&sp, 0, sizeof sp);
+        sp.fd = memfd_;
+        sp.procfd = -1;
+        sp.chunk = chunk;
+        sp.room = 1;
+        bool ok;
+        out->rc = pipe_parse(&out->ps, &sp, &ok);
+        FUZZ_CHECK(ok);
+        bytes = sp.bytes;
+    } else {
+        out->rc = stream_parse(&out->ps, memfd_, chunk, &bytes);
+    }
     FUZZ_CHECK(out->rc == ERROR_SUCCESS || out->rc == ERROR_INVALID_DATA);
     FUZZ_CHECK(bytes <= size);
     if (out->rc != ERROR_SUCCESS)
@@ -93,9 +112,22 @@ static void release(struct result *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct result a, b; /* large (PSS_DETAILS_INFORMATION): not on the stack */
-    parse(data, size, SMALL_CHUNK, &a);
-    parse(data, size, size + 1, &b);
+    static struct result a, b, c; /* large (PSS_DETAILS_INFORMATION): not on the stack */
+    parse(data, size, SMALL_CHUNK, false, &a);
+    parse(data, size, size + 1, false, &b);
+    parse(data, size, SMALL_CHUNK, true, &c);
+    /* The pipelined reader (small buffers) ends exactly as the chunked read does. */
+    FUZZ_CHECK(c.rc == a.rc);
+    if (a.rc == ERROR_SUCCESS) {
+        FUZZ_CHECK(a.d.nregions == c.d.nregions && a.ps.names.len == c.ps.names.len);
+        FUZZ_CHECK(a.d.nregions == 0 ||
+                   memcmp(a.d.regions, c.d.regions, a.d.nregions * sizeof *a.d.regions) == 0);
+        FUZZ_CHECK(a.d.nregions == 0 ||
+                   memcmp(a.ps.vma, c.ps.vma, a.d.nregions * sizeof *a.ps.vma) == 0);
+        FUZZ_CHECK(a.ps.names.len == 0 ||
+                   memcmp(a.ps.names.data, c.ps.names.data, a.ps.names.len) == 0);
+    }
+    release(&c);
     FUZZ_CHECK(!(b.rc == ERROR_INVALID_DATA && a.rc == ERROR_SUCCESS));
     if (a.rc == ERROR_SUCCESS && b.rc == ERROR_SUCCESS) {
         FUZZ_CHECK(a.d.nregions == b.d.nregions && a.ps.names.len == b.ps.names.len);

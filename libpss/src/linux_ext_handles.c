@@ -317,24 +317,88 @@ static int parse_packet(struct sock_table *t, const char *text, size_t len)
     return 0;
 }
 
-/* TCP peers inside the target's namespace: the entry whose endpoints are ours swapped. */
+/* TCP peers inside the target's namespace: the entry whose endpoints are ours swapped (the
+ * first such entry in table order, never the socket itself).  The stream sockets are
+ * sorted by (family, local, remote, table order) and each connected one looks its swapped
+ * key up by binary search: a busy host has tens of thousands of connections, and comparing
+ * each with each took seconds there. */
+/* a's (local, remote) endpoints against (la:lp, ra:rp); families are compared by the callers. */
+static int endpoint_cmp(const struct sock_rec *a, const uint8_t *la, uint16_t lp,
+                        const uint8_t *ra, uint16_t rp)
+{
+    int c = memcmp(a->laddr, la, 16);
+    if (c != 0)
+        return c;
+    if (a->lport != lp)
+        return a->lport < lp ? -1 : 1;
+    c = memcmp(a->raddr, ra, 16);
+    if (c != 0)
+        return c;
+    return a->rport != rp ? (a->rport < rp ? -1 : 1) : 0;
+}
+
+static int cmp_stream_endpoints(const void *x, const void *y, void *ctx)
+{
+    const struct sock_rec *r = ctx;
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    const struct sock_rec *a = &r[i], *b = &r[j];
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    int c = endpoint_cmp(a, b->laddr, b->lport, b->raddr, b->rport);
+    if (c != 0)
+        return c;
+    return i < j ? -1 : i > j;
+}
+
+static bool is_inet_stream(const struct sock_rec *a)
+{
+    return a->type == SOCK_STREAM && (a->family == AF_INET || a->family == AF_INET6);
+}
+
 static void link_tcp_peers(struct sock_table *t)
 {
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++)
+        n += is_inet_stream(&t->r[i]);
+    if (n < 2 || t->n > UINT32_MAX)
+        return;
+    uint32_t *idx = malloc(n * sizeof *idx);
+    if (idx == NULL) /* best effort, like the other peer searches: no peers linked */
+        return;
+    n = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (is_inet_stream(&t->r[i]))
+            idx[n++] = (uint32_t)i;
+    qsort_r(idx, n, sizeof *idx, cmp_stream_endpoints, t->r);
     for (size_t i = 0; i < t->n; i++) {
         struct sock_rec *a = &t->r[i];
-        if (a->type != SOCK_STREAM || (a->family != AF_INET && a->family != AF_INET6) ||
-            a->rport == 0 || (a->flags & PSS_SOCKET_LISTENING))
+        if (!is_inet_stream(a) || a->rport == 0 || (a->flags & PSS_SOCKET_LISTENING))
             continue;
-        for (size_t j = 0; j < t->n; j++) {
-            const struct sock_rec *b = &t->r[j];
-            if (j == i || b->family != a->family || b->type != SOCK_STREAM ||
-                b->lport != a->rport || b->rport != a->lport ||
-                memcmp(b->laddr, a->raddr, 16) != 0 || memcmp(b->raddr, a->laddr, 16) != 0)
-                continue;
-            a->peer_ino = b->ino;
-            break;
+        /* lower bound of (family, local = a's remote, remote = a's local) */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const struct sock_rec *b = &t->r[idx[mid]];
+            int c = b->family != a->family ? (b->family < a->family ? -1 : 1)
+                                           : endpoint_cmp(b, a->raddr, a->rport, a->laddr,
+                                                          a->lport);
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < n; lo++) {
+            const struct sock_rec *b = &t->r[idx[lo]];
+            if (b->family != a->family ||
+                endpoint_cmp(b, a->raddr, a->rport, a->laddr, a->lport) != 0)
+                break;
+            if (idx[lo] != i) { /* equal keys are in table order: the first is the peer */
+                a->peer_ino = b->ino;
+                break;
+            }
         }
     }
+    free(idx);
 }
 
 static struct sock_rec *find_sock(const struct sock_table *t, uint64_t ino);

@@ -4,7 +4,8 @@
  *
  * maps (or smaps) is read in 256 KiB chunks (small enough to stay in cache between the
  * kernel's copy and the parse) and parsed as it streams, never held whole
- * (smaps of 200,000 VMAs is ~150 MB of text).  Header lines start with a lowercase hex
+ * (smaps of 200,000 VMAs is ~150 MB of text); smaps is read on a helper thread while
+ * this one parses (see "smaps, read on a helper thread" below).  Header lines start with a lowercase hex
  * digit, field lines with an uppercase letter, so one byte tells them apart.  As in
  * maps.c, a VMA whose start is below the previous end is a duplicate the kernel printed
  * across a page boundary of its generator: it is dropped with its field lines.
@@ -26,6 +27,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -416,7 +420,208 @@ static DWORD stream_parse(struct parse_state *ps, int fd, size_t chunk, uint64_t
     return rc;
 }
 
-static DWORD read_and_parse(struct parse_state *ps, const char *file, uint64_t *bytes)
+static DWORD parse_rollup(PSS_DETAILS_MEMORY *m, const char *text, size_t len)
+{
+    memset(m, 0, sizeof *m);
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *le;
+        if (*p >= 'A' && *p <= 'Z') {
+            le = field_line(m, NULL, p, end);
+        } else {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            le = nl ? nl : end;
+        }
+        p = le < end ? le + 1 : end;
+    }
+    return m->Present ? ERROR_SUCCESS : ERROR_INVALID_DATA;
+}
+
+/* ---- smaps, read on a helper thread while this one parses ----
+ *
+ * The kernel's generation of smaps text (the floor: a plain read of the file) and our parse
+ * of it are about 3:1; done one after the other they add up, done as a pipeline the capture
+ * takes about as long as the read.  The reader fills NBUF buffers of CHUNK bytes in turn:
+ * each starts with the unfinished last line of the one before (copied from it: the parser
+ * only ever reads up to that buffer's last newline, and nobody writes a published buffer,
+ * so both threads only read those bytes) and is published with the length of its whole
+ * lines.  After smaps it reads smaps_rollup, so that read overlaps the parse's tail.  The
+ * reader blocks every signal (they stay with the caller's threads) and never outlives the
+ * call: the parser always joins it, also when the parse fails (it then asks the reader to
+ * stop at its next buffer).  If the thread cannot be created, the file is read on the
+ * calling thread as before (stream_parse). */
+
+#define NBUF 4
+#define READ_ROOM 8192 /* fill a buffer until less than this is left */
+
+struct smaps_pipe {
+    int fd, procfd;
+    size_t chunk, room; /* buffer size; fill a buffer until less than room is left */
+    bool want_rollup;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *buf[NBUF];
+    size_t whole[NBUF]; /* bytes of buffer k the parser may read: whole lines only */
+    uint64_t published; /* buffers published so far (buffer k = index % NBUF) */
+    uint64_t consumed;  /* buffers the parser is done with */
+    bool done;          /* no buffer will follow; rc says how the read ended */
+    bool stop;          /* the parser failed: the reader stops */
+    DWORD rc;
+    uint64_t bytes;
+    /* smaps_rollup, read after smaps succeeded */
+    bool rollup_read;
+    PSS_DETAILS_MEMORY rollup;
+    DWORD rollup_rc;
+    uint64_t rollup_ns;
+};
+
+static DWORD read_rollup_into(int procfd, PSS_DETAILS_MEMORY *m)
+{
+    struct pss_buf text = {0};
+    int r = pss_read_all(procfd, "smaps_rollup", &text);
+    if (r < 0) {
+        pss_buf_free(&text);
+        return r == -ENOENT ? ERROR_NOT_SUPPORTED : lx_read_error(r);
+    }
+    DWORD rc = parse_rollup(m, text.data, text.len);
+    pss_buf_free(&text);
+    return rc;
+}
+
+static void *smaps_reader(void *arg)
+{
+    struct smaps_pipe *sp = arg;
+    size_t have = 0; /* unfinished line at the start of the buffer being filled */
+    DWORD rc = ERROR_SUCCESS;
+    for (uint64_t k = 0;; k++) {
+        char *b = sp->buf[k % NBUF];
+        pthread_mutex_lock(&sp->mu);
+        while (k - sp->consumed >= NBUF && !sp->stop) /* buffer k is still the parser's */
+            pthread_cond_wait(&sp->cv, &sp->mu);
+        bool stop = sp->stop;
+        pthread_mutex_unlock(&sp->mu);
+        if (stop)
+            break;
+        if (k > 0 && have > 0) {
+            const char *prev = sp->buf[(k - 1) % NBUF];
+            memcpy(b, prev + sp->whole[(k - 1) % NBUF], have);
+        }
+        if (have == sp->chunk) { /* a single line longer than the buffer */
+            rc = ERROR_INVALID_DATA;
+            break;
+        }
+        /* A read of a seq_file returns at most a page: fill the buffer with many, so a
+         * hand-over to the parser moves CHUNK bytes, not 4 KiB. */
+        size_t len = have;
+        ssize_t r;
+        do {
+            r = read(sp->fd, b + len, sp->chunk - len);
+            if (r > 0)
+                len += (size_t)r;
+        } while ((r > 0 && sp->chunk - len >= sp->room) || (r < 0 && errno == EINTR));
+        if (r < 0) {
+            rc = lx_read_error(-errno);
+            break;
+        }
+        sp->bytes += len - have;
+        size_t whole;
+        if (r == 0) {
+            whole = len; /* the last line, without its newline */
+        } else {
+            const char *last_nl = memrchr(b, '\n', len);
+            whole = last_nl ? (size_t)(last_nl - b) + 1 : 0;
+        }
+        sp->whole[k % NBUF] = whole;
+        have = len - whole;
+        pthread_mutex_lock(&sp->mu);
+        sp->published = k + 1;
+        pthread_cond_broadcast(&sp->cv);
+        pthread_mutex_unlock(&sp->mu);
+        if (r == 0)
+            break;
+    }
+    if (rc == ERROR_SUCCESS) {
+        pthread_mutex_lock(&sp->mu);
+        bool stop = sp->stop;
+        pthread_mutex_unlock(&sp->mu);
+        if (!stop && sp->want_rollup) {
+            uint64_t t = pss_monotonic_ns();
+            sp->rollup_rc = read_rollup_into(sp->procfd, &sp->rollup);
+            sp->rollup_ns = pss_monotonic_ns() - t;
+            sp->rollup_read = true;
+        }
+    }
+    pthread_mutex_lock(&sp->mu);
+    sp->rc = rc;
+    sp->done = true;
+    pthread_cond_broadcast(&sp->cv);
+    pthread_mutex_unlock(&sp->mu);
+    return NULL;
+}
+
+/* Parses the buffers sp's reader publishes (sp->fd read sp->chunk bytes per buffer), in
+ * order, until it is done; *ok is false when the reader thread could not be started
+ * (nothing was read).  The fuzz target's seam too (fuzz/fuzz_regions.c: small buffers, so
+ * lines split at buffer ends and the ring wraps). */
+static DWORD pipe_parse(struct parse_state *ps, struct smaps_pipe *sp, bool *ok)
+{
+    *ok = false;
+    char *mem = malloc((size_t)NBUF * sp->chunk);
+    if (mem == NULL)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    for (int i = 0; i < NBUF; i++)
+        sp->buf[i] = mem + (size_t)i * sp->chunk;
+    if (pthread_mutex_init(&sp->mu, NULL) != 0) {
+        free(mem);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    if (pthread_cond_init(&sp->cv, NULL) != 0) {
+        pthread_mutex_destroy(&sp->mu);
+        free(mem);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t th;
+    bool started = pthread_create(&th, NULL, smaps_reader, sp) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    DWORD rc = ERROR_SUCCESS;
+    if (started) {
+        *ok = true;
+        for (uint64_t k = 0;; k++) {
+            pthread_mutex_lock(&sp->mu);
+            while (sp->published <= k && !sp->done)
+                pthread_cond_wait(&sp->cv, &sp->mu);
+            bool have = sp->published > k;
+            pthread_mutex_unlock(&sp->mu);
+            if (!have)
+                break;
+            const char *b = sp->buf[k % NBUF];
+            rc = parse_text(ps, b, b + sp->whole[k % NBUF]);
+            pthread_mutex_lock(&sp->mu);
+            sp->consumed = k + 1;
+            if (rc != ERROR_SUCCESS)
+                sp->stop = true;
+            pthread_cond_broadcast(&sp->cv);
+            pthread_mutex_unlock(&sp->mu);
+            if (rc != ERROR_SUCCESS)
+                break;
+        }
+        pthread_join(th, NULL);
+        if (rc == ERROR_SUCCESS)
+            rc = sp->rc;
+    }
+    pthread_cond_destroy(&sp->cv);
+    pthread_mutex_destroy(&sp->mu);
+    free(mem);
+    return rc;
+}
+
+/* Reads and parses maps (on this thread) or smaps (pipelined, with smaps_rollup read by
+ * the reader; *sp receives that). */
+static DWORD read_and_parse(struct parse_state *ps, const char *file, uint64_t *bytes,
+                            struct smaps_pipe *sp)
 {
     int fd;
     do {
@@ -424,7 +629,19 @@ static DWORD read_and_parse(struct parse_state *ps, const char *file, uint64_t *
     } while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return lx_read_error(-errno);
-    DWORD rc = stream_parse(ps, fd, CHUNK, bytes);
+    DWORD rc;
+    bool piped = false;
+    if (sp != NULL) {
+        sp->fd = fd;
+        sp->procfd = ps->c->target.procfd;
+        sp->chunk = CHUNK;
+        sp->room = READ_ROOM;
+        sp->want_rollup = true;
+        rc = pipe_parse(ps, sp, &piped);
+        *bytes = sp->bytes;
+    }
+    if (!piped)
+        rc = stream_parse(ps, fd, CHUNK, bytes);
     close(fd);
     return rc;
 }
@@ -586,36 +803,6 @@ static void classify(struct lx_capture *c, const struct lx_vma *vma, size_t n,
 }
 
 /* smaps_rollup's text: the counters of all field lines (header lines are skipped). */
-static DWORD parse_rollup(PSS_DETAILS_MEMORY *m, const char *text, size_t len)
-{
-    memset(m, 0, sizeof *m);
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *le;
-        if (*p >= 'A' && *p <= 'Z') {
-            le = field_line(m, NULL, p, end);
-        } else {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            le = nl ? nl : end;
-        }
-        p = le < end ? le + 1 : end;
-    }
-    return m->Present ? ERROR_SUCCESS : ERROR_INVALID_DATA;
-}
-
-static DWORD read_rollup(struct lx_capture *c)
-{
-    struct pss_buf text = {0};
-    int r = pss_read_all(c->target.procfd, "smaps_rollup", &text);
-    if (r < 0) {
-        pss_buf_free(&text);
-        return r == -ENOENT ? ERROR_NOT_SUPPORTED : lx_read_error(r);
-    }
-    DWORD rc = parse_rollup(&c->d->info.Rollup, text.data, text.len);
-    pss_buf_free(&text);
-    return rc;
-}
-
 DWORD lx_capture_regions(struct lx_capture *c)
 {
     HPSSDETAILS d = c->d;
@@ -626,7 +813,9 @@ DWORD lx_capture_regions(struct lx_capture *c)
     bool *image = NULL;
     uint64_t t0 = pss_monotonic_ns();
     uint64_t bytes = 0;
-    DWORD rc = read_and_parse(&ps, ps.usage ? "smaps" : "maps", &bytes);
+    struct smaps_pipe sp;
+    memset(&sp, 0, sizeof sp);
+    DWORD rc = read_and_parse(&ps, ps.usage ? "smaps" : "maps", &bytes, ps.usage ? &sp : NULL);
     if (ps.usage)
         d->info.UsageBytesRead = bytes;
     if (rc != ERROR_SUCCESS) {
@@ -639,8 +828,14 @@ DWORD lx_capture_regions(struct lx_capture *c)
     uint64_t t1 = pss_monotonic_ns();
     if (ps.usage) {
         d->info.UsageError = ERROR_SUCCESS;
-        d->info.RollupError = read_rollup(c);
-        d->info.RollupNanoseconds = pss_monotonic_ns() - t1;
+        if (sp.rollup_read) { /* by the reader, while the parse finished */
+            d->info.Rollup = sp.rollup;
+            d->info.RollupError = sp.rollup_rc;
+            d->info.RollupNanoseconds = sp.rollup_ns;
+        } else {
+            d->info.RollupError = read_rollup_into(c->target.procfd, &d->info.Rollup);
+            d->info.RollupNanoseconds = pss_monotonic_ns() - t1;
+        }
     }
     uint64_t t2 = pss_monotonic_ns();
     image = calloc(ps.nvma ? ps.nvma : 1, sizeof *image);

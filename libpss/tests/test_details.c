@@ -4,6 +4,7 @@
  * when read independently here (smaps parsed with sscanf, task/TID/syscall, readlink,
  * fcntl) and with ELF files parsed here.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +12,15 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "test.h"
 
@@ -439,6 +443,53 @@ static bool read_syscall_file(pid_t pid, pid_t tid, long *nr, unsigned long long
     return false;
 }
 
+/* The details' regions and usage of pid are exactly its smaps, field by field, read
+ * independently right after; the sums are the rollup. */
+static int check_regions_match_smaps(pid_t pid, const struct records *xp)
+{
+    int bad = 0;
+    const struct records x = *xp;
+    struct smaps_vma *sm = NULL;
+    size_t nsm = 0;
+    EXPECT(read_smaps(pid, "smaps", &sm, &nsm) == 0);
+    EXPECT_EQ(x.info.RegionCount, nsm);
+    unsigned long long sum_rss = 0, sum_pss = 0, sum_swap = 0, sum_shared = 0;
+    for (size_t i = 0; i < nsm; i++) {
+        const PSS_DETAILS_REGION *r = &x.r[i];
+        EXPECT_EQ(r->BaseAddress, sm[i].start);
+        EXPECT_EQ(r->EndAddress, sm[i].end);
+        EXPECT_EQ(r->Usage.Rss, sm[i].rss);
+        /* Pss of pages shared with other processes moves as they come and go (this
+         * machine runs other work): exact for unshared regions, bounded by Rss else. */
+        if (sm[i].shared_clean + sm[i].shared_dirty == 0)
+            EXPECT_EQ(r->Usage.Pss, sm[i].pss);
+        else
+            EXPECT(r->Usage.Pss <= r->Usage.Rss);
+        EXPECT_EQ(r->Usage.Swap, sm[i].swap);
+        EXPECT_EQ(r->Usage.SharedClean, sm[i].shared_clean);
+        EXPECT_EQ(r->Usage.SharedDirty, sm[i].shared_dirty);
+        EXPECT_EQ(r->Usage.PrivateClean, sm[i].private_clean);
+        EXPECT_EQ(r->Usage.PrivateDirty, sm[i].private_dirty);
+        EXPECT_EQ(r->Usage.Locked, sm[i].locked);
+        EXPECT_EQ(r->Usage.Anonymous, sm[i].anonymous);
+        sum_rss += r->Usage.Rss;
+        sum_pss += r->Usage.Pss;
+        sum_swap += r->Usage.Swap;
+        sum_shared += r->Usage.SharedClean + r->Usage.SharedDirty;
+    }
+    EXPECT_EQ(x.info.RollupError, ERROR_SUCCESS);
+    EXPECT_EQ(sum_rss, x.info.Rollup.Rss);
+    EXPECT_EQ(sum_swap, x.info.Rollup.Swap);
+    /* Pss: per-VMA values are rounded down to kB (the rollup is summed before rounding),
+     * and shared pages' Pss moves with other processes between the two reads. */
+    const unsigned long long slack = 1024ull * nsm + sum_shared;
+    EXPECT(sum_pss <= x.info.Rollup.Pss + slack && x.info.Rollup.Pss <= sum_pss + slack);
+
+out:
+    free(sm);
+    return bad;
+}
+
 int test_details_fixture_matches_proc(void)
 {
     int bad = 0;
@@ -452,8 +503,6 @@ int test_details_fixture_matches_proc(void)
     HPSS snap = NULL;
     struct records x;
     memset(&x, 0, sizeof x);
-    struct smaps_vma *sm = NULL;
-    size_t nsm = 0;
     const struct json *tids = json_get(f.json, "tids");
     EXPECT(tids != NULL);
     for (size_t i = 0; i < tids->count; i++)
@@ -527,39 +576,8 @@ int test_details_fixture_matches_proc(void)
     }
 
     /* Regions and usage: exactly smaps, field by field, and the sum is the rollup. */
-    EXPECT(read_smaps(f.pid, "smaps", &sm, &nsm) == 0);
-    EXPECT_EQ(x.info.RegionCount, nsm);
-    unsigned long long sum_rss = 0, sum_pss = 0, sum_swap = 0, sum_shared = 0;
-    for (size_t i = 0; i < nsm; i++) {
-        const PSS_DETAILS_REGION *r = &x.r[i];
-        EXPECT_EQ(r->BaseAddress, sm[i].start);
-        EXPECT_EQ(r->EndAddress, sm[i].end);
-        EXPECT_EQ(r->Usage.Rss, sm[i].rss);
-        /* Pss of pages shared with other processes moves as they come and go (this
-         * machine runs other work): exact for unshared regions, bounded by Rss else. */
-        if (sm[i].shared_clean + sm[i].shared_dirty == 0)
-            EXPECT_EQ(r->Usage.Pss, sm[i].pss);
-        else
-            EXPECT(r->Usage.Pss <= r->Usage.Rss);
-        EXPECT_EQ(r->Usage.Swap, sm[i].swap);
-        EXPECT_EQ(r->Usage.SharedClean, sm[i].shared_clean);
-        EXPECT_EQ(r->Usage.SharedDirty, sm[i].shared_dirty);
-        EXPECT_EQ(r->Usage.PrivateClean, sm[i].private_clean);
-        EXPECT_EQ(r->Usage.PrivateDirty, sm[i].private_dirty);
-        EXPECT_EQ(r->Usage.Locked, sm[i].locked);
-        EXPECT_EQ(r->Usage.Anonymous, sm[i].anonymous);
-        sum_rss += r->Usage.Rss;
-        sum_pss += r->Usage.Pss;
-        sum_swap += r->Usage.Swap;
-        sum_shared += r->Usage.SharedClean + r->Usage.SharedDirty;
-    }
-    EXPECT_EQ(x.info.RollupError, ERROR_SUCCESS);
-    EXPECT_EQ(sum_rss, x.info.Rollup.Rss);
-    EXPECT_EQ(sum_swap, x.info.Rollup.Swap);
-    /* Pss: per-VMA values are rounded down to kB (the rollup is summed before rounding),
-     * and shared pages' Pss moves with other processes between the two reads. */
-    const unsigned long long slack = 1024ull * nsm + sum_shared;
-    EXPECT(sum_pss <= x.info.Rollup.Pss + slack && x.info.Rollup.Pss <= sum_pss + slack);
+    if (check_regions_match_smaps(f.pid, &x) != 0)
+        bad = 1;
 
     /* The snapshot's VA entries (taken at the same moment) are the same VMAs. */
     PSS_VA_SPACE_INFORMATION vi;
@@ -596,12 +614,158 @@ int test_details_fixture_matches_proc(void)
     EXPECT_EQ(covered, total); /* the entries tile the VMAs exactly */
     EXPECT(bad == 0);
 out:
-    free(sm);
     records_free(&x);
     if (d)
         PssLinuxFreeDetails(d);
     if (snap)
         PssFreeSnapshot(PSS_CURRENT_PROCESS, snap);
+    if (h)
+        PssLinuxCloseProcess(h);
+    if (fixture_stop(&f) != 0)
+        bad = 1;
+    return bad;
+}
+
+/* TCP peers are found by the swapped endpoints in the namespace's socket table (sorted and
+ * searched, linux_ext_handles.c): 300 loopback connections over IPv4 (and 300 over IPv6
+ * where ::1 exists) in this process; every client's PeerInode is its accepted socket and
+ * back, the listeners have none. */
+static int tcp_pairs(int family, int n, int *lis, int *cli, int *srv)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    }
+    *lis = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*lis < 0 || bind(*lis, (struct sockaddr *)&ss, len) != 0 || listen(*lis, n) != 0 ||
+        getsockname(*lis, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        cli[i] = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (cli[i] < 0 || connect(cli[i], (struct sockaddr *)&ss, len) != 0)
+            return -1;
+        srv[i] = accept4(*lis, NULL, NULL, SOCK_CLOEXEC);
+        if (srv[i] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static uint64_t ino_of(int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+}
+
+int test_details_tcp_peers_many(void)
+{
+    enum { N = 300 };
+    int bad = 0, lis[2] = {-1, -1}, cli[2][N], srv[2][N];
+    memset(cli, -1, sizeof cli);
+    memset(srv, -1, sizeof srv);
+    HPSSDETAILS d = NULL;
+    struct records x;
+    memset(&x, 0, sizeof x);
+    struct rlimit rl;
+    EXPECT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    struct rlimit saved = rl;
+    if (rl.rlim_cur < 4 * N + 256 && rl.rlim_max >= 4 * N + 256) {
+        rl.rlim_cur = 4 * N + 256;
+        EXPECT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    }
+    EXPECT(tcp_pairs(AF_INET, N, &lis[0], cli[0], srv[0]) == 0);
+    int families = tcp_pairs(AF_INET6, N, &lis[1], cli[1], srv[1]) == 0 ? 2 : 1;
+    EXPECT_EQ(PssLinuxCaptureDetails(PSS_CURRENT_PROCESS, PSS_DETAILS_HANDLES, &d),
+              ERROR_SUCCESS);
+    EXPECT(read_all(d, &x) == 0);
+    for (int f = 0; f < families; f++) {
+        const PSS_DETAILS_HANDLE *l = handle_of(&x, (DWORD)lis[f]);
+        EXPECT(l != NULL && l->SocketError == ERROR_SUCCESS);
+        EXPECT(l->SocketFlags & PSS_SOCKET_LISTENING);
+        EXPECT_EQ(l->PeerInode, 0);
+        for (int i = 0; i < N; i++) {
+            const PSS_DETAILS_HANDLE *c = handle_of(&x, (DWORD)cli[f][i]),
+                                     *s = handle_of(&x, (DWORD)srv[f][i]);
+            EXPECT(c != NULL && s != NULL);
+            EXPECT_EQ(c->SocketError, ERROR_SUCCESS);
+            EXPECT_EQ(c->Family, f == 0 ? AF_INET : AF_INET6);
+            EXPECT_EQ(c->PeerInode, ino_of(srv[f][i]));
+            EXPECT_EQ(s->PeerInode, ino_of(cli[f][i]));
+        }
+    }
+    if (families == 1)
+        fprintf(stderr, "  (no IPv6 loopback here: IPv4 pairs only)\n");
+out:
+    records_free(&x);
+    if (d)
+        PssLinuxFreeDetails(d);
+    for (int f = 0; f < 2; f++) {
+        if (lis[f] >= 0)
+            close(lis[f]);
+        for (int i = 0; i < N; i++) {
+            if (cli[f][i] >= 0)
+                close(cli[f][i]);
+            if (srv[f][i] >= 0)
+                close(srv[f][i]);
+        }
+    }
+    setrlimit(RLIMIT_NOFILE, &saved);
+    return bad;
+}
+
+/* smaps is read on a helper thread while the caller parses (linux_ext_regions.c): with
+ * 4,000 mappings its ~3 MB of text pass through the four 256 KiB buffers several times
+ * round, lines split at every buffer's end.  The regions are still exactly smaps, and the
+ * reader thread is gone when the call returns. */
+static int task_count(void)
+{
+    int n = 0;
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n;
+}
+
+int test_details_usage_streams_across_buffers(void)
+{
+    int bad = 0;
+    struct fixture f;
+    const char *args[] = {"--maps", "4000", NULL};
+    TRY(fixture_start(&f, args));
+    HANDLE h = NULL;
+    HPSSDETAILS d = NULL;
+    struct records x;
+    memset(&x, 0, sizeof x);
+    EXPECT(wait_sleeping(f.pid, f.pid));
+    EXPECT_EQ(PssLinuxOpenProcess((DWORD)f.pid, &h), ERROR_SUCCESS);
+    int before = task_count();
+    EXPECT(before > 0);
+    EXPECT_EQ(PssLinuxCaptureDetails(h, PSS_DETAILS_REGIONS | PSS_DETAILS_REGION_USAGE, &d),
+              ERROR_SUCCESS);
+    EXPECT_EQ(task_count(), before);
+    EXPECT(read_all(d, &x) == 0);
+    EXPECT(x.info.UsageBytesRead > 8 * (256u << 10)); /* more than twice the ring */
+    EXPECT(x.info.RegionCount > 4000);
+    EXPECT_EQ(x.info.UsageError, ERROR_SUCCESS);
+    if (check_regions_match_smaps(f.pid, &x) != 0)
+        bad = 1;
+out:
+    records_free(&x);
+    if (d)
+        PssLinuxFreeDetails(d);
     if (h)
         PssLinuxCloseProcess(h);
     if (fixture_stop(&f) != 0)

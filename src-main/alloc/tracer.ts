@@ -2,7 +2,8 @@
  * TracedAllocator: the object a walk session registers as a marker's PSS_ALLOCATOR. It forwards
  * every AllocRoutine/FreeRoutine call to a strategy and turns each into one 48-byte event
  * (src-shared/events/layout.ts) through the session's EventWriter, checks the allocator
- * contract (pss-api.md §3.3) as it goes, and keeps a running summary.
+ * contract (pss-api.md §3.3) as it goes. It counts nothing the events say: a session's counts
+ * are the ledger folded over its events (src-shared/ledger); the strategy keeps its own facts.
  *
  * How the walk session uses it (one TracedAllocator per marker, one EventWriter per session):
  *
@@ -16,10 +17,9 @@
  *   traced.enter(ApiCall.PssWalkMarkerFree); marker.free(); traced.leave(code);
  *   traced.markerFreed();          // guard check, one Leak event per outstanding block
  *   traced.release();              // returns the strategy's memory (deferred if the marker lives)
- *   traced.summary();
  *
  * Hot path (alloc/free): no object allocation, no Map, no closures; one BigInt↔number
- * conversion per call; counters in typed arrays. Nothing thrown inside a routine reaches native
+ * conversion per call. Nothing thrown inside a routine reaches native
  * code: it is caught, counted, reported to onCallbackError, and alloc returns 0n.
  */
 import type { NativeAllocator } from '../pss';
@@ -30,23 +30,12 @@ import {
   FailReason,
   GuardVerdict,
   NO_CLASS,
+  isCallEnding,
 } from '../../src-shared/events/layout';
-import type { ApiCallName } from '../../src-shared/events/layout';
 import { EventWriter, splitAddress } from '../../src-shared/events/batch';
 import { Win32Error } from '../../src-shared/pss/constants';
-import {
-  ReleasedReason,
-  VIOLATION_KINDS,
-  WALK_CLASS_KEYS,
-  WrongThreadReason,
-} from '../../src-shared/alloc/stats';
-import type {
-  AllocatorStats,
-  BreakdownRow,
-  TraceSummary,
-  ViolationKindName,
-  WalkClassKey,
-} from '../../src-shared/alloc/stats';
+import { ReleasedReason, WrongThreadReason } from '../../src-shared/alloc/stats';
+import type { AllocatorStats } from '../../src-shared/alloc/stats';
 import { AddressTable, addrHi, addrLo, toAddressNumber } from './address-table';
 import type { AllocatorStrategy, GuardFinding, LiveBlock } from './strategy';
 
@@ -69,27 +58,7 @@ export interface TracedAllocatorOptions {
 }
 
 const API_COUNT = 7;
-const CLASS_ROWS = 6; // walk classes 0..4, then "no class"
-const F_CALLS = 0;
-const F_ERRORS = 1;
-const F_ALLOCS = 2;
-const F_ALLOC_BYTES = 3;
-const F_FAILURES = 4;
-const F_FREES = 5;
-const F_FREE_BYTES = 6;
-const F_FREE_NULLS = 7;
-const FIELDS = 8;
-const FIRST_VIOLATION = EventKind.ViolationWrongThread;
 const U32_MAX = 0xffffffff;
-
-function classRow(walkClass: number): number {
-  return walkClass === NO_CLASS ? CLASS_ROWS - 1 : walkClass;
-}
-
-/** t[i] += v (typed-array element; the index is always in range here). */
-function add(t: Float64Array, i: number, v: number): void {
-  t[i] = (t[i] as number) + v;
-}
 
 function clampU32(n: number): number {
   return n > U32_MAX ? U32_MAX : n;
@@ -108,6 +77,10 @@ export class TracedAllocator implements NativeAllocator {
   private api: number = ApiCall.None;
   private cls: number = NO_CLASS;
   private tid: number;
+  /** The writer's clock at enter(); the duration leave() measured, until its ending event. */
+  private callStart = 0;
+  private callNs = 0;
+  private callApi: number = ApiCall.None;
 
   // Live blocks as the API sees them: address → (size, seq of the Alloc event).
   private readonly live = new AddressTable();
@@ -115,20 +88,10 @@ export class TracedAllocator implements NativeAllocator {
   private readonly leaked = new AddressTable(16);
   private committed = 0n;
 
-  // Counters (summary), updated as events are written.
-  private events = 0;
-  private allocations = 0;
-  private failures = 0;
-  private frees = 0;
-  private freeNulls = 0;
-  private bytesAllocated = 0;
-  private bytesFreed = 0;
+  // Only the tracer's own facts: the live bytes each event carries (aux1) and the exceptions
+  // caught in the routines. Every count of the events is the ledger's (src-shared/ledger).
   private liveBytes = 0;
-  private peakLiveBytes = 0;
   private callbackErrors = 0;
-  private readonly byApi = new Float64Array(API_COUNT * FIELDS);
-  private readonly byClass = new Float64Array(CLASS_ROWS * FIELDS);
-  private readonly violations = new Float64Array(VIOLATION_KINDS.length);
 
   private markerLive = false;
   private released = false;
@@ -170,8 +133,8 @@ export class TracedAllocator implements NativeAllocator {
     this.api = api;
     this.cls = walkClass;
     this.tid = this.threadIdSource();
-    add(this.byApi, api * FIELDS + F_CALLS, 1);
-    add(this.byClass, classRow(walkClass) * FIELDS + F_CALLS, 1);
+    this.callNs = 0;
+    this.callStart = this.writer.now();
   }
 
   /**
@@ -181,14 +144,9 @@ export class TracedAllocator implements NativeAllocator {
   leave(resultCode: number): void {
     const api = this.api;
     if (api === ApiCall.None) return;
-    if (
-      resultCode !== Win32Error.SUCCESS &&
-      resultCode !== Win32Error.NO_MORE_ITEMS &&
-      resultCode !== Win32Error.MORE_DATA
-    ) {
-      add(this.byApi, api * FIELDS + F_ERRORS, 1);
-      add(this.byClass, classRow(this.cls) * FIELDS + F_ERRORS, 1);
-    }
+    // The call's duration, for its ending event (layout.ts: isCallEnding); ≥ 1 (0 = unknown).
+    this.callNs = Math.max(1, Math.min(0xffffffff, this.writer.now() - this.callStart));
+    this.callApi = api;
     this.api = ApiCall.None;
     this.cls = NO_CLASS;
     // The marker exists from the moment PssWalkMarkerCreate succeeds, whether or not the
@@ -239,24 +197,12 @@ export class TracedAllocator implements NativeAllocator {
     const n = s.lastAddress;
     this.live.set(n, size, this.writer.seq >>> 0);
     this.committed = p;
-    this.allocations++;
-    this.bytesAllocated += size;
     const live = (this.liveBytes += size);
-    if (live > this.peakLiveBytes) this.peakLiveBytes = live;
-    const a = this.api * FIELDS;
-    const c = classRow(this.cls) * FIELDS;
-    add(this.byApi, a + F_ALLOCS, 1);
-    add(this.byApi, a + F_ALLOC_BYTES, size);
-    add(this.byClass, c + F_ALLOCS, 1);
-    add(this.byClass, c + F_ALLOC_BYTES, size);
     this.emit(EventKind.Alloc, n >>> 0, (n / 4294967296) >>> 0, size, s.lastFact, clampU32(live));
     return p;
   }
 
   private noteFailed(size: number, reason: number): bigint {
-    this.failures++;
-    add(this.byApi, this.api * FIELDS + F_FAILURES, 1);
-    add(this.byClass, classRow(this.cls) * FIELDS + F_FAILURES, 1);
     this.emit(EventKind.AllocFailed, 0, 0, size, reason, clampU32(this.liveBytes));
     return 0n;
   }
@@ -278,9 +224,6 @@ export class TracedAllocator implements NativeAllocator {
     const s = this.strategy;
     if (address === 0n) {
       s.freeAt(0n, 0);
-      this.freeNulls++;
-      add(this.byApi, this.api * FIELDS + F_FREE_NULLS, 1);
-      add(this.byClass, classRow(this.cls) * FIELDS + F_FREE_NULLS, 1);
       this.emit(EventKind.FreeNull, 0, 0, 0, s.lastFact, clampU32(this.liveBytes));
       return;
     }
@@ -294,15 +237,7 @@ export class TracedAllocator implements NativeAllocator {
     if (i >= 0) {
       const size = table.sizeAt(i);
       table.removeAt(i);
-      this.frees++;
-      this.bytesFreed += size;
       const live = (this.liveBytes -= size);
-      const a = this.api * FIELDS;
-      const c = classRow(this.cls) * FIELDS;
-      add(this.byApi, a + F_FREES, 1);
-      add(this.byApi, a + F_FREE_BYTES, size);
-      add(this.byClass, c + F_FREES, 1);
-      add(this.byClass, c + F_FREE_BYTES, size);
       this.emit(EventKind.Free, n >>> 0, (n / 4294967296) >>> 0, size, s.lastFact, clampU32(live));
     } else {
       const verdict = s.lastVerdict;
@@ -391,8 +326,6 @@ export class TracedAllocator implements NativeAllocator {
     aux1: number,
   ): void {
     this.writer.write(kind, api, cls, this.code, this.markerIdValue, tid, lo, hi, size, aux0, aux1);
-    this.events++;
-    if (kind >= FIRST_VIOLATION) add(this.violations, kind - FIRST_VIOLATION, 1);
   }
 
   private emit(
@@ -432,6 +365,10 @@ export class TracedAllocator implements NativeAllocator {
     aux0: number,
     aux1: number,
   ): void {
+    if (isCallEnding(kind) && this.callNs !== 0 && api === this.callApi) {
+      size = this.callNs;
+      this.callNs = 0;
+    }
     this.write(kind, api, cls, this.tid, lo, hi, size, aux0, aux1);
   }
 
@@ -625,57 +562,6 @@ export class TracedAllocator implements NativeAllocator {
 
   stats(): AllocatorStats {
     return this.strategy.stats();
-  }
-
-  summary(): TraceSummary {
-    const row = (t: Float64Array, r: number): BreakdownRow => {
-      const o = r * FIELDS;
-      const v = (f: number): number => t[o + f] as number;
-      return {
-        calls: v(F_CALLS),
-        errors: v(F_ERRORS),
-        allocations: v(F_ALLOCS),
-        allocBytes: v(F_ALLOC_BYTES),
-        failures: v(F_FAILURES),
-        frees: v(F_FREES),
-        freeBytes: v(F_FREE_BYTES),
-        freeNulls: v(F_FREE_NULLS),
-      };
-    };
-    const byApi = Object.fromEntries(
-      Object.entries(ApiCall).map(([name, value]) => [name, row(this.byApi, value)]),
-    ) as Record<ApiCallName, BreakdownRow>;
-    const byWalkClass = Object.fromEntries(
-      WALK_CLASS_KEYS.map((name, i) => [name, row(this.byClass, i)]),
-    ) as Record<WalkClassKey, BreakdownRow>;
-    const violations = Object.fromEntries(
-      VIOLATION_KINDS.map((name) => [
-        name,
-        this.violations[EventKind[name] - FIRST_VIOLATION] as number,
-      ]),
-    ) as Record<ViolationKindName, number>;
-    return {
-      markerId: this.markerIdValue,
-      strategyCode: this.code,
-      events: this.events,
-      allocations: this.allocations,
-      failures: this.failures,
-      frees: this.frees,
-      freeNulls: this.freeNulls,
-      bytesAllocated: this.bytesAllocated,
-      bytesFreed: this.bytesFreed,
-      liveBytes: this.liveBytes,
-      peakLiveBytes: this.peakLiveBytes,
-      outstandingBlocks: this.live.count + this.leaked.count,
-      outstandingBytes: this.bytesAllocated - this.bytesFreed,
-      violations,
-      callbackErrors: this.callbackErrors,
-      byApi,
-      byWalkClass,
-      markerLive: this.markerLive,
-      released: this.released,
-      releasePending: this.releasePending,
-    };
   }
 }
 

@@ -16,9 +16,16 @@ import {
   spawnAsUnprivileged,
   waitForUid,
 } from '../testing/privilege';
-import { EventBatchView } from '../../src-shared/events/batch';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import { EventKind } from '../../src-shared/events/layout';
-import { BytesSource, CHUNK_HEADER_BYTES, Tag, TraceReader } from '../trace/trace-file';
+import {
+  BytesSource,
+  CHUNK_HEADER_BYTES,
+  FileSink,
+  Tag,
+  TraceReader,
+  TraceWriter,
+} from '../trace/trace-file';
 import { Exit } from './exit-codes';
 import { appLaunch } from './commands';
 
@@ -260,8 +267,69 @@ describe('pss-inspector', () => {
     expectFailure(cli(['open', good, '--web', '--port', '70000']), Exit.USAGE, /--port/);
   });
 
+  it('summary --at N: the state after N events, rebuilt from the nearest ledger checkpoint', () => {
+    const path = join(dir, 'checkpoints.pstrace');
+    const w = new TraceWriter(new FileSink(path), { pid: 1 }, { checkpointEvery: 1000 });
+    let t = 0;
+    const ew = new EventWriter(
+      500,
+      (b, first) => w.appendEvents(first, b),
+      () => (t += 10),
+    );
+    // Each block allocated, then freed by the next event: one block live after an odd count.
+    for (let i = 0; i < 5000; i++)
+      ew.write(
+        i % 2 ? EventKind.Free : EventKind.Alloc,
+        1,
+        0,
+        0,
+        1,
+        1,
+        0x1000 + (i >> 1) * 16,
+        0,
+        32,
+        0,
+        0,
+      );
+    ew.flush();
+    w.finish(null);
+    const r = cli(['summary', path, '--at', '2501', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      schema: string;
+      at: number;
+      events: number;
+      fromCheckpoint: number | null;
+      state: { events: number; allocations: number; frees: number; liveBlocks: number };
+    };
+    expect(doc.schema).toBe('pss-inspector/state');
+    expect([doc.at, doc.events, doc.fromCheckpoint]).toEqual([2501, 5000, 2000]);
+    expect(doc.state).toMatchObject({
+      events: 2501,
+      allocations: 1251,
+      frees: 1250,
+      liveBlocks: 1,
+    });
+    const text = cli(['summary', path, '--at', '0']);
+    expect(text.stdout).toMatch(/state after 0 of 5000 events \(folded from the start\)/);
+    expect(text.stdout).toMatch(/^allocations 0 /m);
+    expectFailure(
+      cli(['summary', path, '--at', '5001']),
+      Exit.USAGE,
+      /--at must be between 0 and 5000/,
+    );
+  });
+
   it('open starts the launcher of a checkout on the file, or the bundled web mode; says when nothing is built', () => {
     const root = mkdtempSync(join(dir, 'app-'));
+    // The packaged app: its executable, with --open (web mode still runs the bundle).
+    expect(appLaunch(root, '/t/a.psstrace', false, undefined, '/opt/PSS/pss-inspector')).toEqual({
+      command: '/opt/PSS/pss-inspector',
+      args: ['--open', '/t/a.psstrace'],
+    });
+    expect(appLaunch(root, '/t/a.psstrace', true, undefined, '/opt/PSS/pss-inspector')).toMatch(
+      /web\.js is missing/,
+    );
     expect(appLaunch(root, '/t/a.psstrace', true, undefined)).toMatch(
       /out\/main\/web\.js is missing/,
     );

@@ -2,7 +2,7 @@
  * The commands of `pss-inspector`. Each reads its parsed arguments and writes to the given
  * output; failures are thrown as CliError (exit code + one line). Captures and walks run on the
  * app's own walk service (a worker thread over the same koffi binding), errors are mapped by the
- * app's own host/errors.ts, so the CLI says exactly what the app would.
+ * app's one error mapping (src-main/errors/reply.ts), so the CLI says exactly what the app would.
  */
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -26,9 +26,10 @@ import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
 import { listProcesses } from '../host/processes';
 import { appRoot } from '../host/app';
-import { toErrorReply } from '../host/errors';
+import { toErrorReply } from '../errors/reply';
 import { diffEntries } from '../host/diff';
-import { FileSink, TraceFileError, TraceWriter } from '../trace/trace-file';
+import { TraceFileError } from '../trace/trace-file';
+import { LiveTraceWriter } from '../trace/live-writer';
 import { openTraceFile, type OpenedTrace } from '../trace/open-trace';
 import {
   exportChrome,
@@ -164,7 +165,7 @@ async function service<T>(p: Promise<T>, context: 'capture' | 'session'): Promis
   try {
     return await p;
   } catch (e) {
-    throw fromReply(toErrorReply(e, context), context);
+    throw fromReply(toErrorReply(e), context);
   }
 }
 
@@ -412,9 +413,11 @@ const walkCmd: Command = {
     const flags = parseFlags(optionValue(p, 'flags'));
     const policy = optionValue(p, 'on-failure') ?? 'stop';
     if (policy !== 'stop' && policy !== 'retry') throw usage('--on-failure must be stop or retry');
-    let writer: TraceWriter;
+    // The trace is encoded, compressed and written by a worker thread of its own; at most the
+    // batch being written is not on disk yet (src-main/trace/live-writer.ts).
+    let writer: LiveTraceWriter;
     try {
-      writer = new TraceWriter(new FileSink(out), {
+      writer = new LiveTraceWriter(out, {
         pid,
         processName: processName(pid),
         flags,
@@ -475,6 +478,12 @@ const walkCmd: Command = {
               summary = s;
               resolve({ started: true });
             },
+            // The walk worker died: the session ends failed, without a summary.
+            lost(s: SessionState) {
+              last = s;
+              progress.update(s);
+              resolve({ started: true });
+            },
           };
           walk
             .startSession(
@@ -499,11 +508,11 @@ const walkCmd: Command = {
       stopInterrupt();
       progress.end();
       if (!outcome.started) {
-        writer.abandon();
-        throw fromReply(toErrorReply(outcome.error, 'session'), 'capture');
+        await writer.abandon();
+        throw fromReply(toErrorReply(outcome.error), 'capture');
       }
       if (writeError) {
-        writer.abandon();
+        await writer.abandon();
         throw new CliError(
           Exit.FILE,
           `${out}: ${(writeError as Error).message}`,
@@ -511,7 +520,7 @@ const walkCmd: Command = {
         );
       }
       try {
-        writer.finish(summary);
+        await writer.finish(summary);
       } catch (e) {
         throw new CliError(
           Exit.FILE,
@@ -596,13 +605,44 @@ function traceTotals(t: OpenedTrace): {
 
 const summaryCmd: Command = {
   summary: "print a trace file's session and totals",
-  usage: 'pss-inspector summary FILE [--json]',
-  options: { json: JSON_OPT },
+  usage: 'pss-inspector summary FILE [--at N] [--json]',
+  options: {
+    at: {
+      value: true,
+      arg: 'N',
+      help: 'the state after the first N events instead (rebuilt from the nearest ledger checkpoint)',
+    },
+    json: JSON_OPT,
+  },
   async run(p, io) {
     const path = p.positionals[0];
     const t = openTrace(path);
     try {
       const code = damageWarning(t, path as string, io);
+      if (optionValue(p, 'at') !== undefined) {
+        const n = intArg(optionValue(p, 'at'), '--at', 0, t.eventCount);
+        const { ledger, checkpoint } = t.stateAt(n);
+        const s = ledger.summary();
+        if (p.flags.has('json'))
+          io.out(
+            jsonDoc('state', {
+              file: path,
+              formatVersion: t.version,
+              complete: t.damage === null,
+              events: t.eventCount,
+              at: n,
+              fromCheckpoint: checkpoint,
+              state: s,
+            }),
+          );
+        else
+          io.out(
+            `${path}: state after ${n} of ${t.eventCount} events (${checkpoint === null ? 'folded from the start' : `from the checkpoint at event ${checkpoint}`})\n` +
+              `allocations ${s.allocations} (${fmtBytes(s.bytesAllocated)}), frees ${s.frees} (${fmtBytes(s.bytesFreed)}), ` +
+              `failed ${s.allocationFailures}, peak live ${fmtBytes(s.peakLiveBytes)}, live ${s.liveBlocks} blocks (${fmtBytes(s.liveBytes)}), problems ${s.problems}\n`,
+          );
+        return code;
+      }
       const { kinds, summary, walkFacts } = traceTotals(t);
       if (p.flags.has('json')) {
         io.out(
@@ -825,15 +865,19 @@ const exportCmd: Command = {
 // ---- open ------------------------------------------------------------------------------------
 
 /**
- * How the app is started on a trace: the checkout's launcher (scripts/start.mjs: the Electron
- * window, or web mode where Electron is missing or --web is asked), else the bundled web mode.
+ * How the app is started on a trace: the packaged app's executable ($PSS_INSPECTOR_APP, which
+ * the packaged folder's launcher sets: packaging/cli), the checkout's launcher (scripts/start.mjs:
+ * the Electron window, or web mode where Electron is missing or --web is asked), else the
+ * bundled web mode.
  */
 export function appLaunch(
   root: string,
   file: string,
   web: boolean,
   port: string | undefined,
+  packagedApp: string | undefined = process.env['PSS_INSPECTOR_APP'],
 ): { command: string; args: string[] } | string {
+  if (!web && packagedApp) return { command: packagedApp, args: ['--open', file] };
   const launcher = join(root, 'scripts', 'start.mjs');
   const webEntry = join(root, 'out', 'main', 'web.js');
   const appEntry = join(root, 'out', 'main', 'index.js');

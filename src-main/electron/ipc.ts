@@ -22,7 +22,7 @@ import {
   type RequestName,
 } from '../../src-shared/contract/contract';
 import type { ErrorReply } from '../../src-shared/contract/model';
-import type { HostConnection, SessionHost } from '../host';
+import { toErrorReply, type HostConnection, type SessionHost } from '../host';
 
 /** The part of WebContents the adapter uses. */
 export interface SenderLike {
@@ -164,16 +164,7 @@ export function registerIpc<E extends IpcEventLike, P>(
     } catch (e) {
       // handle() never rejects; this keeps a bug there from reaching Electron as a rejection.
       log(`a request failed outside the host: ${(e as Error).message}`);
-      return {
-        ok: false,
-        error: {
-          kind: 'internal',
-          code: null,
-          codeName: null,
-          message: e instanceof Error ? e.message : String(e),
-          hint: 'This is unexpected: the request was abandoned. Please report it.',
-        },
-      };
+      return { ok: false, error: toErrorReply(e) };
     }
   };
 

@@ -16,7 +16,7 @@ import {
   type IpcMainInvokeEvent,
   type MessagePortMain,
 } from 'electron';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CSP_HEADER } from '../../src-shared/contract/csp';
 import { Channels } from '../../src-shared/contract/contract';
@@ -25,6 +25,7 @@ import { SessionHost, appVersion, installProcessGuards, libraryDescription } fro
 import { runWebMode } from '../web/main';
 import { isAppPage, registerIpc, type IpcAdapter } from './ipc';
 import { menuTemplate } from './menu';
+import { openTraceArg } from './open-arg';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const preloadPath = join(here, '..', 'preload', 'index.cjs');
@@ -41,15 +42,6 @@ if (process.argv.includes('--web')) {
   app.quit();
 } else {
   startApp();
-}
-
-/** `--open FILE` (`pss-inspector open FILE`): the trace the window opens first. */
-function openTraceArg(argv: readonly string[]): string | null {
-  const i = argv.findIndex((a) => a === '--open' || a.startsWith('--open='));
-  if (i < 0) return null;
-  const a = argv[i] as string;
-  const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
-  return v ? resolve(v) : null;
 }
 
 function startApp(): void {
@@ -74,7 +66,11 @@ function startApp(): void {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 
-  app.on('second-instance', () => {
+  // A second start (`pss-inspector open FILE` while the app runs) ends at once (the lock) and
+  // hands its argv here: its trace opens in this window.
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    const file = openTraceArg(argv, workingDirectory);
+    if (file) host.openTrace(file);
     if (!win) return;
     if (win.isMinimized()) win.restore();
     win.focus();

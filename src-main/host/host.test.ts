@@ -9,7 +9,6 @@ import type {
   RequestName,
 } from '../../src-shared/contract/contract';
 import type { SessionState, SessionSummary } from '../../src-shared/contract/model';
-import { Win32Error } from '../../src-shared/pss/constants';
 
 class Recorder implements ConnectionSink {
   readonly pushes: { name: PushName; message: unknown }[] = [];
@@ -135,8 +134,8 @@ describe('SessionHost: validation', () => {
 describe('SessionHost: errors are data with hints', () => {
   it('maps ERROR_ACCESS_DENIED and ERROR_INVALID_PARAMETER on capture', async () => {
     setup();
-    walk.failCapture.set(10, Win32Error.ACCESS_DENIED);
-    walk.failCapture.set(11, Win32Error.INVALID_PARAMETER);
+    walk.unreadable.add(10);
+    walk.gone.add(11);
     const [c] = connect();
     const denied = await c.handle('capture', { pid: 10, flags: 0 });
     expect(denied).toMatchObject({

@@ -44,7 +44,6 @@ import {
 } from '../../src-shared/contract/contract';
 import type {
   AppInfo,
-  ClassProgress,
   ErrorReply,
   ProcessRow,
   SessionState,
@@ -58,7 +57,14 @@ import {
   type TraceStoreOptions,
 } from '../walk/trace-store';
 import { readTraceFileInWorker, versionOfFd } from '../trace/import';
-import { HostError, notFound, toErrorReply, type ErrorContext } from './errors';
+import { HostError, notFound, toErrorReply } from '../errors/reply';
+import {
+  failedState,
+  hasEnded,
+  importedState,
+  startingState,
+} from '../../src-shared/contract/session-state';
+import { summaryOfLostSession } from './lost-summary';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
 import { EventStream, type FlowOptions, type FlowStats } from './flow';
 import { StoreExport } from '../trace/store-export';
@@ -149,22 +155,8 @@ interface Upload {
 type Handler<N extends RequestName> = (params: RequestParams<N>) => Promise<RequestResults[N]>;
 type HandlerTable = { [N in RequestName]: Handler<N> };
 
-const CONTEXT: Partial<Record<RequestName, ErrorContext>> = {
-  capture: 'capture',
-  startSession: 'session',
-  sessionControl: 'session',
-  importTrace: 'trace',
-  importTraceBegin: 'trace',
-  importTraceChunk: 'trace',
-  importTraceEnd: 'trace',
-  exportTrace: 'trace',
-  openedTrace: 'trace',
-};
-
 /** Requests that cost O(1) and hold nothing: served at once, never queued behind others. */
 const UNGATED: ReadonlySet<RequestName> = new Set<RequestName>(['appInfo', 'ackEvents']);
-
-const ENDED = new Set(['finished', 'cancelled', 'failed']);
 
 /** The process's name from /proc (empty when it is gone or unreadable). */
 async function processNameOf(pid: number): Promise<string> {
@@ -191,8 +183,11 @@ export class SessionHost {
   /** Host-wide counts behind the caps (snapshots, sessions…), kept by the connections. */
   readonly counts = { snapshots: 0, sessions: 0, running: 0, uploads: 0 };
   private processList: Promise<ProcessRow[]> | null = null;
+  /** The trace openedTrace answers with: the one the app was started on, or a later one. */
+  private traceToOpen: string | null;
 
   constructor(readonly options: HostOptions) {
+    this.traceToOpen = options.openTrace ?? null;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.traceBudget = new TraceMemoryBudget(
       options.traceStore?.memoryBudgetBytes ?? DEFAULT_TRACE_MEMORY_BYTES,
@@ -218,6 +213,21 @@ export class SessionHost {
       });
     }
     return this.processList;
+  }
+
+  /** The trace file openedTrace opens (null: none). */
+  get openedTracePath(): string | null {
+    return this.traceToOpen;
+  }
+
+  /**
+   * Another `pss-inspector open FILE` reached the running app (Electron's second-instance): that
+   * file becomes the one openedTrace opens, and every connection is told to ask for it (a
+   * `command` push of `openedTrace`). Checked when it is opened, like the first one.
+   */
+  openTrace(path: string): void {
+    this.traceToOpen = path;
+    for (const c of this.connections) c.notify('command', { command: 'openedTrace' });
   }
 
   connect(sink: ConnectionSink): HostConnection {
@@ -362,7 +372,7 @@ class Connection implements HostConnection {
       const value = await handler(v.params);
       return { ok: true, value } as Reply<RequestName>;
     } catch (e) {
-      return { ok: false, error: toErrorReply(e, CONTEXT[v.name] ?? 'other') };
+      return { ok: false, error: toErrorReply(e) };
     } finally {
       releaseHost?.();
       releaseOwn?.();
@@ -683,23 +693,16 @@ class Connection implements HostConnection {
     const snap = p.snapshotId !== undefined ? this.snapshots.get(p.snapshotId) : undefined;
     const pid = snap?.pid ?? p.pid ?? 0;
     const sessionId = newId('s');
-    const placeholder: SessionState = {
+    const placeholder = startingState({
       sessionId,
-      state: 'starting',
       pid,
       snapshotId: p.snapshotId ?? null,
       pace: p.pace,
-      classes: p.classes.map((cls) => ({ cls, walked: 0, total: null, done: false })),
-      current: null,
-      bookmarks: [],
-      pass: 0,
+      classes: p.classes,
       passes: p.passes ?? 1,
-      eventsStored: 0,
-      error: null,
-      targetExited: false,
-      clockOriginEpochMs: Date.now(),
       allocator: p.allocator,
-    };
+      clockOriginEpochMs: Date.now(),
+    });
     // Counted before the first await, so concurrent starts cannot pass the caps together.
     const meta: TraceMeta = {
       pid,
@@ -731,7 +734,7 @@ class Connection implements HostConnection {
           store.append(firstSeq, batch);
         } catch (e) {
           if (!s.endedBy) this.host.log(`session ${sessionId}: a batch could not be stored`, e);
-          this.endSession(s, toErrorReply(e, 'session'));
+          this.endSession(s, toErrorReply(e));
           return;
         }
         if (store.spillError && !s.endedBy) this.endSession(s, toErrorReply(store.spillError));
@@ -753,25 +756,15 @@ class Connection implements HostConnection {
       },
       summary: (summary) => {
         if (!this.sessions.has(sessionId)) return;
-        this.endLive(s);
-        s.summary = summary;
-        store.setSummary(summary);
-        s.stream.flush();
-        if (summary.events !== store.count) {
-          const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
-          this.host.log(message);
-          this.send('error', {
-            sessionId,
-            error: {
-              kind: 'internal',
-              code: null,
-              codeName: null,
-              message,
-              hint: 'The trace may be incomplete: please report this with the exported trace.',
-            },
-          });
-        }
-        this.send('summary', summary);
+        this.endSummary(s, summary);
+      },
+      // The walk worker died with the session: its state says so; its summary is the ledger
+      // of the events this store received.
+      lost: (state) => {
+        if (!this.sessions.has(sessionId)) return;
+        // Its event count is what this store received (the worker's last count may lag).
+        sink.state(failedState(state, state.error, { eventsStored: store.count }));
+        this.endSummary(s, summaryOfLostSession(store, state));
       },
     };
     try {
@@ -786,6 +779,30 @@ class Connection implements HostConnection {
       this.removeSession(s);
       throw e;
     }
+  }
+
+  /** The session's walk ended: its summary is final (sent once). */
+  private endSummary(s: HostSession, summary: SessionSummary): void {
+    const { store, id: sessionId } = s;
+    this.endLive(s);
+    s.summary = summary;
+    store.setSummary(summary);
+    s.stream.flush();
+    if (summary.events !== store.count) {
+      const message = `session ${sessionId}: the summary counts ${summary.events} events but the trace store holds ${store.count}`;
+      this.host.log(message);
+      this.send('error', {
+        sessionId,
+        error: {
+          kind: 'internal',
+          code: null,
+          codeName: null,
+          message,
+          hint: 'The trace may be incomplete: please report this with the exported trace.',
+        },
+      });
+    }
+    this.send('summary', summary);
   }
 
   /**
@@ -807,11 +824,8 @@ class Connection implements HostConnection {
 
   /** Records a state from the walk service; an ended state stops the session being live. */
   private noteState(s: HostSession, raw: SessionState): SessionState {
-    const ended = ENDED.has(raw.state);
-    const state: SessionState =
-      ended && s.endedBy ? { ...raw, state: 'failed', error: s.endedBy } : raw;
-    const order = (x: SessionState): number =>
-      ENDED.has(x.state) ? 2 : x.state === 'starting' ? 0 : 1;
+    const state: SessionState = hasEnded(raw) && s.endedBy ? failedState(raw, s.endedBy) : raw;
+    const order = (x: SessionState): number => (hasEnded(x) ? 2 : x.state === 'starting' ? 0 : 1);
     if (order(state) >= order(s.state)) s.state = state;
     // Exported traces keep the session clock's origin, so imported events have wall-clock times.
     if (state.clockOriginEpochMs > 0) s.store.meta.clockOriginEpochMs = state.clockOriginEpochMs;
@@ -950,7 +964,7 @@ class Connection implements HostConnection {
    * imported session of this connection; null when it was started on none.
    */
   private async openStartupTrace(): Promise<{ fileName: string; session: SessionState } | null> {
-    const path = this.host.options.openTrace;
+    const path = this.host.openedTracePath;
     if (!path) return null;
     let fd: number;
     let size: number;
@@ -1031,27 +1045,12 @@ class Connection implements HostConnection {
   private openImported(store: TraceStore): SessionState {
     const sessionId = newId('t');
     const meta = store.meta as TraceMeta & { clockOriginEpochMs?: number };
-    const progress: ClassProgress[] = meta.classes.map((cls) => ({
-      cls,
-      walked: store.entryCount(cls),
-      total: store.entryCount(cls),
-      done: true,
-    }));
     const created = Date.parse(meta.createdAt);
-    const state: SessionState = {
+    const state = importedState({
       sessionId,
-      state: 'finished',
       pid: meta.pid,
-      snapshotId: null,
-      pace: { mode: 'run' },
-      classes: progress,
-      current: null,
-      bookmarks: [],
-      pass: 0,
-      passes: 1,
+      classes: meta.classes.map((cls) => ({ cls, entries: store.entryCount(cls) })),
       eventsStored: store.count,
-      error: null,
-      targetExited: false,
       clockOriginEpochMs:
         typeof meta.clockOriginEpochMs === 'number'
           ? meta.clockOriginEpochMs
@@ -1059,7 +1058,7 @@ class Connection implements HostConnection {
             ? created
             : 0,
       allocator: meta.allocator as SessionState['allocator'],
-    };
+    });
     const summary = store.summary ? { ...store.summary, sessionId } : null;
     const s: HostSession = {
       id: sessionId,

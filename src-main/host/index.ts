@@ -9,6 +9,6 @@ export {
 export { DEFAULT_LIMITS, type HostLimits } from './limits';
 export { installProcessGuards } from './guards';
 export { DEFAULT_FLOW, type FlowOptions, type FlowStats } from './flow';
-export { toErrorReply, HostError } from './errors';
+export { toErrorReply, HostError } from '../errors/reply';
 export { listProcesses } from './processes';
 export { appRoot, appVersion, libraryDescription, rendererDir } from './app';

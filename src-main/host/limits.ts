@@ -5,7 +5,7 @@
  * ARCHITECTURE.md ("Bounded by design") lists these with the transport's own caps
  * (src-main/web/server.ts WEB_LIMITS) and the memory each one bounds.
  */
-import { HostError } from './errors';
+import { LimitError } from '../errors/reply';
 
 export interface HostLimits {
   /** Snapshots a connection may hold (capture … freeSnapshot). */
@@ -51,8 +51,8 @@ export const DEFAULT_LIMITS: Readonly<HostLimits> = {
   bookmarksPerSession: 100,
 };
 
-export function limitError(message: string, hint: string): HostError {
-  return new HostError('limit', message, hint);
+export function limitError(message: string, hint: string): LimitError {
+  return new LimitError(message, hint);
 }
 
 /**

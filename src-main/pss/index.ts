@@ -15,6 +15,8 @@ export {
 export {
   NativeTracer,
   checkUserLibrary,
+  nativeClockSource,
+  WALK_MANY_MAX,
   findAlloctrace,
   type NativePssAllocator,
 } from './native-tracer';

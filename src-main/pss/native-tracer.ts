@@ -56,6 +56,10 @@ const RING_POOL_MAX = 8;
 const H_HEAD = RING_HEAD;
 const H_TAIL = RING_TAIL;
 const H_OVERFLOW = RING_OVERFLOW;
+/** Ring header word: the code of the last call at_step_n made (alloctrace.h). */
+const H_LAST_CODE = 4;
+/** Most steps one walkMany call makes (its entries stay readable until the next one). */
+export const WALK_MANY_MAX = 256;
 
 const S = {
   events: 0,
@@ -92,6 +96,8 @@ interface AtFunctions {
     errLen: number,
   ): number;
   destroy(t: bigint): void;
+  setOrigin(t: bigint, originMonoNs: number): void;
+  clockSource(): number;
   allocator(t: bigint): bigint;
   enter(t: bigint, api: number, cls: number): void;
   leave(t: bigint, code: number): void;
@@ -113,6 +119,8 @@ interface AtFunctions {
   ): number;
   bindWalk(t: bigint, fn: bigint, snapshot: bigint, marker: bigint, buffer: bigint): number;
   step(slot: number, cls: number, length: number, index: number): number;
+  bindBatch(slot: number, area: bigint, bytes: number): number;
+  stepN(slot: number, cls: number, length: number, index: number, max: number): number;
   markerFreed(t: bigint): void;
   release(t: bigint): number;
   drainOverflow(t: bigint, dst: ArrayBuffer, max: number): number;
@@ -194,6 +202,8 @@ function loadTracer(): LoadedTracer {
       `int at_create(const at_config *config, void *ring, uint32_t capacity, double time_offset_ns, _Out_ void **out, _Out_ uint8_t *err, uint32_t err_len)`,
     ),
     destroy: f(`void at_destroy(${T} t)`),
+    setOrigin: f(`void at_set_origin(${T} t, double origin_mono_ns)`),
+    clockSource: f(`int at_clock_source(void)`),
     allocator: f(`void *at_allocator(${T} t)`),
     enter: f(`void at_enter(${T} t, uint32_t api, uint32_t walk_class)`),
     leave: f(`void at_leave(${T} t, uint32_t code)`),
@@ -210,6 +220,10 @@ function loadTracer(): LoadedTracer {
       `uint32_t at_bind_walk(${T} t, void *fn, void *snapshot, void *marker, void *buffer)`,
     ),
     step: f(`uint32_t at_step(uint32_t slot, int32_t cls, uint32_t length, uint32_t index)`),
+    bindBatch: f(`uint32_t at_bind_batch(uint32_t slot, void *area, uint32_t bytes)`),
+    stepN: f(
+      `uint32_t at_step_n(uint32_t slot, int32_t cls, uint32_t length, uint32_t index, uint32_t max)`,
+    ),
     markerFreed: f(`void at_marker_freed(${T} t)`),
     release: f(`int at_release(${T} t)`),
     drainOverflow: f(`uint32_t at_drain_overflow(${T} t, _Out_ void *dst, uint32_t max)`),
@@ -238,6 +252,15 @@ function asPtr(p: unknown): bigint {
 function cString(buf: Uint8Array): string {
   const end = buf.indexOf(0);
   return Buffer.from(buf.subarray(0, end < 0 ? buf.length : end)).toString('utf8');
+}
+
+/**
+ * What the native events' clock reads: 'tsc' (RDTSC converted to CLOCK_MONOTONIC ns, where the
+ * TSC is invariant), 'monotonic' (clock_gettime at every event), 'qpc' (Windows).
+ */
+export function nativeClockSource(): 'monotonic' | 'tsc' | 'qpc' {
+  const s = loadTracer().fn.clockSource();
+  return s === 1 ? 'tsc' : s === 2 ? 'qpc' : 'monotonic';
 }
 
 /**
@@ -301,6 +324,54 @@ function giveRing(r: Ring): void {
 }
 
 // ---- the tracer -------------------------------------------------------------------------
+
+interface BatchArea {
+  address: bigint;
+  buffer: ArrayBuffer;
+  /** DataViews of entry k of each class size, made once. */
+  views: Map<number, DataView[]>;
+}
+let batchArea: BatchArea | null = null;
+
+/**
+ * The area walkMany walks entries into: one per thread (the walks of a thread use it in turn:
+ * its entries are read before the next walkMany), never freed while the thread lives.
+ */
+function theBatchArea(): BatchArea {
+  if (batchArea) return batchArea;
+  const bytes = WALK_MANY_MAX * Math.max(...Object.values(WALK_CLASSES).map((c) => c.size));
+  const address = nativeMemory.malloc(bytes);
+  if (address === 0n) throw new NativeTracerError('no memory for the walk batch', AtError.MEMORY);
+  const view = nativeMemory.view(address, bytes);
+  batchArea = { address, buffer: view.buffer as ArrayBuffer, views: new Map() };
+  return batchArea;
+}
+
+let performanceOffsetNs: number | null = null;
+
+/**
+ * CLOCK_MONOTONIC ns at a performance.now() value. Both count on CLOCK_MONOTONIC (libuv's
+ * hrtime), performance.now() from the process's time origin: the offset is read once, from the
+ * tightest of 20 back-to-back readings (a reading of either costs ~0.2 µs, the first one far
+ * more), so it is exact to tens of ns.
+ */
+function performanceToMonotonicNs(ms: number): number {
+  if (performanceOffsetNs === null) {
+    let best = Infinity;
+    let offset = 0;
+    for (let i = 0; i < 20; i++) {
+      const a = performance.now();
+      const h = Number(process.hrtime.bigint());
+      const b = performance.now();
+      if (b - a < best) {
+        best = b - a;
+        offset = h - ((a + b) / 2) * 1e6;
+      }
+    }
+    performanceOffsetNs = offset;
+  }
+  return performanceOffsetNs + ms * 1e6;
+}
 
 let walkFn: bigint | null = null;
 
@@ -396,7 +467,20 @@ export class NativeTracer implements NativePssAllocator {
      * elsewhere.
      */
     ringFile?: string,
+    /**
+     * The performance.now() value the session's clock counts from (its time 0): events then
+     * carry exactly what (performance.now() - originMs) × 10^6 would read at their moment.
+     * Without it, time 0 is timeOffsetNs before this call (off by the time the call took to
+     * get here: a µs, far more on a function's first call).
+     */
+    originMs?: number,
   ): NativeTracer {
+    // The session's time 0 on CLOCK_MONOTONIC: native events and the caller's clock share one
+    // time base, with no gap for at_create's own time.
+    const originMonoNs =
+      originMs !== undefined
+        ? performanceToMonotonicNs(originMs)
+        : performanceToMonotonicNs(performance.now()) - timeOffsetNs;
     const { fn } = loadTracer();
     const ring = takeRing(process.platform === 'linux' ? ringFile : undefined);
     const out: [bigint | null] = [null];
@@ -414,6 +498,7 @@ export class NativeTracer implements NativePssAllocator {
       giveRing(ring);
       throw new NativeTracerError(cString(err) || `at_create failed (${rc})`, rc);
     }
+    fn.setOrigin(asPtr(out[0]), originMonoNs);
     return new NativeTracer(fn, asPtr(out[0]), ring, options, onBatch);
   }
 
@@ -463,29 +548,71 @@ export class NativeTracer implements NativePssAllocator {
    * (WalkStep / WalkEnd / ApiError): one native call per step, like an untraced walk.
    */
   walk(snapshot: Snapshot, marker: WalkMarker, cls: WalkableClass, entryIndex: number): number {
-    if (snapshot.isFreed) throw new Error('snapshot used after PssFreeSnapshot');
-    marker.assertLive();
-    if (snapshot !== this.boundSnapshot || marker !== this.boundMarker || this.slot === 0) {
-      // The pointers go to C once; each step then passes numbers only (koffi converts every
-      // pointer argument, and that would cost more than the step's tracing).
-      this.slot = this.fn.bindWalk(
-        this.t,
-        pssWalkSnapshot(),
-        snapshot.raw,
-        marker.raw,
-        marker.entryBuffer,
-      );
-      if (this.slot === 0)
-        throw new NativeTracerError('no free walk slot in liballoctrace', AtError.MEMORY);
-      this.boundSnapshot = snapshot;
-      this.boundMarker = marker;
-    }
+    this.bind(snapshot, marker);
     const c = WALK_CLASSES[cls];
     const code = this.fn.step(this.slot, c.value, c.size, entryIndex);
     const h = (this.ring as Ring).header;
     if (((h[H_HEAD] as number) - (h[H_TAIL] as number)) >>> 0 >= NATIVE_BATCH_EVENTS)
       this.drain(false);
     return code;
+  }
+
+  /**
+   * Up to `max` (≤ WALK_MANY_MAX) walk steps of `cls` in one native call, entries
+   * firstIndex, firstIndex + 1, ...: each step exactly as walk() makes it (bracketed, its
+   * WalkStep / WalkEnd / ApiError event), the k-th entry walked into entryView(cls, k) rather
+   * than the marker's buffer. Stops after the first step that does not return ERROR_SUCCESS.
+   * Returns the number of steps made; the last one's code is `lastCode`.
+   */
+  walkMany(
+    snapshot: Snapshot,
+    marker: WalkMarker,
+    cls: WalkableClass,
+    firstIndex: number,
+    max: number,
+  ): number {
+    this.bind(snapshot, marker);
+    const c = WALK_CLASSES[cls];
+    const n = this.fn.stepN(this.slot, c.value, c.size, firstIndex, Math.min(max, WALK_MANY_MAX));
+    const h = (this.ring as Ring).header;
+    if (((h[H_HEAD] as number) - (h[H_TAIL] as number)) >>> 0 >= NATIVE_BATCH_EVENTS)
+      this.drain(false);
+    return n;
+  }
+
+  /** The code of the last step walkMany made. */
+  get lastCode(): number {
+    return ((this.ring as Ring).header[H_LAST_CODE] as number) >>> 0;
+  }
+
+  /** Entry k of the last walkMany (valid until the next walkMany on this thread). */
+  entryView(cls: WalkableClass, k: number): DataView {
+    const area = theBatchArea();
+    const size = WALK_CLASSES[cls].size;
+    let views = area.views.get(size);
+    if (!views) area.views.set(size, (views = []));
+    return (views[k] ??= new DataView(area.buffer, k * size, size));
+  }
+
+  private bind(snapshot: Snapshot, marker: WalkMarker): void {
+    if (snapshot.isFreed) throw new Error('snapshot used after PssFreeSnapshot');
+    marker.assertLive();
+    if (snapshot === this.boundSnapshot && marker === this.boundMarker && this.slot !== 0) return;
+    // The pointers go to C once; each step then passes numbers only (koffi converts every
+    // pointer argument, and that would cost more than the step's tracing).
+    this.slot = this.fn.bindWalk(
+      this.t,
+      pssWalkSnapshot(),
+      snapshot.raw,
+      marker.raw,
+      marker.entryBuffer,
+    );
+    if (this.slot === 0)
+      throw new NativeTracerError('no free walk slot in liballoctrace', AtError.MEMORY);
+    const area = theBatchArea();
+    this.fn.bindBatch(this.slot, area.address, area.buffer.byteLength);
+    this.boundSnapshot = snapshot;
+    this.boundMarker = marker;
   }
 
   markerFreed(): void {

@@ -113,6 +113,29 @@ class Sink {
       }
     this.len = p;
   }
+  /** `count` u32 values of `src` at idx, idx + stride…, `width` bytes each. */
+  strided(src: Uint32Array, idx: number, count: number, width: number): void {
+    this.ensure(count * width);
+    const b = this.buf;
+    let p = this.len;
+    if (width === 1)
+      for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) b[p++] = src[at] as number;
+    else if (width === 2)
+      for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) {
+        const v = src[at] as number;
+        b[p++] = v & 0xff;
+        b[p++] = v >>> 8;
+      }
+    else
+      for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) {
+        const v = src[at] as number;
+        b[p++] = v & 0xff;
+        b[p++] = (v >>> 8) & 0xff;
+        b[p++] = (v >>> 16) & 0xff;
+        b[p++] = v >>> 24;
+      }
+    this.len = p;
+  }
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
@@ -120,9 +143,13 @@ class Sink {
 
 const widthFor = (max: number): number => (max < 0x100 ? 1 : max < 0x10000 ? 2 : 4);
 
-/** Scratch columns reused across batches (encoding runs on one thread at a time). */
-let scratchRaw = new Uint32Array(4096);
+/**
+ * Scratch reused across batches (encoding runs on one thread at a time): the deltas, and the
+ * blob itself (a fresh buffer per batch costs more than the encoding: allocation, zeroing, and
+ * the garbage collector's work on many short-lived off-heap buffers).
+ */
 let scratchDelta = new Uint32Array(4096);
+const scratchOut = new Sink(64 * 1024);
 
 function constU8(u8: Uint8Array, off: number, count: number, v: number): boolean {
   for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) if (u8[at] !== v) return false;
@@ -133,135 +160,138 @@ function constU32(u32: Uint32Array, idx: number, count: number, v: number): bool
   return true;
 }
 
-/** Encodes `count` records of `batch` into a column blob (to be deflated by the caller). */
+/**
+ * Encodes `count` records of `batch` into a column blob (to be deflated by the caller). The blob
+ * is a view of a buffer the next call reuses: consume or copy it before encoding again.
+ *
+ * The live recording path (bench/trace-format.bench.ts): one pass per varying column computes
+ * its zigzag deltas and the OR of its values and of its deltas (a width threshold is a power of
+ * two, so the OR picks the same width as the maximum, without a compare per value), then one
+ * pass writes the chosen width straight from the records or the deltas. Constant columns cost a
+ * compare-only scan.
+ */
 export function encodeColumns(batch: ArrayBuffer, count: number): Uint8Array {
   if (batch.byteLength < count * EVENT_SIZE) throw new RangeError('batch shorter than count');
   const f64 = new Float64Array(batch, 0, count * F64_STRIDE);
   const u32 = new Uint32Array(batch, 0, count * U32_STRIDE);
   const u8 = new Uint8Array(batch, 0, count * EVENT_SIZE);
-  const out = new Sink(count * 10 + 64);
-  if (scratchRaw.length < count) {
-    scratchRaw = new Uint32Array(count);
-    scratchDelta = new Uint32Array(count);
-  }
-  const raw = scratchRaw;
+  const out = scratchOut;
+  out.len = 0;
+  out.ensure(count * 12 + 256);
+  if (scratchDelta.length < count) scratchDelta = new Uint32Array(count);
   const dz = scratchDelta;
-
-  // time: the first value as f64, then zigzag deltas from it (the first delta is 0)
-  {
-    const base = Off.timeNs / 8;
-    let integral = true;
-    let allSame = true;
-    let maxZ = 0;
-    const t0 = count > 0 ? (f64[base] as number) : 0;
-    let prev = t0;
-    for (let i = 0; i < count; i++) {
-      const t = f64[base + i * F64_STRIDE] as number;
-      if (!Object.is(t, t0)) allSame = false;
-      if (!Number.isSafeInteger(t) || t < 0) integral = false;
-      else {
-        const d = t - prev;
-        const z = d >= 0 ? d * 2 : -d * 2 - 1;
-        if (z > maxZ) maxZ = z;
-        prev = t;
-      }
-    }
-    if (count > 0 && allSame) {
-      out.byte(W_CONST);
-      out.f64(t0);
-    } else if (!integral) {
-      out.byte(W_F64);
-      for (let i = 0; i < count; i++) out.f64(f64[base + i * F64_STRIDE] as number);
-    } else if (maxZ <= 0xffffffff) {
-      const w = widthFor(maxZ);
-      prev = t0;
-      for (let i = 0; i < count; i++) {
-        const t = f64[base + i * F64_STRIDE] as number;
-        const d = t - prev;
-        dz[i] = d >= 0 ? d * 2 : -d * 2 - 1;
-        prev = t;
-      }
-      out.byte(w | DELTA | BASE);
-      out.f64(t0);
-      out.fixed(dz, count, w);
-    } else {
-      out.byte(W_VARINT | DELTA | BASE);
-      out.f64(t0);
-      prev = t0;
-      for (let i = 0; i < count; i++) {
-        const t = f64[base + i * F64_STRIDE] as number;
-        const d = t - prev;
-        out.leb(d >= 0 ? d * 2 : -d * 2 - 1);
-        prev = t;
-      }
-    }
-  }
-
+  encodeTime(f64, count, out, dz);
   for (const name of COLUMNS) {
     if (name === 'timeNs') continue;
-    if (BYTE_COLUMNS.has(name)) {
-      const off = Off[name];
-      const first = u8[off] ?? 0;
-      // Most columns of a batch are constant: a compare-only scan settles those.
-      if (constU8(u8, off, count, first)) {
-        out.byte(W_CONST);
-        out.leb(first);
-        continue;
-      }
-      let same = true;
-      for (let i = 0; i < count; i++) {
-        const v = u8[off + i * EVENT_SIZE] as number;
-        raw[i] = v;
-        if (v !== first) same = false;
-      }
-      if (same) {
-        out.byte(W_CONST);
-        out.leb(first);
-      } else {
-        out.byte(1);
-        out.fixed(raw, count, 1);
-      }
-      continue;
-    }
-    const idx = Off[name] / 4;
-    const first = u32[idx] ?? 0;
-    if (constU32(u32, idx, count, first)) {
-      out.byte(W_CONST);
-      out.leb(first);
-      continue;
-    }
-    let same = true;
-    let maxRaw = 0;
-    let maxDelta = 0;
-    let prev = first;
-    for (let i = 0; i < count; i++) {
-      const v = u32[idx + i * U32_STRIDE] as number;
-      raw[i] = v;
-      if (v !== first) same = false;
-      if (v > maxRaw) maxRaw = v;
-      const d = (v - prev) | 0;
-      const z = ((d << 1) ^ (d >> 31)) >>> 0;
-      dz[i] = z;
-      if (z > maxDelta) maxDelta = z;
-      prev = v;
-    }
-    if (same) {
-      out.byte(W_CONST);
-      out.leb(first);
-    } else {
-      const wr = widthFor(maxRaw);
-      const wd = widthFor(maxDelta);
-      if (wd < wr) {
-        out.byte(wd | DELTA | BASE);
-        out.leb(first);
-        out.fixed(dz, count, wd);
-      } else {
-        out.byte(wr);
-        out.fixed(raw, count, wr);
-      }
-    }
+    if (BYTE_COLUMNS.has(name)) encodeByteColumn(u8, Off[name], count, out);
+    else encodeU32Column(u32, Off[name] / 4, count, out, dz);
   }
   return out.bytes();
+}
+
+/** The time column: CONST, zigzag deltas of whole ns from a base (fixed width or LEB128), or raw f64. */
+function encodeTime(f64: Float64Array, count: number, out: Sink, dz: Uint32Array): void {
+  const base = Off.timeNs / 8;
+  const t0 = count > 0 ? (f64[base] as number) : 0;
+  let allSame = true;
+  let integral = Number.isSafeInteger(t0) && t0 >= 0 && !Object.is(t0, -0);
+  let orZ = 0;
+  let wide = false;
+  let prev = t0;
+  for (let i = 0, at = base; i < count; i++, at += F64_STRIDE) {
+    const t = f64[at] as number;
+    if (t !== prev) {
+      allSame = false;
+      // Whole, non-negative, safe: checked only where the value changes.
+      if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER && Math.floor(t) === t)) integral = false;
+      const d = t - prev;
+      const z = d >= 0 ? d * 2 : -d * 2 - 1;
+      if (z > 0xffffffff) wide = true;
+      dz[i] = z;
+      orZ |= z;
+      prev = t;
+    } else {
+      // Equal values (−0 included, which compares equal to 0 but is not whole ns).
+      if (Object.is(t, -0) !== Object.is(prev, -0)) allSame = integral = false;
+      dz[i] = 0;
+    }
+  }
+  if (count > 0 && allSame) {
+    out.byte(W_CONST);
+    out.f64(t0);
+  } else if (!integral) {
+    out.byte(W_F64);
+    out.ensure(count * 8);
+    for (let i = 0, at = base; i < count; i++, at += F64_STRIDE) out.f64(f64[at] as number);
+  } else if (!wide) {
+    const w = widthFor(orZ >>> 0);
+    out.byte(w | DELTA | BASE);
+    out.f64(t0);
+    out.fixed(dz, count, w);
+  } else {
+    out.byte(W_VARINT | DELTA | BASE);
+    out.f64(t0);
+    prev = t0;
+    for (let i = 0, at = base; i < count; i++, at += F64_STRIDE) {
+      const t = f64[at] as number;
+      const d = t - prev;
+      out.leb(d >= 0 ? d * 2 : -d * 2 - 1);
+      prev = t;
+    }
+  }
+}
+
+function encodeByteColumn(u8: Uint8Array, off: number, count: number, out: Sink): void {
+  const first = u8[off] ?? 0;
+  // Most columns of a batch are constant: a compare-only scan settles those.
+  if (constU8(u8, off, count, first)) {
+    out.byte(W_CONST);
+    out.leb(first);
+    return;
+  }
+  out.byte(1);
+  out.ensure(count);
+  const b = out.buf;
+  let p = out.len;
+  for (let i = 0, at = off; i < count; i++, at += EVENT_SIZE) b[p++] = u8[at] as number;
+  out.len = p;
+}
+
+function encodeU32Column(
+  u32: Uint32Array,
+  idx: number,
+  count: number,
+  out: Sink,
+  dz: Uint32Array,
+): void {
+  const first = u32[idx] ?? 0;
+  if (constU32(u32, idx, count, first)) {
+    out.byte(W_CONST);
+    out.leb(first);
+    return;
+  }
+  let orRaw = 0;
+  let orDelta = 0;
+  let prev = first;
+  for (let i = 0, at = idx; i < count; i++, at += U32_STRIDE) {
+    const v = u32[at] as number;
+    orRaw |= v;
+    const d = (v - prev) | 0;
+    const z = (d << 1) ^ (d >> 31);
+    dz[i] = z;
+    orDelta |= z;
+    prev = v;
+  }
+  const wr = widthFor(orRaw >>> 0);
+  const wd = widthFor(orDelta >>> 0);
+  if (wd < wr) {
+    out.byte(wd | DELTA | BASE);
+    out.leb(first);
+    out.fixed(dz, count, wd);
+  } else {
+    out.byte(wr);
+    out.strided(u32, idx, count, wr);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

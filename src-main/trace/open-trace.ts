@@ -4,7 +4,9 @@
  * Both come out as an ExportInput, with what (if anything) is damaged.
  */
 import { readFileSync } from 'node:fs';
+import { EventBatchView } from '../../src-shared/events/batch';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import { TraceStore } from '../walk/trace-store';
 import type { ExportInput } from './export/exporters';
 import {
@@ -20,6 +22,12 @@ export interface OpenedTrace extends ExportInput {
   version: number;
   /** null when the file is complete and intact. */
   damage: TraceDamage | null;
+  /**
+   * The ledger after the first `n` events (0 ≤ n ≤ eventCount), and the checkpoint it started
+   * from (version 2: the nearest usable one, so only it and the events after it are read;
+   * version 1 has none: folded from the start).
+   */
+  stateAt(n: number): { ledger: Ledger; checkpoint: number | null };
   close(): void;
 }
 
@@ -50,6 +58,7 @@ export function openTraceFile(path: string): OpenedTrace {
       forEachBatch: (fn) => r.forEachBatch(fn),
       entries: () => r.entries(),
       summary: () => r.summary(),
+      stateAt: (n) => r.stateFrom(n),
       close: () => r.close(),
     };
   }
@@ -77,6 +86,16 @@ export function openTraceFile(path: string): OpenedTrace {
       return m;
     },
     summary: () => store.summary,
+    stateAt: (n) => {
+      if (!Number.isSafeInteger(n) || n < 0 || n > store.count)
+        throw new RangeError(`stateAt(${n}): the trace holds events 0…${store.count}`);
+      const ledger = new Ledger();
+      for (let at = 0; at < n; at += BATCH) {
+        const v = new EventBatchView(store.read(at, Math.min(BATCH, n - at)));
+        ledger.fold(v, 0, v.count);
+      }
+      return { ledger, checkpoint: null };
+    },
     close: () => store.dispose(),
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import { EVENT_KIND_NAMES, EventKind } from '../../src-shared/events/layout';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import type {
   PushMessages,
   PushName,
@@ -167,8 +168,21 @@ describe('the app exports trace format version 2', () => {
       (b, first) => store.append(first, b),
       () => (t += 3),
     );
+    // Each block allocated, freed, then freed again (unmatched): the live set stays small.
     for (let i = 0; i < 150_000; i++)
-      w.write(i % 3 ? EventKind.Free : EventKind.Alloc, 1, 0, 0, 1, 2, 0x1000 + i, 0, 16, 0, 0);
+      w.write(
+        i % 3 ? EventKind.Free : EventKind.Alloc,
+        1,
+        0,
+        0,
+        1,
+        2,
+        0x1000 + i - (i % 3),
+        0,
+        16,
+        0,
+        0,
+      );
     w.flush();
     expect(store.bytesSpilled).toBeGreaterThan(0);
     store.setSummary({ events: 150_000 } as SessionSummary);
@@ -190,6 +204,14 @@ describe('the app exports trace format version 2', () => {
     );
     expect(r.summary()).toEqual({ events: 150_000 });
     expect(r.session['pid']).toBe(7);
+    // The ledger's checkpoints are written on export too (after the batch that passes every
+    // 65,536 events), and the state anywhere is rebuilt from them.
+    expect(r.checkpoints().map((c) => c.seq)).toEqual([65_536, 131_072]);
+    for (const n of [0, 70_000, 131_072, 150_000]) {
+      const folded = new Ledger();
+      folded.fold(new EventBatchView(store.read(0, n)), 0, n);
+      expect(r.stateAt(n).summary()).toEqual(folded.summary());
+    }
     r.close();
     store.dispose();
     expect(readdirSync(spillDir)).toEqual([]);

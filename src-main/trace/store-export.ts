@@ -9,22 +9,13 @@
  * batches, so the host keeps serving while a large trace is compressed. Events appended after
  * the export started are not in it: the file holds the store as it was at offset 0.
  */
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readSync,
-  rmSync,
-  rmdirSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { WALKABLE_CLASSES } from '../../src-shared/pss/constants';
 import type { TraceStore } from '../walk/trace-store';
-import { TraceFileError, TraceWriter, type ChunkSink } from './trace-file';
+import { FdSink, TraceFileError, TraceWriter, type ChunkSink } from './trace-file';
 
 /** Events read from the store and encoded per chunk. */
 const EXPORT_BATCH = 65_536;
@@ -51,22 +42,6 @@ export async function writeStoreTrace(
     w.abandon();
     throw e;
   }
-}
-
-/** A sink appending to a descriptor it does not own (closing it is the export's job). */
-class FdSink implements ChunkSink {
-  size = 0;
-  constructor(private readonly fd: number) {}
-  write(bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.byteLength) {
-      const n = writeSync(this.fd, bytes, done, bytes.byteLength - done);
-      if (n <= 0) throw new TraceFileError(`export write made no progress (${n})`);
-      done += n;
-    }
-    this.size += bytes.byteLength;
-  }
-  close(): void {}
 }
 
 /** One export in progress: the finished v2 file, read back in chunks. */

@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SIZE, EventKind, NO_CLASS } from '../../src-shared/events/layout';
-import { EventWriter } from '../../src-shared/events/batch';
+import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
+import { Ledger } from '../../src-shared/ledger/ledger';
 import {
   BytesSource,
   CHUNK_HEADER_BYTES,
@@ -79,15 +81,15 @@ function record(
   session: Record<string, unknown>,
   batches: ArrayBuffer[],
   finish = true,
+  checkpointEvery = 1000,
 ): Uint8Array<ArrayBuffer> {
   const sink = new MemorySink();
-  const w = new TraceWriter(sink, session);
+  const w = new TraceWriter(sink, session, { checkpointEvery });
   let seq = 0;
   w.appendEntries('THREADS', 0, [{ kind: 'thread', threadId: 1 }]);
   for (const b of batches) {
     w.appendEvents(seq, b);
     seq += b.byteLength / EVENT_SIZE;
-    if (seq % 1000 === 0) w.appendCheckpoint(seq, { live: seq });
   }
   w.appendEntries('HANDLES', 0, [{ kind: 'handle', handle: 3 }]);
   if (finish) w.finish({ events: seq });
@@ -104,6 +106,67 @@ const concat = (bs: ArrayBuffer[]): Uint8Array => {
   }
   return out;
 };
+
+/**
+ * Events like a walk's: blocks allocated and soon freed (a small live set, so checkpoints come
+ * every `checkpointEvery` events), with failures, frees of NULL and API errors among them.
+ */
+function walkLikeBatches(
+  total: number,
+  batchSize: number,
+  seed: number,
+  maxLive = 40,
+): ArrayBuffer[] {
+  const r = rng(seed);
+  const out: ArrayBuffer[] = [];
+  let t = 0;
+  const w = new EventWriter(
+    batchSize,
+    (b) => out.push(b),
+    () => (t += 1 + Math.floor(r() * 50)),
+  );
+  const live: number[] = [];
+  let next = 0x5555_0000;
+  for (let i = 0; i < total; i++) {
+    const x = r();
+    const api = 1 + Math.floor(r() * 5);
+    const cls = r() < 0.9 ? Math.floor(r() * 4) : NO_CLASS;
+    // At most 40 blocks live (by default): checkpoints then come every `checkpointEvery`
+    // events exactly.
+    if ((x < 0.45 && live.length < maxLive) || live.length === 0) {
+      const addr = (next += 64);
+      live.push(addr);
+      w.write(
+        EventKind.Alloc,
+        api,
+        cls,
+        0,
+        1,
+        7,
+        addr >>> 0,
+        0x7f12,
+        16 + Math.floor(r() * 900),
+        0,
+        0,
+      );
+    } else if (x < 0.9) {
+      const addr = live.splice(Math.floor(r() * live.length), 1)[0] as number;
+      w.write(EventKind.Free, api, cls, 0, 1, 7, addr >>> 0, 0x7f12, 0, 0, 0);
+    } else if (x < 0.95) w.write(EventKind.FreeNull, api, cls, 0, 1, 7, 0, 0, 0, 0, 0);
+    else if (x < 0.98) w.write(EventKind.AllocFailed, api, cls, 0, 1, 7, 0, 0, 5000, 1, 0);
+    else w.write(EventKind.ApiError, api, cls, 0, 1, 7, 0, 0, 0, 0, 87);
+  }
+  w.flush();
+  return out;
+}
+
+/** The ledger after the first `n` events of `all` (48-byte records), folded one by one. */
+function foldPrefix(all: Uint8Array, n: number): Ledger {
+  const l = new Ledger();
+  const copy = all.slice(0, n * EVENT_SIZE);
+  l.fold(new EventBatchView(copy.buffer), 0, n);
+  return l;
+}
 
 /** Byte equality (vitest's deep equality is far too slow for megabytes of records). */
 const same = (a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): boolean =>
@@ -122,9 +185,39 @@ function chunkOffsets(bytes: Uint8Array): number[] {
   return out;
 }
 
+/**
+ * The file with the checkpoint chunk at `offset` given a new payload, its checksum recomputed: a
+ * well-formed chunk whose content lies. The index and trailer are left off (the file then reads
+ * as an unfinished recording, every chunk scanned).
+ */
+function reChunk(
+  file: Uint8Array,
+  offset: number,
+  payloadBytes: number,
+  make: (payload: Uint8Array) => Uint8Array,
+): Uint8Array {
+  const from = offset + CHUNK_HEADER_BYTES;
+  const payload = make(file.slice(from, from + payloadBytes));
+  const head = new Uint8Array(CHUNK_HEADER_BYTES);
+  const hv = new DataView(head.buffer);
+  hv.setUint32(0, Tag.CKPT, true);
+  hv.setUint32(4, payload.byteLength, true);
+  hv.setUint32(8, crc32(payload), true);
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const indexAt = dv.getFloat64(file.byteLength - 16, true);
+  return new Uint8Array(
+    Buffer.concat([
+      file.subarray(0, offset),
+      head,
+      payload,
+      file.subarray(from + payloadBytes, indexAt),
+    ]),
+  );
+}
+
 describe('trace file v2', () => {
   it('round-trips events byte for byte, with entries, checkpoints and summary', () => {
-    const batches = makeBatches(10_000, 500);
+    const batches = walkLikeBatches(10_000, 500, 1);
     const file = record({ pid: 7, processName: 'x' }, batches);
     const r = TraceReader.open(new BytesSource(file));
     expect(r.damage).toBeNull();
@@ -138,10 +231,17 @@ describe('trace file v2', () => {
     ).toBe(true);
     expect(r.readEvents(9_990, 100).byteLength).toBe(10 * EVENT_SIZE);
     expect(r.entries().get('HANDLES')).toEqual([{ kind: 'handle', handle: 3 }]);
-    expect(r.checkpoints().map((c) => c.seq)).toEqual([
+    const cks = r.checkpoints();
+    expect(cks.map((c) => c.seq)).toEqual([
       1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000,
     ]);
-    expect(r.checkpoints()[2]?.load()).toEqual({ live: 3000 });
+    for (const c of cks) {
+      const l = c.load();
+      expect(l.events).toBe(c.seq);
+      expect(l.summary()).toEqual(foldPrefix(concat(batches), c.seq).summary());
+      expect(l.liveBlocks()).toEqual(foldPrefix(concat(batches), c.seq).liveBlocks());
+    }
+    expect(r.ignoredCheckpoints).toEqual([]);
     expect(r.summary()).toEqual({ events: 10_000 });
   });
 
@@ -149,6 +249,25 @@ describe('trace file v2', () => {
     const batches = makeBatches(2_000, 700, 3, false);
     const r = TraceReader.open(new BytesSource(record({}, batches)));
     expect(same(r.readEvents(0, 2_000), concat(batches))).toBe(true);
+  });
+
+  it('checkpoints wait for 16 events per live block, so their share of the file stays bounded', () => {
+    // Up to 1,000 blocks live: 16,000 events between checkpoints once it is reached.
+    const batches = walkLikeBatches(60_000, 500, 2, 1000);
+    const r = TraceReader.open(new BytesSource(record({}, batches)));
+    const cks = r.checkpoints();
+    expect(cks.length).toBeGreaterThan(2);
+    expect(cks.length).toBeLessThan(20);
+    let prev = 0;
+    for (const c of cks) {
+      const l = c.load();
+      expect(c.seq - prev).toBeGreaterThanOrEqual(Math.max(1000, 16 * l.liveBlockCount));
+      // ≥ 16 events per live block, ≤ 24 bytes per block before compression: < 1.5 B/event.
+      const chunk = r.chunks.find((x) => x.offset === c.offset);
+      expect((chunk?.payloadBytes ?? Infinity) / (c.seq - prev)).toBeLessThan(1.5);
+      expect(l.summary()).toEqual(foldPrefix(concat(batches), c.seq).summary());
+      prev = c.seq;
+    }
   });
 
   it('is compact: realistic events take far less than their 48 raw bytes', () => {
@@ -176,10 +295,11 @@ describe('trace file v2', () => {
   });
 
   it('truncation at every chunk boundary and inside every chunk recovers every whole batch before it', () => {
-    const batches = makeBatches(4_000, 400, 11);
+    const batches = walkLikeBatches(4_000, 400, 11);
     const file = record({ pid: 2 }, batches);
     const all = concat(batches);
     const offsets = chunkOffsets(file);
+    expect(TraceReader.open(new BytesSource(file)).checkpoints().length).toBeGreaterThan(2);
     const cuts = new Set<number>();
     for (const o of offsets) [o, o + 5, o + CHUNK_HEADER_BYTES + 3].forEach((c) => cuts.add(c));
     for (const cut of [...cuts].filter((c) => c > HEADER_BYTES && c < file.byteLength)) {
@@ -204,13 +324,15 @@ describe('trace file v2', () => {
       expect(same(r.readEvents(0, r.eventCount), all.subarray(0, r.eventCount * EVENT_SIZE))).toBe(
         true,
       );
+      expect(r.stateAt(r.eventCount).summary()).toEqual(foldPrefix(all, r.eventCount).summary());
     }
   });
 
   it('bit flips anywhere give a clear error or a recovered prefix, never a crash or hang', () => {
-    const batches = makeBatches(3_000, 300, 13);
+    const batches = walkLikeBatches(3_000, 300, 13);
     const file = record({ pid: 3 }, batches);
     const all = concat(batches);
+    expect(TraceReader.open(new BytesSource(file)).checkpoints().length).toBeGreaterThan(1);
     const r0 = rng(99);
     let errors = 0;
     let recovered = 0;
@@ -234,6 +356,11 @@ describe('trace file v2', () => {
         r.entries();
         r.summary();
         for (const c of r.checkpoints()) c.load();
+        // The state anywhere is the fold of the recovered events, checkpoints or not.
+        for (const p of [n, Math.floor(n / 2), Math.floor(r0() * (n + 1))])
+          expect(r.stateAt(p).summary(), `flip at ${at}, state at ${p}`).toEqual(
+            foldPrefix(all, p).summary(),
+          );
         if (r.damage) recovered++;
       } catch (e) {
         expect(e, `flip at ${at}`).toBeInstanceOf(TraceFileError);
@@ -245,9 +372,10 @@ describe('trace file v2', () => {
   });
 
   it('any mutation of a whole file (fast-check: flips, overwrites, cuts, splices, garbage) gives a clear error or an exact prefix', () => {
-    const batches = makeBatches(2_000, 250, 17);
+    const batches = walkLikeBatches(2_000, 250, 17);
     const file = record({ pid: 4 }, batches);
     const all = concat(batches);
+    expect(TraceReader.open(new BytesSource(file)).checkpoints().length).toBeGreaterThan(0);
     const at = fc.nat({ max: file.byteLength - 1 });
     const mutation = fc.oneof(
       fc.record({ k: fc.constant('flip' as const), at, bit: fc.nat({ max: 7 }) }),
@@ -308,20 +436,25 @@ describe('trace file v2', () => {
       }
     };
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.nat(), (ms, pick) => {
         let bad: Uint8Array = file;
         for (const m of ms) if (bad.length > 0) bad = apply(bad, m);
+        let r: TraceReader;
         try {
-          const r = TraceReader.open(new BytesSource(bad.slice()));
-          const n = r.eventCount;
-          expect(same(r.readEvents(0, n), all.subarray(0, n * EVENT_SIZE))).toBe(true);
+          r = TraceReader.open(new BytesSource(bad.slice()));
           r.entries();
           r.summary();
           for (const c of r.checkpoints()) c.load();
         } catch (e) {
           if (!(e instanceof TraceFileError)) throw e;
           expect(e.message).toMatch(/trace|chunk|byte/);
+          return;
         }
+        const n = r.eventCount;
+        expect(same(r.readEvents(0, n), all.subarray(0, n * EVENT_SIZE))).toBe(true);
+        // Opened: the state at any event is the fold of the events before it, never an error.
+        const p = pick % (n + 1);
+        expect(r.stateAt(p).summary()).toEqual(foldPrefix(all, p).summary());
       }),
       { numRuns: 400, seed: 20261206 },
     );
@@ -367,6 +500,122 @@ describe('trace file v2', () => {
     const full = TraceReader.open(new BytesSource(bad));
     expect(full.damage?.offset).toBe(victim.offset);
     expect(full.eventCount).toBe(victim.firstSeq);
+  });
+
+  it('stateAt: the nearest checkpoint plus the events after it equals the streaming fold, at many positions', () => {
+    const batches = walkLikeBatches(30_000, 700, 23);
+    const all = concat(batches);
+    const file = record({ pid: 6 }, batches, true, 4096);
+    const r = TraceReader.open(new BytesSource(file));
+    const seqs = r.checkpoints().map((c) => c.seq);
+    // One after the batch that passes every 4,096 events (700-event batches).
+    expect(seqs.length).toBe(7);
+    for (const [i, q] of seqs.entries()) {
+      expect(q % 700).toBe(0);
+      expect(q - (seqs[i - 1] ?? 0)).toBeGreaterThanOrEqual(4096);
+      expect(q - (seqs[i - 1] ?? 0)).toBeLessThan(4096 + 700);
+    }
+    const positions = new Set<number>([0, 1, 30_000, 29_999]);
+    for (const q of seqs) [q - 1, q, q + 1].forEach((p) => positions.add(p));
+    const pick = rng(5);
+    for (let i = 0; i < 60; i++) positions.add(Math.floor(pick() * 30_001));
+    // Streamed once, compared at every position on the way.
+    const sorted = [...positions].sort((a, b) => a - b);
+    const streamed = new Ledger();
+    const view = new EventBatchView(all.slice().buffer);
+    for (const p of sorted) {
+      streamed.fold(view, streamed.events, p);
+      const rebuilt = r.stateAt(p);
+      expect(rebuilt.summary(), `state at ${p}`).toEqual(streamed.summary());
+      expect(rebuilt.liveBlocks(), `live blocks at ${p}`).toEqual(streamed.liveBlocks());
+    }
+    expect(() => r.stateAt(30_001)).toThrow(RangeError);
+    expect(() => r.stateAt(-1)).toThrow(RangeError);
+  });
+
+  it('stateAt on a lazily opened file reads the index, one checkpoint and the batches after it', () => {
+    const batches = walkLikeBatches(40_000, 1000, 29);
+    const file = record({ pid: 7 }, batches, true, 4000);
+    let bytesRead = 0;
+    const inner = new BytesSource(file);
+    const counting = {
+      size: inner.size,
+      read(offset: number, length: number) {
+        const b = inner.read(offset, length);
+        bytesRead += b.byteLength;
+        return b;
+      },
+      close() {},
+    };
+    const r = TraceReader.open(counting, { verify: 'lazy' });
+    const before = bytesRead;
+    const l = r.stateAt(38_500);
+    expect(l.summary()).toEqual(foldPrefix(concat(batches), 38_500).summary());
+    // The checkpoint at 36,000 and batches 36,000…38,500: three of the forty batches.
+    expect(bytesRead - before).toBeLessThan(file.byteLength / 8);
+  });
+
+  it('a damaged checkpoint is skipped or ignored, and the state is recomputed without it', () => {
+    const batches = walkLikeBatches(12_000, 1000, 31);
+    const all = concat(batches);
+    const file = record({ pid: 8 }, batches, true, 3000);
+    const cks = TraceReader.open(new BytesSource(file)).chunks.filter((c) => c.tag === Tag.CKPT);
+    expect(cks.map((c) => c.firstSeq)).toEqual([3000, 6000, 9000, 12000]);
+    const victim = cks[1] as (typeof cks)[number];
+
+    // 1. A flipped bit: the checksum fails; the checkpoint is dropped at open, nothing else.
+    const flipped = file.slice();
+    const at = victim.offset + CHUNK_HEADER_BYTES + 12;
+    flipped[at] = (flipped[at] as number) ^ 4;
+    for (const verify of ['all', 'lazy'] as const) {
+      const r = TraceReader.open(new BytesSource(flipped), { verify });
+      expect(r.eventCount).toBe(12_000);
+      expect(r.stateAt(7_500).summary()).toEqual(foldPrefix(all, 7_500).summary());
+      expect(r.ignoredCheckpoints).toEqual([
+        {
+          offset: victim.offset,
+          message: `CKPT chunk at byte ${victim.offset} fails its checksum`,
+        },
+      ]);
+    }
+    // …also when the file has no index (scanned from the start).
+    const lastCk = cks[3] as (typeof cks)[number];
+    const unindexed = flipped.slice(0, lastCk.offset + CHUNK_HEADER_BYTES + lastCk.payloadBytes);
+    const u = TraceReader.open(new BytesSource(unindexed));
+    expect(u.eventCount).toBe(12_000);
+    expect(u.damage?.message).toMatch(/did not finish/);
+    expect(u.checkpoints().map((c) => c.seq)).toEqual([3000, 9000, 12000]);
+    expect(u.ignoredCheckpoints.map((d) => d.offset)).toEqual([victim.offset]);
+
+    // 2. A well-formed chunk (checksum right) holding a state that is not the events': a live
+    // block's size changed, so the live set no longer adds up to the live bytes.
+    const r0 = TraceReader.open(new BytesSource(file));
+    const original = r0.checkpoints()[1]?.load() as Ledger;
+    expect(original.liveBlockCount).toBeGreaterThan(0); // the last f64 is a live block's facts
+    const state = original.exportBytes();
+    const dv = new DataView(state.buffer);
+    const last = state.byteLength - 8;
+    dv.setFloat64(last, dv.getFloat64(last, true) + 64 * 8, true);
+    const forged = reChunk(file, victim.offset, victim.payloadBytes, (payload) =>
+      Buffer.concat([payload.subarray(0, 8), deflateRawSync(state)]),
+    );
+    const f = TraceReader.open(new BytesSource(forged));
+    expect(f.eventCount).toBe(12_000);
+    expect(() => f.checkpoints()[1]?.load()).toThrow(
+      /CKPT chunk at byte \d+: ledger state: the live set .* disagrees with the totals/,
+    );
+    expect(f.stateAt(8_000).summary()).toEqual(foldPrefix(all, 8_000).summary());
+    expect(f.ignoredCheckpoints).toHaveLength(1);
+    expect(f.ignoredCheckpoints[0]?.message).toMatch(/disagrees with the totals/);
+    // A checkpoint claiming another position than its chunk's is ignored the same way.
+    const moved = reChunk(file, victim.offset, victim.payloadBytes, (payload) => {
+      const p = payload.slice();
+      new DataView(p.buffer).setFloat64(0, 5000, true);
+      return p;
+    });
+    const m = TraceReader.open(new BytesSource(moved));
+    expect(m.stateAt(6_500).summary()).toEqual(foldPrefix(all, 6_500).summary());
+    expect(m.ignoredCheckpoints[0]?.message).toMatch(/state after 6000 events, not 5000|disagrees/);
   });
 
   it('names what is wrong for files that are not v2 traces', () => {

@@ -12,9 +12,12 @@
  *   ENTR  deflate(JSON {cls, start, entries}): walked entries, each stored once.
  *   EVTS  f64 firstSeq, u32 count, u32 columnBytes, deflate(column blob): one batch of events
  *         (./event-columns.ts). Batches hold consecutive sequence numbers, in order.
- *   CKPT  f64 seq, then deflate(JSON): a checkpoint of derived state at event `seq` (opaque here;
- *         the ledger defines it), so a reader rebuilds the state at any event without replaying
- *         the whole file.
+ *   CKPT  f64 seq, then deflate(ledger state): the ledger (src-shared/ledger, its exportBytes)
+ *         after the first `seq` events. The writer folds the events it writes and adds one after
+ *         the batch that passes every `checkpointEvery` events (or 16 × the live blocks, if more:
+ *         a checkpoint's size is proportional to the live set, so this keeps them to a bounded
+ *         share of the file), so a reader rebuilds the state at any event (stateAt) from the
+ *         nearest one and fewer than that many events, without reading the whole file.
  *   SUMM  JSON: the session's final summary.
  *   INDX  n × {u32 tag, u32 count, f64 offset, f64 firstSeq}: every chunk before it.
  *   TEND  f64 indexOffset, f64 eventCount: the trailer, always the last 28 bytes.
@@ -24,10 +27,18 @@
  * did not finish, or damage) is read by scanning chunks from the start; reading stops at the
  * first chunk that is truncated, fails its CRC or breaks the sequence, and everything before it
  * is recovered, with `damage` naming what and where.
+ *
+ * Checkpoints are never trusted beyond their checks: one that fails its checksum is skipped at
+ * open (it is derived data: the events after it are still read), and one that does not decode
+ * to a consistent ledger at the event it claims is ignored by stateAt, which then rebuilds the
+ * state from an earlier checkpoint or from the start (`ignoredCheckpoints` says which and why).
+ * The state stateAt returns never depends on a checkpoint being intact.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { constants, crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { EventBatchView } from '../../src-shared/events/batch';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
+import { Ledger, LedgerStateError } from '../../src-shared/ledger/ledger';
 import { COLUMNS, ColumnDecodeError, decodeColumns, encodeColumns } from './event-columns';
 
 export const TRACE_MAGIC = 'PSSTRACE';
@@ -98,11 +109,11 @@ export interface ChunkSink {
   close(): void;
 }
 
-export class FileSink implements ChunkSink {
-  private fd: number | null;
-  constructor(path: string) {
-    this.fd = openSync(path, 'w', 0o644);
-  }
+/** Appends to a descriptor it does not own: close() leaves it open (closing is the owner's job). */
+export class FdSink implements ChunkSink {
+  /** Bytes written so far. */
+  size = 0;
+  constructor(protected fd: number | null) {}
   write(bytes: Uint8Array): void {
     if (this.fd === null) throw new TraceFileError('trace file is closed');
     let done = 0;
@@ -113,8 +124,17 @@ export class FileSink implements ChunkSink {
       if (n <= 0) throw new TraceFileError(`trace write made no progress (${n})`);
       done += n;
     }
+    this.size += bytes.byteLength;
   }
-  close(): void {
+  close(): void {}
+}
+
+/** Creates (or truncates) a file and appends to it; close() closes it. */
+export class FileSink extends FdSink {
+  constructor(path: string) {
+    super(openSync(path, 'w', 0o644));
+  }
+  override close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
@@ -141,9 +161,16 @@ export class MemorySink implements ChunkSink {
 
 const encoder = new TextEncoder();
 
+/** Events between ledger checkpoints in a trace file (at least; see CKPT above). */
+export const FILE_CHECKPOINT_EVENTS = 65_536;
+/** A checkpoint waits for this many events per live block (its size is ~24 bytes per block). */
+const CHECKPOINT_EVENTS_PER_LIVE_BLOCK = 16;
+
 export interface TraceWriterOptions {
   /** zlib level for event columns and entries (1 = fastest). */
   level?: number;
+  /** Events between ledger checkpoints (FILE_CHECKPOINT_EVENTS; 0 = none). */
+  checkpointEvery?: number;
 }
 
 /**
@@ -156,6 +183,10 @@ export class TraceWriter {
   private nextSeq = 0;
   private finished = false;
   private readonly level: number;
+  private readonly checkpointEvery: number;
+  /** The events written, folded: the checkpoints' source. */
+  private readonly ledger = new Ledger();
+  private lastCheckpoint = 0;
 
   constructor(
     private readonly sink: ChunkSink,
@@ -163,6 +194,9 @@ export class TraceWriter {
     options: TraceWriterOptions = {},
   ) {
     this.level = options.level ?? 1;
+    this.checkpointEvery = options.checkpointEvery ?? FILE_CHECKPOINT_EVENTS;
+    if (!Number.isSafeInteger(this.checkpointEvery) || this.checkpointEvery < 0)
+      throw new RangeError('checkpointEvery must be a non-negative integer');
     const header = new Uint8Array(HEADER_BYTES);
     header.set(encoder.encode(TRACE_MAGIC), 0);
     new DataView(header.buffer).setUint32(8, TRACE_VERSION, true);
@@ -236,6 +270,13 @@ export class TraceWriter {
       this.chunk(Tag.EVTS, payload, firstSeq + at, n);
       this.nextSeq = firstSeq + at + n;
     }
+    const K = this.checkpointEvery;
+    if (K === 0) return;
+    const view = new EventBatchView(batch);
+    this.ledger.fold(view, 0, count);
+    const since = this.ledger.events - this.lastCheckpoint;
+    if (since >= Math.max(K, CHECKPOINT_EVENTS_PER_LIVE_BLOCK * this.ledger.liveBlockCount))
+      this.appendCheckpoint();
   }
 
   appendEntries(cls: string, start: number, entries: readonly unknown[]): void {
@@ -246,13 +287,15 @@ export class TraceWriter {
     }
   }
 
-  /** A checkpoint of derived state at event `seq` (any JSON value). */
-  appendCheckpoint(seq: number, state: unknown): void {
-    const json = deflateRawSync(encoder.encode(JSON.stringify(state)), { level: this.level });
-    const payload = new Uint8Array(8 + json.byteLength);
+  /** The ledger after every event written so far, as a CKPT chunk. */
+  private appendCheckpoint(): void {
+    const seq = this.ledger.events;
+    const packed = deflateRawSync(this.ledger.exportBytes(), { level: this.level });
+    const payload = new Uint8Array(8 + packed.byteLength);
     new DataView(payload.buffer).setFloat64(0, seq, true);
-    payload.set(json, 8);
+    payload.set(packed, 8);
     this.chunk(Tag.CKPT, payload, seq, 0);
+    this.lastCheckpoint = seq;
   }
 
   /** Writes the summary, the index and the trailer, then closes the sink. */
@@ -374,6 +417,8 @@ export class TraceReader {
   readonly eventCount: number;
   readonly complete: boolean;
   readonly damage: TraceDamage | null;
+  /** Checkpoints found unusable (at open, or by stateAt) and done without: what and where. */
+  readonly ignoredCheckpoints: TraceDamage[] = [];
   private readonly events: ChunkRef[];
 
   private constructor(
@@ -382,11 +427,13 @@ export class TraceReader {
     chunks: ChunkRef[],
     complete: boolean,
     damage: TraceDamage | null,
+    ignored: TraceDamage[],
   ) {
     this.header = header;
     this.chunks = chunks;
     this.complete = complete;
     this.damage = damage;
+    this.ignoredCheckpoints.push(...ignored);
     this.events = chunks.filter((c) => c.tag === Tag.EVTS);
     const last = this.events[this.events.length - 1];
     this.eventCount = last ? last.firstSeq + last.count : 0;
@@ -417,9 +464,10 @@ export class TraceReader {
       parseJson(readPayload(src, metaRef), 'session description', HEADER_BYTES),
     );
     const fromIndex = readIndexed(src, options.verify !== 'lazy');
-    if (fromIndex) return new TraceReader(src, header, fromIndex, true, null);
-    const { chunks, damage, complete } = scan(src);
-    return new TraceReader(src, header, chunks, complete, damage);
+    if (fromIndex)
+      return new TraceReader(src, header, fromIndex.chunks, true, null, fromIndex.ignored);
+    const { chunks, damage, complete, ignored } = scan(src);
+    return new TraceReader(src, header, chunks, complete, damage, ignored);
   }
 
   get session(): Record<string, unknown> {
@@ -501,21 +549,78 @@ export class TraceReader {
     return out;
   }
 
-  /** The checkpoints: event seq and a loader for the stored state. */
-  checkpoints(): { seq: number; load: () => unknown }[] {
+  /**
+   * The ledger checkpoints, in file order: the event count each holds the state after, and a
+   * loader of that state, validated (a TraceFileError naming the chunk when it is unusable).
+   */
+  checkpoints(): { seq: number; offset: number; load: () => Ledger }[] {
     return this.chunks
       .filter((c) => c.tag === Tag.CKPT)
-      .map((c) => ({
-        seq: c.firstSeq,
-        load: () => {
-          const p = readPayload(this.src, c);
-          return parseJson(
-            inflate(p.subarray(8), 'checkpoint', c.offset, LIMITS.chunkPayloadBytes * 4),
-            'checkpoint',
-            c.offset,
-          );
-        },
-      }));
+      .map((c) => ({ seq: c.firstSeq, offset: c.offset, load: () => this.loadCheckpoint(c) }));
+  }
+
+  private loadCheckpoint(c: ChunkRef): Ledger {
+    const p = readPayload(this.src, c);
+    if (
+      p.byteLength < 8 ||
+      new DataView(p.buffer, p.byteOffset, 8).getFloat64(0, true) !== c.firstSeq
+    )
+      throw new TraceFileError(`CKPT chunk at byte ${c.offset} disagrees with the index`);
+    const state = inflate(p.subarray(8), 'CKPT chunk', c.offset, LIMITS.chunkPayloadBytes * 4);
+    let l: Ledger;
+    try {
+      l = Ledger.fromBytes(state);
+    } catch (e) {
+      if (!(e instanceof LedgerStateError)) throw e;
+      throw new TraceFileError(`CKPT chunk at byte ${c.offset}: ${e.message}`);
+    }
+    if (l.events !== c.firstSeq)
+      throw new TraceFileError(
+        `CKPT chunk at byte ${c.offset} holds the state after ${l.events} events, not ${c.firstSeq}`,
+      );
+    return l;
+  }
+
+  /**
+   * The ledger after the first `n` events (0 ≤ n ≤ eventCount): the nearest usable checkpoint
+   * at or before n, plus the events after it (fewer than the checkpoint interval), so only that
+   * checkpoint and those batches are read. An unusable checkpoint is recorded in
+   * `ignoredCheckpoints` and the next earlier one (or the start) is used instead.
+   */
+  stateAt(n: number): Ledger {
+    return this.stateFrom(n).ledger;
+  }
+
+  /** stateAt, and the checkpoint (its event count) the state was rebuilt from, or null. */
+  stateFrom(n: number): { ledger: Ledger; checkpoint: number | null } {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.eventCount)
+      throw new RangeError(`stateAt(${n}): the trace holds events 0…${this.eventCount}`);
+    let l: Ledger | null = null;
+    let checkpoint: number | null = null;
+    const usable = this.chunks
+      .filter((c) => c.tag === Tag.CKPT && c.firstSeq <= n)
+      .sort((a, b) => b.firstSeq - a.firstSeq);
+    for (const c of usable) {
+      try {
+        l = this.loadCheckpoint(c);
+        checkpoint = c.firstSeq;
+        break;
+      } catch (e) {
+        if (!(e instanceof TraceFileError)) throw e;
+        if (!this.ignoredCheckpoints.some((d) => d.offset === c.offset))
+          this.ignoredCheckpoints.push({ offset: c.offset, message: e.message });
+      }
+    }
+    l ??= new Ledger();
+    let at = l.events;
+    for (let i = this.findEvents(at); at < n; i++) {
+      const c = this.events[i] as ChunkRef;
+      const view = new EventBatchView(this.decodeEventChunk(c));
+      const to = Math.min(c.count, n - c.firstSeq);
+      l.fold(view, at - c.firstSeq, to);
+      at = c.firstSeq + to;
+    }
+    return { ledger: l, checkpoint };
   }
 
   /** The final summary, or null for a recording that did not finish. */
@@ -636,7 +741,11 @@ function checkEventOrder(c: ChunkRef, next: number): string | null {
  * The chunk table from INDX via the trailer, or null when the trailer is missing or bad. With
  * `verify`, every chunk's header and checksum are checked here; without, only the index is read.
  */
-function readIndexed(src: ByteSource, verify: boolean): ChunkRef[] | null {
+function readIndexed(
+  src: ByteSource,
+  verify: boolean,
+): { chunks: ChunkRef[]; ignored: TraceDamage[] } | null {
+  const ignored: TraceDamage[] = [];
   if (src.size < HEADER_BYTES + TRAILER_BYTES) return null;
   const tendAt = src.size - TRAILER_BYTES;
   const tend = readChunkHeader(src, tendAt);
@@ -684,16 +793,27 @@ function readIndexed(src: ByteSource, verify: boolean): ChunkRef[] | null {
         if (payloadBytes > LIMITS.chunkPayloadBytes) return null;
       }
       const c: ChunkRef = { tag: t, offset, payloadBytes, firstSeq, count };
-      if (verify) readPayload(src, c); // every chunk's checksum, once, at open
+      end = offset + CHUNK_HEADER_BYTES + payloadBytes;
+      if (t === Tag.CKPT && (!Number.isSafeInteger(firstSeq) || firstSeq < 0 || firstSeq > next))
+        return null;
+      if (verify) {
+        // Every chunk's checksum, once, at open; a checkpoint's failure only drops it.
+        try {
+          readPayload(src, c);
+        } catch (e) {
+          if (t !== Tag.CKPT) throw e;
+          ignored.push({ offset, message: (e as Error).message });
+          continue;
+        }
+      }
       if (t === Tag.EVTS) {
         if (checkEventOrder(c, next)) return null;
         next += count;
       }
       chunks.push(c);
-      end = offset + CHUNK_HEADER_BYTES + payloadBytes;
     }
     if (end !== indexOffset || next !== eventCount) return null;
-    return chunks;
+    return { chunks, ignored };
   } catch {
     return null;
   }
@@ -704,8 +824,10 @@ function scan(src: ByteSource): {
   chunks: ChunkRef[];
   damage: TraceDamage | null;
   complete: boolean;
+  ignored: TraceDamage[];
 } {
   const chunks: ChunkRef[] = [];
+  const ignored: TraceDamage[] = [];
   let at = HEADER_BYTES;
   let next = 0;
   let complete = false;
@@ -716,14 +838,35 @@ function scan(src: ByteSource): {
       damage = { offset: at, message: h };
       break;
     }
+    const after = at + CHUNK_HEADER_BYTES + h.payloadBytes;
     try {
       readPayload(src, h); // CRC of every chunk, once
     } catch (e) {
+      // A damaged checkpoint is derived data: skipped when what follows it is a chunk again.
+      if (
+        h.tag === Tag.CKPT &&
+        (after === src.size || typeof readChunkHeader(src, after) !== 'string')
+      ) {
+        ignored.push({ offset: at, message: (e as Error).message });
+        at = after;
+        continue;
+      }
       damage = { offset: at, message: (e as Error).message };
       break;
     }
     const ext = chunkExtent(src, h);
     const c: ChunkRef = { ...h, firstSeq: ext.firstSeq, count: ext.count };
+    if (
+      c.tag === Tag.CKPT &&
+      (!Number.isSafeInteger(c.firstSeq) || c.firstSeq < 0 || c.firstSeq > next)
+    ) {
+      ignored.push({
+        offset: at,
+        message: `CKPT chunk at byte ${at} claims event ${c.firstSeq}, after the ${next} before it`,
+      });
+      at = after;
+      continue;
+    }
     if (c.tag === Tag.EVTS) {
       const bad = checkEventOrder(c, next);
       if (bad) {
@@ -745,5 +888,5 @@ function scan(src: ByteSource): {
   }
   if (!complete && !damage)
     damage = { offset: src.size, message: 'the recording did not finish (no index or trailer)' };
-  return { chunks, damage, complete: complete && !damage };
+  return { chunks, damage, complete: complete && !damage, ignored };
 }

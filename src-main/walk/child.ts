@@ -1,10 +1,12 @@
 /**
  * Walks with a user allocator library run in a child process (./walk-child.ts: the same
  * WalkCore as the worker), so that a library that crashes ends its session, never the app.
- * The child's native event ring lives in a file mapped shared: when the child dies of a
- * signal, the records it had not sent yet are read from that file, delivered as the
- * session's last batch, and the session ends 'failed' with the signal and its last events;
- * its summary is the ledger (src-shared/ledger) folded over exactly the events delivered.
+ * The child's native event ring lives in a file mapped shared: when the child dies, the
+ * records that continue the ones delivered are read from that file by their seqs (also a batch
+ * the child had drained but not sent when it died), delivered as the session's last batch, and
+ * the session ends 'failed' with the signal, its last events and exactly how many events were
+ * lost (the file's count of events written against those delivered and recovered); its
+ * summary is the ledger (src-shared/ledger) folded over exactly the events delivered.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,17 +14,34 @@ import { tmpdir, constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventBatchView } from '../../src-shared/events/batch';
-import { API_CALL_NAMES, EVENT_KIND_NAMES, EVENT_SIZE } from '../../src-shared/events/layout';
+import {
+  API_CALL_NAMES,
+  EVENT_KIND_NAMES,
+  EVENT_SIZE,
+  isCallEnding,
+} from '../../src-shared/events/layout';
 import { Ledger } from '../../src-shared/ledger/ledger';
 import type { ErrorReply, SessionState, SessionSummary } from '../../src-shared/contract/model';
-import { undrainedRecords } from '../pss/ring-format';
-import type { FromWorker, ToWorker, WorkerCall } from './protocol';
+import { recoverRing, type RingRecovery } from '../pss/ring-format';
+import { WalkServiceError } from '../errors/reply';
+import { failedState, startingState } from '../../src-shared/contract/session-state';
+import type { FromWorker, ToWorker, WorkerCall, WorkerOp } from './protocol';
+import { checkFromWorker } from './protocol-check';
 import type {
   SessionAction,
   SessionControlArgs,
   SessionSink,
   StartSessionOptions,
 } from './service';
+
+/** A call that found the child's channel already closed (its exit report follows). */
+const CHANNEL_GONE: ErrorReply = {
+  kind: 'internal',
+  code: null,
+  codeName: null,
+  message: 'the walk’s own process is gone',
+  hint: 'Start the session again.',
+};
 
 /** How many of the last events a crash report names. */
 const LAST_EVENTS = 6;
@@ -70,12 +89,33 @@ class LastEvents {
       const addr = v.addressNumber(i);
       this.lines.push(
         `#${v.seq(i)} ${EVENT_KIND_NAMES[k] ?? k} in ${API_CALL_NAMES[v.api(i)] ?? v.api(i)}` +
-          (size > 0 ? ` size ${size}` : '') +
+          (size > 0 ? (isCallEnding(k) ? ` (the call took ${size} ns)` : ` size ${size}`) : '') +
           (addr !== 0 ? ` at 0x${addr.toString(16)}` : ''),
       );
     }
     if (this.lines.length > LAST_EVENTS) this.lines = this.lines.slice(-LAST_EVENTS);
   }
+}
+
+/** What a crash report says about the events the child wrote and the app did not receive. */
+export function lossText(r: RingRecovery | null, delivered: number): string {
+  const recovered = r ? r.records.byteLength / EVENT_SIZE : 0;
+  const from =
+    recovered > 0
+      ? ` (${recovered} of them recovered from its ring file after the crash)`
+      : ' (none had to be recovered from its ring file)';
+  if (!r || r.written === null || r.lost === null)
+    return `How many events were lost is unknown: its event ring file could not be read; ${delivered + recovered} events were delivered.`;
+  if (r.lost === 0) return `No events were lost: all ${r.written} it wrote were delivered${from}.`;
+  const first = delivered + recovered;
+  const range = r.lost === 1 ? `seq ${first}` : `seqs ${first}–${first + r.lost - 1}`;
+  return (
+    `${r.lost} of the ${r.written} events it wrote were lost (${range}): it had taken them out of its ring but died before sending them, and the ring no longer held them` +
+    (r.lostAfterGap > 0
+      ? `; ${r.lostAfterGap} of them were still in the ring but after that gap, so they are not shown`
+      : '') +
+    `. The ${first} delivered events${recovered > 0 ? `, ${recovered} of them recovered from its ring file,` : ''} are complete up to there.`
+  );
 }
 
 export class ChildWalk {
@@ -85,7 +125,7 @@ export class ChildWalk {
   private nextCallId = 1;
   private readonly pending = new Map<
     number,
-    { resolve(v: SessionState): void; reject(e: unknown): void }
+    { op: WorkerOp; resolve(v: SessionState): void; reject(e: unknown): void }
   >();
   /** Every event delivered, folded: a crashed session's summary. */
   private readonly ledger = new Ledger();
@@ -114,7 +154,15 @@ export class ChildWalk {
     this.child.stderr?.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_TAIL);
     });
-    this.child.on('message', (m: FromWorker) => this.onMessage(m));
+    // Checked at the boundary: a malformed message ends the child, reported as its crash.
+    this.child.on('message', (m: unknown) => {
+      const checked = checkFromWorker(m, (id) => this.pending.get(id)?.op);
+      if (checked.ok) return this.onMessage(checked.message);
+      this.stderr = `${this.stderr}\n[inspector] the walk process sent ${checked.problem}`.slice(
+        -STDERR_TAIL,
+      );
+      this.kill();
+    });
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
     this.child.on('error', () => undefined); // 'exit' follows and reports
   }
@@ -122,17 +170,17 @@ export class ChildWalk {
   private call(call: WorkerCall): Promise<SessionState> {
     const id = this.nextCallId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { op: call.op, resolve, reject });
       const m: ToWorker = { t: 'call', id, call };
       if (!this.child.connected) {
         this.pending.delete(id);
-        resolve(this.lastState ?? this.stateAfterCrash(null));
+        resolve(this.lastState ?? this.stateAfterCrash(CHANNEL_GONE));
         return;
       }
       this.child.send(m, (e) => {
         if (!e) return;
         this.pending.delete(id);
-        resolve(this.lastState ?? this.stateAfterCrash(null));
+        resolve(this.lastState ?? this.stateAfterCrash(CHANNEL_GONE));
       });
     });
   }
@@ -161,8 +209,8 @@ export class ChildWalk {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        if (m.ok) p.resolve(m.value as SessionState);
-        else p.reject(Object.assign(new Error(m.error.message), { reply: m.error }));
+        if (!m.ok) p.reject(new WalkServiceError(m.error));
+        else if (m.op === 'startSession' || m.op === 'control') p.resolve(m.value);
         return;
       }
       case 'events':
@@ -188,15 +236,21 @@ export class ChildWalk {
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.ended) return;
     this.ended = true;
-    // Whatever the child had written but not sent is still in the ring file.
-    let tail: Uint8Array = new Uint8Array(0);
+    // What the child wrote but the app did not receive is in the ring file, while it holds it.
+    const delivered = this.ledger.events;
+    let found: RingRecovery | null = null;
     try {
       const file = readFileSync(this.ringFile);
-      tail = undrainedRecords(new Uint8Array(file.buffer, file.byteOffset, file.byteLength));
+      found = recoverRing(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), delivered);
+      if (found.records.byteLength >= EVENT_SIZE) {
+        const batch = found.records.slice().buffer;
+        new EventBatchView(batch).validate(delivered); // seqs go on from the delivered ones
+        this.deliver(delivered, batch);
+      }
     } catch {
-      // no ring file content: nothing more to deliver
+      // no ring file, or records that do not continue the delivered ones: none recovered
+      if (found) found = { ...found, records: new Uint8Array(0), lost: null };
     }
-    if (tail.byteLength >= EVENT_SIZE) this.deliver(this.ledger.events, tail.slice().buffer);
     const how =
       signal !== null
         ? `was killed by ${signalText(signal)}`
@@ -212,7 +266,7 @@ export class ChildWalk {
       kind: 'internal',
       code: null,
       codeName: null,
-      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. Last events: ${this.last.lines.length > 0 ? this.last.lines.join('; ') : 'none'}.`,
+      message: `The walk with the user allocator library ${lib} crashed: its process ${how}. ${lossText(found, delivered)} Last events: ${this.last.lines.length > 0 ? this.last.lines.join('; ') : 'none'}.`,
       hint:
         'The app is unaffected: only the walk’s own process ended. Check the library against the rules in docs/user-allocator.md (FreeRoutine must accept NULL, AllocRoutine may return NULL but must not crash).' +
         (this.stderr.trim() ? ` Its stderr ended with: ${this.stderr.trim().slice(-400)}` : ''),
@@ -225,27 +279,18 @@ export class ChildWalk {
     this.finish();
   }
 
-  private stateAfterCrash(error: ErrorReply | null): SessionState {
-    const s = this.lastState;
-    return {
+  private stateAfterCrash(error: ErrorReply): SessionState {
+    const start = startingState({
       sessionId: this.sessionId,
-      state: 'failed',
       pid: this.options.pid ?? 0,
       snapshotId: null,
-      pace: s?.pace ?? this.options.pace,
-      classes:
-        s?.classes ??
-        this.options.classes.map((cls) => ({ cls, walked: 0, total: null, done: false })),
-      current: null,
-      bookmarks: s?.bookmarks ?? [],
-      pass: s?.pass ?? 0,
+      pace: this.options.pace,
+      classes: this.options.classes,
       passes: this.options.passes ?? 1,
-      eventsStored: this.ledger.events,
-      error,
-      targetExited: s?.targetExited ?? false,
-      clockOriginEpochMs: s?.clockOriginEpochMs ?? performance.timeOrigin + this.t0,
       allocator: this.options.allocator,
-    };
+      clockOriginEpochMs: performance.timeOrigin + this.t0,
+    });
+    return failedState(this.lastState ?? start, error, { eventsStored: this.ledger.events });
   }
 
   private deliver(firstSeq: number, batch: ArrayBuffer): void {

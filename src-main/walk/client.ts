@@ -2,6 +2,13 @@
  * The WalkService the host uses. Captures, queries and sessions run in a worker thread (the
  * main thread never blocks on native calls); `inThread: true` runs the same core on the calling
  * thread (benchmarks and tests that measure the core without message passing).
+ *
+ * A worker that dies (an uncaught exception, terminate, process.exit inside it) is replaced on
+ * the next request. The calls it had not answered fail and the sessions it ran end at once,
+ * failed with "walk worker died: …" (their sinks' `lost`), never "live" forever; the snapshots
+ * it held are gone (the next worker's snapshot ids differ, so an old id is "not found"). What
+ * comes back from a worker is checked at the boundary (./protocol-check.ts); a malformed
+ * message ends that worker the same way.
  */
 import { Worker } from 'node:worker_threads';
 import type { WalkableClass } from '../../src-shared/pss/constants';
@@ -12,7 +19,16 @@ import type {
   SessionState,
   SnapshotInfo,
 } from '../../src-shared/contract/model';
-import type { CallResults, FromWorker, WorkerCall, WorkerStats } from './protocol';
+import { failedState, hasEnded, startingState } from '../../src-shared/contract/session-state';
+import type {
+  CallResults,
+  FromWorker,
+  WalkWorkerData,
+  WorkerCall,
+  WorkerOp,
+  WorkerStats,
+} from './protocol';
+import { checkFromWorker } from './protocol-check';
 import type {
   SessionAction,
   SessionControlArgs,
@@ -24,70 +40,101 @@ import type { WalkCore } from './core';
 import { workerSource } from './worker-source';
 import { ChildWalk } from './child';
 import { usesUserLibrary } from '../../src-shared/alloc/options';
+import { WalkServiceError, sessionExists, userLibraryNeedsPid, workerDied } from '../errors/reply';
 
-/** A worker/core call failed; carries the ErrorReply the host passes on. */
-export class WalkServiceError extends Error {
-  constructor(readonly reply: ErrorReply) {
-    super(reply.message);
-    this.name = 'WalkServiceError';
-  }
-}
+export { WalkServiceError };
 
 export interface WalkServiceOptions {
   /** Run the core on this thread instead of a worker. */
   inThread?: boolean;
 }
 
-export function createWalkService(
-  options: WalkServiceOptions = {},
-): WalkService & { stats(): Promise<WorkerStats> } {
+/** The walk service with what only tests, benchmarks and the soak use. */
+export interface WalkServiceClient extends WalkService {
+  stats(): Promise<WorkerStats>;
+  /**
+   * Ends the current walk worker now, as a crash would (tests: a worker that dies mid-walk).
+   * Resolves once its sessions and calls have been ended.
+   */
+  terminateWorker(): Promise<void>;
+}
+
+export function createWalkService(options: WalkServiceOptions = {}): WalkServiceClient {
   return new WalkClient(options);
+}
+
+interface Running {
+  sink: SessionSink;
+  /** The last state seen, so a session lost with its worker ends where it was. */
+  last: SessionState;
+  /** Its startSession call is unanswered (a worker death then rejects that call instead). */
+  starting: boolean;
 }
 
 class WalkClient implements WalkService {
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve(v: unknown): void; reject(e: unknown): void }
+    { op: WorkerOp; resolve(v: unknown): void; reject(e: unknown): void }
   >();
-  private readonly sinks = new Map<string, SessionSink>();
+  /** Sessions of the current worker (or in-thread core), by id. */
+  private readonly running = new Map<string, Running>();
   /** Sessions with a user allocator library, each in its own child process (./child.ts). */
   private readonly children = new Map<string, ChildWalk>();
-  private readonly worker: Worker | null;
+  private worker: Worker | null = null;
+  private generation = 0;
+  private readonly inThread: boolean;
   /** In-thread mode: the core, loaded on first use (so the worker mode never loads koffi here). */
   private core: Promise<WalkCore> | null = null;
-  private dead: ErrorReply | null = null;
+  private closed: ErrorReply | null = null;
 
   constructor(options: WalkServiceOptions) {
-    if (options.inThread) {
-      this.worker = null;
+    this.inThread = options.inThread === true;
+    if (this.inThread) {
       this.core = import('./core').then(({ WalkCore }) => new WalkCore((m) => this.onMessage(m)));
     } else {
-      const src = workerSource('worker.ts', 'walk-worker.js');
-      this.worker = new Worker(src.file, { eval: src.eval, name: 'pss-walk' });
-      this.worker.on('message', (m: FromWorker) => this.onMessage(m));
-      this.worker.on('error', (e) => this.onWorkerDeath(`the walk worker failed: ${e.message}`));
-      this.worker.on('exit', (code) => this.onWorkerDeath(`the walk worker exited (code ${code})`));
-      // The worker must not keep the process alive on its own.
-      this.worker.unref();
+      this.startWorker();
     }
   }
 
-  private onWorkerDeath(message: string): void {
-    if (this.dead) return;
-    this.dead = {
-      kind: 'internal',
-      code: null,
-      codeName: null,
-      message,
-      hint: 'Restart the session; the worker is restarted on the next request.',
-    };
-    for (const p of this.pending.values()) p.reject(new WalkServiceError(this.dead));
-    this.pending.clear();
-    for (const [sessionId, sink] of this.sinks) {
-      sink.state({ ...failedState(sessionId), error: this.dead });
+  /** The current worker, started (again) when there is none. */
+  private startWorker(): Worker {
+    if (this.worker) return this.worker;
+    const src = workerSource('worker.ts', 'walk-worker.js');
+    const workerData: WalkWorkerData = { generation: ++this.generation };
+    const w = new Worker(src.file, { eval: src.eval, name: 'pss-walk', workerData });
+    w.on('message', (m: unknown) => {
+      if (this.worker === w) this.onRawMessage(w, m);
+    });
+    w.on('error', (e) => this.onWorkerDeath(w, `${e.name}: ${e.message}`));
+    w.on('exit', (code) => this.onWorkerDeath(w, `it exited with code ${code}`));
+    // The worker must not keep the process alive on its own.
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  private onRawMessage(w: Worker, m: unknown): void {
+    const checked = checkFromWorker(m, (id) => this.pending.get(id)?.op);
+    if (!checked.ok) {
+      this.onWorkerDeath(w, `it sent ${checked.problem}`);
+      void w.terminate();
+      return;
     }
-    this.sinks.clear();
+    this.onMessage(checked.message);
+  }
+
+  /** The worker `w` is gone: fail what it owed, end its sessions. Once per worker. */
+  private onWorkerDeath(w: Worker, why: string): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    const error = workerDied(why);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    const running = [...this.running.values()];
+    this.running.clear();
+    for (const p of pending) p.reject(new WalkServiceError(error));
+    for (const r of running) if (!r.starting) r.sink.lost(failedState(r.last, error));
   }
 
   private onMessage(m: FromWorker): void {
@@ -101,33 +148,43 @@ class WalkClient implements WalkService {
         return;
       }
       case 'events':
-        this.sinks.get(m.sessionId)?.events(m.firstSeq, m.batch);
+        this.running.get(m.sessionId)?.sink.events(m.firstSeq, m.batch);
         return;
       case 'entries':
-        this.sinks.get(m.sessionId)?.entries(m.cls, m.startIndex, m.entries);
+        this.running.get(m.sessionId)?.sink.entries(m.cls, m.startIndex, m.entries);
         return;
-      case 'state':
-        this.sinks.get(m.state.sessionId)?.state(m.state);
+      case 'state': {
+        const r = this.running.get(m.state.sessionId);
+        if (!r) return;
+        r.last = m.state;
+        r.sink.state(m.state);
         return;
+      }
       case 'summary': {
-        const sink = this.sinks.get(m.summary.sessionId);
-        this.sinks.delete(m.summary.sessionId);
-        sink?.summary(m.summary);
+        const r = this.running.get(m.summary.sessionId);
+        this.running.delete(m.summary.sessionId);
+        r?.sink.summary(m.summary);
         return;
       }
     }
   }
 
-  private call<K extends WorkerCall['op']>(
-    call: Extract<WorkerCall, { op: K }>,
-  ): Promise<CallResults[K]> {
-    if (this.dead) return Promise.reject(new WalkServiceError(this.dead));
+  private call<K extends WorkerOp>(call: Extract<WorkerCall, { op: K }>): Promise<CallResults[K]> {
+    if (this.closed) return Promise.reject(new WalkServiceError(this.closed));
     const id = this.nextId++;
     return new Promise<CallResults[K]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      if (this.worker) this.worker.postMessage({ t: 'call', id, call });
+      this.pending.set(id, { op: call.op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.inThread) this.startWorker().postMessage({ t: 'call', id, call });
       else void (this.core as Promise<WalkCore>).then((core) => core.handle(id, call), reject);
     });
+  }
+
+  async terminateWorker(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    // Its calls and sessions end now, as for any death; then the thread is stopped.
+    this.onWorkerDeath(w, 'it was terminated');
+    await w.terminate();
   }
 
   capture(pid: number, flags: number, options: { usage?: boolean } = {}): Promise<SnapshotInfo> {
@@ -153,11 +210,30 @@ class WalkClient implements WalkService {
     sink: SessionSink,
   ): Promise<SessionState> {
     if (usesUserLibrary(options.allocator)) return this.startChild(sessionId, options, sink);
-    this.sinks.set(sessionId, sink);
+    if (this.running.has(sessionId) || this.children.has(sessionId)) throw sessionExists(sessionId);
+    // Registered before the call: a session that fails at once reports before its reply.
+    const r: Running = {
+      sink,
+      last: startingState({
+        sessionId,
+        pid: options.pid ?? 0,
+        snapshotId: options.snapshotId ?? null,
+        pace: options.pace,
+        classes: options.classes,
+        passes: options.passes ?? 1,
+        allocator: options.allocator,
+        clockOriginEpochMs: Date.now(),
+      }),
+      starting: true,
+    };
+    this.running.set(sessionId, r);
     try {
-      return await this.call({ op: 'startSession', sessionId, options });
+      const state = await this.call({ op: 'startSession', sessionId, options });
+      r.starting = false;
+      if (this.running.get(sessionId) === r && hasEnded(r.last) === false) r.last = state;
+      return state;
     } catch (e) {
-      this.sinks.delete(sessionId);
+      if (this.running.get(sessionId) === r) this.running.delete(sessionId);
       throw e;
     }
   }
@@ -170,27 +246,18 @@ class WalkClient implements WalkService {
     options: StartSessionOptions,
     sink: SessionSink,
   ): Promise<SessionState> {
-    if (this.dead) throw new WalkServiceError(this.dead);
+    if (this.closed) throw new WalkServiceError(this.closed);
     if (options.pid === undefined || options.snapshotId !== undefined) {
-      throw new WalkServiceError({
-        kind: 'validation',
-        code: null,
-        codeName: null,
-        message:
-          'A walk with a user allocator library runs in a process of its own and captures the target itself: start it from a process (pid), not from an existing snapshot.',
-        hint: 'Start the session from the process list.',
-      });
+      throw userLibraryNeedsPid();
     }
-    if (this.children.has(sessionId) || this.sinks.has(sessionId))
-      throw new Error(`session ${sessionId} already exists`);
+    if (this.children.has(sessionId) || this.running.has(sessionId)) throw sessionExists(sessionId);
     const child = new ChildWalk(sessionId, options, sink, (id) => this.children.delete(id));
     this.children.set(sessionId, child);
     try {
       return await child.start();
     } catch (e) {
       child.kill();
-      const reply = (e as { reply?: ErrorReply }).reply;
-      throw reply ? new WalkServiceError(reply) : e;
+      throw e;
     }
   }
 
@@ -208,35 +275,18 @@ class WalkClient implements WalkService {
   }
   async close(): Promise<void> {
     for (const child of this.children.values()) child.kill();
-    if (this.dead) return;
-    await this.call({ op: 'shutdown' }).catch(() => undefined);
-    this.dead = {
+    if (this.closed) return;
+    // A worker that died is not started again just to be shut down.
+    if (this.inThread || this.worker) await this.call({ op: 'shutdown' }).catch(() => undefined);
+    this.closed = {
       kind: 'internal',
       code: null,
       codeName: null,
       message: 'the walk service is closed',
-      hint: '',
+      hint: 'The app is quitting.',
     };
-    if (this.worker) await this.worker.terminate();
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
   }
-}
-
-function failedState(sessionId: string): SessionState {
-  return {
-    sessionId,
-    state: 'failed',
-    pid: 0,
-    snapshotId: null,
-    pace: { mode: 'run' },
-    classes: [],
-    current: null,
-    bookmarks: [],
-    pass: 0,
-    passes: 1,
-    eventsStored: 0,
-    error: null,
-    targetExited: false,
-    clockOriginEpochMs: 0,
-    allocator: { strategy: 'heap' },
-  };
 }

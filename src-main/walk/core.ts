@@ -3,10 +3,10 @@
  * calls, and frees everything at shutdown. Runs in the worker (./worker.ts) or, for tests and
  * benchmarks, on the calling thread (./client.ts inThread).
  */
-import type { CallResults, Emit, WorkerCall, WorkerStats } from './protocol';
+import type { Emit, WorkerAnswer, WorkerCall, WorkerStats } from './protocol';
 import { SnapshotCache } from './snapshot-cache';
 import { WalkSession } from './session';
-import { NotFoundError, toErrorReply } from './errors';
+import { sessionExists, sessionNotRunning, toErrorReply } from '../errors/reply';
 import { liveAllocatorNativeBytes } from './tracing';
 import { nativeMemory } from '../pss';
 
@@ -14,7 +14,7 @@ import { nativeMemory } from '../pss';
 const TRIM_INTERVAL_MS = 3000;
 
 export class WalkCore {
-  private readonly snapshots = new SnapshotCache();
+  private readonly snapshots: SnapshotCache;
   private readonly sessions = new Map<string, WalkSession>();
 
   /**
@@ -27,61 +27,68 @@ export class WalkCore {
     if (this.sessions.size === 0) nativeMemory.releaseFreeMemory();
   }, TRIM_INTERVAL_MS);
 
-  constructor(private readonly emit: Emit) {
+  /** `idPrefix` starts every snapshot id (unique per walk worker generation). */
+  constructor(
+    private readonly emit: Emit,
+    idPrefix = '',
+  ) {
+    this.snapshots = new SnapshotCache(idPrefix);
     this.trimTimer.unref?.();
   }
 
   handle(id: number, call: WorkerCall): void {
-    let value: unknown;
+    let answer: WorkerAnswer;
     try {
-      value = this.run(call);
+      answer = this.run(call);
     } catch (e) {
-      this.emit({ t: 'result', id, ok: false, error: toErrorReply(e) });
+      this.emit({ t: 'result', id, op: call.op, ok: false, error: toErrorReply(e) });
       return;
     }
-    this.emit({ t: 'result', id, ok: true, value });
+    this.emit({ t: 'result', id, ok: true, ...answer });
   }
 
-  private run(call: WorkerCall): CallResults[WorkerCall['op']] {
+  private run(call: WorkerCall): WorkerAnswer {
     switch (call.op) {
       case 'capture':
-        return this.snapshots.capture(call.pid, call.flags, call.usage);
+        return {
+          op: call.op,
+          value: this.snapshots.capture(call.pid, call.flags, call.usage),
+        };
       case 'freeSnapshot':
         // A session walking this snapshot ends first: the snapshot must outlive its markers.
         for (const s of [...this.sessions.values()])
           if (s.borrowedSnapshotId === call.snapshotId) s.cancel();
         this.snapshots.free(call.snapshotId);
-        return null;
+        return { op: call.op, value: null };
       case 'query':
-        return this.snapshots.page(call.snapshotId, call.cls, call.offset, call.limit);
+        return {
+          op: call.op,
+          value: this.snapshots.page(call.snapshotId, call.cls, call.offset, call.limit),
+        };
       case 'allEntries':
-        return this.snapshots.entries(call.snapshotId, call.cls);
+        return { op: call.op, value: this.snapshots.entries(call.snapshotId, call.cls) };
       case 'startSession': {
-        if (this.sessions.has(call.sessionId))
-          throw new Error(`session ${call.sessionId} already exists`);
+        if (this.sessions.has(call.sessionId)) throw sessionExists(call.sessionId);
         const session = new WalkSession(call.sessionId, call.options, {
           emit: this.emit,
           borrowSnapshot: (snapshotId) => this.snapshots.get(snapshotId).snapshot,
           onDone: (sessionId) => this.sessions.delete(sessionId),
         });
         this.sessions.set(call.sessionId, session);
-        return session.start();
+        return { op: call.op, value: session.start() };
       }
       case 'control': {
         const session = this.sessions.get(call.sessionId);
-        if (!session)
-          throw new NotFoundError(
-            `session ${call.sessionId} is not running (it ended or never started)`,
-          );
-        return session.control(call.action, call.args);
+        if (!session) throw sessionNotRunning(call.sessionId);
+        return { op: call.op, value: session.control(call.action, call.args) };
       }
       case 'stats':
-        return this.stats();
+        return { op: call.op, value: this.stats() };
       case 'shutdown':
         clearInterval(this.trimTimer);
         for (const s of [...this.sessions.values()]) s.cancel();
         this.snapshots.freeAll();
-        return null;
+        return { op: call.op, value: null };
     }
   }
 

@@ -1,7 +1,7 @@
 /**
- * Messages between the main thread (./client.ts) and the walk worker (./worker.ts). Internal to
- * src-main/walk: both ends are ours, so these are typed, not validated (inbound IPC from the
- * renderer is validated by the host before anything reaches here).
+ * Messages between the main thread (./client.ts, ./child.ts) and the walk worker (./worker.ts)
+ * or walk child (./walk-child.ts). Typed here, and what comes back from the worker is checked
+ * at the boundary (./protocol-check.ts) before anything on the main side uses it.
  */
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
@@ -44,11 +44,25 @@ export interface CallResults {
   shutdown: null;
 }
 
+/** What a walk worker is started with. */
+export interface WalkWorkerData {
+  /** 1 for the first worker of a client, +1 for each restart (snapshot ids carry it). */
+  generation: number;
+}
+
 export type ToWorker = { t: 'call'; id: number; call: WorkerCall };
 
+export type WorkerOp = WorkerCall['op'];
+
+/** A call's answer, its value typed by its op. */
+export type WorkerAnswer = { [K in WorkerOp]: { op: K; value: CallResults[K] } }[WorkerOp];
+
+export type ResultMessage =
+  | ({ t: 'result'; id: number; ok: true } & WorkerAnswer)
+  | { t: 'result'; id: number; op: WorkerOp; ok: false; error: ErrorReply };
+
 export type FromWorker =
-  | { t: 'result'; id: number; ok: true; value: unknown }
-  | { t: 'result'; id: number; ok: false; error: ErrorReply }
+  | ResultMessage
   | { t: 'events'; sessionId: string; firstSeq: number; batch: ArrayBuffer }
   | {
       t: 'entries';

@@ -9,6 +9,7 @@ import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import type {
   EntryPage,
+  FailedSessionState,
   Pace,
   SessionState,
   SessionSummary,
@@ -51,6 +52,12 @@ export interface SessionSink {
   state(state: SessionState): void;
   /** Sent once, when the session ends (finished, cancelled or failed), after its last events. */
   summary(summary: SessionSummary): void;
+  /**
+   * The walk service lost the session: the worker that ran it died. `state` is its last
+   * state, failed with "walk worker died: …". Nothing follows, not even a summary (it died
+   * with the worker): the sink makes one from the events it received.
+   */
+  lost(state: FailedSessionState): void;
 }
 
 export interface WalkService {

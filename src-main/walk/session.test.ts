@@ -54,6 +54,9 @@ function recorder(): Recorded {
     summary(s) {
       resolve(s);
     },
+    lost(s) {
+      throw new Error(`session lost: ${s.error.message}`);
+    },
   };
   return r;
 }

@@ -15,17 +15,24 @@ import { ApiCall, NO_CLASS } from '../../src-shared/events/layout';
 import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type {
+  ActiveSessionState,
   Bookmark,
   ClassProgress,
+  EndedSessionState,
   ErrorReply,
   Pace,
   SessionState,
-  SessionStateName,
   SessionSummary,
 } from '../../src-shared/contract/model';
+import {
+  endedState,
+  failedState,
+  walkingState,
+  type SessionPlan,
+} from '../../src-shared/contract/session-state';
 import { emptyTotals, createSessionTracer, type SessionTracer } from './tracing';
 import { captureSnapshot } from './snapshot-cache';
-import { LimitError, NotFoundError, toErrorReply } from './errors';
+import { LimitError, noBookmark, toErrorReply } from '../errors/reply';
 import type { Emit } from './protocol';
 import type { SessionAction, SessionControlArgs, StartSessionOptions } from './service';
 
@@ -51,7 +58,9 @@ export interface SessionDeps {
 }
 
 export class WalkSession {
-  private state: SessionStateName = 'starting';
+  /** Where the walk is; 'ended' once finish() ran (then `outcome` says how). */
+  private state: ActiveSessionState['state'] | 'ended' = 'starting';
+  private outcome: EndedSessionState['state'] | 'failed' | null = null;
   private pace: Pace;
   private snapshot: Snapshot | null = null;
   private ownsSnapshot = false;
@@ -71,7 +80,7 @@ export class WalkSession {
   private lastTick = 0;
   private credit = 0;
   private readonly t0 = performance.now();
-  private readonly clockOriginEpochMs = performance.timeOrigin + this.t0;
+  private readonly plan: SessionPlan;
   private captureMs = 0;
   private walkStartMs = 0;
   private walkMs = 0;
@@ -85,6 +94,16 @@ export class WalkSession {
     private readonly deps: SessionDeps,
   ) {
     this.pace = options.pace;
+    this.plan = {
+      sessionId,
+      pid: options.pid ?? 0,
+      snapshotId: options.snapshotId ?? null,
+      pace: options.pace,
+      classes: options.classes,
+      passes: options.passes ?? 1,
+      allocator: options.allocator,
+      clockOriginEpochMs: performance.timeOrigin + this.t0,
+    };
     this.progress = options.classes.map((cls) => ({ cls, walked: 0, total: null, done: false }));
   }
 
@@ -159,7 +178,7 @@ export class WalkSession {
   }
 
   control(action: SessionAction, args: SessionControlArgs): SessionState {
-    if (this.ended && action !== 'cancel') return this.snapshotState();
+    if (this.ended) return this.snapshotState();
     switch (action) {
       case 'pause':
         if (this.state === 'running') {
@@ -217,10 +236,7 @@ export class WalkSession {
       case 'restorePosition': {
         const b = this.bookmarks.find((x) => x.id === args.bookmarkId);
         if (!b) {
-          throw new NotFoundError(
-            `session ${this.sessionId} has no bookmark ${String(args.bookmarkId)}`,
-            'Bookmarks belong to the session that saved them: pick one from this session’s list.',
-          );
+          throw noBookmark(this.sessionId, args.bookmarkId);
         }
         this.guard(() => {
           const tracer = this.tracer as SessionTracer;
@@ -250,7 +266,7 @@ export class WalkSession {
         }
         break;
       case 'cancel':
-        if (!this.ended) this.finish('cancelled');
+        this.finish('cancelled');
         break;
     }
     const s = this.snapshotState();
@@ -284,7 +300,9 @@ export class WalkSession {
       if (this.pace.mode === 'run') {
         const until = performance.now() + RUN_SLICE_MS;
         while (this.state === 'running' && performance.now() < until) {
-          for (let i = 0; i < 64 && this.state === 'running'; i++) this.stepOnce();
+          // the native tracer walks 64 steps per native call; the JS one step by step
+          if (this.tracer?.walkMany) this.stepMany(64);
+          else for (let i = 0; i < 64 && this.state === 'running'; i++) this.stepOnce();
         }
       } else {
         const now = performance.now();
@@ -313,8 +331,33 @@ export class WalkSession {
     }
   }
 
-  /** One PssWalkSnapshot call on the current class (or class change / completion). */
-  private stepOnce(): void {
+  /**
+   * Up to `max` PssWalkSnapshot calls on the current class in one native call (each bracketed
+   * and reported as stepOnce's), then what stepOnce does with the code that stopped them.
+   */
+  private stepMany(max: number): void {
+    const cur = this.progress[this.classIndex];
+    const tracer = this.tracer as SessionTracer;
+    if (!cur || cur.done || !tracer.walkMany || !tracer.entryAt) return this.stepOnce();
+    const r = tracer.walkMany(
+      this.snapshot as Snapshot,
+      this.marker as WalkMarker,
+      cur.cls,
+      cur.walked,
+      max,
+    );
+    const ok = r.code === Win32Error.SUCCESS ? r.steps : r.steps - 1;
+    const shipped = this.shippedEntries.get(cur.cls) ?? 0;
+    for (let k = 0; k < ok; k++, cur.walked++)
+      if (cur.walked >= shipped) this.queueEntry(cur.cls, cur.walked, tracer.entryAt(cur.cls, k));
+    if (ok < r.steps) this.stepOnce(r.code);
+  }
+
+  /**
+   * One PssWalkSnapshot call on the current class (or class change / completion); `code`: the
+   * code of a call stepMany made already (not SUCCESS), handled as if this call had made it.
+   */
+  private stepOnce(code?: number): void {
     const cur = this.progress[this.classIndex];
     if (!cur) {
       this.finish('finished');
@@ -329,7 +372,8 @@ export class WalkSession {
     const snapshot = this.snapshot as Snapshot;
     for (let attempt = 0; ; attempt++) {
       // enter, PssWalkSnapshot, leave and the WalkStep / WalkEnd / ApiError event in one go
-      const code = tracer.walk(snapshot, marker, cur.cls, cur.walked);
+      if (attempt > 0 || code === undefined)
+        code = tracer.walk(snapshot, marker, cur.cls, cur.walked);
       if (code === Win32Error.SUCCESS) {
         const entry = snapshot.decodeCurrent(marker, cur.cls);
         this.queueEntry(cur.cls, cur.walked, entry);
@@ -446,13 +490,18 @@ export class WalkSession {
     this.finish('failed');
   }
 
-  /** Frees everything this session holds, then reports its end. Runs exactly once. */
-  private finish(state: SessionStateName): void {
+  /**
+   * Frees everything this session holds, then reports its end. Runs exactly once. 'failed'
+   * comes with this.error set (fail()); a problem while freeing fails a finished or cancelled
+   * session too.
+   */
+  private finish(outcome: EndedSessionState['state'] | 'failed'): void {
     if (this.ended) return;
     this.ended = true;
     this.clearTimer();
     if (this.walkStartMs > 0) this.walkMs = performance.now() - this.walkStartMs;
-    this.state = state;
+    this.state = 'ended';
+    this.outcome = outcome;
     const problems: unknown[] = [];
     const tracer = this.tracer;
     if (this.marker && !this.marker.isFreed && tracer) {
@@ -480,8 +529,10 @@ export class WalkSession {
     // is built (flushing the last batch) from the ledger of every event written.
     tracer?.release();
     const summary = this.buildSummary();
-    if (problems.length > 0 && !this.error) this.error = toErrorReply(problems[0]);
-    if (problems.length > 0 && this.state === 'finished') this.state = 'failed';
+    if (problems.length > 0) {
+      this.error ??= toErrorReply(problems[0]);
+      this.outcome = 'failed';
+    }
     this.emitState();
     this.deps.emit({ t: 'summary', summary });
     this.deps.onDone(this.sessionId);
@@ -505,23 +556,26 @@ export class WalkSession {
 
   snapshotState(): SessionState {
     const cur = this.progress[this.classIndex];
-    return {
-      sessionId: this.sessionId,
-      state: this.state,
-      pid: this.options.pid ?? 0,
-      snapshotId: this.options.snapshotId ?? null,
+    const progress = {
       pace: this.pace,
-      classes: this.progress.map((p) => ({ ...p })),
-      current: cur && !this.ended ? { cls: cur.cls, entryIndex: cur.walked } : null,
-      bookmarks: [...this.bookmarks],
+      classes: this.progress,
       pass: this.pass,
-      passes: this.options.passes ?? 1,
+      bookmarks: this.bookmarks,
       eventsStored: this.tracer?.eventCount ?? 0,
-      error: this.error,
       targetExited: this.targetExited,
-      clockOriginEpochMs: this.clockOriginEpochMs,
-      allocator: this.options.allocator,
     };
+    if (this.state !== 'ended') {
+      const current = cur ? { cls: cur.cls, entryIndex: cur.walked } : null;
+      return walkingState(this.plan, { ...progress, state: this.state, current });
+    }
+    const last = walkingState(this.plan, { ...progress, state: 'running', current: null });
+    if (this.outcome === 'failed') {
+      return failedState(
+        last,
+        this.error ?? toErrorReply(new Error(`session ${this.sessionId} failed`)),
+      );
+    }
+    return endedState(last, this.outcome ?? 'cancelled');
   }
 
   get borrowedSnapshotId(): string | undefined {

@@ -16,7 +16,7 @@ import { CONTEXT_ALL, PssCaptureFlags } from '../../src-shared/pss/constants';
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import type { EntryPage, SnapshotInfo } from '../../src-shared/contract/model';
-import { NotFoundError } from './errors';
+import { snapshotNotFound } from '../errors/reply';
 
 interface Held {
   snapshot: Snapshot;
@@ -89,12 +89,15 @@ export class SnapshotCache {
   private readonly held = new Map<string, Held>();
   private next = 1;
 
+  /** `idPrefix` keeps ids unique across walk workers (a restarted worker has another). */
+  constructor(private readonly idPrefix = '') {}
+
   get size(): number {
     return this.held.size;
   }
 
   capture(pid: number, flags: number, usage = false): SnapshotInfo {
-    const id = `snap${this.next++}`;
+    const id = `${this.idPrefix}snap${this.next++}`;
     const { snapshot, info, details } = captureSnapshot(pid, flags, id, { details: true, usage });
     this.held.set(id, { snapshot, info, details, entries: new Map() });
     return info;
@@ -102,8 +105,7 @@ export class SnapshotCache {
 
   get(snapshotId: string): Held {
     const h = this.held.get(snapshotId);
-    if (!h)
-      throw new NotFoundError(`snapshot ${snapshotId} does not exist (freed, or never captured)`);
+    if (!h) throw snapshotNotFound(snapshotId);
     return h;
   }
 

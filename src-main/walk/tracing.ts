@@ -6,7 +6,15 @@
  * write the same events and the same summary. Also keeps the tracers not yet released, so the
  * worker can report native bytes still held.
  */
-import { NativeTracer, WalkMarker, nativeMemory, type MarkerHooks, type Snapshot } from '../pss';
+import {
+  NativeTracer,
+  WALK_CLASSES,
+  WalkMarker,
+  nativeMemory,
+  type MarkerHooks,
+  type Snapshot,
+} from '../pss';
+import type { WalkEntry } from '../../src-shared/pss/entries';
 import { ApiCall } from '../../src-shared/events/layout';
 import { PssWalkClass, Win32Error, type WalkableClass } from '../../src-shared/pss/constants';
 import { TracedAllocator, createStrategy } from '../alloc';
@@ -59,6 +67,19 @@ export interface SessionTracer {
    * (entryIndex: the index of the entry it walks, or the count at the end). Returns its code.
    */
   walk(snapshot: Snapshot, marker: WalkMarker, cls: WalkableClass, entryIndex: number): number;
+  /**
+   * Native only: up to `max` walk() calls of `cls` in one native call, entries firstIndex on;
+   * stops after the first code that is not SUCCESS. Returns the calls made and the last code.
+   */
+  walkMany?(
+    snapshot: Snapshot,
+    marker: WalkMarker,
+    cls: WalkableClass,
+    firstIndex: number,
+    max: number,
+  ): { steps: number; code: number };
+  /** Entry k of the last walkMany, decoded. */
+  entryAt?(cls: WalkableClass, k: number): WalkEntry;
   enter(api: number, walkClass: number): void;
   leave(code: number): void;
   markerCreated(): void;
@@ -125,6 +146,7 @@ function createNativeSessionTracer(
     folding(ledger, onBatch),
     MARKER_ID,
     ringFile,
+    t0,
   );
   const held = { stats: () => t.allocatorStats() };
   unreleased.add(held);
@@ -137,6 +159,11 @@ function createNativeSessionTracer(
     },
     createMarker: () => WalkMarker.create(t),
     walk: (snapshot, marker, cls, index) => t.walk(snapshot, marker, cls, index),
+    walkMany(snapshot, marker, cls, firstIndex, max) {
+      const steps = t.walkMany(snapshot, marker, cls, firstIndex, max);
+      return { steps, code: t.lastCode };
+    },
+    entryAt: (cls, k) => WALK_CLASSES[cls].decode(t.entryView(cls, k)),
     enter: (api, walkClass) => t.enter(api, walkClass),
     leave: (code) => t.leave(code),
     markerCreated: () => t.markerCreated(),

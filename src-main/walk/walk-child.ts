@@ -8,7 +8,13 @@ import { WalkCore } from './core';
 
 const send = process.send?.bind(process);
 if (!send) throw new Error('walk-child must be started with an IPC channel (child_process.fork)');
+// Test hook (src-main/walk/native-session.test.ts only): die of SIGKILL in place of sending the
+// Nth event batch, i.e. after the tracer drained it from its ring, before the parent got it.
+const dieAtBatch = Number(process.env['PSS_TEST_WALK_CHILD_DIE_AT_BATCH'] ?? 0);
+let batches = 0;
 const core = new WalkCore((message: FromWorker) => {
+  if (dieAtBatch > 0 && message.t === 'events' && ++batches === dieAtBatch)
+    process.kill(process.pid, 'SIGKILL');
   send(message);
 });
 process.on('message', (m: ToWorker) => {

@@ -42,7 +42,7 @@ import {
   type WireFrame,
 } from '../../src-shared/contract/wire';
 import type { ErrorReply } from '../../src-shared/contract/model';
-import type { HostConnection, SessionHost } from '../host';
+import { toErrorReply, type HostConnection, type SessionHost } from '../host';
 
 /**
  * The token cookie's name: one per port, so a second instance on another port (cookies are not
@@ -507,16 +507,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     };
     void link.conn
       .handle(r.name, r.params)
-      .catch((e: unknown): Reply<RequestName> => ({
-        ok: false,
-        error: {
-          kind: 'internal',
-          code: null,
-          codeName: null,
-          message: e instanceof Error ? e.message : String(e),
-          hint: 'This is unexpected: the request was abandoned. Please report it.',
-        },
-      }))
+      .catch((e: unknown): Reply<RequestName> => ({ ok: false, error: toErrorReply(e) }))
       .then((reply) => {
         link.executing--;
         sendReply(link, r.id, reply, release);

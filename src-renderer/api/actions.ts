@@ -227,6 +227,21 @@ export async function openStartupTrace(): Promise<void> {
   showImported(r.value.fileName, r.value.session);
 }
 
+/**
+ * A trace another `pss-inspector open FILE` sent to the running app: it becomes the session on
+ * screen, in place of the one shown (as Open trace… does).
+ */
+export async function openSentTrace(): Promise<void> {
+  expectSession(true);
+  const r = await request('openedTrace', {});
+  if (!r.ok || !r.value) {
+    expectSession(false);
+    if (!r.ok) appStore.get().setBanner(r.error);
+    return;
+  }
+  showImported(r.value.fileName, r.value.session);
+}
+
 /** Filters the event log: rebuilds the module-owned index, then stores the filter. */
 export function applyEventFilter(f: EventFilter): void {
   const d = sessionData();

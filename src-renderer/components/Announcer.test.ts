@@ -1,30 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionState } from '../../src-shared/contract/model';
+import {
+  endedState,
+  startingState,
+  walkingState,
+  type WalkProgress,
+} from '../../src-shared/contract/session-state';
 import { DEFAULT_ALLOCATOR_OPTIONS } from '../../src-shared/alloc/options';
 import { sessionAnnouncement } from './Announcer';
 
-function state(patch: Partial<SessionState> = {}): SessionState {
-  return {
-    sessionId: 's1',
+const plan = {
+  sessionId: 's1',
+  pid: 1,
+  snapshotId: null,
+  pace: { mode: 'paced', entriesPerSecond: 5 } as const,
+  classes: ['THREADS', 'HANDLES'] as const,
+  passes: 1,
+  allocator: DEFAULT_ALLOCATOR_OPTIONS,
+  clockOriginEpochMs: 0,
+};
+
+/** A walk in progress (running unless told), or one that ended as `patch.state` says. */
+function state(
+  patch: Partial<WalkProgress> | { state: 'finished' | 'cancelled' } = {},
+): SessionState {
+  const running = walkingState(plan, {
+    ...startingState(plan),
     state: 'running',
-    pid: 1,
-    snapshotId: null,
-    pace: { mode: 'paced', entriesPerSecond: 5 },
     classes: [
       { cls: 'THREADS', walked: 2, total: 3, done: false },
       { cls: 'HANDLES', walked: 0, total: 10, done: false },
     ],
     current: { cls: 'THREADS', entryIndex: 2 },
-    pass: 0,
-    passes: 1,
-    bookmarks: [],
-    eventsStored: 0,
-    error: null,
-    targetExited: false,
-    clockOriginEpochMs: 0,
-    allocator: DEFAULT_ALLOCATOR_OPTIONS,
-    ...patch,
-  };
+  });
+  if (patch.state === 'finished' || patch.state === 'cancelled')
+    return endedState(running, patch.state);
+  return walkingState(plan, { ...running, ...(patch as Partial<WalkProgress>) });
 }
 
 describe('sessionAnnouncement (the walk live region)', () => {
@@ -34,9 +45,7 @@ describe('sessionAnnouncement (the walk live region)', () => {
       'Walk paused at Threads entry 1.',
     );
     expect(sessionAnnouncement(state({ state: 'paused' }), state())).toBe('Walk running.');
-    expect(sessionAnnouncement(state(), state({ state: 'finished', current: null }))).toBe(
-      'Walk finished.',
-    );
+    expect(sessionAnnouncement(state(), state({ state: 'finished' }))).toBe('Walk finished.');
     expect(sessionAnnouncement(state(), null)).toBe('Walk session closed.');
   });
 

@@ -9,7 +9,7 @@
  *
  * AnalysisColumns is the analysis worker's lean copy: only the fields the fold reads.
  */
-import { EventBatchView } from '../lib/traceEvents';
+import { EventBatchView, isCallEnding } from '../lib/traceEvents';
 import { RangeSet } from '../lib/rangeSet';
 import { growTo } from '../lib/growable';
 
@@ -100,8 +100,10 @@ export class EventColumns {
       if (filling && s < this.length && this.kind[s] !== MISSING_KIND) continue;
       this.timeNs[s] = v.timeNs(i);
       this.address[s] = v.addressNumber(i);
-      this.size[s] = v.size(i);
-      this.kind[s] = v.kind(i);
+      const kind = v.kind(i);
+      // a call-ending event's size is its call's duration (layout.ts), not a block size
+      this.size[s] = isCallEnding(kind) ? 0 : v.size(i);
+      this.kind[s] = kind;
       this.api[s] = v.api(i);
       this.cls[s] = v.walkClass(i);
       this.strategy[s] = v.strategy(i);

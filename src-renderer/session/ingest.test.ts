@@ -4,6 +4,7 @@
  * has no Web Worker), each analysis frame acks what it analysed, the time cursor's state comes
  * back from the analysis, and the page never asks for events again (no getEvents).
  */
+import { endedState, startingState, walkingState } from '../../src-shared/contract/session-state';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PushMessages, PushName } from '../../src-shared/contract/contract';
 import type { SessionState } from '../../src-shared/contract/model';
@@ -24,23 +25,21 @@ function push<P extends PushName>(name: P, msg: PushMessages[P]): void {
   for (const l of listeners.get(name) ?? []) l(msg);
 }
 
-const state: SessionState = {
+const plan = {
   sessionId: 's1',
-  state: 'running',
   pid: 42,
   snapshotId: null,
   pace: { mode: 'run' },
-  classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
-  current: null,
-  bookmarks: [],
-  pass: 0,
+  classes: ['THREADS'],
   passes: 1,
-  eventsStored: 0,
-  error: null,
-  targetExited: false,
-  clockOriginEpochMs: 0,
   allocator: { strategy: 'heap' },
-};
+  clockOriginEpochMs: 0,
+} as const;
+const state: SessionState = walkingState(plan, {
+  ...startingState(plan),
+  state: 'running',
+  classes: [{ cls: 'THREADS', walked: 0, total: 10, done: false }],
+});
 
 beforeAll(() => {
   const g = globalThis as Record<string, unknown>;
@@ -107,7 +106,7 @@ describe('push ingest', () => {
         bytes: encode(trace.slice(from, to), from),
       });
     }
-    push('sessionState', { ...state, state: 'finished', eventsStored: 3000 });
+    push('sessionState', endedState(state, 'finished', { eventsStored: 3000 }));
     await until(() => d?.analysis.frontier === 3000, 'the analysis to reach 3000');
     expect(d?.columns.received).toBe(3000);
     const l = d?.analysis.ledger;

@@ -225,8 +225,11 @@ export interface PushMessages {
   summary: SessionSummary;
   /** An error not tied to a request (a session failed in the background). */
   error: { sessionId: string | null; error: ErrorReply };
-  /** The application menu asked for something the renderer does. */
-  command: { command: 'openTrace' | 'exportTrace' | 'about' };
+  /**
+   * The application menu asked for something the renderer does; `openedTrace`: another
+   * `pss-inspector open FILE` asked the running app to open a trace (ask openedTrace for it).
+   */
+  command: { command: 'openTrace' | 'exportTrace' | 'about' | 'openedTrace' };
 }
 export type PushName = keyof PushMessages;
 export const PUSH_NAMES: readonly PushName[] = [

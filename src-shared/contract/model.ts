@@ -111,24 +111,18 @@ export interface Bookmark {
   position: string;
 }
 
-export interface SessionState {
+/** What every session state says, whatever the state. */
+interface SessionStateBase {
   sessionId: string;
-  state: SessionStateName;
   pid: number;
   snapshotId: string | null;
   pace: Pace;
   classes: ClassProgress[];
-  /**
-   * The class being walked and how many of its entries have been walked so far (so the entry
-   * walked last is entryIndex − 1, and the next one is entryIndex).
-   */
-  current: { cls: WalkableClass; entryIndex: number } | null;
   /** Which pass of the walk is running (0-based) and how many there are. */
   pass: number;
   passes: number;
   bookmarks: Bookmark[];
   eventsStored: number;
-  error: ErrorReply | null;
   /** The target exited while the session ran (the walk continues from the capture). */
   targetExited: boolean;
   /** Wall-clock time (ms since the Unix epoch) of the session clock's zero: event timeNs is relative to it. */
@@ -136,6 +130,38 @@ export interface SessionState {
   /** The allocator options the session runs with (the block map shows guard red zones from them). */
   allocator: AllocatorOptions;
 }
+
+/** A session whose walk has not ended. */
+export interface ActiveSessionState extends SessionStateBase {
+  state: 'starting' | 'running' | 'paused';
+  /**
+   * The class being walked and how many of its entries have been walked so far (so the entry
+   * walked last is entryIndex − 1, and the next one is entryIndex).
+   */
+  current: { cls: WalkableClass; entryIndex: number } | null;
+  error: null;
+}
+
+/** A session that ended by itself (finished) or was cancelled, with nothing wrong. */
+export interface EndedSessionState extends SessionStateBase {
+  state: 'finished' | 'cancelled';
+  current: null;
+  error: null;
+}
+
+/** A session that ended with an error: it always says which. */
+export interface FailedSessionState extends SessionStateBase {
+  state: 'failed';
+  current: null;
+  error: ErrorReply;
+}
+
+/**
+ * A session's state. Built only through src-shared/contract/session-state.ts (one factory per
+ * transition); the union makes a failed state without its error, or an ended state with a
+ * current position, impossible to build.
+ */
+export type SessionState = ActiveSessionState | EndedSessionState | FailedSessionState;
 
 export interface CountBytes {
   count: number;

@@ -64,6 +64,11 @@ export class EventWriter {
     this.count = 0;
   }
 
+  /** The writer's clock now (the time the next event would get). */
+  now(): number {
+    return this.clockNs();
+  }
+
   /** Sequence number the next event will get (= number of events written so far). */
   get seq(): number {
     return this.nextSeq;

@@ -9,7 +9,9 @@
  *    8  f64   timeNs     monotonic ns since the session started
  *   16  u32   addrLo     block address, low 32 bits (0 for NULL / not applicable)
  *   20  u32   addrHi     block address, high 32 bits
- *   24  u32   size       bytes requested (alloc), or block size (free, leak, violation)
+ *   24  u32   size       bytes requested (alloc), or block size (free, leak, violation); on a
+ *                          call-ending event (see CALL_ENDING_KINDS) the call's duration in ns
+ *                          (enter to leave, ≥ 1), 0 when it was not recorded
  *   28  u8    kind       EventKind
  *   29  u8    api        ApiCall in progress when the event happened
  *   30  u8    walkClass  PSS_WALK_INFORMATION_CLASS of the call, or NO_CLASS
@@ -85,6 +87,15 @@ export type EventKindValue = (typeof EventKind)[EventKindName];
 export const EVENT_KIND_NAMES: Readonly<Record<number, EventKindName>> = Object.fromEntries(
   Object.entries(EventKind).map(([k, v]) => [v, k as EventKindName]),
 );
+
+/**
+ * The marker events that end a Pss call: their `size` is the call's duration in ns (from just
+ * before the call to just after it, ≥ 1), or 0 when it was not recorded (traces written before
+ * durations were, or a marker event reported without its call). Both tracers record it.
+ */
+export function isCallEnding(kind: number): boolean {
+  return kind >= EventKind.MarkerCreated && kind <= EventKind.ApiError;
+}
 
 /** Contract checks and guard findings. */
 export function isViolation(kind: number): boolean {

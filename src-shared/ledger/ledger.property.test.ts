@@ -6,6 +6,7 @@ import { VIOLATION_KINDS, WALK_CLASS_KEYS } from '../alloc/stats';
 import {
   CHECKPOINT_EVENTS,
   Ledger,
+  LedgerStateError,
   PROBLEM_KINDS,
   SIZE_BUCKETS,
   type LedgerSummary,
@@ -291,5 +292,66 @@ describe('ledger (property)', () => {
     const ledger = new Ledger(4);
     expect(() => ledger.stateAt(1, encode([]))).toThrow(RangeError);
     expect(() => new Ledger(-1)).toThrow(RangeError);
+  });
+
+  it('exportBytes / fromBytes: a ledger rebuilt from its bytes folds on exactly as the original', () => {
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { maxLength: 300 }),
+        fc.array(eventArb, { maxLength: 100 }),
+        (head, tail) => {
+          const view = encode([...head, ...tail]);
+          const original = new Ledger(0);
+          original.fold(view, 0, head.length);
+          const rebuilt = Ledger.fromBytes(original.exportBytes());
+          expect(rebuilt.summary()).toEqual(original.summary());
+          expect(rebuilt.liveBlocks()).toEqual(original.liveBlocks());
+          original.fold(view, head.length, view.count);
+          rebuilt.fold(view, head.length, view.count);
+          expect(rebuilt.summary()).toEqual(naive([...head, ...tail]).summary);
+          expect(liveOf(rebuilt)).toEqual(liveOf(original));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('fromBytes rejects any damaged state with a LedgerStateError, or gives a consistent ledger', () => {
+    const evs: Ev[] = [];
+    for (let i = 0; i < 500; i++)
+      evs.push({
+        kind: i % 3 === 2 ? EventKind.Free : EventKind.Alloc,
+        api: i % 7,
+        cls: i % 6,
+        addr: 0x10000 + (i % 40) * 32,
+        size: 1 + ((i * 37) % 3000),
+      });
+    const l = new Ledger(0);
+    l.fold(encode(evs), 0, evs.length);
+    const good = l.exportBytes();
+    fc.assert(
+      fc.property(
+        fc.nat({ max: good.byteLength - 1 }),
+        fc.nat({ max: 7 }),
+        fc.boolean(),
+        (at, bit, cut) => {
+          const bad = cut ? good.slice(0, at) : good.slice();
+          if (!cut) bad[at] = (bad[at] as number) ^ (1 << bit);
+          let r: Ledger;
+          try {
+            r = Ledger.fromBytes(bad);
+          } catch (e) {
+            expect(e).toBeInstanceOf(LedgerStateError);
+            return;
+          }
+          // Accepted: then it is self-consistent (live bytes are the live blocks' sizes).
+          const s = r.summary();
+          expect(r.liveBlocks().reduce((n, b) => n + b.size, 0)).toBe(s.liveBytes);
+          expect(s.bySize.liveBlocks.reduce((n, b) => n + b, 0)).toBe(s.liveBlocks);
+        },
+      ),
+      { numRuns: 600, seed: 12 },
+    );
+    expect(() => Ledger.fromBytes(new Uint8Array(3))).toThrow(/ledger state: only 3 bytes/);
   });
 });

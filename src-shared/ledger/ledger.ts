@@ -167,6 +167,21 @@ PROBLEM_KINDS.forEach((name, i) => {
   PROBLEM_SLOT[EventKind[name]] = i;
 });
 
+/** kind value → 1 when folding it changes nothing but the event count. */
+const COUNT_ONLY = new Uint8Array(256).fill(1);
+for (let k = 0; k < 256; k++) {
+  const counted =
+    k === EventKind.Alloc ||
+    k === EventKind.Free ||
+    k === EventKind.FreeNull ||
+    k === EventKind.AllocFailed ||
+    k === EventKind.ApiError ||
+    k === EventKind.Leak ||
+    (isViolation(k) && EVENT_KIND_NAMES[k] !== undefined) ||
+    (PROBLEM_SLOT[k] as number) >= 0;
+  if (counted) COUNT_ONLY[k] = 0;
+}
+
 /**
  * A live block's facts packed into one number: size (u32) · 2^6 + api (3 bits) · 2^3 + class
  * row (3 bits). Exact: below 2^38.
@@ -183,6 +198,27 @@ function unpackApi(p: number): number {
 function unpackCls(p: number): number {
   return p & 7;
 }
+
+/** Ledger.fromBytes's error: the bytes are not a state this ledger can take. */
+export class LedgerStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerStateError';
+  }
+}
+
+const STATE_HEADER_BYTES = 40;
+/** The first eight words of an exported state: magic "LGST", format 1, then the shape. */
+const STATE_SHAPE = [
+  0x5453474c,
+  1,
+  T_FIELDS,
+  API_ROWS,
+  CLASS_ROWS,
+  SIZE_BUCKETS,
+  R_FIELDS,
+  PROBLEM_KINDS.length,
+] as const;
 
 /**
  * A frozen copy of the ledger's state after `events` events: plain typed arrays, so it can be
@@ -382,7 +418,17 @@ export class Ledger {
    * `src` is the event whose seq is `events` (before the call) + i − from.
    */
   fold(src: LedgerEvents, from: number, to: number): void {
-    for (let i = from; i < to; i++) this.foldEvent(src, i);
+    if (this.checkpointEvery > 0) {
+      for (let i = from; i < to; i++) this.foldEvent(src, i);
+      return;
+    }
+    // Without checkpoints: the events that only count (walk steps, markers, positions… most of
+    // a walk's stream) cost one table lookup each.
+    const t = this.totals;
+    let seq = t[T_EVENTS] as number;
+    for (let i = from; i < to; i++, seq++)
+      if (COUNT_ONLY[src.kind(i)] !== 1) this.foldOne(src, i, seq);
+    t[T_EVENTS] = seq;
   }
 
   /** Folds event `i` of `src` (the event whose seq is `events`): fold() for one event. */
@@ -619,6 +665,106 @@ export class Ledger {
     const j = K > 0 ? Math.floor(n / K) - 1 : -1;
     if (j >= 0 && this.checkpoints[j]) l.restoreCheckpoint(this, j, src);
     l.fold(src, l.events, n);
+    return l;
+  }
+
+  /**
+   * The whole state as bytes (the trace file's checkpoint, src-main/trace/trace-file.ts):
+   *
+   *   u32 × 8  magic "LGST", format 1, T, API rows, class rows, size buckets, row fields,
+   *            problem kinds                                   (the shape, checked on read)
+   *   u32 × 2  live blocks n, 0
+   *   f64 ×    totals, API rows, class rows, size rows, problem counts
+   *   f64 × n  live addresses, then n alloc seqs, then n packed facts (size·64 + api·8 + class)
+   *
+   * Little-endian. Ledger.fromBytes reads it back, validated.
+   */
+  exportBytes(): Uint8Array<ArrayBuffer> {
+    const c = this.capture();
+    const n = c.liveAddr.length;
+    const fixed =
+      T_FIELDS + (API_ROWS + CLASS_ROWS + SIZE_BUCKETS) * R_FIELDS + PROBLEM_KINDS.length;
+    const out = new ArrayBuffer(STATE_HEADER_BYTES + (fixed + 3 * n) * 8);
+    const dv = new DataView(out);
+    STATE_SHAPE.forEach((v, i) => dv.setUint32(i * 4, v, true));
+    dv.setUint32(32, n, true);
+    let at = STATE_HEADER_BYTES;
+    for (const a of [
+      c.totals,
+      c.apiRows,
+      c.classRows,
+      c.sizeRows,
+      c.problemCounts,
+      c.liveAddr,
+      c.liveSeq,
+      c.livePacked,
+    ])
+      for (let i = 0; i < a.length; i++, at += 8) dv.setFloat64(at, a[i] as number, true);
+    return new Uint8Array(out);
+  }
+
+  /**
+   * A ledger (without checkpoints) in the state `bytes` holds (exportBytes). Checks the shape,
+   * that every number is a whole number in range, and that the live set agrees with the totals
+   * and rows (count and bytes); anything else is a LedgerStateError naming what.
+   */
+  static fromBytes(bytes: Uint8Array): Ledger {
+    const bad = (what: string): never => {
+      throw new LedgerStateError(`ledger state: ${what}`);
+    };
+    if (bytes.byteLength < STATE_HEADER_BYTES) bad(`only ${bytes.byteLength} bytes`);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    STATE_SHAPE.forEach((v, i) => {
+      if (dv.getUint32(i * 4, true) !== v)
+        bad(i < 2 ? 'not a ledger state of format 1' : "its shape is not this ledger's");
+    });
+    const n = dv.getUint32(32, true);
+    const fixed =
+      T_FIELDS + (API_ROWS + CLASS_ROWS + SIZE_BUCKETS) * R_FIELDS + PROBLEM_KINDS.length;
+    if (bytes.byteLength !== STATE_HEADER_BYTES + (fixed + 3 * n) * 8)
+      bad(`${bytes.byteLength} bytes for ${n} live blocks`);
+    let at = STATE_HEADER_BYTES;
+    const read = (len: number, what: string): Float64Array => {
+      const a = new Float64Array(len);
+      for (let i = 0; i < len; i++, at += 8) {
+        const v = dv.getFloat64(at, true);
+        if (!Number.isSafeInteger(v)) bad(`${what} value ${v} is not a whole number`);
+        a[i] = v;
+      }
+      return a;
+    };
+    const c: LedgerState = {
+      events: 0,
+      totals: read(T_FIELDS, 'a total'),
+      apiRows: read(API_ROWS * R_FIELDS, 'an API row'),
+      classRows: read(CLASS_ROWS * R_FIELDS, 'a class row'),
+      sizeRows: read(SIZE_BUCKETS * R_FIELDS, 'a size row'),
+      problemCounts: read(PROBLEM_KINDS.length, 'a problem count'),
+      liveAddr: read(n, 'a live address'),
+      liveSeq: read(n, "a live block's seq"),
+      livePacked: read(n, "a live block's facts"),
+    };
+    const events = c.totals[T_EVENTS] as number;
+    if (events < 0) bad(`${events} events`);
+    c.events = events;
+    let liveBytes = 0;
+    for (let j = 0; j < n; j++) {
+      const p = c.livePacked[j] as number;
+      const addr = c.liveAddr[j] as number;
+      const seq = c.liveSeq[j] as number;
+      if (addr < 0 || seq < 0 || seq >= events)
+        bad(`live block ${j} (seq ${seq}) is not one of the ${events} events`);
+      if (p < 0 || p >= 2 ** 38 || unpackApi(p) >= API_ROWS || unpackCls(p) >= CLASS_ROWS)
+        bad(`live block ${j} has impossible facts`);
+      liveBytes += unpackSize(p);
+    }
+    let rowBlocks = 0;
+    for (let b = 0; b < SIZE_BUCKETS; b++)
+      rowBlocks += c.sizeRows[b * R_FIELDS + R_LIVE_BLOCKS] as number;
+    if (liveBytes !== c.totals[T_LIVE_BYTES] || rowBlocks !== n)
+      bad(`the live set (${n} blocks, ${liveBytes} bytes) disagrees with the totals`);
+    const l = Ledger.fromState(c);
+    if (l.live.size !== n) bad('a live address appears twice'); // (builds the live set)
     return l;
   }
 

@@ -2,9 +2,12 @@
  * Turns the event stream into the API calls it records, for exporters that draw calls as
  * slices. A call is the run of events carrying one ApiCall value; it ends with its marker event
  * (MarkerCreated, WalkStep, WalkEnd, PositionGet/Set, Seek, MarkerFreed or ApiError). The
- * allocations and frees in between happened inside it. A call starts at its first event; a call
- * that made no allocation (its marker event is its only event) starts where it ends, so slices
- * never claim time the trace does not show. Passes are split at each Seek.
+ * allocations and frees in between happened inside it. Its ending event carries the call's
+ * duration (layout.ts: isCallEnding), so a call starts that long before it ends (timing
+ * 'call'). In a trace that did not record durations a call starts at its first event (timing
+ * 'events', a lower bound), and a call whose ending event is its only event has no known
+ * duration at all (timing 'unknown': beginNs = endNs, which exporters must not show as 0 ns).
+ * Passes are split at each Seek.
  */
 import { EventBatchView } from '../../../src-shared/events/batch';
 import { API_CALL_NAMES, ApiCall, EventKind, NO_CLASS } from '../../../src-shared/events/layout';
@@ -25,7 +28,20 @@ export interface CallSlice {
   /** Events inside the call (allocations, frees, failures, violations). */
   events: number;
   pass: number;
+  /**
+   * Where beginNs comes from: 'call' the recorded duration (exact), 'events' the call's first
+   * event (the duration is at least endNs - beginNs), 'unknown' nowhere (beginNs = endNs).
+   */
+  timing: SliceTiming;
 }
+
+export type SliceTiming = 'call' | 'events' | 'unknown';
+
+/** What a reader is told about a slice's duration when it is not exact. */
+export const TIMING_NOTES: Readonly<Record<Exclude<SliceTiming, 'call'>, string>> = {
+  events: "at least this long: the call's start was not recorded, it is drawn from its first event",
+  unknown: "not recorded: the trace holds only the call's end",
+};
 
 const CLASS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(PssWalkClass).map(([k, v]) => [v, k]),
@@ -55,6 +71,12 @@ export function sliceName(s: CallSlice): string {
   return `${api} ${cls} error ${s.aux1}`;
 }
 
+/** A call closed without its ending event: timed by its own events only. */
+function unended(s: CallSlice): CallSlice {
+  s.timing = s.endNs > s.beginNs ? 'events' : 'unknown';
+  return s;
+}
+
 /** Feeds batches in order; calls `onSlice` for every completed call. */
 export class CallSegmenter {
   private open: CallSlice | null = null;
@@ -79,7 +101,7 @@ export class CallSegmenter {
     let cur = this.open;
     if (cur && cur.api !== api) {
       // A call that never got its marker event (e.g. the recording stopped): close it.
-      this.onSlice(cur);
+      this.onSlice(unended(cur));
       cur = this.open = null;
     }
     if (!cur) {
@@ -95,11 +117,17 @@ export class CallSegmenter {
         aux1: 0,
         events: 0,
         pass: this.pass,
+        timing: 'unknown',
       };
     }
     cur.endNs = t;
     cur.endSeq = v.seq(i);
     if (ENDS_CALL.has(kind)) {
+      const duration = v.size(i);
+      if (duration > 0) {
+        cur.beginNs = Math.min(cur.beginNs, t - duration);
+        cur.timing = 'call';
+      } else cur.timing = cur.endNs > cur.beginNs ? 'events' : 'unknown';
       cur.endKind = kind;
       cur.walkClass = v.walkClass(i);
       cur.aux0 = v.aux0(i);
@@ -114,7 +142,7 @@ export class CallSegmenter {
 
   /** Closes a call left open at the end of the trace. */
   end(): void {
-    if (this.open) this.onSlice(this.open);
+    if (this.open) this.onSlice(unended(this.open));
     this.open = null;
   }
 }

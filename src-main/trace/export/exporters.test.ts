@@ -12,11 +12,14 @@ import {
   type ExportInput,
 } from './exporters';
 import { checkChromeTrace } from './chrome-check';
+import { TIMING_NOTES } from './calls';
 
 /**
  * The event pattern a walk session writes: create (allocs, MarkerCreated), two passes of walk
  * steps with allocations, a seek between them, a violation outside any call, then marker free
- * (frees, a leak, MarkerFreed).
+ * (frees, a leak, MarkerFreed). The first pass's call-ending events carry their call's
+ * duration (150 ns); the second pass's do not (as in a trace written before durations were):
+ * its steps are timed from their allocations, and its WalkEnd (no allocation) has no time.
  */
 function sessionEvents(): ArrayBuffer[] {
   const batches: ArrayBuffer[] = [];
@@ -37,8 +40,9 @@ function sessionEvents(): ArrayBuffer[] {
     live -= size;
     w.write(EventKind.Free, api, NO_CLASS, 0, 1, 77, a, 0x7f00, size, 0, live);
   };
+  let duration = 150;
   const m = (kind: number, api: number, cls: number, aux0: number, aux1: number): void => {
-    w.write(kind, api, cls, 0, 1, 77, 0, 0, 0, aux0, aux1);
+    w.write(kind, api, cls, 0, 1, 77, 0, 0, duration, aux0, aux1);
   };
   const blocks: [number, number][] = [];
   blocks.push([alloc(ApiCall.PssWalkMarkerCreate, NO_CLASS, 64), 64]);
@@ -50,7 +54,9 @@ function sessionEvents(): ArrayBuffer[] {
     }
     m(EventKind.WalkEnd, ApiCall.PssWalkSnapshot, PssWalkClass.THREADS, 3, 259);
     if (pass === 0) m(EventKind.Seek, ApiCall.PssWalkMarkerSeekToBeginning, NO_CLASS, 0, 0);
+    duration = 0;
   }
+  duration = 150;
   w.write(EventKind.ViolationWrongThread, ApiCall.None, NO_CLASS, 0, 1, 77, 0, 0, 8, 1, 0);
   for (const [a, s] of blocks.slice(1)) free(ApiCall.PssWalkMarkerFree, a, s);
   w.write(
@@ -120,9 +126,31 @@ describe('exporters', () => {
       'PssWalkSnapshot THREADS #0',
       'PssWalkSnapshot THREADS #1',
       'PssWalkSnapshot THREADS #2',
-      'PssWalkSnapshot THREADS end',
       'PssWalkMarkerFree',
     ]);
+    // a recorded duration: the slice starts that long before its ending event (150 ns)
+    const slices = doc.traceEvents.filter((e) => e['ph'] === 'X') as {
+      ts: number;
+      dur: number;
+      args: { duration?: string };
+    }[];
+    expect(slices[1]?.dur).toBeCloseTo(0.15, 9);
+    // slices never overlap on their track in float arithmetic (a viewer adds ts + dur)
+    for (let i = 1; i < slices.length; i++)
+      expect((slices[i - 1]?.ts ?? 0) + (slices[i - 1]?.dur ?? 0)).toBeLessThanOrEqual(
+        slices[i]?.ts ?? 0,
+      );
+    expect(slices[1]?.args.duration).toBeUndefined();
+    // none recorded: timed from the call's first event, and said so
+    expect(slices[6]?.dur).toBeCloseTo(0.1, 9);
+    expect(slices[6]?.args.duration).toBe(TIMING_NOTES.events);
+    // none recorded and no event inside: an instant saying so, not a 0 µs slice
+    const untimed = doc.traceEvents.filter((e) => e['ph'] === 'i' && e['cat'] === 'walk') as {
+      name: string;
+      args: { duration: string };
+    }[];
+    expect(untimed.map((e) => e.name)).toEqual(['PssWalkSnapshot THREADS end']);
+    expect(untimed[0]?.args.duration).toBe(TIMING_NOTES.unknown);
     expect(doc.traceEvents.filter((e) => e['ph'] === 'B').map((e) => e['name'])).toEqual([
       'Pass 1',
       'Pass 2',
@@ -162,6 +190,7 @@ describe('exporters', () => {
 
   it('speedscope: properly nested evented profile', () => {
     const doc = JSON.parse(collect((w) => exportSpeedscope(input(), w))) as {
+      name: string;
       shared: { frames: { name: string }[] };
       profiles: {
         type: string;
@@ -172,6 +201,7 @@ describe('exporters', () => {
       }[];
     };
     expect(doc.profiles[0]?.type).toBe('evented');
+    expect(doc.name).toMatch(/\(1 call not drawn: the trace holds no duration for it\)$/);
     const frames = doc.shared.frames.map((f) => f.name);
     expect(frames).toEqual(
       expect.arrayContaining([
@@ -197,8 +227,12 @@ describe('exporters', () => {
 
   it('csv: events and entries, quoted per RFC 4180', () => {
     const ev = collect((w) => exportEventsCsv(input(), w)).split('\r\n');
-    expect(ev[0]).toBe('seq,time_ns,kind,api,class,strategy,marker,thread,address,size,aux0,aux1');
-    expect(ev[1]).toBe('0,100,Alloc,PssWalkMarkerCreate,,heap,1,77,0x7f0000001100,64,0,64');
+    expect(ev[0]).toBe(
+      'seq,time_ns,kind,api,class,strategy,marker,thread,address,size,aux0,aux1,call_ns',
+    );
+    expect(ev[1]).toBe('0,100,Alloc,PssWalkMarkerCreate,,heap,1,77,0x7f0000001100,64,0,64,');
+    expect(ev[2]).toBe('1,200,MarkerCreated,PssWalkMarkerCreate,,heap,1,77,0x0,,0,0,150');
+    expect(ev.find((l) => l.includes('WalkEnd') && l.endsWith(',n/a'))).toBeDefined();
     expect(ev.filter(Boolean)).toHaveLength(1 + 26);
     const en = collect((w) => exportEntriesCsv(input(), 'THREADS', w)).split('\r\n');
     expect(en[0]).toBe('kind,threadId,createTime,context');
@@ -209,11 +243,12 @@ describe('exporters', () => {
 
   it('json: every event decoded, with session, summary and entries', () => {
     const doc = JSON.parse(collect((w) => exportJson(input(), w))) as {
-      events: { kind: string }[];
+      events: { kind: string; size: number | null; callNs?: number | null }[];
       summary: unknown;
     };
     expect(doc.events).toHaveLength(26);
-    expect(doc.events[1]?.kind).toBe('MarkerCreated');
+    expect(doc.events[1]).toMatchObject({ kind: 'MarkerCreated', size: null, callNs: 150 });
+    expect(doc.events[0]?.callNs).toBeUndefined();
     expect(doc.summary).toEqual({ events: 27 });
   });
 });

@@ -4,8 +4,12 @@
  *               slices ("X"), each pass as a B/E slice around them, live bytes as a counter
  *               track ("C"), every allocation, free, failure and violation as an instant
  *               event ("i") with its fields as args. Timestamps are µs, monotonic per track.
- *   speedscope  speedscope's own file format: one evented profile, frames Pass N → API call.
- *   csv         RFC 4180 CSV of the events, or of one class's walked entries.
+ *               A call whose duration the trace does not hold (./calls.ts: timing 'unknown')
+ *               is an instant with args.duration saying so, never a 0 µs slice.
+ *   speedscope  speedscope's own file format: one evented profile, frames Pass N → API call;
+ *               calls of unknown duration are left out and counted in the profile's name.
+ *   csv         RFC 4180 CSV of the events (call_ns: a call-ending event's call duration,
+ *               "n/a" when not recorded), or of one class's walked entries.
  * Output is streamed through `write` in pieces, so a 10 M-event trace never becomes one string.
  */
 import { EventBatchView } from '../../../src-shared/events/batch';
@@ -18,8 +22,9 @@ import {
   NO_CLASS,
   STRATEGY_NAMES,
   FAULTY_BIT,
+  isCallEnding,
 } from '../../../src-shared/events/layout';
-import { CallSegmenter, className, sliceName, type CallSlice } from './calls';
+import { CallSegmenter, TIMING_NOTES, className, sliceName, type CallSlice } from './calls';
 
 export const EXPORT_FORMATS = ['chrome', 'speedscope', 'csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -100,7 +105,11 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
   let passOpen: { pass: number } | null = null;
   ev({ ph: 'M', name: 'thread_name', pid, tid: PASS_TRACK, args: { name: 'walk passes' } });
 
+  /** Where the last slice of each track ended: a slice never starts before it. */
+  const trackEnd = new Map<number, number>();
   const onSlice = (s: CallSlice): void => {
+    const beginNs = Math.max(s.beginNs, trackEnd.get(s.threadId) ?? -Infinity);
+    trackEnd.set(s.threadId, Math.max(s.endNs, beginNs));
     if (!threads.has(s.threadId)) {
       threads.add(s.threadId);
       ev({
@@ -118,7 +127,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
           name: `Pass ${passOpen.pass}`,
           pid,
           tid: PASS_TRACK,
-          ts: Number(us(s.beginNs)),
+          ts: Number(us(beginNs)),
         });
       passOpen = { pass: s.pass };
       ev({
@@ -127,25 +136,35 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
         cat: 'pass',
         pid,
         tid: PASS_TRACK,
-        ts: Number(us(s.beginNs)),
+        ts: Number(us(beginNs)),
       });
     }
-    ev({
-      ph: 'X',
-      name: sliceName(s),
-      cat: s.api === ApiCall.PssWalkSnapshot ? 'walk' : 'api',
-      pid,
-      tid: s.threadId,
-      ts: Number(us(s.beginNs)),
-      dur: Number(us(s.endNs - s.beginNs)),
-      args: {
-        api: API_CALL_NAMES[s.api],
-        class: className(s.walkClass) || undefined,
-        result: EVENT_KIND_NAMES[s.endKind],
-        events: s.events,
-        lastSeq: s.endSeq,
-      },
-    });
+    const args = {
+      api: API_CALL_NAMES[s.api],
+      class: className(s.walkClass) || undefined,
+      result: EVENT_KIND_NAMES[s.endKind],
+      events: s.events,
+      lastSeq: s.endSeq,
+      duration: s.timing === 'call' ? undefined : TIMING_NOTES[s.timing],
+    };
+    const cat = s.api === ApiCall.PssWalkSnapshot ? 'walk' : 'api';
+    const ts = Number(us(beginNs));
+    if (s.timing === 'unknown')
+      ev({ ph: 'i', s: 't', name: sliceName(s), cat, pid, tid: s.threadId, ts, args });
+    else
+      ev({
+        ph: 'X',
+        name: sliceName(s),
+        cat,
+        pid,
+        tid: s.threadId,
+        ts,
+        // end − start in floats (Sterbenz: exact), not rounded on its own: ts + dur is then
+        // exactly the end, and a call that starts where the one before ended (a batch of
+        // steps) never overlaps it in a viewer
+        dur: Number(us(Math.max(s.endNs, beginNs))) - ts,
+        args,
+      });
     for (const p of pending) out.put(',\n' + p);
     pending = [];
     if (s.endKind === EventKind.Seek && passOpen) {
@@ -240,7 +259,12 @@ export function exportSpeedscope(input: ExportInput, write: (text: string) => vo
     events.push(`{"type":"C","frame":${f},"at":${at}}`);
   };
   const passFrame = (p: number): number => frame(`Pass ${p}`);
+  let undrawn = 0;
   const seg = new CallSegmenter((s) => {
+    if (s.timing === 'unknown') {
+      undrawn++; // a 0 ns frame would read as a measured time
+      return;
+    }
     const b = Math.max(s.beginNs, end);
     const e = Math.max(s.endNs, b);
     if (start < 0) start = b;
@@ -259,7 +283,11 @@ export function exportSpeedscope(input: ExportInput, write: (text: string) => vo
   seg.end();
   if (pass > 0) close(passFrame(pass), end);
   const session = input.session;
-  const title = `PSS Inspector walk of ${String(session['processName'] ?? 'process')} (pid ${pidOf(session)})`;
+  const title =
+    `PSS Inspector walk of ${String(session['processName'] ?? 'process')} (pid ${pidOf(session)})` +
+    (undrawn > 0
+      ? ` (${undrawn} call${undrawn === 1 ? '' : 's'} not drawn: the trace holds no duration for ${undrawn === 1 ? 'it' : 'them'})`
+      : '');
   const out = new Out(write);
   out.put('{"$schema":"https://www.speedscope.app/file-format-schema.json",');
   out.put(`"name":${JSON.stringify(title)},"exporter":"PSS Inspector","activeProfileIndex":0,`);
@@ -294,6 +322,7 @@ export const EVENT_CSV_COLUMNS = [
   'size',
   'aux0',
   'aux1',
+  'call_ns',
 ] as const;
 
 export function exportEventsCsv(input: ExportInput, write: (text: string) => void): void {
@@ -303,8 +332,13 @@ export function exportEventsCsv(input: ExportInput, write: (text: string) => voi
     const v = new EventBatchView(records);
     for (let i = 0; i < v.count; i++) {
       const cls = v.walkClass(i);
+      const kind = v.kind(i);
+      // a call-ending event's size is its call's duration: its own column (n/a: not recorded)
+      const ending = isCallEnding(kind);
+      const size = ending ? '' : v.size(i);
+      const callNs = ending ? v.size(i) || 'n/a' : '';
       out.put(
-        `${v.seq(i)},${v.timeNs(i)},${EVENT_KIND_NAMES[v.kind(i)] ?? v.kind(i)},${API_CALL_NAMES[v.api(i)] ?? v.api(i)},${cls === NO_CLASS ? '' : className(cls)},${strategyName(v.strategy(i))},${v.markerId(i)},${v.threadId(i)},${hexAddress(v.addrLo(i), v.addrHi(i))},${v.size(i)},${v.aux0(i)},${v.aux1(i)}\r\n`,
+        `${v.seq(i)},${v.timeNs(i)},${EVENT_KIND_NAMES[kind] ?? kind},${API_CALL_NAMES[v.api(i)] ?? v.api(i)},${cls === NO_CLASS ? '' : className(cls)},${strategyName(v.strategy(i))},${v.markerId(i)},${v.threadId(i)},${hexAddress(v.addrLo(i), v.addrHi(i))},${size},${v.aux0(i)},${v.aux1(i)},${callNs}\r\n`,
       );
     }
   });
@@ -348,6 +382,7 @@ export function exportJson(input: ExportInput, write: (text: string) => void): v
     const v = new EventBatchView(records);
     for (let i = 0; i < v.count; i++) {
       const o = v.toObject(i);
+      const ending = isCallEnding(o.kind);
       out.put(
         (first ? '\n' : ',\n') +
           JSON.stringify({
@@ -360,9 +395,11 @@ export function exportJson(input: ExportInput, write: (text: string) => void): v
             marker: o.markerId,
             thread: o.threadId,
             address: o.addressHex,
-            size: o.size,
+            size: ending ? null : o.size,
             aux0: o.aux0,
             aux1: o.aux1,
+            // the call's duration in ns, null when not recorded (call-ending events only)
+            callNs: ending ? o.size || null : undefined,
           }),
       );
       first = false;
