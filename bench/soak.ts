@@ -442,6 +442,8 @@ async function walkers(s: Server, big: RunningFixture): Promise<Outcome> {
       // Every event reaches the client once: the credit stream may still be sending after the
       // summary, as the acks allow.
       for (let i = 0; i < 600 && seen.count < sum.events; i++) await sleep(50);
+      // …and the replies to the last acks arrive before the requests are counted.
+      for (let i = 0; i < 200 && c.pending > 0; i++) await sleep(50);
       events += sum.events;
       lostEvents += Math.abs(sum.events - seen.count);
     }),

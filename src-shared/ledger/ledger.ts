@@ -238,9 +238,12 @@ export interface LedgerState {
 }
 
 /**
- * A checkpoint: the state after `events` events as LedgerState holds it, except that its live
- * blocks are only the seqs of their Alloc events (4 bytes a block, not 24): address, size, API
- * and class are those events' own, read back from the events when the state is rebuilt.
+ * A checkpoint: the state after `events` events as LedgerState holds it, except for its live
+ * blocks. They are the seqs of their Alloc events (address, size, API and class are those
+ * events' own, read back from the events when the state is rebuilt), and every FULL_EVERY-th
+ * checkpoint lists them all; the others only what changed since the checkpoint before (blocks
+ * allocated since and still live, blocks of before that were freed): a long walk keeps most of
+ * its blocks from one checkpoint to the next.
  */
 interface Checkpoint {
   events: number;
@@ -249,7 +252,18 @@ interface Checkpoint {
   classRows: Float64Array;
   sizeRows: Float64Array;
   problemCounts: Float64Array;
-  liveSeq: Uint32Array | Float64Array;
+  /** Every live block (a full checkpoint), or null. */
+  live: Uint32Array | Float64Array | null;
+  added: Uint32Array | Float64Array;
+  removed: Uint32Array | Float64Array;
+}
+
+/** One checkpoint in this many lists every live block. */
+const FULL_EVERY = 16;
+
+function seqArray(n: number, maxSeq: number): Uint32Array | Float64Array {
+  // Seqs below 2³² (every trace the app reads) fit 4 bytes.
+  return maxSeq > 0xffff_ffff ? new Float64Array(n) : new Uint32Array(n);
 }
 
 /** One live block, as stateAt / liveBlocks() report it. */
@@ -379,6 +393,8 @@ export class Ledger {
     return this.pendingLive ? this.pendingLive.liveAddr.length : this.liveBlocksSet.size;
   }
   private readonly checkpoints: Checkpoint[] = [];
+  /** Seqs of blocks live at the last checkpoint that were freed since (checkpoints only). */
+  private removedSince: number[] = [];
 
   /** @param checkpointEvery K: keep a copy of the state after every K events (0: none). */
   constructor(readonly checkpointEvery = 0) {
@@ -434,6 +450,7 @@ export class Ledger {
       const api = apiRow(src.api(i));
       const cls = classRow(src.walkClass(i));
       // An Alloc of an address still live (only in a corrupt trace) replaces the old block.
+      if (this.checkpointEvery > 0) this.noteRemoved(this.liveSet.get(addr));
       const replaced = this.liveSet.set(addr, seq, pack(size, api, cls));
       if (replaced >= 0) this.unliveFacts(replaced);
       add(t, T_ALLOCS, 1);
@@ -486,8 +503,15 @@ export class Ledger {
 
   /** Removes a live block from the live set and its rows; returns its size (−1: not live). */
   private unlive(addr: number): number {
+    if (this.checkpointEvery > 0) this.noteRemoved(this.liveSet.get(addr));
     const p = this.liveSet.take(addr);
     return p === undefined ? -1 : this.unliveFacts(p);
+  }
+
+  /** A block (its Alloc's seq) stops being live: the next checkpoint lists it if it is older. */
+  private noteRemoved(seq: number | undefined): void {
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    if (seq !== undefined && last && seq < last.events) this.removedSince.push(seq);
   }
 
   /** Takes a block that is no longer live (packed facts `p`) off the rows; returns its size. */
@@ -526,42 +550,73 @@ export class Ledger {
   }
 
   private checkpoint(): Checkpoint {
-    // Seqs below 2³² (every trace the app reads) fit 4 bytes.
-    const liveSeq =
-      this.events > 0xffff_ffff
-        ? new Float64Array(this.liveCount())
-        : new Uint32Array(this.liveCount());
-    let j = 0;
-    this.forEachPacked((_addr, seq) => {
-      liveSeq[j++] = seq;
-    });
+    const events = this.events;
+    const prev = this.checkpoints[this.checkpoints.length - 1];
+    const full = !prev || this.checkpoints.length % FULL_EVERY === 0;
+    const since = prev ? prev.events : 0;
+    let live: Uint32Array | Float64Array | null = null;
+    const added: number[] = [];
+    if (full) {
+      live = seqArray(this.liveCount(), events);
+      let j = 0;
+      const all = live;
+      this.forEachPacked((_addr, seq) => {
+        all[j++] = seq;
+      });
+    } else {
+      this.forEachPacked((_addr, seq) => {
+        if (seq >= since) added.push(seq);
+      });
+    }
+    const removed = seqArray(full ? 0 : this.removedSince.length, events);
+    if (!full) removed.set(this.removedSince);
+    this.removedSince = [];
+    const addedArr = seqArray(added.length, events);
+    addedArr.set(added);
     return {
-      events: this.events,
+      events,
       totals: this.totals.slice(),
       apiRows: this.apiRows.slice(),
       classRows: this.classRows.slice(),
       sizeRows: this.sizeRows.slice(),
       problemCounts: this.problemCounts.slice(),
-      liveSeq,
+      live,
+      added: addedArr,
+      removed,
     };
   }
 
-  /** Restores a checkpoint; its live blocks' facts are read from `src` (indexed by seq). */
-  private restoreCheckpoint(c: Checkpoint, src: LedgerEvents): void {
+  /**
+   * Restores checkpoint j: the full checkpoint at or below it, then the changes of those after
+   * it; the live blocks' facts are read from `src` (indexed by seq).
+   */
+  private restoreCheckpoint(from: Ledger, j: number, src: LedgerEvents): void {
+    const c = from.checkpoints[j] as Checkpoint;
     this.totals.set(c.totals);
     this.apiRows.set(c.apiRows);
     this.classRows.set(c.classRows);
     this.sizeRows.set(c.sizeRows);
     this.problemCounts.set(c.problemCounts);
     this.pendingLive = null;
-    this.liveBlocksSet.clear();
-    for (let j = 0; j < c.liveSeq.length; j++) {
-      const seq = c.liveSeq[j] as number;
-      this.liveBlocksSet.set(
+    const set = this.liveBlocksSet;
+    set.clear();
+    const put = (seq: number): void => {
+      set.set(
         src.addressNumber(seq),
         seq,
         pack(src.size(seq), apiRow(src.api(seq)), classRow(src.walkClass(seq))),
       );
+    };
+    let f = j;
+    while (f > 0 && !from.checkpoints[f]?.live) f--;
+    for (const seq of (from.checkpoints[f] as Checkpoint).live ?? []) put(seq);
+    for (let i = f + 1; i <= j; i++) {
+      const d = from.checkpoints[i] as Checkpoint;
+      for (const seq of d.removed) {
+        const addr = src.addressNumber(seq);
+        if (set.get(addr) === seq) set.take(addr);
+      }
+      for (const seq of d.added) put(seq);
     }
   }
 
@@ -592,7 +647,7 @@ export class Ledger {
     const c = this.checkpoints[j];
     if (!c) throw new RangeError(`no checkpoint ${j}`);
     const l = new Ledger(0);
-    l.restoreCheckpoint(c, src);
+    l.restoreCheckpoint(this, j, src);
     return l;
   }
 
@@ -608,8 +663,7 @@ export class Ledger {
     const l = new Ledger(0);
     const K = this.checkpointEvery;
     const j = K > 0 ? Math.floor(n / K) - 1 : -1;
-    const c = j >= 0 ? this.checkpoints[j] : undefined;
-    if (c) l.restoreCheckpoint(c, src);
+    if (j >= 0 && this.checkpoints[j]) l.restoreCheckpoint(this, j, src);
     l.fold(src, l.events, n);
     return l;
   }
