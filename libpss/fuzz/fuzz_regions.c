@@ -110,6 +110,18 @@ static void release(struct result *r)
     pss_buf_free(&r->ps.names);
 }
 
+/* Two successful parses of the same text found the same regions, VMAs and names. */
+static void expect_same(const struct result *x, const struct result *y)
+{
+    FUZZ_CHECK(x->d.nregions == y->d.nregions && x->ps.names.len == y->ps.names.len);
+    FUZZ_CHECK(x->d.nregions == 0 ||
+               memcmp(x->d.regions, y->d.regions, x->d.nregions * sizeof *x->d.regions) == 0);
+    FUZZ_CHECK(x->d.nregions == 0 ||
+               memcmp(x->ps.vma, y->ps.vma, x->d.nregions * sizeof *x->ps.vma) == 0);
+    FUZZ_CHECK(x->ps.names.len == 0 ||
+               memcmp(x->ps.names.data, y->ps.names.data, x->ps.names.len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct result a, b, c; /* large (PSS_DETAILS_INFORMATION): not on the stack */
@@ -119,24 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The pipelined reader (small buffers) ends exactly as the chunked read does. */
     FUZZ_CHECK(c.rc == a.rc);
     if (a.rc == ERROR_SUCCESS) {
-        FUZZ_CHECK(a.d.nregions == c.d.nregions && a.ps.names.len == c.ps.names.len);
-        FUZZ_CHECK(a.d.nregions == 0 ||
-                   memcmp(a.d.regions, c.d.regions, a.d.nregions * sizeof *a.d.regions) == 0);
-        FUZZ_CHECK(a.d.nregions == 0 ||
-                   memcmp(a.ps.vma, c.ps.vma, a.d.nregions * sizeof *a.ps.vma) == 0);
-        FUZZ_CHECK(a.ps.names.len == 0 ||
-                   memcmp(a.ps.names.data, c.ps.names.data, a.ps.names.len) == 0);
+        expect_same(&a, &c);
     }
     release(&c);
     FUZZ_CHECK(!(b.rc == ERROR_INVALID_DATA && a.rc == ERROR_SUCCESS));
     if (a.rc == ERROR_SUCCESS && b.rc == ERROR_SUCCESS) {
-        FUZZ_CHECK(a.d.nregions == b.d.nregions && a.ps.names.len == b.ps.names.len);
-        FUZZ_CHECK(a.d.nregions == 0 ||
-                   memcmp(a.d.regions, b.d.regions, a.d.nregions * sizeof *a.d.regions) == 0);
-        FUZZ_CHECK(a.d.nregions == 0 ||
-                   memcmp(a.ps.vma, b.ps.vma, a.d.nregions * sizeof *a.ps.vma) == 0);
-        FUZZ_CHECK(a.ps.names.len == 0 ||
-                   memcmp(a.ps.names.data, b.ps.names.data, a.ps.names.len) == 0);
+        expect_same(&a, &b);
     }
     release(&a);
     release(&b);
