@@ -206,6 +206,10 @@ try {
     mainCpu: number;
     writerCpu: number | null;
     events: number;
+    /** The trace file's size; for the worker writer, its batches and those stored undeflated. */
+    fileBytes: number;
+    batches: number;
+    storedBatches: number;
   }
   const live: Record<Mode, LiveRun[]> = { plain: [], worker: [], inline: [] };
   const modes: Mode[] = ['plain', 'worker', 'inline'];
@@ -237,6 +241,9 @@ try {
           mainCpu: mainThreadCpuMs() - m0,
           writerCpu: res.cpuMs,
           events: n,
+          fileBytes: res.bytesWritten,
+          batches: res.batches,
+          storedBatches: res.storedBatches,
         };
       } else {
         const w = mode === 'inline' ? new TraceWriter(new FileSink(path), session0) : null;
@@ -255,6 +262,9 @@ try {
           mainCpu: mainThreadCpuMs() - m0,
           writerCpu: null,
           events: n,
+          fileBytes: w?.bytesWritten ?? 0,
+          batches: 0,
+          storedBatches: 0,
         };
       }
       live[mode].push(run);
@@ -348,6 +358,13 @@ try {
         'ns',
         inlineNs,
         "the writer thread's own CPU time (/proc/thread-self/stat); baseline: the same work on the main thread (TraceWriter inline), main-thread CPU minus the discarding session's",
+      ),
+      figure(
+        'live trace bytes per event (worker writer: deflated only when not behind)',
+        med('worker', (r) => r.fileBytes / r.events),
+        'B',
+        med('inline', (r) => r.fileBytes / r.events),
+        `baseline: the same session written by a TraceWriter on the main thread, every batch deflated; ${(100 * median(rest('worker').map((r) => r.storedBatches / r.batches))).toFixed(1)} % of the worker's batches stored undeflated (median); target ≤ 12`,
       ),
       figure(
         `live session (${liveEvents} events) streaming its v2 trace on the main thread (wall)`,

@@ -10,11 +10,13 @@
  * message) as well as posted, since the main thread may be waiting rather than reading
  * messages.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { FdSink, TraceWriter } from './trace-file';
 import {
   LiveSlot,
+  liveWriterBehind,
   type LiveOpen,
   type LiveReply,
   type LiveRequest,
@@ -34,6 +36,22 @@ function threadCpuMs(): number | null {
     return null;
   }
 }
+
+/**
+ * This thread yields to the recording's threads: on Linux setpriority() with a thread id sets
+ * that thread's nice value alone (/proc/thread-self names it). Best effort: elsewhere, or if
+ * refused, the thread keeps its priority.
+ */
+function lowerThisThreadsPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0)
+      setPriority(tid, constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // not Linux, or not allowed: run at the normal priority
+  }
+}
+lowerThisThreadsPriority();
 
 parentPort.on('message', (m: LiveOpen) => openWriter(m.data, m.port));
 
@@ -60,6 +78,8 @@ function openWriter(data: LiveWorkerData, port: MessagePort): void {
     fail(e);
   }
   const cpuAtStart = threadCpuMs();
+  let batches = 0;
+  let storedBatches = 0;
   port.postMessage({ t: 'ready' } satisfies LiveReply);
 
   /** Done with the file: the main thread, which opened it, closes it. */
@@ -70,6 +90,8 @@ function openWriter(data: LiveWorkerData, port: MessagePort): void {
       eventCount: writer?.eventCount ?? 0,
       bytesWritten: writer?.bytesWritten ?? 0,
       cpuMs: cpuAtStart === null ? null : (threadCpuMs() ?? cpuAtStart) - cpuAtStart,
+      batches,
+      storedBatches,
     } satisfies LiveReply);
     // The main thread closes the port once it has this message.
   };
@@ -80,8 +102,15 @@ function openWriter(data: LiveWorkerData, port: MessagePort): void {
         if (m.t === 'finish' || m.t === 'abandon') close(m.t === 'finish');
         return;
       }
-      if (m.t === 'events') writer.appendEvents(m.firstSeq, m.batch);
-      else if (m.t === 'entries') writer.appendEntries(m.cls, m.start, m.entries);
+      if (m.t === 'events') {
+        const behind = liveWriterBehind(
+          Atomics.load(state, LiveSlot.posted),
+          Atomics.load(state, LiveSlot.written),
+        );
+        writer.appendEvents(m.firstSeq, m.batch, behind ? 0 : undefined);
+        batches++;
+        if (behind) storedBatches++;
+      } else if (m.t === 'entries') writer.appendEntries(m.cls, m.start, m.entries);
       else if (m.t === 'finish') {
         writer.finish(m.summary);
         close(true);

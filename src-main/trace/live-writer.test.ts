@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import { EVENT_SIZE, EventKind } from '../../src-shared/events/layout';
 import { Ledger } from '../../src-shared/ledger/ledger';
-import { LiveTraceWriter } from './live-writer';
-import { BytesSource, Tag, TraceFileError, TraceReader } from './trace-file';
+import { LiveTraceWriter, liveWriterBehind } from './live-writer';
+import { BytesSource, CHUNK_HEADER_BYTES, Tag, TraceFileError, TraceReader } from './trace-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'pss-live-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +65,9 @@ describe('LiveTraceWriter', () => {
     }
     const done = await w.finish({ events: seq });
     expect(done.eventCount).toBe(50_000);
+    expect(done.batches).toBe(bs.length);
+    expect(done.storedBatches).toBeGreaterThanOrEqual(0);
+    expect(done.storedBatches).toBeLessThanOrEqual(done.batches);
     const bytes = readFileSync(path);
     expect(done.bytesWritten).toBe(bytes.byteLength);
     const r = TraceReader.open(new BytesSource(bytes));
@@ -135,6 +138,43 @@ describe('LiveTraceWriter', () => {
       expect(r.session).toEqual({ pid: 10 + i });
       expect(Buffer.from(r.readEvents(0, 6000)).equals(want[i] as Buffer)).toBe(true);
     });
+  });
+
+  it('is behind exactly when the next message is already handed over', () => {
+    // posted counts the message being written; written, the ones before it.
+    expect(liveWriterBehind(1, 0)).toBe(false);
+    expect(liveWriterBehind(5, 4)).toBe(false);
+    expect(liveWriterBehind(2, 0)).toBe(true);
+    expect(liveWriterBehind(7, 5)).toBe(true);
+  });
+
+  it('a caller that outruns it gets stored batches, and the file is still every event', async () => {
+    // Large batches handed over back to back from this thread: the writer thread deflates
+    // some and stores the ones it finds another queued behind; either way each is read back.
+    const path = join(dir, 'outrun.pstrace');
+    const bs = batches(240_000, 8000);
+    const want = Buffer.concat(bs.map((b) => new Uint8Array(b.slice(0))));
+    const w = new LiveTraceWriter(path, { pid: 4 });
+    let seq = 0;
+    for (const b of bs) {
+      const n = b.byteLength / EVENT_SIZE;
+      w.appendEvents(seq, b);
+      seq += n;
+    }
+    const done = await w.finish(null);
+    expect(done.batches).toBe(30);
+    const file = readFileSync(path);
+    const r = TraceReader.open(new BytesSource(file));
+    expect(r.complete).toBe(true);
+    expect(Buffer.from(r.readEvents(0, 240_000)).equals(want)).toBe(true);
+    // A stored chunk holds at least its columns' bytes (u32 at 12: the columns' size) after
+    // its 16-byte head; a deflated one far fewer.
+    const stored = r.chunks.filter(
+      (c) =>
+        c.tag === Tag.EVTS &&
+        c.payloadBytes - 16 >= file.readUInt32LE(c.offset + CHUNK_HEADER_BYTES + 12),
+    );
+    expect(stored).toHaveLength(done.storedBatches);
   });
 
   it('a path that cannot be opened fails at once', () => {

@@ -5,6 +5,11 @@
  * compresses, folds the ledger for its checkpoints and writes. The walk's thread and the
  * caller's thread spend nothing on the trace but one postMessage per batch.
  *
+ * The recording must not slow what it records: the thread runs at a lower scheduling priority
+ * (Linux: nice 10 for that thread only), and deflates a batch only when no other is queued
+ * behind it (liveWriterBehind): when it falls behind it stores the columns as they are (~10 B
+ * an event instead of ~3–5), so it never makes the caller wait for compression.
+ *
  * Streaming guarantee, as with a TraceWriter on the caller's thread: at most one batch is
  * handed over and not yet written. appendEvents waits (Atomics.wait, rarely: the worker writes a
  * batch in a fraction of the time the walk takes to make one) until the batch before is on
@@ -25,8 +30,21 @@ export const LiveSlot = {
   /** 1 once a write failed: nothing more is written. */
   failed: 1,
   messageLength: 2,
+  /** Messages the caller has handed over (bumped before each postMessage). */
+  posted: 3,
   words: 4,
 } as const;
+
+/**
+ * Whether the writer thread, about to write a batch, is behind: the caller has already handed
+ * over the next message. It then stores that batch's columns in deflate's stored blocks (level
+ * 0: a copy, 2–3 × the bytes) instead of deflating them, so compression is done only with the
+ * CPU the recording leaves over and a writer that cannot keep up with deflate never holds the
+ * caller up for it.
+ */
+export function liveWriterBehind(posted: number, written: number): boolean {
+  return posted - written > 1;
+}
 const MESSAGE_BYTES = 1024;
 
 export type LiveRequest =
@@ -46,6 +64,9 @@ export type LiveReply =
       bytesWritten: number;
       /** CPU time of the writer thread since it was ready (Linux), ms. */
       cpuMs: number | null;
+      /** Event batches written, and of those the ones stored without deflate (liveWriterBehind). */
+      batches: number;
+      storedBatches: number;
     };
 
 /** What the thread gets for each file: its description and the port that drives it. */
@@ -91,6 +112,9 @@ export interface LiveWriterResult {
   bytesWritten: number;
   /** CPU time the writer thread used once it was ready, i.e. writing (Linux), ms. */
   cpuMs: number | null;
+  /** Event batches written, and of those the ones stored without deflate (liveWriterBehind). */
+  batches: number;
+  storedBatches: number;
 }
 
 export class LiveTraceWriter {
@@ -102,7 +126,13 @@ export class LiveTraceWriter {
   private closing: Promise<LiveWriterResult> | null = null;
   private readonly closed: Promise<LiveReply & { t: 'closed' }>;
   private readonly started: Promise<void>;
-  private last: LiveWriterResult = { eventCount: 0, bytesWritten: 0, cpuMs: null };
+  private last: LiveWriterResult = {
+    eventCount: 0,
+    bytesWritten: 0,
+    cpuMs: null,
+    batches: 0,
+    storedBatches: 0,
+  };
   private nextSeq = 0;
   private readonly fd: number;
   private detach: () => void = () => undefined;
@@ -124,6 +154,8 @@ export class LiveTraceWriter {
       eventCount: 0,
       bytesWritten: 0,
       cpuMs: null,
+      batches: 0,
+      storedBatches: 0,
     } as const;
     let worker: Worker;
     try {
@@ -182,6 +214,7 @@ export class LiveTraceWriter {
     const bad = this.failure();
     if (bad !== null) throw new TraceFileError(bad);
     if (this.closing) throw new TraceFileError('trace already finished');
+    Atomics.add(this.state, LiveSlot.posted, 1);
     this.port.postMessage(m, transfer);
     this.posted++;
   }
@@ -233,9 +266,16 @@ export class LiveTraceWriter {
     if (this.closing) return this.closing;
     const finishing = m.t === 'finish';
     const bad = this.failure();
+    Atomics.add(this.state, LiveSlot.posted, 1);
     this.port.postMessage(m);
     this.closing = this.closed.then((c) => {
-      this.last = { eventCount: c.eventCount, bytesWritten: c.bytesWritten, cpuMs: c.cpuMs };
+      this.last = {
+        eventCount: c.eventCount,
+        bytesWritten: c.bytesWritten,
+        cpuMs: c.cpuMs,
+        batches: c.batches,
+        storedBatches: c.storedBatches,
+      };
       this.port.close();
       this.detach();
       let closeError: string | null = null;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SIZE, EventKind, NO_CLASS } from '../../src-shared/events/layout';
@@ -18,6 +18,7 @@ import {
   TraceFileError,
   TraceReader,
   TraceWriter,
+  storedDeflate,
 } from './trace-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'pss-trace-v2-test-'));
@@ -243,6 +244,39 @@ describe('trace file v2', () => {
     }
     expect(r.ignoredCheckpoints).toEqual([]);
     expect(r.summary()).toEqual({ events: 10_000 });
+  });
+
+  it('storedDeflate is a raw deflate stream zlib inflates to the same bytes, at any size', () => {
+    const r = rng(12);
+    for (const size of [0, 1, 65_534, 65_535, 65_536, 131_070, 131_071, 200_000]) {
+      const data = new Uint8Array(size).map(() => Math.floor(r() * 256));
+      const out = storedDeflate(data, 16);
+      expect([...out.subarray(0, 16)]).toEqual(new Array(16).fill(0));
+      expect(Buffer.from(inflateRawSync(out.subarray(16))).equals(Buffer.from(data))).toBe(true);
+      // 5 bytes of block header per 65,535 bytes (an empty input is one empty block).
+      expect(out.byteLength - 16).toBe(size + 5 * Math.max(1, Math.ceil(size / 65_535)));
+    }
+  });
+
+  it('batches stored without deflate (level 0, the live writer when behind) read back the same, mixed with deflated ones', () => {
+    const batches = walkLikeBatches(8_000, 500, 4);
+    const sink = new MemorySink();
+    const w = new TraceWriter(sink, {}, { checkpointEvery: 2000 });
+    let seq = 0;
+    batches.forEach((b, i) => {
+      w.appendEvents(seq, b.slice(0), i % 3 === 0 ? 0 : undefined);
+      seq += b.byteLength / EVENT_SIZE;
+    });
+    w.finish(null);
+    const r = TraceReader.open(new BytesSource(sink.bytes()));
+    expect(r.damage).toBeNull();
+    expect(same(r.readEvents(0, 8_000), concat(batches))).toBe(true);
+    expect(r.stateAt(5_555).summary()).toEqual(foldPrefix(concat(batches), 5_555).summary());
+    // The stored chunks are the larger ones: columns as they are, not deflated.
+    const sizes = r.chunks.filter((c) => c.tag === Tag.EVTS).map((c) => c.payloadBytes);
+    const stored = sizes.filter((_, i) => i % 3 === 0);
+    const deflated = sizes.filter((_, i) => i % 3 !== 0);
+    expect(Math.min(...stored)).toBeGreaterThan(1.5 * Math.max(...deflated));
   });
 
   it('keeps non-integer timestamps exactly', () => {
