@@ -11,7 +11,9 @@
  *         Always the first chunk; a file without a readable META is not a trace.
  *   ENTR  deflate(JSON {cls, start, entries}): walked entries, each stored once.
  *   EVTS  f64 firstSeq, u32 count, u32 columnBytes, deflate(column blob): one batch of events
- *         (./event-columns.ts). Batches hold consecutive sequence numbers, in order.
+ *         (./event-columns.ts). Batches hold consecutive sequence numbers, in order. A writer
+ *         may store a batch in deflate's stored blocks (level 0, storedDeflate): the live
+ *         writer does when it is behind; readers see no difference.
  *   CKPT  f64 seq, then deflate(ledger state): the ledger (src-shared/ledger, its exportBytes)
  *         after the first `seq` events. The writer folds the events it writes and adds one after
  *         the batch that passes every `checkpointEvery` events (or 16 × the live blocks, if more:
