@@ -107,11 +107,16 @@ function toArgs(spec: FixtureSpec): string[] {
 
 export async function startFixture(
   spec: FixtureSpec = {},
-  options: { readyTimeoutMs?: number } = {},
+  options: { readyTimeoutMs?: number; path?: string } = {},
 ): Promise<RunningFixture> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
-  const child = spawn(FIXTURE_PATH, toArgs(spec), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const path = options.path ?? FIXTURE_PATH;
+  const child = spawn(path, toArgs(spec), { stdio: ['pipe', 'pipe', 'inherit'] });
+  // A program that could not be started emits 'error' and never 'exit'.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let truth: FixtureTruth | null = null;
   try {
@@ -122,9 +127,7 @@ export async function startFixture(
       );
       child.once('error', (e) => {
         clearTimeout(timer);
-        reject(
-          new Error(`cannot start ${FIXTURE_PATH}: ${e.message} (run "npm run build:native")`),
-        );
+        reject(new Error(`cannot start ${path}: ${e.message} (run "npm run build:native")`));
       });
       child.once('exit', (code) => {
         clearTimeout(timer);

@@ -157,7 +157,7 @@ export const BlockMap = memo(function BlockMap() {
     image: null as ImageData | null,
     table: new Uint32Array(0),
   });
-  const baseDirty = useRef<() => void>(() => undefined);
+  const baseDirty = useRef<(prompt?: boolean) => void>(() => undefined);
   const cursor = useApp((s) => s.timeCursor);
   const sessionState = useApp((s) => s.session?.state);
   const fadingLegend =
@@ -251,7 +251,9 @@ export const BlockMap = memo(function BlockMap() {
         REBUILD_BLOCKS_PER_FRAME,
         REBUILD_MS,
       );
-      if (r.painter.rebuilding) baseDirty.current();
+      // The rest of a state being painted is drawn in the next frame (each frame paints at most
+      // REBUILD_MS of it); a refresh behind a complete picture waits like any expensive draw.
+      if (r.painter.rebuilding) baseDirty.current(r.painter.showingRebuild);
       // What is drawn, for tests and tools: the state's event count, live set and completeness.
       const el = panel.current;
       if (el) {

@@ -103,6 +103,14 @@ export class BlockPainter {
   }
 
   /**
+   * True while the rebuild is what is shown, partly painted (new data: a cursor move, a new
+   * layout), rather than a refresh behind a complete picture: the user is waiting for the rest.
+   */
+  get showingRebuild(): boolean {
+    return this.back !== null && this.showBack;
+  }
+
+  /**
    * Brings the rasters up to date and returns the layers to show. `key` changes whenever the
    * layout moves pixels; `owner` identifies the data (a new session starts over).
    */

@@ -76,4 +76,41 @@ describe('RafScheduler', () => {
     }
     expect(slow).toBe(before + 1);
   });
+  it('draws an expensive canvas in the next frame for a change the user waits for, not only for streaming events', () => {
+    const queued: (() => void)[] = [];
+    let clock = 0;
+    const r = new RafScheduler(
+      (cb) => queued.push(() => cb(0)),
+      () => clock,
+    );
+    const drawnAt: number[] = [];
+    const map = r.addCanvas(['events', 'cursor'], () => {
+      drawnAt.push(clock);
+      clock += 12; // a 12 ms draw: held back 48 ms after each while events stream
+    });
+    const tick = (): void => {
+      clock += 16.7;
+      queued.shift()?.();
+    };
+    tick(); // first draw
+    r.invalidate('events');
+    tick(); // 16.7 ms after a 10 ms draw: held back
+    expect(drawnAt).toHaveLength(1);
+    r.invalidate('cursor'); // the time cursor moved: drawn now, though still within 40 ms
+    tick();
+    expect(drawnAt).toHaveLength(2);
+    // The canvas's own continuation (the rest of a state painted over frames) when prompt…
+    map.markDirty(true);
+    tick();
+    expect(drawnAt).toHaveLength(3);
+    // …and held back when not (a refresh behind a complete picture).
+    map.markDirty();
+    tick();
+    expect(drawnAt).toHaveLength(3);
+    while (queued.length) tick();
+    expect(drawnAt).toHaveLength(4);
+    // A topic no canvas is subscribed to asks for no frame.
+    r.invalidate('hover');
+    expect(queued).toHaveLength(0);
+  });
 });

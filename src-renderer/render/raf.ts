@@ -10,8 +10,11 @@ export type Topic =
   'events' | 'selection' | 'hover' | 'theme' | 'layout' | 'snapshot' | 'timeline' | 'cursor';
 
 export interface Canvas {
-  /** Marks this canvas alone for redraw. */
-  markDirty(): void;
+  /**
+   * Marks this canvas alone for redraw; `prompt`: in the next frame even if it is expensive
+   * (the rest of a picture the user is waiting for, e.g. a state being painted over frames).
+   */
+  markDirty(prompt?: boolean): void;
   dispose(): void;
 }
 
@@ -19,6 +22,8 @@ interface CanvasReg {
   draw: () => void;
   topics: ReadonlySet<Topic>;
   dirty: boolean;
+  /** Drawn in the next frame whatever its cost (see STREAMING). */
+  prompt: boolean;
   /** Duration (ms) of its last draw, and when that draw started. */
   cost: number;
   drawnAt: number;
@@ -31,6 +36,14 @@ interface CanvasReg {
  */
 const EXPENSIVE_DRAW_MS = 3;
 const DUTY = 4;
+/**
+ * The one topic that changes continuously (events streaming in): only a canvas dirty for it
+ * alone is held back by the rule above. A change the user made or waits for (the time cursor,
+ * a selection, hover, theme, layout, a snapshot, the timeline's range) is drawn in the next
+ * frame: holding a cursor move's state back 4 × a block map's cost doubled the time until it
+ * was on screen.
+ */
+const STREAMING: Topic = 'events';
 
 /** An update step returns true while it has more work (the scheduler asks for another frame). */
 type Update = () => boolean;
@@ -62,14 +75,16 @@ export class RafScheduler {
       draw,
       topics: new Set(topics),
       dirty: true,
+      prompt: true,
       cost: 0,
       drawnAt: -Infinity,
     };
     this.canvases.add(reg);
     this.request();
     return {
-      markDirty: () => {
+      markDirty: (prompt = false) => {
         reg.dirty = true;
+        if (prompt) reg.prompt = true;
         this.request();
       },
       dispose: () => {
@@ -88,7 +103,9 @@ export class RafScheduler {
   invalidate(...topics: Topic[]): void {
     let any = false;
     for (const c of this.canvases) {
-      if (!c.dirty && topics.some((t) => c.topics.has(t))) {
+      if (!topics.some((t) => c.topics.has(t))) continue;
+      if (!c.prompt && topics.some((t) => t !== STREAMING && c.topics.has(t))) c.prompt = true;
+      if (!c.dirty) {
         c.dirty = true;
         any = true;
       }
@@ -124,11 +141,12 @@ export class RafScheduler {
     for (const c of this.canvases) {
       if (!c.dirty) continue;
       const start = this.now();
-      if (c.cost > EXPENSIVE_DRAW_MS && start - c.drawnAt < c.cost * DUTY) {
+      if (!c.prompt && c.cost > EXPENSIVE_DRAW_MS && start - c.drawnAt < c.cost * DUTY) {
         more = true; // still dirty: drawn in a later frame
         continue;
       }
       c.dirty = false;
+      c.prompt = false;
       try {
         c.draw();
       } catch (e) {

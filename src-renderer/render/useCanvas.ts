@@ -20,7 +20,7 @@ export function useRafCanvas(
   topics: readonly Topic[],
   draw: DrawFn,
   active?: () => boolean,
-): { ref: RefObject<HTMLCanvasElement | null>; markDirty: () => void } {
+): { ref: RefObject<HTMLCanvasElement | null>; markDirty: (prompt?: boolean) => void } {
   const ref = useRef<HTMLCanvasElement | null>(null);
   const drawRef = useLatest(draw);
   const activeRef = useLatest(active);
@@ -67,6 +67,6 @@ export function useRafCanvas(
       handle.current = null;
     };
   }, [topicKey, drawRef, activeRef]);
-  const markDirty = useCallback(() => handle.current?.markDirty(), []);
+  const markDirty = useCallback((prompt?: boolean) => handle.current?.markDirty(prompt), []);
   return { ref, markDirty };
 }
