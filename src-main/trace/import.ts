@@ -9,7 +9,8 @@ import { readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { traceVersion } from './trace-file';
 import { TraceFileError, type TraceFileContents } from './v1';
-import type { ImportReply, ImportRequest } from './import-worker';
+import type { ImportRequest } from './import-worker';
+import { checkImportReply } from './import-check';
 import { workerSource } from '../walk/worker-source';
 
 /** Heap of a reader worker: room for the largest description TRACE_LIMITS allows, parsed. */
@@ -44,8 +45,15 @@ export function readTraceFileInWorker(
       resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB, maxYoungGenerationSizeMb: 32 },
     });
     let settled = false;
-    worker.once('message', (m: ImportReply) => {
+    worker.once('message', (raw: unknown) => {
       settled = true;
+      const checked = checkImportReply(raw);
+      if (!checked.ok) {
+        reject(new Error(`the trace reader sent a malformed answer (${checked.problem})`));
+        void worker.terminate();
+        return;
+      }
+      const m = checked.reply;
       if (m.ok) resolve(m.contents);
       else if (m.name === 'TraceFileError') reject(new TraceFileError(m.message));
       else reject(new Error(m.message));
