@@ -21,6 +21,18 @@ import { TIMING_NOTES } from './calls';
  * duration (150 ns); the second pass's do not (as in a trace written before durations were):
  * its steps are timed from their allocations, and its WalkEnd (no allocation) has no time.
  */
+/** A deterministic PRNG, so a failure reproduces. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 function sessionEvents(): ArrayBuffer[] {
   const batches: ArrayBuffer[] = [];
   let t = 0;
@@ -134,7 +146,8 @@ describe('exporters', () => {
       dur: number;
       args: { duration?: string };
     }[];
-    expect(slices[1]?.dur).toBeCloseTo(0.15, 9);
+    // (µs on a grid of 1/1024 µs: each end within half a step of its ns)
+    expect(Math.abs((slices[1]?.dur ?? 0) - 0.15)).toBeLessThanOrEqual(1 / 1024);
     // slices never overlap on their track in float arithmetic (a viewer adds ts + dur)
     for (let i = 1; i < slices.length; i++)
       expect((slices[i - 1]?.ts ?? 0) + (slices[i - 1]?.dur ?? 0)).toBeLessThanOrEqual(
@@ -142,7 +155,7 @@ describe('exporters', () => {
       );
     expect(slices[1]?.args.duration).toBeUndefined();
     // none recorded: timed from the call's first event, and said so
-    expect(slices[6]?.dur).toBeCloseTo(0.1, 9);
+    expect(Math.abs((slices[6]?.dur ?? 0) - 0.1)).toBeLessThanOrEqual(1 / 1024);
     expect(slices[6]?.args.duration).toBe(TIMING_NOTES.events);
     // none recorded and no event inside: an instant saying so, not a 0 µs slice
     const untimed = doc.traceEvents.filter((e) => e['ph'] === 'i' && e['cat'] === 'walk') as {
@@ -169,6 +182,72 @@ describe('exporters', () => {
     };
     expect(free.args.events).toBe(7);
     expect(free.dur).toBeGreaterThan(0);
+  });
+
+  it("chrome: steps that touch never overlap in a viewer's arithmetic, at any time (speedscope shifts every ts by the first)", () => {
+    // Walk steps back to back (each starts where the one before ended, as a batch of steps
+    // does), at ns times up to a day into the session, each ending event carrying its duration.
+    const r = mulberry32(7);
+    const batches: ArrayBuffer[] = [];
+    let t = 0;
+    const w = new EventWriter(
+      64,
+      (b) => batches.push(b),
+      () => t,
+    );
+    // The session's first call at 1 µs (speedscope's zero), then steps from a random time up
+    // to 10 ms in (where 3-decimal µs went wrong for ~1 in 4,000 touching pairs).
+    t = 1_000;
+    w.write(
+      EventKind.MarkerCreated,
+      ApiCall.PssWalkMarkerCreate,
+      NO_CLASS,
+      0,
+      1,
+      77,
+      0,
+      0,
+      200,
+      0,
+      0,
+    );
+    let prevEnd = (t = 5_000 + Math.floor(r() * 10e6));
+    const start = t;
+    for (let i = 0; i < 20_000; i++) {
+      const duration = 1 + Math.floor(r() * 5_000);
+      t = prevEnd + duration;
+      w.write(
+        EventKind.WalkStep,
+        ApiCall.PssWalkSnapshot,
+        PssWalkClass.HANDLES,
+        0,
+        1,
+        77,
+        0,
+        0,
+        duration,
+        i,
+        0,
+      );
+      prevEnd = t;
+      // now and then a pause between steps
+      if (r() < 0.1) prevEnd += Math.floor(r() * 1e5);
+    }
+    w.flush();
+    const doc = JSON.parse(collect((out) => exportChrome(input(batches), out))) as {
+      traceEvents: { ph: string; ts: number; dur?: number; tid: number }[];
+    };
+    const xs = doc.traceEvents.filter((e) => e.ph === 'X');
+    expect(xs).toHaveLength(20_001);
+    expect(Math.abs((xs[1]?.ts ?? 0) - start / 1000)).toBeLessThan(0.01);
+    const first = Math.min(...doc.traceEvents.filter((e) => e.ph !== 'M').map((e) => e.ts));
+    for (let i = 1; i < xs.length; i++) {
+      const a = xs[i - 1] as { ts: number; dur: number };
+      const b = xs[i] as { ts: number };
+      // what speedscope computes: the end of one, and the start of the next, both shifted
+      expect(a.ts - first + a.dur).toBeLessThanOrEqual(b.ts - first);
+      expect(a.ts + a.dur).toBeLessThanOrEqual(b.ts);
+    }
   });
 
   it('chrome check catches what it must', () => {

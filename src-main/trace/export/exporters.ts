@@ -60,7 +60,14 @@ class Out {
  * never a real thread's and sorts after the walking thread (speedscope opens the first track).
  */
 const PASS_TRACK = 4_194_305;
-const us = (ns: number): string => (ns / 1000).toFixed(3);
+/**
+ * ns → the format's µs, on a grid of 1/1024 µs (0.98 ns: as fine as the ns the trace holds).
+ * Binary fractions, not 3-decimal ones: a viewer's arithmetic on them is exact. speedscope
+ * subtracts the first ts from every ts and ends an X slice at ts + dur; with decimal µs those
+ * sums rounded, and a slice ending where the next began (a batch of walk steps) could end a
+ * hair after it, which speedscope reports as a broken stack and draws wrong.
+ */
+const us = (ns: number): number => Math.round((ns * 1024) / 1000) / 1024;
 const pidOf = (session: Record<string, unknown>): number =>
   typeof session['pid'] === 'number' ? session['pid'] : 0;
 const strategyName = (s: number): string =>
@@ -127,7 +134,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
           name: `Pass ${passOpen.pass}`,
           pid,
           tid: PASS_TRACK,
-          ts: Number(us(beginNs)),
+          ts: us(beginNs),
         });
       passOpen = { pass: s.pass };
       ev({
@@ -136,7 +143,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
         cat: 'pass',
         pid,
         tid: PASS_TRACK,
-        ts: Number(us(beginNs)),
+        ts: us(beginNs),
       });
     }
     const args = {
@@ -148,7 +155,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
       duration: s.timing === 'call' ? undefined : TIMING_NOTES[s.timing],
     };
     const cat = s.api === ApiCall.PssWalkSnapshot ? 'walk' : 'api';
-    const ts = Number(us(beginNs));
+    const ts = us(beginNs);
     if (s.timing === 'unknown')
       ev({ ph: 'i', s: 't', name: sliceName(s), cat, pid, tid: s.threadId, ts, args });
     else
@@ -159,16 +166,16 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
         pid,
         tid: s.threadId,
         ts,
-        // end − start in floats (Sterbenz: exact), not rounded on its own: ts + dur is then
-        // exactly the end, and a call that starts where the one before ended (a batch of
-        // steps) never overlaps it in a viewer
-        dur: Number(us(Math.max(s.endNs, beginNs))) - ts,
+        // end − start, both on the grid of `us`: exact, so ts + dur is exactly the end (also
+        // after a viewer shifts every ts), and a call that starts where the one before ended
+        // (a batch of steps) never overlaps it in a viewer
+        dur: us(Math.max(s.endNs, beginNs)) - ts,
         args,
       });
     for (const p of pending) out.put(',\n' + p);
     pending = [];
     if (s.endKind === EventKind.Seek && passOpen) {
-      ev({ ph: 'E', name: `Pass ${passOpen.pass}`, pid, tid: PASS_TRACK, ts: Number(us(s.endNs)) });
+      ev({ ph: 'E', name: `Pass ${passOpen.pass}`, pid, tid: PASS_TRACK, ts: us(s.endNs) });
       passOpen = null;
     }
   };
@@ -192,7 +199,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
         cat: 'alloc',
         pid,
         tid,
-        ts: Number(us(t)),
+        ts: us(t),
         args: {
           seq: v.seq(i),
           address: hexAddress(v.addrLo(i), v.addrHi(i)),
@@ -212,7 +219,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
             name: 'live bytes',
             pid,
             tid: 0,
-            ts: Number(us(t)),
+            ts: us(t),
             args: { live: v.aux1(i) },
           });
       // Inside a call: written after the call's slice (same track, ts order). Outside any call
@@ -228,7 +235,7 @@ export function exportChrome(input: ExportInput, write: (text: string) => void):
   for (const p of pending) out.put(',\n' + p);
   const lastPass = passOpen as { pass: number } | null;
   if (lastPass)
-    ev({ ph: 'E', name: `Pass ${lastPass.pass}`, pid, tid: PASS_TRACK, ts: Number(us(lastEnd)) });
+    ev({ ph: 'E', name: `Pass ${lastPass.pass}`, pid, tid: PASS_TRACK, ts: us(lastEnd) });
   out.put('\n]}\n');
   out.flush();
 }
