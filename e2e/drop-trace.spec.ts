@@ -7,7 +7,7 @@
 import { expect, test, type JSHandle, type Page } from '@playwright/test';
 import { MemorySink } from '../src-main/trace/trace-file';
 import { startWebMode, type WebMode } from './support/web-mode';
-import { writeSyntheticTrace } from './support/synthetic-trace';
+import { writeSyntheticTrace } from '../src-main/testing/synthetic-trace';
 
 let web: WebMode;
 test.beforeAll(async () => {
@@ -26,6 +26,7 @@ function traceBytes(): Uint8Array {
     events: EVENTS,
     stepNs: 1000,
     addressStride: 1,
+    freeEach: true,
   });
   return sink.bytes();
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FileSink } from '../src-main/trace/trace-file';
 import { ROOT } from './support/web-mode';
-import { writeSyntheticTrace } from './support/synthetic-trace';
+import { writeSyntheticTrace } from '../src-main/testing/synthetic-trace';
 
 const EVENTS = 30_000;
 let dir: string;
@@ -31,6 +31,7 @@ function writeTrace(path: string): void {
     events: EVENTS,
     stepNs: 1000,
     addressStride: 1,
+    freeEach: true,
   });
 }
 

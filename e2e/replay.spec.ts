@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSink } from '../src-main/trace/trace-file';
 import { startWebMode, type WebMode } from './support/web-mode';
-import { writeSyntheticTrace } from './support/synthetic-trace';
+import { writeSyntheticTrace } from '../src-main/testing/synthetic-trace';
 
 /** 100,000 events 1 ms apart: 100 s of recording. */
 const EVENTS = 100_000;
@@ -31,6 +31,7 @@ function writeTrace(path: string): void {
     events: EVENTS,
     stepNs: 1_000_000,
     addressStride: 64,
+    freeEach: true,
   });
 }
 

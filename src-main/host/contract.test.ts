@@ -24,9 +24,9 @@ import {
 } from '../../src-shared/contract/contract';
 import type { SessionState, SnapshotInfo } from '../../src-shared/contract/model';
 import { DEFAULT_CAPTURE_FLAGS } from '../../src-shared/pss/constants';
-import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
-import { EventKind } from '../../src-shared/events/layout';
-import { FileSink, TraceWriter } from '../trace/trace-file';
+import { EventBatchView } from '../../src-shared/events/batch';
+import { FileSink } from '../trace/trace-file';
+import { writeSyntheticTrace } from '../testing/synthetic-trace';
 import { decodeFrame, encodeFrame } from '../../src-shared/contract/wire';
 import { createWalkService } from '../walk/client';
 import type { WalkService } from '../walk/service';
@@ -309,24 +309,12 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'r'));
   writeFileSync(join(dir, 'r', 'index.html'), '<!doctype html>');
   startupTrace = join(dir, 'startup.psstrace');
-  const w = new TraceWriter(new FileSink(startupTrace), {
-    pid: 4242,
+  writeSyntheticTrace(new FileSink(startupTrace), {
     processName: 'synthetic',
-    flags: 0,
-    allocator: { strategy: 'heap' },
-    classes: ['THREADS'],
-    createdAt: '2026-01-01T00:00:00.000Z',
+    events: STARTUP_EVENTS,
+    stepNs: 1000,
+    batchEvents: 100,
   });
-  let t = 0;
-  const ew = new EventWriter(
-    100,
-    (b, first) => w.appendEvents(first, b),
-    () => (t += 1000),
-  );
-  for (let i = 0; i < STARTUP_EVENTS; i++)
-    ew.write(EventKind.Alloc, 1, 0, 0, 1, 1, 0x1000 + i * 32, 0, 32, 0, 0);
-  ew.flush();
-  w.finish(null);
 });
 
 afterAll(async () => {

@@ -10,11 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventWriter } from '../../src-shared/events/batch';
-import { EventKind } from '../../src-shared/events/layout';
 import type { PushMessages, PushName } from '../../src-shared/contract/contract';
 import type { SessionState } from '../../src-shared/contract/model';
-import { FileSink, TraceWriter } from '../trace/trace-file';
+import { FileSink } from '../trace/trace-file';
+import { writeSyntheticTrace } from '../testing/synthetic-trace';
 import { createWalkService } from '../walk/client';
 import { SessionHost } from './host';
 
@@ -28,24 +27,13 @@ afterAll(async () => {
 /** A finished v2 trace of `events` allocations. */
 function traceFile(name: string, events: number): string {
   const path = join(dir, name);
-  const w = new TraceWriter(new FileSink(path), {
-    pid: 77,
+  writeSyntheticTrace(new FileSink(path), {
     processName: name,
-    flags: 0,
-    allocator: { strategy: 'heap' },
-    classes: ['THREADS'],
-    createdAt: '2026-01-01T00:00:00.000Z',
+    pid: 77,
+    events,
+    stepNs: 100,
+    batchEvents: 64,
   });
-  let t = 0;
-  const ew = new EventWriter(
-    64,
-    (b, first) => w.appendEvents(first, b),
-    () => (t += 100),
-  );
-  for (let i = 0; i < events; i++)
-    ew.write(EventKind.Alloc, 1, 0, 0, 1, 1, 0x1000 + i * 32, 0, 32, 0, 0);
-  ew.flush();
-  w.finish(null);
   return path;
 }
 
