@@ -251,9 +251,11 @@ export const BlockMap = memo(function BlockMap() {
         REBUILD_BLOCKS_PER_FRAME,
         REBUILD_MS,
       );
-      // The rest of a state being painted is drawn in the next frame (each frame paints at most
-      // REBUILD_MS of it); a refresh behind a complete picture waits like any expensive draw.
-      if (r.painter.rebuilding) baseDirty.current(r.painter.showingRebuild);
+      // The rest of a time-cursor state being painted is drawn in the next frame (each frame
+      // paints at most REBUILD_MS of it): the user moved the cursor and waits for it. While
+      // events stream in ("now"), rebuilds (the address ranges grew) and refreshes wait like any
+      // expensive draw, so streaming frames stay short.
+      if (r.painter.rebuilding) baseDirty.current(r.painter.showingRebuild && cursor !== null);
       // What is drawn, for tests and tools: the state's event count, live set and completeness.
       const el = panel.current;
       if (el) {
