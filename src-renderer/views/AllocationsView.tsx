@@ -55,12 +55,14 @@ function AllocFoot() {
 }
 
 export function AllocationsView() {
-  const session = useApp((s) => s.session);
+  // Only whether there is a session: its state changes with every progress push while events
+  // stream, and each change re-rendered the whole view (timeline, block map, event log…).
+  const hasSession = useApp((s) => s.session !== null);
   const sessionError = useApp((s) => s.sessionError);
   const [side, setSide] = useState<Side>('events');
   const problems = useApp((s) => s.counts.problems);
 
-  if (!session) {
+  if (!hasSession) {
     return (
       <section className="view" data-testid="view-allocations">
         <Empty title="No allocations to show" testId="allocations-empty">
