@@ -56,18 +56,11 @@ export type LiveRequest =
 export type LiveReply =
   | { t: 'ready' }
   | { t: 'error'; message: string }
-  | {
+  | ({
       t: 'closed';
       /** Trailer written and the file closed without error. */
       finished: boolean;
-      eventCount: number;
-      bytesWritten: number;
-      /** CPU time of the writer thread since it was ready (Linux), ms. */
-      cpuMs: number | null;
-      /** Event batches written, and of those the ones stored without deflate (liveWriterBehind). */
-      batches: number;
-      storedBatches: number;
-    };
+    } & LiveWriterResult);
 
 /** What the thread gets for each file: its description and the port that drives it. */
 export interface LiveOpen {
@@ -107,6 +100,7 @@ function writerThread(): Worker {
 /** How long appendEvents waits for the writer before it gives up on it. */
 const STALL_MS = 60_000;
 
+/** What the writer thread reports when a file is closed (also this thread's result). */
 export interface LiveWriterResult {
   eventCount: number;
   bytesWritten: number;
@@ -117,6 +111,14 @@ export interface LiveWriterResult {
   storedBatches: number;
 }
 
+const NOTHING_WRITTEN: LiveWriterResult = {
+  eventCount: 0,
+  bytesWritten: 0,
+  cpuMs: null,
+  batches: 0,
+  storedBatches: 0,
+};
+
 export class LiveTraceWriter {
   private readonly port: MessagePort;
   private readonly state: Int32Array;
@@ -126,13 +128,7 @@ export class LiveTraceWriter {
   private closing: Promise<LiveWriterResult> | null = null;
   private readonly closed: Promise<LiveReply & { t: 'closed' }>;
   private readonly started: Promise<void>;
-  private last: LiveWriterResult = {
-    eventCount: 0,
-    bytesWritten: 0,
-    cpuMs: null,
-    batches: 0,
-    storedBatches: 0,
-  };
+  private last: LiveWriterResult = NOTHING_WRITTEN;
   private nextSeq = 0;
   private readonly fd: number;
   private detach: () => void = () => undefined;
@@ -148,15 +144,7 @@ export class LiveTraceWriter {
     this.port = port1;
     let ready!: () => void;
     this.started = new Promise<void>((r) => (ready = r));
-    const lost = {
-      t: 'closed',
-      finished: false,
-      eventCount: 0,
-      bytesWritten: 0,
-      cpuMs: null,
-      batches: 0,
-      storedBatches: 0,
-    } as const;
+    const lost: LiveReply & { t: 'closed' } = { t: 'closed', finished: false, ...NOTHING_WRITTEN };
     let worker: Worker;
     try {
       worker = writerThread();
@@ -269,13 +257,8 @@ export class LiveTraceWriter {
     Atomics.add(this.state, LiveSlot.posted, 1);
     this.port.postMessage(m);
     this.closing = this.closed.then((c) => {
-      this.last = {
-        eventCount: c.eventCount,
-        bytesWritten: c.bytesWritten,
-        cpuMs: c.cpuMs,
-        batches: c.batches,
-        storedBatches: c.storedBatches,
-      };
+      const { t: _t, finished: _finished, ...result } = c;
+      this.last = result;
       this.port.close();
       this.detach();
       let closeError: string | null = null;
