@@ -58,7 +58,7 @@ export function useRafCanvas(
         h = box.height;
       }
       blank = false;
-      reg.markDirty();
+      reg.markDirty(true); // a new size: drawn in the next frame, not held back as streaming is
     });
     ro.observe(canvas);
     return () => {
