@@ -181,7 +181,9 @@ static DWORD parse_syscall(const char *buf, size_t len, PSS_DETAILS_THREAD *t)
         t->InstructionPointer = v[1];
         return ERROR_SUCCESS;
     }
-    if (nv != 8)
+    /* The kernel prints the number as an int: anything outside LONG's range is not its text
+     * (and would be truncated into some other number, even -1). */
+    if (nv != 8 || nr < INT32_MIN || nr > INT32_MAX)
         return ERROR_INVALID_DATA;
     t->SyscallNumber = (LONG)nr;
     for (int i = 0; i < 6; i++)
