@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,4 +379,28 @@ DWORD test_capture_pid(pid_t pid, DWORD flags, DWORD ctx_flags, HPSS *out)
         return rc2;
     }
     return rc;
+}
+
+void test_expected_priority(DWORD *priority_class, LONG *base_priority)
+{
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (nice == -1 && errno != 0)
+        nice = 0;
+    if (nice <= -10) {
+        *priority_class = HIGH_PRIORITY_CLASS;
+        *base_priority = 13;
+    } else if (nice <= -5) {
+        *priority_class = ABOVE_NORMAL_PRIORITY_CLASS;
+        *base_priority = 10;
+    } else if (nice <= 4) {
+        *priority_class = NORMAL_PRIORITY_CLASS;
+        *base_priority = 8;
+    } else if (nice <= 9) {
+        *priority_class = BELOW_NORMAL_PRIORITY_CLASS;
+        *base_priority = 6;
+    } else {
+        *priority_class = IDLE_PRIORITY_CLASS;
+        *base_priority = 4;
+    }
 }

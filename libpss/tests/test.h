@@ -57,6 +57,13 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 bool test_under_valgrind(void);
 
+/*
+ * The priority class and base priority a SCHED_OTHER process has at the test runner's nice
+ * value (the documented mapping, src/util.c), which the fixture and our children inherit:
+ * `nice npm test` must not fail the tests that check them.
+ */
+void test_expected_priority(DWORD *priority_class, LONG *base_priority);
+
 /* ---- the fixture process ---- */
 
 struct fixture {

@@ -244,8 +244,11 @@ int test_capture_self_minimal(void)
     CHECK(pi.VirtualSize > 0 && pi.PeakVirtualSize >= pi.VirtualSize);
     CHECK(pi.WorkingSetSize > 0 && pi.PeakWorkingSetSize >= pi.WorkingSetSize);
     CHECK(pi.AffinityMask != 0);
-    CHECK_EQ(pi.PriorityClass, NORMAL_PRIORITY_CLASS);
-    CHECK_EQ(pi.BasePriority, 8);
+    DWORD want_class;
+    LONG want_base;
+    test_expected_priority(&want_class, &want_base);
+    CHECK_EQ(pi.PriorityClass, want_class);
+    CHECK_EQ(pi.BasePriority, want_base);
     CHECK_EQ(pi.ExecuteFlags, MEM_EXECUTE_OPTION_DISABLE | MEM_EXECUTE_OPTION_PERMANENT);
     char exe[4096], name[600];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

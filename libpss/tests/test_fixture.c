@@ -191,8 +191,11 @@ static int verify_fixture(const struct fixture *f, const struct walked *w, bool 
             CHECK(e->AffinityMask != 0);
             CHECK(e->CreateTime.dwHighDateTime != 0);
             CHECK(e->CaptureTime.dwHighDateTime != 0);
-            CHECK_EQ(e->BasePriority, 8);
-            CHECK_EQ(e->Priority, 8);
+            DWORD want_class;
+            LONG want_base;
+            test_expected_priority(&want_class, &want_base);
+            CHECK_EQ(e->BasePriority, want_base);
+            CHECK_EQ(e->Priority, want_base);
         }
         CHECK_MSG(found, "thread %lld not walked", t->inum);
     }
@@ -241,7 +244,12 @@ static int verify_fixture(const struct fixture *f, const struct walked *w, bool 
             CHECK_EQ(e->TypeSpecificInformation.Process.ProcessId, json_int(fd, "pid", -1));
             CHECK_EQ(e->TypeSpecificInformation.Process.ParentProcessId, getpid());
             CHECK_EQ(e->TypeSpecificInformation.Process.ExitStatus, STILL_ACTIVE);
-            CHECK_EQ(e->TypeSpecificInformation.Process.BasePriority, 8);
+            {
+                DWORD want_class;
+                LONG want_base;
+                test_expected_priority(&want_class, &want_base);
+                CHECK_EQ(e->TypeSpecificInformation.Process.BasePriority, want_base);
+            }
             CHECK(e->CreationTime.dwHighDateTime != 0);
             break;
         case PSS_OBJECT_TYPE_THREAD:
