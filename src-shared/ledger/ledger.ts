@@ -278,31 +278,84 @@ export interface LedgerBlock {
 }
 
 /**
- * The live set: address → (seq of the Alloc, packed size/api/class), one Map lookup per
- * operation (the facts live in slot arrays beside it). Reads like a ReadonlyMap of address →
- * alloc seq; its iterators survive mutation (Map iterators do).
+ * The live set: address → (seq of the Alloc, packed size/api/class), an open-addressing hash
+ * table over typed arrays (linear probing, deletion by backward shift, at most half full).
+ * A JS Map keyed by addresses cost ~150 ns an insert (its keys are heap numbers above 2^31), and
+ * a time-cursor state rebuilds thousands of blocks at once. Reads like a ReadonlyMap of
+ * address → alloc seq. Iterators see the set as it was when they started, whatever changes
+ * after (a block map rebuild spreads one over frames while events fold).
  */
 export class LiveSet implements Iterable<[number, number]> {
-  private readonly slots = new Map<number, number>();
-  private seqs = new Float64Array(64);
-  private packs = new Float64Array(64);
-  private readonly freeSlots: number[] = [];
-  private used = 0;
+  /** Slot keys: the address, 0 = empty (a block at address 0 is kept beside: zero*). */
+  private keys = new Float64Array(16);
+  private seqs = new Float64Array(16);
+  private packs = new Float64Array(16);
+  private bits = 4;
+  private count = 0;
+  private hasZero = false;
+  private zeroSeq = 0;
+  private zeroPack = 0;
 
   get size(): number {
-    return this.slots.size;
+    return this.count + (this.hasZero ? 1 : 0);
+  }
+
+  /** Home slot of an address: Fibonacci hashing of its two 32-bit halves, top `bits` bits. */
+  private home(address: number): number {
+    const lo = address >>> 0;
+    const hi = (address / 4294967296) >>> 0;
+    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> (32 - this.bits);
+  }
+
+  /** Slot of `address` (≠ 0), or −1. */
+  private find(address: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = this.home(address); ; i = (i + 1) & mask) {
+      const k = keys[i] as number;
+      if (k === address) return i;
+      if (k === 0) return -1;
+    }
   }
 
   /** Seq of the Alloc of the live block at `address`, or undefined. */
   get(address: number): number | undefined {
-    const slot = this.slots.get(address);
-    return slot === undefined ? undefined : (this.seqs[slot] as number);
+    if (address === 0) return this.hasZero ? this.zeroSeq : undefined;
+    const i = this.find(address);
+    return i < 0 ? undefined : (this.seqs[i] as number);
   }
 
   /** Packed facts of the block at `address`, or undefined. */
   packed(address: number): number | undefined {
-    const slot = this.slots.get(address);
-    return slot === undefined ? undefined : (this.packs[slot] as number);
+    if (address === 0) return this.hasZero ? this.zeroPack : undefined;
+    const i = this.find(address);
+    return i < 0 ? undefined : (this.packs[i] as number);
+  }
+
+  /** Room for `n` blocks without growing (a checkpoint's restore knows its count). */
+  reserve(n: number): void {
+    let bits = this.bits;
+    while (1 << bits < 2 * n) bits++;
+    if (bits > this.bits) this.rehash(bits);
+  }
+
+  private rehash(bits: number): void {
+    const { keys, seqs, packs } = this;
+    const n = 1 << bits;
+    this.keys = new Float64Array(n);
+    this.seqs = new Float64Array(n);
+    this.packs = new Float64Array(n);
+    this.bits = bits;
+    const mask = n - 1;
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j] as number;
+      if (k === 0) continue;
+      let i = this.home(k);
+      while (this.keys[i] !== 0) i = (i + 1) & mask;
+      this.keys[i] = k;
+      this.seqs[i] = seqs[j] as number;
+      this.packs[i] = packs[j] as number;
+    }
   }
 
   /**
@@ -310,54 +363,93 @@ export class LiveSet implements Iterable<[number, number]> {
    * an address still live: only in a corrupt trace), or −1.
    */
   set(address: number, seq: number, packed: number): number {
-    let slot = this.slots.get(address);
-    let replaced = -1;
-    if (slot === undefined) {
-      slot = this.freeSlots.pop() ?? this.used++;
-      if (slot >= this.seqs.length) {
-        const n = this.seqs.length * 2;
-        const s2 = new Float64Array(n);
-        s2.set(this.seqs);
-        this.seqs = s2;
-        const p2 = new Float64Array(n);
-        p2.set(this.packs);
-        this.packs = p2;
+    if (address === 0) {
+      const replaced = this.hasZero ? this.zeroPack : -1;
+      this.hasZero = true;
+      this.zeroSeq = seq;
+      this.zeroPack = packed;
+      return replaced;
+    }
+    if ((this.count + 1) * 2 > this.keys.length) this.rehash(this.bits + 1);
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = this.home(address);
+    for (; ; i = (i + 1) & mask) {
+      const k = keys[i] as number;
+      if (k === address) {
+        const replaced = this.packs[i] as number;
+        this.seqs[i] = seq;
+        this.packs[i] = packed;
+        return replaced;
       }
-      this.slots.set(address, slot);
-    } else replaced = this.packs[slot] as number;
-    this.seqs[slot] = seq;
-    this.packs[slot] = packed;
-    return replaced;
+      if (k === 0) break;
+    }
+    keys[i] = address;
+    this.seqs[i] = seq;
+    this.packs[i] = packed;
+    this.count++;
+    return -1;
   }
 
   /** Removes the block at `address`; returns its packed facts (undefined: it was not live). */
   take(address: number): number | undefined {
-    const slot = this.slots.get(address);
-    if (slot === undefined) return undefined;
-    this.slots.delete(address);
-    this.freeSlots.push(slot);
-    return this.packs[slot] as number;
+    if (address === 0) {
+      if (!this.hasZero) return undefined;
+      this.hasZero = false;
+      return this.zeroPack;
+    }
+    let i = this.find(address);
+    if (i < 0) return undefined;
+    const { keys, seqs, packs } = this;
+    const out = packs[i] as number;
+    const mask = keys.length - 1;
+    // Backward shift: move later members of the cluster into the hole when their home allows.
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = keys[j] as number;
+      if (k === 0) break;
+      const h = this.home(k);
+      // j's entry may move to i unless its home lies cyclically in (i, j]
+      const stays = i <= j ? h > i && h <= j : h > i || h <= j;
+      if (stays) continue;
+      keys[i] = k;
+      seqs[i] = seqs[j] as number;
+      packs[i] = packs[j] as number;
+      i = j;
+    }
+    keys[i] = 0;
+    this.count--;
+    return out;
   }
 
   clear(): void {
-    this.slots.clear();
-    this.freeSlots.length = 0;
-    this.used = 0;
+    this.keys.fill(0);
+    this.count = 0;
+    this.hasZero = false;
   }
 
-  /** [address, alloc seq] pairs, in insertion order. */
+  /** [address, alloc seq] pairs (order not defined), as the set was when iteration started. */
   *entries(): IterableIterator<[number, number]> {
-    for (const [addr, slot] of this.slots) yield [addr, this.seqs[slot] as number];
+    const keys = this.keys.slice();
+    const seqs = this.seqs.slice();
+    if (this.hasZero) yield [0, this.zeroSeq];
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as number;
+      if (k !== 0) yield [k, seqs[i] as number];
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[number, number]> {
     return this.entries();
   }
 
-  /** Calls fn(address, seq, packed) for every live block. */
+  /** Calls fn(address, seq, packed) for every live block (fn must not change the set). */
   forEach(fn: (address: number, seq: number, packed: number) => void): void {
-    for (const [addr, slot] of this.slots)
-      fn(addr, this.seqs[slot] as number, this.packs[slot] as number);
+    if (this.hasZero) fn(0, this.zeroSeq, this.zeroPack);
+    const { keys, seqs, packs } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as number;
+      if (k !== 0) fn(k, seqs[i] as number, packs[i] as number);
+    }
   }
 }
 
@@ -379,6 +471,7 @@ export class Ledger {
     const c = this.pendingLive;
     if (c) {
       this.pendingLive = null;
+      this.liveBlocksSet.reserve(c.liveAddr.length);
       for (let j = 0; j < c.liveAddr.length; j++)
         this.liveBlocksSet.set(
           c.liveAddr[j] as number,
@@ -609,7 +702,9 @@ export class Ledger {
     };
     let f = j;
     while (f > 0 && !from.checkpoints[f]?.live) f--;
-    for (const seq of (from.checkpoints[f] as Checkpoint).live ?? []) put(seq);
+    const full = (from.checkpoints[f] as Checkpoint).live ?? [];
+    set.reserve(full.length);
+    for (const seq of full) put(seq);
     for (let i = f + 1; i <= j; i++) {
       const d = from.checkpoints[i] as Checkpoint;
       for (const seq of d.removed) {
