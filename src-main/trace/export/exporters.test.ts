@@ -13,6 +13,7 @@ import {
 } from './exporters';
 import { checkChromeTrace } from './chrome-check';
 import { TIMING_NOTES } from './calls';
+import { mulberry32 } from '../../alloc/faulty';
 
 /**
  * The event pattern a walk session writes: create (allocs, MarkerCreated), two passes of walk
@@ -21,18 +22,6 @@ import { TIMING_NOTES } from './calls';
  * duration (150 ns); the second pass's do not (as in a trace written before durations were):
  * its steps are timed from their allocations, and its WalkEnd (no allocation) has no time.
  */
-/** A deterministic PRNG, so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sessionEvents(): ArrayBuffer[] {
   const batches: ArrayBuffer[] = [];
   let t = 0;
