@@ -3,6 +3,8 @@
  * buffers.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -94,14 +96,68 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The boot epoch (CLOCK_REALTIME - CLOCK_BOOTTIME), read once per library load and
- * immutable afterwards: sampled per capture it moved by ~100 ns between two samples, so
- * the same thread got different CreateTimes in two captures.  (README "Boot epoch".) */
+/* The boot epoch, read once per library load and immutable afterwards (README "Boot
+ * epoch"): the kernel's own `btime` (/proc/stat, whole seconds of CLOCK_REALTIME at boot, in
+ * the caller's time namespace), as ps(1) and the app's process list use.  It is an exact
+ * integer the kernel derives from its clock offsets, so every process that loads the library
+ * gets the same one: sampling CLOCK_REALTIME - CLOCK_BOOTTIME ourselves gave each load an
+ * epoch ~100 ns off the last, and the same thread a different CreateTime in two processes'
+ * captures (a CLI walk and the next).  Without /proc/stat: the sampled offset, in whole
+ * seconds like btime. */
 static pthread_once_t g_epoch_once = PTHREAD_ONCE_INIT;
 static int64_t g_boot_realtime_ns;
 
+/* btime from /proc/stat, or -1.  The file's "intr" line may be tens of KB, so it is read in
+ * pieces and the key is matched at line starts across piece boundaries. */
+static int64_t read_btime(void)
+{
+    int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    static const char key[] = "btime ";
+    char buf[4096];
+    size_t matched = 0; /* bytes of "btime " matched so far, from a line start */
+    bool at_line_start = true, in_value = false;
+    int64_t v = -1;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n; i++) {
+            char c = buf[i];
+            if (in_value) {
+                if (c >= '0' && c <= '9' && v < INT64_C(1) << 40) {
+                    v = (v < 0 ? 0 : v * 10) + (c - '0');
+                    continue;
+                }
+                goto done;
+            }
+            if (at_line_start || matched > 0) {
+                if (c == key[matched]) {
+                    at_line_start = false;
+                    if (++matched == sizeof key - 1)
+                        in_value = true;
+                    continue;
+                }
+                matched = 0;
+            }
+            at_line_start = c == '\n';
+        }
+    }
+done:
+    close(fd);
+    return in_value ? v : -1;
+}
+
 static void read_boot_epoch(void)
 {
+    int64_t btime = read_btime();
+    if (btime > 0) {
+        g_boot_realtime_ns = btime * 1000000000;
+        return;
+    }
     /* The tightest of a few samples of the boot clock between two realtime reads. */
     int64_t best_gap = INT64_MAX, epoch = 0;
     for (int i = 0; i < 5; i++) {
@@ -113,7 +169,7 @@ static void read_boot_epoch(void)
             epoch = r1 + (r2 - r1) / 2 - b;
         }
     }
-    g_boot_realtime_ns = epoch;
+    g_boot_realtime_ns = epoch - epoch % 1000000000;
 }
 
 void pss_clock_init(struct pss_clock *c)

@@ -82,6 +82,8 @@ static const struct test_entry g_tests[] = {
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--print-create-times") == 0)
+        return test_print_create_times(argv[2]);
     const char *filter = argc > 1 ? argv[1] : NULL;
     const bool vg = test_under_valgrind();
     int failed = 0, passed = 0, skipped = 0;

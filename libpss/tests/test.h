@@ -82,6 +82,10 @@ int fixture_stop(struct fixture *f);
 void fixture_kill(struct fixture *f);
 const char *fixture_path(void);
 
+/* The harness run as `--print-create-times PID` (test_create_time_same_in_every_load: another
+ * load of the library): prints what it captures of PID's CreateTimes, exits 0 on success. */
+int test_print_create_times(const char *pid);
+
 /* ---- the counting test allocator ---- */
 
 struct test_alloc {

@@ -2,12 +2,13 @@
  * test_hardening.c -- issue 8 (core slice): garbage handles never crash, a process whose
  * main thread has exited is captured alive, marker memory stays bounded over re-walks,
  * a set position survives a switch of snapshot, and CreateTime is stable across
- * captures.
+ * captures and across processes (library loads).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include "test.h"
+
+extern char **environ;
 
 /* ---- garbage handles ---- */
 
@@ -1055,5 +1058,167 @@ int test_create_time_stable_across_captures(void)
         bad = 1;
     }
     CHECK_EQ(n0, 9);
+    return bad;
+}
+
+/* ---- CreateTime across library loads (processes) ---- */
+
+/* Lines "P <process CreateTime>" and "T <tid> <CreateTime>" for every thread of `pid`, as
+ * this process's load of libpss captures them. */
+static int write_create_times(pid_t pid, FILE *out)
+{
+    HANDLE h;
+    HPSS s;
+    HPSSWALK w;
+    if (PssLinuxOpenProcess((DWORD)pid, &h) != ERROR_SUCCESS)
+        return 1;
+    if (PssCaptureSnapshot(h, PSS_CAPTURE_THREADS, 0, &s) != ERROR_SUCCESS) {
+        PssLinuxCloseProcess(h);
+        return 1;
+    }
+    PSS_PROCESS_INFORMATION pi;
+    int rc = PssQuerySnapshot(s, PSS_QUERY_PROCESS_INFORMATION, &pi, sizeof pi) == ERROR_SUCCESS &&
+                     PssWalkMarkerCreate(NULL, &w) == ERROR_SUCCESS
+                 ? 0
+                 : 1;
+    if (rc == 0) {
+        fprintf(out, "P %llu\n", (unsigned long long)ft64(pi.CreateTime));
+        PSS_THREAD_ENTRY t;
+        while (PssWalkSnapshot(s, PSS_WALK_THREADS, w, &t, sizeof t) == ERROR_SUCCESS)
+            fprintf(out, "T %u %llu\n", t.ThreadId, (unsigned long long)ft64(t.CreateTime));
+        PssWalkMarkerFree(w);
+    }
+    PssFreeSnapshot(PSS_CURRENT_PROCESS, s);
+    PssLinuxCloseProcess(h);
+    return rc;
+}
+
+int test_print_create_times(const char *pid)
+{
+    return write_create_times((pid_t)atoi(pid), stdout);
+}
+
+/* What another process (a fresh load of the library) reports: runs this test program with
+ * --print-create-times.  Returns its output (malloc'd) or NULL. */
+static char *create_times_from_another_load(pid_t pid)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char pidtxt[16];
+    snprintf(pidtxt, sizeof pidtxt, "%d", (int)pid);
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
+        return NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    char *const argv[] = {self, (char *)"--print-create-times", pidtxt, NULL};
+    pid_t child;
+    int err = posix_spawn(&child, self, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (err != 0) {
+        close(out[0]);
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (ssize_t r = 1; buf != NULL && r > 0;) {
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        r = read(out[0], buf + len, cap - len - 1);
+        if (r > 0)
+            len += (size_t)r;
+    }
+    close(out[0]);
+    int status;
+    waitpid(child, &status, 0);
+    if (buf == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* The process's start as ps(1) computes it: /proc/stat btime + starttime / CLK_TCK. */
+static uint64_t ps_start_filetime(pid_t pid)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long long start = 0;
+    /* after ") ": state is field 3, starttime field 22 */
+    for (int field = 3; p != NULL && field <= 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (p != NULL && field == 22)
+            start = strtoull(p + 1, NULL, 10);
+    }
+    long long btime = -1;
+    f = fopen("/proc/stat", "re");
+    char line[256];
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "btime %lld", &btime) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    if (btime < 0)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    uint64_t unix100ns = (uint64_t)btime * 10000000u + start * (10000000u / (uint64_t)hz);
+    return unix100ns + UINT64_C(116444736000000000);
+}
+
+int test_create_time_same_in_every_load(void)
+{
+    struct fixture f;
+    const char *args[] = {"--threads", "4", NULL};
+    TRY(fixture_start(&f, args));
+    char *mine = NULL;
+    size_t mine_len = 0;
+    FILE *mf = open_memstream(&mine, &mine_len);
+    CHECK(mf != NULL);
+    CHECK_EQ(write_create_times(f.pid, mf), 0);
+    fclose(mf);
+    int bad = 0;
+    unsigned long long proc_ct = 0;
+    CHECK(sscanf(mine, "P %llu", &proc_ct) == 1);
+    uint64_t ps = ps_start_filetime(f.pid);
+    if (proc_ct != ps) {
+        test_fail(__FILE__, __LINE__, "process CreateTime %llu, ps's start (btime + ticks) %llu",
+                  proc_ct, (unsigned long long)ps);
+        bad = 1;
+    }
+    for (int k = 0; k < 8 && !bad; k++) {
+        char *theirs = create_times_from_another_load(f.pid);
+        if (theirs == NULL) {
+            test_fail(__FILE__, __LINE__, "another load could not capture the fixture");
+            bad = 1;
+        } else if (strcmp(theirs, mine) != 0) {
+            test_fail(__FILE__, __LINE__,
+                      "load %d saw other CreateTimes:\n--- this process\n%s--- another\n%s", k,
+                      mine, theirs);
+            bad = 1;
+        }
+        free(theirs);
+    }
+    free(mine);
+    CHECK_EQ(fixture_stop(&f), 0);
     return bad;
 }

@@ -62,6 +62,7 @@ PSS_TEST(leader_exit_self_capture, 0)
 PSS_TEST(rewalk_memory_bounded, 0)
 PSS_TEST(set_position_after_other_snapshot, 0)
 PSS_TEST(create_time_stable_across_captures, 0)
+PSS_TEST(create_time_same_in_every_load, 0)
 /* PSS_CAPTURE_THREAD_CONTEXT: no side effects on the caller, concurrent captures
  * (tests/test_context.c) */
 PSS_TEST(context_caller_waitpid_untouched, 0)
