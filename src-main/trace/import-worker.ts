@@ -12,13 +12,12 @@ import { fstatSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventBatchView, CorruptBatchError } from '../../src-shared/events/batch';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
-import { TraceReader, TraceFileError, traceVersion, type ByteSource } from './trace-file';
+import { ReadAheadSource, TraceReader, TraceFileError, readAtFd, traceVersion } from './trace-file';
 import {
   TRACE_LIMITS,
   parseEntries,
   parseMeta,
   parseSummary,
-  readAtFd,
   readTraceFile,
   withLedger,
   type TraceFileContents,
@@ -35,23 +34,6 @@ export interface ImportRequest {
 export type ImportReply =
   { ok: true; contents: TraceFileContents } | { ok: false; name: string; message: string };
 
-/** A ByteSource over a descriptor this thread does not own (closing it is the owner's job). */
-class FdSource implements ByteSource {
-  private readonly readAt: ReturnType<typeof readAtFd>;
-  constructor(
-    fd: number,
-    readonly size: number,
-  ) {
-    this.readAt = readAtFd(fd);
-  }
-  read(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(Math.max(0, Math.min(length, this.size - offset)));
-    const n = this.readAt(out, offset);
-    return n === out.byteLength ? out : out.subarray(0, n);
-  }
-  close(): void {}
-}
-
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.byteLength) {
@@ -63,7 +45,7 @@ function writeAll(fd: number, bytes: Uint8Array, position: number): void {
 
 function readV2(fd: number, fileBytes: number, decodedFd: number): TraceFileContents {
   if (decodedFd < 0) throw new TraceFileError('a version 2 trace needs a file to decode into');
-  const r = TraceReader.open(new FdSource(fd, fileBytes));
+  const r = TraceReader.open(new ReadAheadSource(fileBytes, readAtFd(fd)));
   if (r.eventCount > TRACE_LIMITS.maxEvents)
     throw new TraceFileError(`the trace holds ${r.eventCount} events, more than the limit`);
   const meta = parseMeta(r.session);

@@ -356,28 +356,81 @@ export class BytesSource implements ByteSource {
   close(): void {}
 }
 
-export class FileSource implements ByteSource {
-  readonly size: number;
-  private fd: number | null;
-  constructor(path: string) {
-    this.fd = openSync(path, 'r');
-    this.size = fstatSync(this.fd).size;
-  }
+/** Reads up to `buffer.byteLength` bytes at `position` into `buffer`; returns how many. */
+export type ReadAt = (buffer: Uint8Array, position: number) => number;
+
+/** Bytes a ReadAheadSource reads at once. */
+export const READ_AHEAD_BYTES = 1 << 20;
+
+/**
+ * A ByteSource over positional reads that reads ahead: a reader walks a trace's chunks in
+ * order (at open to check every checksum, then again to decode), each a few KB, so a read is
+ * served from a window of READ_AHEAD_BYTES read at once instead of costing a system call or
+ * two of its own (measured on a 10 M-event trace: ~4,700 reads a pass before). Like
+ * BytesSource it returns views, here of a window: a window is never reused (a refill makes a
+ * new one), so a view stays valid however long it is held. A read larger than half a window
+ * is read on its own.
+ */
+export class ReadAheadSource implements ByteSource {
+  private window = new Uint8Array(0);
+  private windowAt = 0;
+  private closed = false;
+  constructor(
+    readonly size: number,
+    private readonly readAt: ReadAt,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
   read(offset: number, length: number): Uint8Array {
-    if (this.fd === null) throw new TraceFileError('trace file is closed');
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const out = new Uint8Array(n);
+    if (this.closed) throw new TraceFileError('trace file is closed');
+    const end = Math.min(this.size, offset + length);
+    if (end <= offset) return new Uint8Array(0);
+    const w = this.window;
+    if (offset >= this.windowAt && end <= this.windowAt + w.byteLength)
+      return w.subarray(offset - this.windowAt, end - this.windowAt);
+    if (end - offset > READ_AHEAD_BYTES / 2) {
+      const out = new Uint8Array(end - offset);
+      const got = this.readAt(out, offset);
+      return got === out.byteLength ? out : out.subarray(0, got);
+    }
+    const fresh = new Uint8Array(Math.min(READ_AHEAD_BYTES, this.size - offset));
+    const got = this.readAt(fresh, offset);
+    this.window = fresh.subarray(0, got);
+    this.windowAt = offset;
+    return this.window.subarray(0, Math.min(got, end - offset));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.window = new Uint8Array(0);
+    this.onClose();
+  }
+}
+
+/** Positional reads of a descriptor, retried until the buffer is full or the file ends. */
+export function readAtFd(fd: number): ReadAt {
+  return (buffer, position) => {
     let done = 0;
-    while (done < n) {
-      const got = readSync(this.fd, out, done, n - done, offset + done);
+    while (done < buffer.byteLength) {
+      const got = readSync(fd, buffer, done, buffer.byteLength - done, position + done);
       if (got <= 0) break;
       done += got;
     }
-    return done === n ? out : out.subarray(0, done);
-  }
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    return done;
+  };
+}
+
+/** A trace file opened by path (closed with the source). */
+export class FileSource extends ReadAheadSource {
+  constructor(path: string) {
+    const fd = openSync(path, 'r');
+    let size: number;
+    try {
+      size = fstatSync(fd).size;
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    super(size, readAtFd(fd), () => closeSync(fd));
   }
 }
 

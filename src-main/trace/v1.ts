@@ -14,7 +14,6 @@
  * version 2 with TraceReader (./trace-file.ts) and validates its description with the same
  * functions (parseMeta, parseSummary, parseEntries), so both versions obey the same limits.
  */
-import { readSync } from 'node:fs';
 import { EVENT_SIZE } from '../../src-shared/events/layout';
 import { CorruptBatchError, EventBatchView } from '../../src-shared/events/batch';
 import { WALKABLE_CLASSES, type WalkableClass } from '../../src-shared/pss/constants';
@@ -32,7 +31,7 @@ import { Ledger } from '../../src-shared/ledger/ledger';
 import { hasOwn } from '../../src-shared/contract/validate';
 import { upgradeLegacyEntryTimes } from '../../src-shared/pss/filetime';
 
-import { TRACE_MAGIC, TraceFileError } from './trace-file';
+import { TRACE_MAGIC, TraceFileError, type ReadAt } from './trace-file';
 
 export { TraceFileError } from './trace-file';
 export { TRACE_MAGIC } from './trace-file';
@@ -83,21 +82,6 @@ export interface TraceFileContents {
   records: { fileOffset: number; decoded?: boolean };
   /** What was damaged (version 2 recovers every complete batch before it), or null. */
   damage?: string | null;
-}
-
-/** Reads `length` bytes at `position` of an open file. */
-export type ReadAt = (buffer: Uint8Array, position: number) => number;
-
-export function readAtFd(fd: number): ReadAt {
-  return (buffer, position) => {
-    let got = 0;
-    while (got < buffer.byteLength) {
-      const n = readSync(fd, buffer, got, buffer.byteLength - got, position + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return got;
-  };
 }
 
 export function readAtBuffer(bytes: Uint8Array): ReadAt {
