@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -14,6 +14,8 @@ import {
   FileSource,
   HEADER_BYTES,
   MemorySink,
+  READ_AHEAD_BYTES,
+  ReadAheadSource,
   Tag,
   TraceFileError,
   TraceReader,
@@ -677,5 +679,82 @@ describe('trace file v2', () => {
     const done = readFileSync(path);
     expect(TraceReader.open(new BytesSource(done)).complete).toBe(true);
     writeFileSync(join(dir, 'copy.pstrace'), done);
+  });
+});
+
+describe('ReadAheadSource', () => {
+  /** Byte equality (toEqual walks a MB-sized typed array element by element, far too slowly). */
+  const same = (a: Uint8Array, b: Uint8Array): boolean =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    );
+
+  it('returns exactly the bytes of the file for any read, across windows, and views stay valid', () => {
+    const size = READ_AHEAD_BYTES * 3 + 12_345;
+    const file = new Uint8Array(size);
+    for (let i = 0; i < size; i++) file[i] = (i * 2654435761) >>> 24;
+    let systemReads = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: size + 100 }),
+            fc.integer({ min: 0, max: READ_AHEAD_BYTES }),
+          ),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (reads) => {
+          const src = new ReadAheadSource(size, (buf, pos) => {
+            systemReads++;
+            const part = file.subarray(pos, Math.min(size, pos + buf.byteLength));
+            buf.set(part);
+            return part.byteLength;
+          });
+          const held: [number, Uint8Array][] = [];
+          for (const [offset, length] of reads) {
+            const got = src.read(offset, length);
+            expect(same(got, file.subarray(offset, Math.min(size, offset + length)))).toBe(true);
+            held.push([offset, got]);
+          }
+          // a view handed out earlier still holds its bytes after later refills
+          for (const [offset, got] of held)
+            expect(same(got, file.subarray(offset, offset + got.byteLength))).toBe(true);
+          src.close();
+          expect(() => src.read(0, 1)).toThrow(/closed/);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // sequential small reads are served from windows: one system read per window
+    systemReads = 0;
+    const src = new ReadAheadSource(size, (buf, pos) => {
+      systemReads++;
+      buf.set(file.subarray(pos, pos + buf.byteLength));
+      return Math.min(buf.byteLength, size - pos);
+    });
+    for (let at = 0; at < size; at += 10_000) src.read(at, 10_000);
+    expect(systemReads).toBeLessThanOrEqual(Math.ceil(size / (READ_AHEAD_BYTES - 10_000)));
+  });
+
+  it('reads a file by path through windows and closes its descriptor', () => {
+    const path = join(dir, 'readahead.bin');
+    const bytes = new Uint8Array(READ_AHEAD_BYTES + 777).map((_, i) => i & 255);
+    writeFileSync(path, bytes);
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const src = new FileSource(path);
+    expect(fds()).toBe(before + 1);
+    expect(
+      same(
+        src.read(READ_AHEAD_BYTES - 3, 10),
+        bytes.subarray(READ_AHEAD_BYTES - 3, READ_AHEAD_BYTES + 7),
+      ),
+    ).toBe(true);
+    expect(
+      same(src.read(READ_AHEAD_BYTES + 770, 100), bytes.subarray(READ_AHEAD_BYTES + 770)),
+    ).toBe(true);
+    src.close();
+    src.close();
+    expect(fds()).toBe(before);
   });
 });
