@@ -6,9 +6,9 @@
  * caller's thread spend nothing on the trace but one postMessage per batch.
  *
  * The recording must not slow what it records: the thread runs at a lower scheduling priority
- * (Linux: nice 10 for that thread only), and deflates a batch only when no other is queued
- * behind it (liveWriterBehind): when it falls behind it stores the columns as they are (~10 B
- * an event instead of ~3–5), so it never makes the caller wait for compression.
+ * (Linux: nice 10 for that thread only), and deflates a batch (and a checkpoint it triggers)
+ * only when no other is queued behind it (liveWriterBehind): when it falls behind it stores the
+ * columns as they are (~10 B an event instead of ~3–5), so it never makes the caller wait for compression.
  *
  * Streaming guarantee, as with a TraceWriter on the caller's thread: at most one batch is
  * handed over and not yet written. appendEvents waits (Atomics.wait, rarely: the worker writes a

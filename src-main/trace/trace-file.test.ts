@@ -279,6 +279,16 @@ describe('trace file v2', () => {
     const stored = sizes.filter((_, i) => i % 3 === 0);
     const deflated = sizes.filter((_, i) => i % 3 !== 0);
     expect(Math.min(...stored)).toBeGreaterThan(1.5 * Math.max(...deflated));
+    // A checkpoint a stored batch triggers is stored too (none of deflate's CPU when behind), a
+    // deflated batch's is deflated; each loads to the state at its event.
+    const bytes = sink.bytes();
+    const modes = r.chunks
+      .filter((c) => c.tag === Tag.CKPT)
+      .map((c) => ((bytes[c.offset + CHUNK_HEADER_BYTES + 8] as number) & 6) === 0);
+    expect(modes).toContain(true);
+    expect(modes).toContain(false);
+    for (const c of r.checkpoints())
+      expect(c.load().summary()).toEqual(foldPrefix(concat(batches), c.seq).summary());
   });
 
   it('keeps non-integer timestamps exactly', () => {
