@@ -53,22 +53,26 @@ function readV2(fd: number, fileBytes: number, decodedFd: number): TraceFileCont
   const rawSummary = r.summary();
   let expected = 0;
   const ledger = new Ledger();
-  r.forEachBatch((firstSeq, records) => {
-    if (firstSeq !== expected)
-      throw new TraceFileError(
-        `corrupt trace file: events jump from seq ${expected} to ${firstSeq}`,
-      );
-    const batch = new EventBatchView(records);
-    try {
-      batch.validate(firstSeq);
-    } catch (e) {
-      if (!(e instanceof CorruptBatchError)) throw e;
-      throw new TraceFileError(`corrupt trace file: events from seq ${firstSeq}: ${e.message}`);
-    }
-    ledger.fold(batch, 0, batch.count);
-    writeAll(decodedFd, new Uint8Array(records), firstSeq * EVENT_SIZE);
-    expected = firstSeq + records.byteLength / EVENT_SIZE;
-  });
+  // Each batch is checked, folded and written out before the next: one reused buffer.
+  r.forEachBatch(
+    (firstSeq, records, count) => {
+      if (firstSeq !== expected)
+        throw new TraceFileError(
+          `corrupt trace file: events jump from seq ${expected} to ${firstSeq}`,
+        );
+      const batch = new EventBatchView(records, count);
+      try {
+        batch.validate(firstSeq);
+      } catch (e) {
+        if (!(e instanceof CorruptBatchError)) throw e;
+        throw new TraceFileError(`corrupt trace file: events from seq ${firstSeq}: ${e.message}`);
+      }
+      ledger.fold(batch, 0, batch.count);
+      writeAll(decodedFd, new Uint8Array(records, 0, count * EVENT_SIZE), firstSeq * EVENT_SIZE);
+      expected = firstSeq + count;
+    },
+    { reuse: true },
+  );
   // A damaged file keeps what was recovered; its summary (if any) may count more.
   const summary = rawSummary === null || rawSummary === undefined ? null : parseSummary(rawSummary);
   const usable = summary && summary.events === expected ? withLedger(summary, ledger) : null;

@@ -248,6 +248,39 @@ describe('trace file v2', () => {
     expect(r.summary()).toEqual({ events: 10_000 });
   });
 
+  it('forEachBatch with reuse decodes every batch into one buffer, the same records as without', () => {
+    // batches of different sizes, largest in the middle: the buffer grows once, then is reused
+    const sizes = [300, 700, 1200, 250, 1200, 90];
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const all = walkLikeBatches(total, total, 10)[0] as ArrayBuffer;
+    let at = 0;
+    const batches = sizes.map((n) => all.slice(at * EVENT_SIZE, (at += n) * EVENT_SIZE));
+    const r = TraceReader.open(new BytesSource(record({}, batches)));
+    const kept: ArrayBuffer[] = [];
+    r.forEachBatch((_f, rec, count) => {
+      expect(rec.byteLength).toBe(count * EVENT_SIZE); // by default, exactly its records
+      kept.push(rec);
+    });
+    const copies: ArrayBuffer[] = [];
+    const buffers = new Set<ArrayBuffer>();
+    let next = 0;
+    r.forEachBatch(
+      (first, rec, count) => {
+        expect(first).toBe(next);
+        next += count;
+        expect(rec.byteLength).toBeGreaterThanOrEqual(count * EVENT_SIZE);
+        expect(new EventBatchView(rec, count).count).toBe(count);
+        buffers.add(rec);
+        copies.push(rec.slice(0, count * EVENT_SIZE));
+      },
+      { reuse: true },
+    );
+    expect(copies.map((b) => b.byteLength / EVENT_SIZE)).toEqual(sizes);
+    expect(same(concat(copies), concat(kept))).toBe(true);
+    expect(same(concat(copies), concat(batches))).toBe(true);
+    expect(buffers.size).toBe(3); // 300, grown to 700, grown to 1200; then reused
+  });
+
   it('storedDeflate is a raw deflate stream zlib inflates to the same bytes, at any size', () => {
     const r = rng(12);
     for (const size of [0, 1, 65_534, 65_535, 65_536, 131_070, 131_071, 200_000]) {

@@ -82,4 +82,13 @@ describe('event batch codec', () => {
     expect(() => v.validate(10)).not.toThrow();
     expect(() => v.validate(0)).toThrow(/record 0: sequence 10, expected 0/);
   });
+
+  it('views the first `count` records of a longer (reused) buffer, and refuses counts that do not fit', () => {
+    const buf = new ArrayBuffer(10 * EVENT_SIZE + 5);
+    expect(() => new EventBatchView(buf)).toThrow(CorruptBatchError);
+    expect(new EventBatchView(buf, 10).count).toBe(10);
+    expect(new EventBatchView(buf, 0).count).toBe(0);
+    for (const bad of [11, -1, 2.5, Number.NaN])
+      expect(() => new EventBatchView(buf, bad)).toThrow(CorruptBatchError);
+  });
 });

@@ -176,16 +176,27 @@ export class EventBatchView {
   private readonly u32: Uint32Array;
   private readonly u8: Uint8Array;
 
-  constructor(readonly buffer: ArrayBuffer) {
-    if (buffer.byteLength % EVENT_SIZE !== 0) {
+  /** The records of `buffer`, or its first `count` (a reused buffer may be longer). */
+  constructor(
+    readonly buffer: ArrayBuffer,
+    count?: number,
+  ) {
+    if (count === undefined && buffer.byteLength % EVENT_SIZE !== 0) {
       throw new CorruptBatchError(
         `event batch of ${buffer.byteLength} bytes is not a multiple of ${EVENT_SIZE}`,
       );
     }
-    this.count = buffer.byteLength / EVENT_SIZE;
-    this.f64 = new Float64Array(buffer);
-    this.u32 = new Uint32Array(buffer);
-    this.u8 = new Uint8Array(buffer);
+    if (
+      count !== undefined &&
+      !(Number.isSafeInteger(count) && count >= 0 && count * EVENT_SIZE <= buffer.byteLength)
+    )
+      throw new CorruptBatchError(
+        `${count} records do not fit a batch of ${buffer.byteLength} bytes`,
+      );
+    this.count = count ?? buffer.byteLength / EVENT_SIZE;
+    this.f64 = new Float64Array(buffer, 0, this.count * F64_STRIDE);
+    this.u32 = new Uint32Array(buffer, 0, this.count * U32_STRIDE);
+    this.u8 = new Uint8Array(buffer, 0, this.count * EVENT_SIZE);
   }
 
   seq(i: number): number {
