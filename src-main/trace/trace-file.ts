@@ -599,7 +599,7 @@ export class TraceReader {
    * own, exactly `count` records long, which `fn` may keep. With `reuse`, every chunk is decoded
    * into one buffer (grown as needed, possibly longer than `count` records) that `fn` must
    * consume before it returns — for readers that fold, check or copy the records and drop them
-   * (the import, the CLI's summary): a 10 M-event trace otherwise allocates, zeroes and
+   * (the app's import does): a 10 M-event trace otherwise allocates, zeroes and
    * collects ~480 MB of buffers it never keeps.
    */
   forEachBatch(
