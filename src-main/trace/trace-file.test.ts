@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SIZE, EventKind, NO_CLASS } from '../../src-shared/events/layout';
 import { EventBatchView, EventWriter } from '../../src-shared/events/batch';
 import { Ledger } from '../../src-shared/ledger/ledger';
+import { mulberry32 } from '../alloc/faulty';
 import {
   BytesSource,
   CHUNK_HEADER_BYTES,
@@ -26,17 +27,8 @@ import {
 const dir = mkdtempSync(join(tmpdir(), 'pss-trace-v2-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A deterministic PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (the project's mulberry32), so failures reproduce. */
+const rng = mulberry32;
 
 /** Realistic-looking event batches: allocs and frees with growing time and live bytes. */
 function makeBatches(
