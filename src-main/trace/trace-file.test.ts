@@ -724,7 +724,7 @@ describe('ReadAheadSource', () => {
       Buffer.from(b.buffer, b.byteOffset, b.byteLength),
     );
 
-  it('returns exactly the bytes of the file for any read, across windows, and views stay valid', () => {
+  it('returns exactly the bytes of the file for any read, across windows, and what it returned never changes', () => {
     const size = READ_AHEAD_BYTES * 3 + 12_345;
     const file = new Uint8Array(size);
     for (let i = 0; i < size; i++) file[i] = (i * 2654435761) >>> 24;
@@ -751,7 +751,7 @@ describe('ReadAheadSource', () => {
             expect(same(got, file.subarray(offset, Math.min(size, offset + length)))).toBe(true);
             held.push([offset, got]);
           }
-          // a view handed out earlier still holds its bytes after later refills
+          // bytes handed out earlier are unchanged after later refills of the (reused) window
           for (const [offset, got] of held)
             expect(same(got, file.subarray(offset, offset + got.byteLength))).toBe(true);
           src.close();
