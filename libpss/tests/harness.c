@@ -143,6 +143,35 @@ int main(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ---- /proc/PID/stat ---- */
+
+const char *test_stat_after_comm(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+    char path[64];
+    if (tid == 0)
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    else
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL || size < 2) {
+        if (f != NULL)
+            fclose(f);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    return p != NULL && p[1] == ' ' ? p + 2 : NULL;
+}
+
+char test_task_state(pid_t pid, pid_t tid)
+{
+    char buf[512];
+    const char *s = test_stat_after_comm(pid, tid, buf, sizeof buf);
+    return s != NULL ? s[0] : 0;
+}
+
 /* ---- fixture ---- */
 
 const char *fixture_path(void)

@@ -64,6 +64,14 @@ bool test_under_valgrind(void);
  */
 void test_expected_priority(DWORD *priority_class, LONG *base_priority);
 
+/* ---- /proc/PID/stat ---- */
+
+/* Reads /proc/PID/stat (tid 0) or /proc/PID/task/TID/stat into buf and returns where the fields
+ * after the command name start (the state, field 3), or NULL when it cannot be read. */
+const char *test_stat_after_comm(pid_t pid, pid_t tid, char *buf, size_t size);
+/* The state letter of the process (tid 0) or of one of its tasks, 0 when unreadable. */
+char test_task_state(pid_t pid, pid_t tid);
+
 /* ---- the fixture process ---- */
 
 struct fixture {

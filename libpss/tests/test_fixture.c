@@ -451,20 +451,6 @@ int test_fixture_big_walk_matches(void)
 
 /* ---- thread contexts ---- */
 
-static char task_state(pid_t pid, pid_t tid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p != NULL && p[1] == ' ' ? p[2] : 0;
-}
-
 static long tracer_of(pid_t pid, pid_t tid)
 {
     char path[64], line[256];
@@ -531,7 +517,7 @@ int test_thread_context_fixture(void)
         const bool stopped = round == 1;
         if (stopped) {
             kill(f.pid, SIGSTOP);
-            for (int i = 0; i < 2000 && task_state(f.pid, f.pid) != 'T'; i++) {
+            for (int i = 0; i < 2000 && test_task_state(f.pid, f.pid) != 'T'; i++) {
                 struct timespec ts = {0, 1000000};
                 nanosleep(&ts, NULL);
             }
@@ -571,11 +557,11 @@ int test_thread_context_fixture(void)
             }
             /* After PTRACE_DETACH a job-stopped thread is woken and re-enters its group
              * stop, so give it a moment to show 'T' again. */
-            char st = task_state(f.pid, (pid_t)t->inum);
+            char st = test_task_state(f.pid, (pid_t)t->inum);
             for (int k = 0; stopped && st != 'T' && k < 1000; k++) {
                 struct timespec ts = {0, 1000000};
                 nanosleep(&ts, NULL);
-                st = task_state(f.pid, (pid_t)t->inum);
+                st = test_task_state(f.pid, (pid_t)t->inum);
             }
             if (stopped ? st != 'T' : (st != 'S' && st != 'R')) {
                 test_fail(__FILE__, __LINE__, "thread %lld in state %c", t->inum, st);
@@ -655,7 +641,7 @@ int test_real_process_sleep(void)
         ssize_t n = readlink(path, exe, sizeof exe - 1);
         if (n > 0) {
             exe[n] = '\0';
-            if (strstr(exe, "sleep") != NULL && task_state(pid, pid) == 'S')
+            if (strstr(exe, "sleep") != NULL && test_task_state(pid, pid) == 'S')
                 break;
         }
         struct timespec ts = {0, 1000000};

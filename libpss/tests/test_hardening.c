@@ -483,20 +483,6 @@ int test_handle_checks_from_many_threads(void)
 
 /* ---- a process whose main thread has exited ---- */
 
-static char task_state(pid_t pid, pid_t tid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p != NULL && p[1] == ' ' ? p[2] : 0;
-}
-
 static long count_numbers(const char *path)
 {
     DIR *d = opendir(path);
@@ -706,9 +692,9 @@ int test_leader_exit_captured_alive(void)
     TRY(fixture_start(&f, args));
     int bad = 0;
     /* The fixture says READY once its main thread is a zombie. */
-    if (task_state(f.pid, f.pid) != 'Z') {
+    if (test_task_state(f.pid, f.pid) != 'Z') {
         test_fail(__FILE__, __LINE__, "the fixture's main thread is in state %c",
-                  task_state(f.pid, f.pid));
+                  test_task_state(f.pid, f.pid));
         bad = 1;
     }
     /* Through a handle, and with every flag the app uses; twice, the second time with a
@@ -742,7 +728,7 @@ int test_leader_exit_captured_alive(void)
         for (int i = 0; i < 20000; i++) {
             bool all = true;
             for (const struct json *t = tids->child->next; t != NULL; t = t->next)
-                all = all && task_state(f.pid, (pid_t)t->inum) == 'T';
+                all = all && test_task_state(f.pid, (pid_t)t->inum) == 'T';
             if (all)
                 break;
             struct timespec ts = {0, 100000};
@@ -775,11 +761,11 @@ static void *self_capture_after_leader_exit(void *arg)
 {
     (void)arg;
     const pid_t pid = getpid();
-    for (int i = 0; i < 100000 && task_state(pid, pid) != 'Z'; i++) {
+    for (int i = 0; i < 100000 && test_task_state(pid, pid) != 'Z'; i++) {
         struct timespec ts = {0, 100000};
         nanosleep(&ts, NULL);
     }
-    if (task_state(pid, pid) != 'Z')
+    if (test_task_state(pid, pid) != 'Z')
         _exit(10);
     long nfds = count_numbers("/proc/thread-self/fd") - 1; /* minus opendir's own fd */
     HPSS s;
@@ -1154,24 +1140,17 @@ static char *create_times_from_another_load(pid_t pid)
 /* The process's start as ps(1) computes it: /proc/stat btime + starttime / CLK_TCK. */
 static uint64_t ps_start_filetime(pid_t pid)
 {
-    char path[64], buf[8192];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long long start = 0;
-    /* after ") ": state is field 3, starttime field 22 */
-    for (int field = 3; p != NULL && field <= 22; field++) {
-        p = strchr(p + 1, ' ');
-        if (p != NULL && field == 22)
-            start = strtoull(p + 1, NULL, 10);
+    char buf[8192];
+    const char *s = test_stat_after_comm(pid, 0, buf, sizeof buf);
+    /* s is at the state, field 3; starttime is field 22 */
+    for (int field = 3; s != NULL && field < 22; field++) {
+        s = strchr(s, ' ');
+        if (s != NULL)
+            s++;
     }
+    unsigned long long start = s != NULL ? strtoull(s, NULL, 10) : 0;
     long long btime = -1;
-    f = fopen("/proc/stat", "re");
+    FILE *f = fopen("/proc/stat", "re");
     char line[256];
     while (f != NULL && fgets(line, sizeof line, f) != NULL)
         if (sscanf(line, "btime %lld", &btime) == 1)

@@ -22,20 +22,6 @@ static void sleep_us(long us)
         ;
 }
 
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p != NULL && p[1] == ' ' ? p[2] : 0;
-}
-
 static int count_tasks(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -94,9 +80,10 @@ int test_zombie_capture(void)
     /* Wait until the leader is a zombie and its sibling threads are gone. */
     char task_dir[64];
     snprintf(task_dir, sizeof task_dir, "/proc/%d/task", (int)f.pid);
-    for (int i = 0; i < 10000 && (proc_state(f.pid) != 'Z' || count_tasks(task_dir) != 1); i++)
+    for (int i = 0;
+         i < 10000 && (test_task_state(f.pid, 0) != 'Z' || count_tasks(task_dir) != 1); i++)
         sleep_us(200);
-    int bad = proc_state(f.pid) != 'Z' || count_tasks(task_dir) != 1;
+    int bad = test_task_state(f.pid, 0) != 'Z' || count_tasks(task_dir) != 1;
     if (bad)
         test_fail(__FILE__, __LINE__, "the killed fixture did not settle as a zombie");
     HPSS s = NULL;
