@@ -615,7 +615,7 @@ export class TraceReader {
       }
       if (scratch === null || scratch.byteLength < c.count * EVENT_SIZE)
         scratch = new ArrayBuffer(c.count * EVENT_SIZE);
-      fn(c.firstSeq, decodeEventPayload(readPayload(this.src, c), c, scratch), c.count);
+      fn(c.firstSeq, this.decodeEventChunk(c, scratch), c.count);
     }
   }
 
@@ -630,9 +630,9 @@ export class TraceReader {
     return lo;
   }
 
-  private decodeEventChunk(c: ChunkRef): ArrayBuffer {
-    const payload = readPayload(this.src, c);
-    return decodeEventPayload(payload, c);
+  /** The chunk's records, decoded into `out` (a new buffer of exactly its records by default). */
+  private decodeEventChunk(c: ChunkRef, out?: ArrayBuffer): ArrayBuffer {
+    return decodeEventPayload(readPayload(this.src, c), c, out);
   }
 
   /** Every stored entry list, by class; an index rewritten later in the file wins. */
