@@ -23,7 +23,7 @@ const REBUILD_BLOCKS_PER_FRAME = 400_000;
 const REBUILD_MS = 6;
 
 function colourIndex(d: SessionData, seq: number, by: 'api' | 'class'): number {
-  return by === 'api' ? (d.columns.api[seq] as number) : classSlot(d.columns.cls[seq] as number);
+  return by === 'api' ? d.columns.api.get(seq) : classSlot(d.columns.cls.get(seq));
 }
 
 /**
@@ -41,23 +41,23 @@ function blockAt(d: SessionData, addr: number): number {
   const A = d.columns.address;
   const S = d.columns.size;
   for (const [a, seq] of d.ledgerAt(appStore.get().timeCursor).live) {
-    if (addr >= a && addr < a + Math.max(1, S[seq] as number)) return seq;
+    if (addr >= a && addr < a + Math.max(1, S.get(seq))) return seq;
   }
   // Recently freed blocks (drawn fading) can be hovered too.
   let found = -1;
   if (!showsFading()) return found;
   d.analysis.forEachFading((seq) => {
     if (found < 0) {
-      const a = A[seq] as number;
-      if (addr >= a && addr < a + Math.max(1, S[seq] as number)) found = seq;
+      const a = A.get(seq);
+      if (addr >= a && addr < a + Math.max(1, S.get(seq))) found = seq;
     }
   });
   return found;
 }
 
 function redZoneOf(d: SessionData, seq: number, fallback: number): number {
-  if (((d.columns.strategy[seq] as number) & ~FAULTY_BIT) !== StrategyId.guard) return 0;
-  return (d.columns.aux0[seq] as number) || fallback;
+  if ((d.columns.strategy.get(seq) & ~FAULTY_BIT) !== StrategyId.guard) return 0;
+  return d.columns.aux0.get(seq) || fallback;
 }
 
 /** A CSS colour as a little-endian RGBA pixel (ImageData's Uint32 layout), cached. */
@@ -276,8 +276,8 @@ export const BlockMap = memo(function BlockMap() {
           const step = Math.min(FADE_STEPS - 1, Math.floor(age * FADE_STEPS));
           blocks.paintUnder(
             l,
-            A[seq] as number,
-            S[seq] as number,
+            A.get(seq),
+            S.get(seq),
             1 + colourIndex(d, seq, by) * FADE_STEPS + step,
             LIVE,
           );
@@ -304,7 +304,7 @@ export const BlockMap = memo(function BlockMap() {
         const seq = v.get(i);
         if (seq >= shown.events) break; // after the cursor: not happened yet
         tmp.length = 0;
-        blockRects(l, A[seq] as number, Math.max(1, S[seq] as number), tmp);
+        blockRects(l, A.get(seq), Math.max(1, S.get(seq)), tmp);
         for (let k = 0; k < tmp.length; k += 4) {
           const x = tmp[k] as number;
           const y = tmp[k + 1] as number;
@@ -334,12 +334,7 @@ export const BlockMap = memo(function BlockMap() {
       }
       const outline = (seq: number, colour: string): void => {
         const tmp: number[] = [];
-        blockRects(
-          l,
-          d.columns.address[seq] as number,
-          Math.max(1, d.columns.size[seq] as number),
-          tmp,
-        );
+        blockRects(l, d.columns.address.get(seq), Math.max(1, d.columns.size.get(seq)), tmp);
         ctx.strokeStyle = colour;
         ctx.lineWidth = 2;
         for (let k = 0; k < tmp.length; k += 4)
@@ -351,7 +346,7 @@ export const BlockMap = memo(function BlockMap() {
           );
       };
       const sel = appStore.get().selectedSeq;
-      if (sel !== null && sel < d.columns.length && (d.columns.address[sel] as number) !== 0)
+      if (sel !== null && sel < d.columns.length && d.columns.address.get(sel) !== 0)
         outline(sel, p.selection);
       const h = hover.current;
       if (!h) {
@@ -371,8 +366,8 @@ export const BlockMap = memo(function BlockMap() {
       } else {
         outline(seq, p.fg);
         const live =
-          d.ledgerAt(appStore.get().timeCursor).live.get(d.columns.address[seq] as number) === seq;
-        tip.textContent = `${hexNumber(d.columns.address[seq] as number)} · ${formatBytes(d.columns.size[seq] as number)} · ${live ? 'live' : 'freed'} · at ${formatNs(d.columns.timeNs[seq] as number)}\n${describeEvent(d.columns, seq)}`;
+          d.ledgerAt(appStore.get().timeCursor).live.get(d.columns.address.get(seq)) === seq;
+        tip.textContent = `${hexNumber(d.columns.address.get(seq))} · ${formatBytes(d.columns.size.get(seq))} · ${live ? 'live' : 'freed'} · at ${formatNs(d.columns.timeNs.get(seq))}\n${describeEvent(d.columns, seq)}`;
       }
       tip.style.left = `${Math.max(0, Math.min(h.x + 14, width - 340))}px`;
       tip.style.top = `${h.y + 14}px`;

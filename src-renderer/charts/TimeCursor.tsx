@@ -14,7 +14,7 @@ export const TimeCursor = memo(function TimeCursor() {
   const analysed = useApp((s) => s.counts.analysed);
   const d = sessionData();
   const at = cursor === null ? analysed : Math.min(cursor, analysed);
-  const t = d && at > 0 ? (d.columns.timeNs[at - 1] as number) : 0;
+  const t = d && at > 0 ? d.columns.timeNs.get(at - 1) : 0;
   const text =
     cursor === null
       ? `now · ${formatCount(analysed)} events`

@@ -44,7 +44,7 @@ export const Timeline = memo(function Timeline() {
   const endNs = (): number => {
     const d = sessionData();
     if (!d || d.analysis.frontier === 0) return 0;
-    return d.columns.timeNs[d.analysis.frontier - 1] as number;
+    return d.columns.timeNs.get(d.analysis.frontier - 1);
   };
 
   const { ref: baseRef } = useRafCanvas(['events', 'theme', 'timeline'], (ctx, width, height) => {
@@ -175,7 +175,7 @@ export const Timeline = memo(function Timeline() {
       const xOf = (t: number): number => PAD_L + ((t - w.t0) / (w.t1 - w.t0)) * plotW;
       const sel = appStore.get().selectedSeq;
       if (sel !== null && sel < d.columns.length) {
-        const x = Math.round(xOf(d.columns.timeNs[sel] as number)) + 0.5;
+        const x = Math.round(xOf(d.columns.timeNs.get(sel))) + 0.5;
         if (x >= PAD_L && x <= width) {
           ctx.strokeStyle = p.selection;
           ctx.lineWidth = 2;
@@ -187,7 +187,7 @@ export const Timeline = memo(function Timeline() {
       }
       const cursor = appStore.get().timeCursor;
       if (cursor !== null && cursor > 0 && cursor <= d.columns.length) {
-        const x = Math.round(xOf(d.columns.timeNs[cursor - 1] as number)) + 0.5;
+        const x = Math.round(xOf(d.columns.timeNs.get(cursor - 1))) + 0.5;
         if (x >= PAD_L && x <= width) {
           ctx.strokeStyle = p.accent;
           ctx.lineWidth = 2;
@@ -217,7 +217,7 @@ export const Timeline = memo(function Timeline() {
       ctx.setLineDash([]);
       if (tip && s >= 0) {
         tip.hidden = false;
-        tip.textContent = `${formatNs(d.columns.timeNs[s] as number)} · live ${formatBytes(d.analysis.liveAt(s))}\n${describeEvent(d.columns, s)}`;
+        tip.textContent = `${formatNs(d.columns.timeNs.get(s))} · live ${formatBytes(d.analysis.liveAt(s))}\n${describeEvent(d.columns, s)}`;
         const left = Math.min(hx + 12, width - 330);
         tip.style.left = `${Math.max(0, left)}px`;
       }

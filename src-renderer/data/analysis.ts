@@ -36,19 +36,19 @@ export const classSlot = classRow;
 export class ColumnEvents implements LedgerEvents {
   constructor(private readonly c: AnalysedColumns) {}
   kind(i: number): number {
-    return this.c.kind[i] as number;
+    return this.c.kind.get(i);
   }
   size(i: number): number {
-    return this.c.size[i] as number;
+    return this.c.size.get(i);
   }
   addressNumber(i: number): number {
-    return this.c.address[i] as number;
+    return this.c.address.get(i);
   }
   api(i: number): number {
-    return this.c.api[i] as number;
+    return this.c.api.get(i);
   }
   walkClass(i: number): number {
-    return this.c.cls[i] as number;
+    return this.c.cls.get(i);
   }
 }
 
@@ -113,19 +113,19 @@ export class AllocAnalysis {
         this.chFails[ch] = 0;
         this.chViolations[ch] = 0;
       }
-      const k = K[s] as number;
+      const k = K.get(s);
       if (k === EventKind.Alloc) {
-        const size = c.size[s] as number;
-        const addr = A[s] as number;
+        const size = c.size.get(s);
+        const addr = A.get(s);
         let rz = 0;
-        if (((ST[s] as number) & ~FAULTY_BIT) === StrategyId.guard) {
-          rz = AUX0[s] as number;
+        if ((ST.get(s) & ~FAULTY_BIT) === StrategyId.guard) {
+          rz = AUX0.get(s);
           if (rz > this.redZoneBytes) this.redZoneBytes = rz;
         }
         this.spans.add(addr - rz, addr + size + rz);
         this.chAllocs[ch] = (this.chAllocs[ch] as number) + 1;
       } else if (k === EventKind.Free) {
-        const allocSeq = ledger.allocSeqOf(A[s] as number);
+        const allocSeq = ledger.allocSeqOf(A.get(s));
         this.chFrees[ch] = (this.chFrees[ch] as number) + 1;
         if (allocSeq !== undefined) {
           const slot = (this.recentFreeCount % RECENT_FREES) * 2;
@@ -137,7 +137,7 @@ export class AllocAnalysis {
         this.chFails[ch] = (this.chFails[ch] as number) + 1;
       } else if (k !== MISSING_KIND && isViolation(k)) {
         this.chViolations[ch] = (this.chViolations[ch] as number) + 1;
-        if ((A[s] as number) !== 0) this.addressedViolations.push(s);
+        if (A.get(s) !== 0) this.addressedViolations.push(s);
       }
       if (k !== MISSING_KIND && isProblem(k)) this.problems.push(s);
       ledger.foldEvent(src, s);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { flatColumn } from '../lib/chunkedColumn';
 import { AddressSpans, layoutBlockMap } from './blockLayout';
 import { BlockPainter, type PaintSource } from './blockPainter';
 
@@ -20,9 +21,9 @@ function source() {
     // A copy, as a posted ledger state is: frees after the rebuild started must still count.
     liveEntries: () => new Map(live).entries(),
     frontier: 0,
-    kind,
-    address,
-    size,
+    kind: flatColumn(kind),
+    address: flatColumn(address),
+    size: flatColumn(size),
     allocKind: ALLOC,
     freeKind: FREE,
     liveCode: () => 5,

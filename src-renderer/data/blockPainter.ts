@@ -9,15 +9,16 @@
  * one has pixels in the wrong places); a periodic refresh keeps showing the front one.
  */
 import { BlockRaster, type BlockMapLayout } from './blockLayout';
+import type { NumberColumn } from '../lib/chunkedColumn';
 
 export interface PaintSource {
   /** [address, seq of its Alloc] of every block live at `frontier` (read when a rebuild starts). */
   liveEntries(): Iterator<[number, number]>;
   /** Events below this seq are analysed. */
   frontier: number;
-  kind: ArrayLike<number>;
-  address: ArrayLike<number>;
-  size: ArrayLike<number>;
+  kind: NumberColumn;
+  address: NumberColumn;
+  size: NumberColumn;
   allocKind: number;
   freeKind: number;
   /** Raster code of a live block (≥ 1). */
@@ -53,7 +54,7 @@ export class BlockLayers {
   }
 
   paintLive(l: BlockMapLayout, src: PaintSource, addr: number, seq: number): void {
-    const size = src.size[seq] as number;
+    const size = src.size.get(seq);
     this.blocks.paint(l, addr, size, src.liveCode(seq));
     const rz = src.redZone(seq);
     if (rz > 0) {
@@ -66,14 +67,14 @@ export class BlockLayers {
   /** Paints the Alloc/Free events [from, to). */
   paintEvents(l: BlockMapLayout, src: PaintSource, from: number, to: number): void {
     for (let seq = from; seq < to; seq++) {
-      const k = src.kind[seq];
+      const k = src.kind.get(seq);
       // Painted in order: an Alloc freed later in the range is cleared again by its Free (the
       // live set is not consulted: reading it per event would cost a lookup each).
       if (k === src.allocKind) {
-        this.paintLive(l, src, src.address[seq] as number, seq);
+        this.paintLive(l, src, src.address.get(seq), seq);
       } else if (k === src.freeKind) {
-        const addr = src.address[seq] as number;
-        const size = src.size[seq] as number;
+        const addr = src.address.get(seq);
+        const size = src.size.get(seq);
         this.blocks.paint(l, addr, size, 0);
         const rz = src.redZone(seq);
         if (rz > 0) this.zones.paint(l, addr - rz, size + 2 * rz, 0);
@@ -145,7 +146,7 @@ export class BlockPainter {
     if (this.back) {
       this.back.ensure(l);
       for (let seq = this.frontier; seq < src.frontier; seq++)
-        if (src.kind[seq] === src.freeKind) this.freedDuring.set(src.address[seq] as number, seq);
+        if (src.kind.get(seq) === src.freeKind) this.freedDuring.set(src.address.get(seq), seq);
       this.back.paintEvents(l, src, this.frontier, src.frontier);
       const it = this.iterator as Iterator<[number, number]>;
       let n = 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventColumns, MISSING_KIND } from './eventColumns';
+import { AnalysisColumns, EventColumns, MISSING_KIND } from './eventColumns';
+import { CHUNK_ROWS } from '../lib/chunkedColumn';
 import { alloc, encode, free } from './testEvents';
 import { EventKind } from '../lib/traceEvents';
 
@@ -10,19 +11,40 @@ function many(n: number, first = 0): ArrayBuffer {
 }
 
 describe('EventColumns', () => {
-  it('copies fields and grows by doubling', () => {
+  it('copies fields and grows by whole chunks, never moving what it holds', () => {
     const c = new EventColumns();
     c.append(encode([alloc(0x7ffd12345670n, 48), free(0x7ffd12345670n, 48)]), 0);
     expect(c.length).toBe(2);
-    expect(c.address[0]).toBe(0x7ffd12345670);
-    expect(c.size[1]).toBe(48);
-    expect(c.kind[1]).toBe(EventKind.Free);
-    expect(c.capacity).toBe(1024);
-    c.append(many(3000, 2), 2);
-    expect(c.length).toBe(3002);
-    expect(c.capacity).toBe(4096);
-    expect(c.address[3001]).toBe(0x10000 + 3001 * 16);
-    expect(c.received).toBe(3002);
+    expect(c.address.get(0)).toBe(0x7ffd12345670);
+    expect(c.size.get(1)).toBe(48);
+    expect(c.kind.get(1)).toBe(EventKind.Free);
+    expect(c.capacity).toBe(CHUNK_ROWS);
+    const first = c.address.chunks[0];
+    // A batch that crosses a chunk boundary lands in both chunks.
+    c.append(many(CHUNK_ROWS + 3000, 2), 2);
+    expect(c.length).toBe(CHUNK_ROWS + 3002);
+    expect(c.capacity).toBe(2 * CHUNK_ROWS);
+    expect(c.address.chunks[0]).toBe(first);
+    for (const s of [2, CHUNK_ROWS - 1, CHUNK_ROWS, CHUNK_ROWS + 3001]) {
+      expect(c.address.get(s)).toBe(0x10000 + s * 16);
+      expect(c.size.get(s)).toBe(16);
+      expect(c.kind.get(s)).toBe(EventKind.Alloc);
+    }
+    expect(c.address.get(0)).toBe(0x7ffd12345670);
+    expect(c.received).toBe(CHUNK_ROWS + 3002);
+    expect(c.byteSize).toBe(2 * CHUNK_ROWS * 40);
+  });
+
+  it("the worker's lean columns hold the same fields across chunk boundaries", () => {
+    const c = new AnalysisColumns();
+    c.append(many(CHUNK_ROWS - 1), 0);
+    c.append(many(5, CHUNK_ROWS - 1), CHUNK_ROWS - 1);
+    expect(c.length).toBe(CHUNK_ROWS + 4);
+    for (const s of [0, CHUNK_ROWS - 1, CHUNK_ROWS, CHUNK_ROWS + 3]) {
+      expect(c.address.get(s)).toBe(0x10000 + s * 16);
+      expect(c.size.get(s)).toBe(16);
+    }
+    expect(c.byteSize).toBe(2 * CHUNK_ROWS * 20);
   });
 
   it('tracks a gap when a batch starts past the end, and fills it', () => {
@@ -31,10 +53,10 @@ describe('EventColumns', () => {
     c.append(many(10, 30), 30);
     expect(c.length).toBe(40);
     expect(c.missing.ranges()).toEqual([{ start: 10, end: 30 }]);
-    expect(c.kind[15]).toBe(MISSING_KIND);
+    expect(c.kind.get(15)).toBe(MISSING_KIND);
     // Missing rows get monotonic placeholder times.
     for (let s = 1; s < 40; s++)
-      expect(c.timeNs[s]).toBeGreaterThanOrEqual(c.timeNs[s - 1] as number);
+      expect(c.timeNs.get(s)).toBeGreaterThanOrEqual(c.timeNs.get(s - 1));
     c.append(many(5, 12), 12);
     expect(c.missing.ranges()).toEqual([
       { start: 10, end: 12 },

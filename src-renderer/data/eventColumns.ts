@@ -1,8 +1,8 @@
 /**
  * The module-owned columnar store of a session's trace events (never in the zustand store).
  *
- * Sequence numbers run from 0 without gaps, so the row index IS the seq. Columns are typed
- * arrays that grow (lib/growable). Events arrive by `events` pushes, in order, each seq once (the
+ * Sequence numbers run from 0 without gaps, so the row index IS the seq. Columns are chunked
+ * typed arrays (lib/chunkedColumn): growing never copies. Events arrive by `events` pushes, in order, each seq once (the
  * host's credit stream); a batch that started past the end would leave its gap recorded in
  * `missing` (rows of MISSING_KIND with interpolated times, so the time column stays monotonic
  * for binary search), and the analysis stops before it.
@@ -11,7 +11,7 @@
  */
 import { EventBatchView, isCallEnding } from '../lib/traceEvents';
 import { RangeSet } from '../lib/rangeSet';
-import { growTo } from '../lib/growable';
+import { CHUNK_ROWS, CHUNK_SHIFT, ChunkedColumn, type NumberColumn } from '../lib/chunkedColumn';
 
 /** Kind value of a row we know exists but have not received. */
 export const MISSING_KIND = 255;
@@ -23,41 +23,46 @@ export class EventColumns {
   received = 0;
   readonly missing = new RangeSet();
 
-  timeNs = new Float64Array(0);
+  readonly timeNs = new ChunkedColumn(Float64Array);
   /** Block address as a number (exact below 2^53: every user-space address). */
-  address = new Float64Array(0);
-  size = new Uint32Array(0);
-  kind = new Uint8Array(0);
-  api = new Uint8Array(0);
-  cls = new Uint8Array(0);
-  strategy = new Uint8Array(0);
-  markerId = new Uint32Array(0);
-  threadId = new Uint32Array(0);
-  aux0 = new Uint32Array(0);
-  aux1 = new Uint32Array(0);
+  readonly address = new ChunkedColumn(Float64Array);
+  readonly size = new ChunkedColumn(Uint32Array);
+  readonly kind = new ChunkedColumn(Uint8Array);
+  readonly api = new ChunkedColumn(Uint8Array);
+  readonly cls = new ChunkedColumn(Uint8Array);
+  readonly strategy = new ChunkedColumn(Uint8Array);
+  readonly markerId = new ChunkedColumn(Uint32Array);
+  readonly threadId = new ChunkedColumn(Uint32Array);
+  readonly aux0 = new ChunkedColumn(Uint32Array);
+  readonly aux1 = new ChunkedColumn(Uint32Array);
+
+  private readonly all = [
+    this.timeNs,
+    this.address,
+    this.size,
+    this.kind,
+    this.api,
+    this.cls,
+    this.strategy,
+    this.markerId,
+    this.threadId,
+    this.aux0,
+    this.aux1,
+  ];
 
   get capacity(): number {
-    return this.kind.length;
+    return this.kind.capacity;
   }
 
   private ensure(n: number): void {
-    if (n <= this.kind.length) return;
-    this.timeNs = growTo(this.timeNs, n, Float64Array);
-    this.address = growTo(this.address, n, Float64Array);
-    this.size = growTo(this.size, n, Uint32Array);
-    this.kind = growTo(this.kind, n, Uint8Array);
-    this.api = growTo(this.api, n, Uint8Array);
-    this.cls = growTo(this.cls, n, Uint8Array);
-    this.strategy = growTo(this.strategy, n, Uint8Array);
-    this.markerId = growTo(this.markerId, n, Uint32Array);
-    this.threadId = growTo(this.threadId, n, Uint32Array);
-    this.aux0 = growTo(this.aux0, n, Uint32Array);
-    this.aux1 = growTo(this.aux1, n, Uint32Array);
+    for (const c of this.all) c.ensure(n);
   }
 
   /** Bytes held by the columns (for the memory read-out). */
   get byteSize(): number {
-    return this.capacity * (8 + 8 + 4 + 1 + 1 + 1 + 1 + 4 + 4 + 4 + 4);
+    let perRow = 0;
+    for (const c of this.all) perRow += c.bytesPerRow;
+    return this.capacity * perRow;
   }
 
   /**
@@ -71,8 +76,8 @@ export class EventColumns {
       this.ensure(to);
       const span = Math.max(1, to - from - 1);
       for (let s = start; s < to; s++) {
-        this.timeNs[s] = t0 + ((t1 - t0) * (s - from)) / span;
-        this.kind[s] = MISSING_KIND;
+        this.timeNs.set(s, t0 + ((t1 - t0) * (s - from)) / span);
+        this.kind.set(s, MISSING_KIND);
       }
       this.missing.add(start, to);
       this.length = to;
@@ -89,38 +94,71 @@ export class EventColumns {
     if (n === 0) return 0;
     const end = firstSeq + n;
     if (firstSeq > this.length) {
-      const tPrev = this.length > 0 ? (this.timeNs[this.length - 1] as number) : 0;
+      const tPrev = this.length > 0 ? this.timeNs.get(this.length - 1) : 0;
       this.noteMissing(this.length, firstSeq, tPrev, v.timeNs(0));
     }
     this.ensure(end);
     let added = 0;
-    const filling = firstSeq < this.length;
-    for (let i = 0; i < n; i++) {
-      const s = firstSeq + i;
-      if (filling && s < this.length && this.kind[s] !== MISSING_KIND) continue;
-      this.timeNs[s] = v.timeNs(i);
-      this.address[s] = v.addressNumber(i);
-      const kind = v.kind(i);
-      // a call-ending event's size is its call's duration (layout.ts), not a block size
-      this.size[s] = isCallEnding(kind) ? 0 : v.size(i);
-      this.kind[s] = kind;
-      this.api[s] = v.api(i);
-      this.cls[s] = v.walkClass(i);
-      this.strategy[s] = v.strategy(i);
-      this.markerId[s] = v.markerId(i);
-      this.threadId[s] = v.threadId(i);
-      this.aux0[s] = v.aux0(i);
-      this.aux1[s] = v.aux1(i);
-      added++;
+    if (firstSeq < this.length) {
+      // Rows we may hold already: only missing ones are taken.
+      for (let i = 0; i < n; i++) {
+        const s = firstSeq + i;
+        if (s < this.length && this.kind.get(s) !== MISSING_KIND) continue;
+        this.copyRows(v, i, s, 1);
+        added++;
+      }
+      this.missing.remove(firstSeq, Math.min(end, this.length));
+    } else {
+      // New rows, chunk by chunk.
+      for (let i = 0; i < n;) {
+        const s = firstSeq + i;
+        const rows = Math.min(n - i, CHUNK_ROWS - (s & (CHUNK_ROWS - 1)));
+        this.copyRows(v, i, s, rows);
+        i += rows;
+      }
+      added = n;
     }
-    if (filling) this.missing.remove(firstSeq, Math.min(end, this.length));
     if (end > this.length) this.length = end;
     this.received += added;
     return added;
   }
 
+  /** Copies records [i, i + rows) of v to rows [s, s + rows), all in one chunk. */
+  private copyRows(v: EventBatchView, i: number, s: number, rows: number): void {
+    const ch = s >>> CHUNK_SHIFT;
+    const at = s & (CHUNK_ROWS - 1);
+    const time = this.timeNs.chunks[ch] as Float64Array;
+    const address = this.address.chunks[ch] as Float64Array;
+    const size = this.size.chunks[ch] as Uint32Array;
+    const kind = this.kind.chunks[ch] as Uint8Array;
+    const api = this.api.chunks[ch] as Uint8Array;
+    const cls = this.cls.chunks[ch] as Uint8Array;
+    const strategy = this.strategy.chunks[ch] as Uint8Array;
+    const markerId = this.markerId.chunks[ch] as Uint32Array;
+    const threadId = this.threadId.chunks[ch] as Uint32Array;
+    const aux0 = this.aux0.chunks[ch] as Uint32Array;
+    const aux1 = this.aux1.chunks[ch] as Uint32Array;
+    for (let j = 0; j < rows; j++) {
+      const r = i + j;
+      const o = at + j;
+      time[o] = v.timeNs(r);
+      address[o] = v.addressNumber(r);
+      const k = v.kind(r);
+      // a call-ending event's size is its call's duration (layout.ts), not a block size
+      size[o] = isCallEnding(k) ? 0 : v.size(r);
+      kind[o] = k;
+      api[o] = v.api(r);
+      cls[o] = v.walkClass(r);
+      strategy[o] = v.strategy(r);
+      markerId[o] = v.markerId(r);
+      threadId[o] = v.threadId(r);
+      aux0[o] = v.aux0(r);
+      aux1[o] = v.aux1(r);
+    }
+  }
+
   isMissing(seq: number): boolean {
-    return this.kind[seq] === MISSING_KIND;
+    return this.kind.get(seq) === MISSING_KIND;
   }
 
   /** First seq ≥ 0 whose time is ≥ t (length when none). Times are monotonic. */
@@ -130,7 +168,7 @@ export class EventColumns {
     const tc = this.timeNs;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((tc[mid] as number) < t) lo = mid + 1;
+      if (tc.get(mid) < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -147,40 +185,40 @@ export class EventColumns {
 export interface AnalysedColumns {
   readonly length: number;
   readonly missing: RangeSet;
-  readonly kind: Uint8Array;
-  readonly address: Float64Array;
-  readonly size: Uint32Array;
-  readonly api: Uint8Array;
-  readonly cls: Uint8Array;
-  readonly strategy: Uint8Array;
-  readonly aux0: Uint32Array;
+  readonly kind: NumberColumn;
+  readonly address: NumberColumn;
+  readonly size: NumberColumn;
+  readonly api: NumberColumn;
+  readonly cls: NumberColumn;
+  readonly strategy: NumberColumn;
+  readonly aux0: NumberColumn;
 }
 
-/** The analysis worker's columns: 20 bytes an event (the page's EventColumns hold 44). */
+/** The analysis worker's columns: 20 bytes an event (the page's EventColumns hold 40). */
 export class AnalysisColumns implements AnalysedColumns {
   length = 0;
   readonly missing = new RangeSet();
-  address = new Float64Array(0);
-  size = new Uint32Array(0);
-  kind = new Uint8Array(0);
-  api = new Uint8Array(0);
-  cls = new Uint8Array(0);
-  strategy = new Uint8Array(0);
-  aux0 = new Uint32Array(0);
-
-  private ensure(n: number): void {
-    if (n <= this.kind.length) return;
-    this.address = growTo(this.address, n, Float64Array);
-    this.size = growTo(this.size, n, Uint32Array);
-    this.kind = growTo(this.kind, n, Uint8Array);
-    this.api = growTo(this.api, n, Uint8Array);
-    this.cls = growTo(this.cls, n, Uint8Array);
-    this.strategy = growTo(this.strategy, n, Uint8Array);
-    this.aux0 = growTo(this.aux0, n, Uint32Array);
-  }
+  readonly address = new ChunkedColumn(Float64Array);
+  readonly size = new ChunkedColumn(Uint32Array);
+  readonly kind = new ChunkedColumn(Uint8Array);
+  readonly api = new ChunkedColumn(Uint8Array);
+  readonly cls = new ChunkedColumn(Uint8Array);
+  readonly strategy = new ChunkedColumn(Uint8Array);
+  readonly aux0 = new ChunkedColumn(Uint32Array);
+  private readonly all = [
+    this.address,
+    this.size,
+    this.kind,
+    this.api,
+    this.cls,
+    this.strategy,
+    this.aux0,
+  ];
 
   get byteSize(): number {
-    return this.kind.length * (8 + 4 + 1 + 1 + 1 + 1 + 4);
+    let perRow = 0;
+    for (const c of this.all) perRow += c.bytesPerRow;
+    return this.kind.capacity * perRow;
   }
 
   /** Copies one batch (seq firstSeq…); a batch past the end leaves the rows between missing. */
@@ -189,20 +227,35 @@ export class AnalysisColumns implements AnalysedColumns {
     const n = v.count;
     if (n === 0) return;
     const end = firstSeq + n;
-    this.ensure(end);
+    for (const c of this.all) c.ensure(end);
     if (firstSeq > this.length) {
-      for (let s = this.length; s < firstSeq; s++) this.kind[s] = MISSING_KIND;
+      for (let s = this.length; s < firstSeq; s++) this.kind.set(s, MISSING_KIND);
       this.missing.add(this.length, firstSeq);
     }
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n;) {
       const s = firstSeq + i;
-      this.address[s] = v.addressNumber(i);
-      this.size[s] = v.size(i);
-      this.kind[s] = v.kind(i);
-      this.api[s] = v.api(i);
-      this.cls[s] = v.walkClass(i);
-      this.strategy[s] = v.strategy(i);
-      this.aux0[s] = v.aux0(i);
+      const ch = s >>> CHUNK_SHIFT;
+      const at = s & (CHUNK_ROWS - 1);
+      const rows = Math.min(n - i, CHUNK_ROWS - at);
+      const address = this.address.chunks[ch] as Float64Array;
+      const size = this.size.chunks[ch] as Uint32Array;
+      const kind = this.kind.chunks[ch] as Uint8Array;
+      const api = this.api.chunks[ch] as Uint8Array;
+      const cls = this.cls.chunks[ch] as Uint8Array;
+      const strategy = this.strategy.chunks[ch] as Uint8Array;
+      const aux0 = this.aux0.chunks[ch] as Uint32Array;
+      for (let j = 0; j < rows; j++) {
+        const r = i + j;
+        const o = at + j;
+        address[o] = v.addressNumber(r);
+        size[o] = v.size(r);
+        kind[o] = v.kind(r);
+        api[o] = v.api(r);
+        cls[o] = v.walkClass(r);
+        strategy[o] = v.strategy(r);
+        aux0[o] = v.aux0(r);
+      }
+      i += rows;
     }
     if (firstSeq < this.length) this.missing.remove(firstSeq, Math.min(end, this.length));
     if (end > this.length) this.length = end;

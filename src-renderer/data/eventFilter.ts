@@ -68,15 +68,15 @@ export function makeMatcher(c: EventColumns, f: EventFilter): (seq: number) => b
   const max = f.maxSize ?? Infinity;
   const cls = f.cls === NO_CLASS ? NO_CLASS : f.cls;
   return (s) => {
-    const k = c.kind[s] as number;
+    const k = c.kind.get(s);
     if (k === MISSING_KIND) return false;
     if (!anyOp) {
       const g = opGroupOf(k);
       if (g === null || !ops.has(g)) return false;
     }
-    if (f.api >= 0 && c.api[s] !== f.api) return false;
-    if (cls >= 0 && c.cls[s] !== cls) return false;
-    const size = c.size[s] as number;
+    if (f.api >= 0 && c.api.get(s) !== f.api) return false;
+    if (cls >= 0 && c.cls.get(s) !== cls) return false;
+    const size = c.size.get(s);
     return size >= min && size <= max;
   };
 }
@@ -117,7 +117,7 @@ export class FilteredIndex {
     const before = this.rows.length;
     let s = this.scanned;
     for (; s < limit; s++) {
-      if (c.kind[s] === MISSING_KIND) break;
+      if (c.kind.get(s) === MISSING_KIND) break;
       if (m(s)) this.rows.push(s);
     }
     this.scanned = s;

@@ -95,10 +95,10 @@ export function strategyLabel(code: number): string {
 
 /** The kind-specific part (aux fields explained). */
 export function eventDetail(c: EventColumns, s: number): string {
-  const k = c.kind[s] as number;
-  const aux0 = c.aux0[s] as number;
-  const aux1 = c.aux1[s] as number;
-  const strat = (c.strategy[s] as number) & ~FAULTY_BIT;
+  const k = c.kind.get(s);
+  const aux0 = c.aux0.get(s);
+  const aux1 = c.aux1.get(s);
+  const strat = c.strategy.get(s) & ~FAULTY_BIT;
   switch (k) {
     case EventKind.Alloc:
       if (strat === StrategyId.guard) return `red zones ${aux0} B`;
@@ -150,12 +150,12 @@ export function eventDetail(c: EventColumns, s: number): string {
 
 /** One line: "#12 alloc 64 B @0x55d0… in PssWalkSnapshot(THREADS) — red zones 16 B". */
 export function describeEvent(c: EventColumns, s: number): string {
-  const k = c.kind[s] as number;
+  const k = c.kind.get(s);
   if (k === MISSING_KIND) return `#${s} (not received yet, fetching…)`;
-  const addr = c.address[s] as number;
-  const size = c.size[s] as number;
-  const api = API_CALL_NAMES[c.api[s] as number] ?? '—';
-  const cls = CLASS_NAMES[c.cls[s] as number] ?? String(c.cls[s]);
+  const addr = c.address.get(s);
+  const size = c.size.get(s);
+  const api = API_CALL_NAMES[c.api.get(s)] ?? '—';
+  const cls = CLASS_NAMES[c.cls.get(s)] ?? String(c.cls.get(s));
   const detail = eventDetail(c, s);
   const sizeText = size || k === EventKind.Alloc || k === EventKind.Free ? ` ${size} B` : '';
   const where = addr ? ` @${hexNumber(addr)}` : '';

@@ -82,7 +82,7 @@ export function downsample(
         const cv = a.chViolations[ch] as number;
         if (fp < 0 && cf + cv > 0) {
           for (let j = s; j < s + CHUNK; j++) {
-            const k = K[j] as number;
+            const k = K.get(j);
             if (k === EventKind.AllocFailed || (k !== MISSING_KIND && isViolation(k))) {
               fp = j;
               break;
@@ -97,7 +97,7 @@ export function downsample(
       const v = a.liveAt(s);
       if (v < mn) mn = v;
       if (v > mx) mx = v;
-      const k = K[s] as number;
+      const k = K.get(s);
       if (k === EventKind.Alloc) al++;
       else if (k === EventKind.Free) fr++;
       else if (k === EventKind.AllocFailed) {
@@ -136,8 +136,8 @@ export function nearestSeq(c: EventColumns, limit: number, t: number): number {
   const i = c.lowerBoundTime(t, limit);
   if (i >= limit) return limit - 1;
   if (i === 0) return 0;
-  const before = t - (c.timeNs[i - 1] as number);
-  const after = (c.timeNs[i] as number) - t;
+  const before = t - c.timeNs.get(i - 1);
+  const after = c.timeNs.get(i) - t;
   return before <= after ? i - 1 : i;
 }
 

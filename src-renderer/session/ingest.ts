@@ -65,7 +65,7 @@ export function computeCounts(d: SessionData): LiveCounts {
   const a = d.analysis;
   const c = d.columns;
   const l = a.ledger.summary();
-  const last = a.frontier > 0 ? (c.timeNs[a.frontier - 1] as number) : 0;
+  const last = a.frontier > 0 ? c.timeNs.get(a.frontier - 1) : 0;
   return {
     // During a replay: the events it has reached.
     known: shownEvents(d),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { flatColumn } from '../lib/chunkedColumn';
 import { ReplayClock, eventsReached } from './replay';
 import { replayAnnouncement } from '../views/ReplayBar';
 
@@ -37,7 +38,7 @@ describe('replay clock', () => {
 });
 
 describe('events reached by the horizon', () => {
-  const t = new Float64Array([10, 20, 20, 30, 40, 50]);
+  const t = flatColumn([10, 20, 20, 30, 40, 50]);
   it('counts the events up to the first beyond the horizon, within end and budget', () => {
     expect(eventsReached(t, 0, 6, 5, 100)).toBe(0);
     expect(eventsReached(t, 0, 6, 20, 100)).toBe(3);

@@ -10,6 +10,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import { toAnalysis } from '../analysis/client';
+import type { NumberColumn } from '../lib/chunkedColumn';
 import { raf } from '../render/raf';
 import { sessionData, type SessionData } from './sessionData';
 
@@ -78,7 +79,7 @@ export class ReplayClock {
  * up to the first whose time lies beyond it (event times only grow within a trace).
  */
 export function eventsReached(
-  timeNs: Float64Array,
+  timeNs: NumberColumn,
   from: number,
   end: number,
   horizonNs: number,
@@ -87,7 +88,7 @@ export function eventsReached(
   const stop = Math.min(end, from + budget);
   if (horizonNs === Infinity) return Math.max(0, stop - from);
   let i = from;
-  while (i < stop && (timeNs[i] as number) <= horizonNs) i++;
+  while (i < stop && timeNs.get(i) <= horizonNs) i++;
   return i - from;
 }
 
@@ -148,7 +149,7 @@ export function startReplay(speed: ReplaySpeed = lastSpeed): void {
   lastSpeed = speed;
   d.restartAnalysis();
   d.filtered.reset();
-  const clock = new ReplayClock(d.columns.timeNs[0] as number, speed);
+  const clock = new ReplayClock(d.columns.timeNs.get(0), speed);
   clock.play(performance.now());
   replay = { data: d, clock, done: false, limit: 0 };
   toAnalysis({ t: 'limit', gen: d.analysis.gen, limit: 0 });
@@ -180,8 +181,7 @@ export function setReplaySpeed(speed: ReplaySpeed): void {
     const now = performance.now();
     // Leaving max: the clock continues from what max has shown.
     const f = r.data.analysis.frontier;
-    const reached =
-      r.clock.speed === 'max' && f > 0 ? (r.data.columns.timeNs[f - 1] as number) : null;
+    const reached = r.clock.speed === 'max' && f > 0 ? r.data.columns.timeNs.get(f - 1) : null;
     r.clock.setSpeed(speed, now);
     if (reached !== null) r.clock.catchUp(reached, now);
     raf.wake();

@@ -53,7 +53,7 @@ export const EventLog = memo(function EventLog() {
   const rowAt = (i: number): number | undefined => {
     if (!d) return undefined;
     const seq = active ? d.filtered.rows.get(i) : i;
-    return d.columns.kind[seq] === MISSING_KIND ? undefined : seq;
+    return d.columns.kind.get(seq) === MISSING_KIND ? undefined : seq;
   };
   const selectedIndex = useMemo(() => {
     void filter;
@@ -163,7 +163,7 @@ export const EventLog = memo(function EventLog() {
         }}
         rowTestId={(_i, s) => (s === undefined ? undefined : `event-row-${s}`)}
         rowClassName={(_i, s) =>
-          s === undefined ? 'missing' : `k-${sessionData()?.columns.kind[s] ?? 0}`
+          s === undefined ? 'missing' : `k-${sessionData()?.columns.kind.get(s) ?? 0}`
         }
         missingText="not received yet — fetching…"
         scrollTo={

@@ -70,7 +70,7 @@ export const ProblemsPanel = memo(function ProblemsPanel() {
         }}
         rowTestId={(_i, s) => (s === undefined ? undefined : `problem-row-${s}`)}
         rowClassName={(_i, s) =>
-          s === undefined ? undefined : `k-${sessionData()?.columns.kind[s] ?? 0}`
+          s === undefined ? undefined : `k-${sessionData()?.columns.kind.get(s) ?? 0}`
         }
         emptyText=""
         ariaLabel="Problems"

@@ -32,7 +32,7 @@ export const ReplayBar = memo(function ReplayBar() {
   const total = useApp((s) => s.session?.eventsStored ?? 0);
   const c = useAppShallow((s) => ({ shown: s.counts.known, lastTimeNs: s.counts.lastTimeNs }));
   const d = sessionData();
-  const t0 = d && d.columns.length > 0 ? (d.columns.timeNs[0] as number) : 0;
+  const t0 = d && d.columns.length > 0 ? d.columns.timeNs.get(0) : 0;
   const playLabel = r.playing ? 'Pause replay' : r.on && !r.done ? 'Resume replay' : 'Replay';
   return (
     <div className="replay-bar" role="group" aria-label="Replay" data-testid="replay-bar">

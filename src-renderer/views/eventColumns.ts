@@ -26,7 +26,7 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     minWidth: 72,
     drop: 4,
     align: 'right',
-    text: (s) => formatNs(cols()?.timeNs[s] ?? 0),
+    text: (s) => formatNs(cols()?.timeNs.get(s) ?? 0),
     sortKey: (s) => s,
   },
   {
@@ -34,8 +34,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     label: 'Operation',
     width: 112,
     minWidth: 96,
-    text: (s) => kindLabel(cols()?.kind[s] ?? 0),
-    sortKey: (s) => cols()?.kind[s] ?? 0,
+    text: (s) => kindLabel(cols()?.kind.get(s) ?? 0),
+    sortKey: (s) => cols()?.kind.get(s) ?? 0,
   },
   {
     id: 'size',
@@ -43,10 +43,10 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     width: 70,
     align: 'right',
     text: (s) => {
-      const v = cols()?.size[s] ?? 0;
+      const v = cols()?.size.get(s) ?? 0;
       return v ? String(v) : '';
     },
-    sortKey: (s) => cols()?.size[s] ?? 0,
+    sortKey: (s) => cols()?.size.get(s) ?? 0,
   },
   {
     id: 'address',
@@ -55,10 +55,10 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     minWidth: 118,
     mono: true,
     text: (s) => {
-      const a = cols()?.address[s] ?? 0;
+      const a = cols()?.address.get(s) ?? 0;
       return a ? hexNumber(a) : '';
     },
-    sortKey: (s) => cols()?.address[s] ?? 0,
+    sortKey: (s) => cols()?.address.get(s) ?? 0,
   },
   {
     id: 'api',
@@ -66,8 +66,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     width: 110,
     minWidth: 96,
     drop: 2,
-    text: (s) => API_SHORT[cols()?.api[s] ?? 0] ?? '',
-    sortKey: (s) => cols()?.api[s] ?? 0,
+    text: (s) => API_SHORT[cols()?.api.get(s) ?? 0] ?? '',
+    sortKey: (s) => cols()?.api.get(s) ?? 0,
   },
   {
     id: 'class',
@@ -75,8 +75,8 @@ export const EVENT_COLUMNS: ColumnSpec<number>[] = [
     width: 92,
     minWidth: 80,
     drop: 1,
-    text: (s) => CLASS_NAMES[cols()?.cls[s] ?? 255] ?? '',
-    sortKey: (s) => cols()?.cls[s] ?? 0,
+    text: (s) => CLASS_NAMES[cols()?.cls.get(s) ?? 255] ?? '',
+    sortKey: (s) => cols()?.cls.get(s) ?? 0,
   },
   {
     id: 'live',
