@@ -4,6 +4,8 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { openStartupTrace } from './api/actions';
 import { connect } from './api/connection';
+import { setSocketStarter } from './bridge';
+import { startSocketWorker } from './bridge/socketWorker';
 import { bridgeStoreToCanvases } from './render/storeBridge';
 import { watchTheme } from './render/theme';
 import { startIngest } from './session/ingest';
@@ -27,6 +29,8 @@ function onReconnect(): void {
 
 const root = document.getElementById('root');
 if (root) {
+  // Web mode: the socket (and the receiving of event batches) runs in a worker.
+  setSocketStarter(startSocketWorker);
   startIngest();
   connect(onReconnect, () => void openStartupTrace());
   watchTheme();

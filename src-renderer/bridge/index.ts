@@ -1,7 +1,8 @@
 /**
  * The renderer's way to the host: `getPssApi()` returns `window.pss` when the Electron preload
  * provided it, otherwise a WebSocket bridge to the page's own origin (web mode). Both offer the
- * identical PssApi (src-shared/contract/contract.ts). `watchConnection` reports the transport's
+ * identical PssApi (src-shared/contract/contract.ts); in web mode the socket itself lives in a
+ * worker (relay.ts). `watchConnection` reports the transport's
  * state for a connection indicator (the Electron transport is always open).
  */
 import { Channels, type PssApi } from '../../src-shared/contract/contract';
@@ -26,6 +27,19 @@ const ELECTRON_STATE: ConnectionState = {
   lastError: null,
 };
 
+/** Starts the web-mode bridge elsewhere (the app: in its connection worker, socketWorker.ts). */
+export type SocketStarter = (url: string) => WebSocketBridge | null;
+let starter: SocketStarter | null = null;
+
+/**
+ * Lets the app run its socket in a worker (socketWorker.ts: receiving event batches on the UI
+ * thread cost most of its frame budget). Without it, or when it returns null, the socket runs on
+ * this thread (tests, the e2e helper bundle). Call before the first getPssApi.
+ */
+export function setSocketStarter(fn: SocketStarter): void {
+  starter = fn;
+}
+
 /** The one PssApi of this page (created on first use). */
 export function getPssApi(): PssApi {
   if (api) return api;
@@ -35,7 +49,8 @@ export function getPssApi(): PssApi {
   } else {
     // Read through globalThis so this module also type-checks where it is bundled for tests.
     const page = (globalThis as unknown as { location: Parameters<typeof socketUrl>[0] }).location;
-    bridge = createWebSocketBridge({ url: socketUrl(page, Channels.webSocket) });
+    const url = socketUrl(page, Channels.webSocket);
+    bridge = starter?.(url) ?? createWebSocketBridge({ url });
     api = bridge;
   }
   return api;
