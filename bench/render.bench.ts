@@ -64,6 +64,8 @@ const IDLE_MS = 3000;
 const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 /** BENCH_RENDER_PROFILE=1 prints the page's hottest functions while events stream. */
 const PROFILE = process.env['BENCH_RENDER_PROFILE'] === '1';
+/** BENCH_RENDER_TRACE=FILE writes a Chrome trace of the streaming (open it in chrome://tracing or Perfetto). */
+const TRACE = process.env['BENCH_RENDER_TRACE'] ?? '';
 
 interface ProfileNode {
   id: number;
@@ -522,6 +524,18 @@ async function main(): Promise<void> {
           await cdp.send('Profiler.enable');
           await cdp.send('Profiler.start');
         }
+        if (TRACE)
+          await browser.startTracing(page, {
+            path: TRACE,
+            categories: [
+              'devtools.timeline',
+              'disabled-by-default-devtools.timeline',
+              'toplevel',
+              'v8',
+              'blink',
+              'disabled-by-default-v8.cpu_profiler',
+            ],
+          });
         await startFrames(page);
         const t0 = Date.now();
         let received = 0;
@@ -539,6 +553,7 @@ async function main(): Promise<void> {
         await page.waitForTimeout(600);
         received = num(await page.textContent('[data-testid=count-events]'));
         const streamFrames = await stopFrames(page);
+        if (TRACE) await browser.stopTracing();
         if (cdp) {
           const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
             profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };

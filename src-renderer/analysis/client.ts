@@ -7,6 +7,7 @@
 import { Ledger, type LedgerState } from '../../src-shared/ledger/ledger';
 import { CHUNK, FADE_EVENTS } from '../data/analysis';
 import { AddressSpans } from '../data/blockLayout';
+import { ChunkedColumn } from '../lib/chunkedColumn';
 import { growTo, U32List } from '../lib/growable';
 import { AnalysisEngine } from './engine';
 import type { AnalysisFrame, FromWorker, ToWorker } from './protocol';
@@ -29,7 +30,7 @@ export class AnalysisView {
    * fit an int32 keeps its values whole in `liveWhole`).
    */
   private liveChunk = new Float64Array(0);
-  private liveDelta = new Int32Array(0);
+  private readonly liveDelta = new ChunkedColumn(Int32Array);
   private readonly liveWhole = new Map<number, Float64Array>();
   chMin = new Float64Array(0);
   chMax = new Float64Array(0);
@@ -48,7 +49,7 @@ export class AnalysisView {
   /** Takes in one frame of the worker. */
   apply(f: AnalysisFrame): void {
     const chunks = f.chunkFrom + f.chMin.length;
-    this.liveDelta = growTo(this.liveDelta, f.to, Int32Array);
+    this.liveDelta.ensure(f.to);
     this.liveChunk = growTo(this.liveChunk, chunks, Float64Array);
     for (let i = 0; i < f.liveAfter.length; i++) this.setLive(f.from + i, f.liveAfter[i] as number);
     if (this.chMin.length < chunks) {
@@ -94,7 +95,7 @@ export class AnalysisView {
     }
     const d = v - (this.liveChunk[ch] as number);
     if (d >= -0x8000_0000 && d <= 0x7fff_ffff) {
-      this.liveDelta[s] = d;
+      this.liveDelta.set(s, d);
       return;
     }
     const w = new Float64Array(CHUNK);
@@ -108,7 +109,7 @@ export class AnalysisView {
     const ch = Math.floor(s / CHUNK);
     const whole = this.liveWhole.get(ch);
     if (whole) return whole[s - ch * CHUNK] as number;
-    return (this.liveChunk[ch] as number) + (this.liveDelta[s] as number);
+    return (this.liveChunk[ch] as number) + this.liveDelta.get(s);
   }
 
   /** Recent frees still fading at the current frontier: calls fn(allocSeq, age 0..1). */
@@ -125,7 +126,7 @@ export class AnalysisView {
 
   /** Bytes the page holds for it (the memory read-out). */
   get byteSize(): number {
-    return this.liveDelta.byteLength + this.liveChunk.byteLength + this.chMin.length * 32;
+    return this.liveDelta.capacity * 4 + this.liveChunk.byteLength + this.chMin.length * 32;
   }
 }
 

@@ -6,7 +6,7 @@
  * and one mask more than a flat array's.
  */
 
-export type TypedArray = Float64Array | Uint32Array | Uint8Array;
+export type TypedArray = Float64Array | Uint32Array | Uint8Array | Int32Array;
 type TypedArrayCtor<T extends TypedArray> = new (length: number) => T;
 
 /** Rows per chunk (2^16: a Float64Array chunk is 512 KiB). */

@@ -113,4 +113,32 @@ describe('RafScheduler', () => {
     r.invalidate('hover');
     expect(queued).toHaveLength(0);
   });
+  it('does not redraw two expensive canvases for streaming in one frame; each still gets its turn', () => {
+    const queued: (() => void)[] = [];
+    let clock = 0;
+    const r = new RafScheduler(
+      (cb) => queued.push(() => cb(0)),
+      () => clock,
+    );
+    const drawnIn: number[][] = [[], []];
+    let frame = 0;
+    for (const i of [0, 1])
+      r.addCanvas(['events'], () => {
+        drawnIn[i]?.push(frame);
+        clock += 5; // each a 5 ms draw
+      });
+    // Frames 16.7 ms apart while events stream in.
+    // One frame per vsync, as requestAnimationFrame runs them.
+    for (frame = 0; frame < 40; frame++) {
+      r.invalidate('events');
+      const due = queued.splice(0);
+      for (const f of due) f();
+      clock = (frame + 1) * 16.7;
+    }
+    const a = new Set(drawnIn[0]?.slice(1));
+    const both = (drawnIn[1] ?? []).slice(1).filter((f) => a.has(f));
+    expect(both, 'frames where both 5 ms canvases were redrawn for streaming').toEqual([]);
+    expect(drawnIn[0]?.length).toBeGreaterThan(5);
+    expect(drawnIn[1]?.length).toBeGreaterThan(5);
+  });
 });

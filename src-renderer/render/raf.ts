@@ -44,6 +44,12 @@ const DUTY = 4;
  * was on screen.
  */
 const STREAMING: Topic = 'events';
+/**
+ * Redraws for streaming alone share one budget a frame: once this much was drawn for them, the
+ * other expensive canvases dirty only for streaming wait for a later frame, so two expensive
+ * views (the block map, the timeline) are not redrawn in the same frame. At least one is drawn.
+ */
+const STREAMING_FRAME_BUDGET_MS = 6;
 
 /** An update step returns true while it has more work (the scheduler asks for another frame). */
 type Update = () => boolean;
@@ -138,13 +144,20 @@ export class RafScheduler {
     }
     const t1 = this.now();
     this.requested = false;
+    let streamingDrawn = 0;
     for (const c of this.canvases) {
       if (!c.dirty) continue;
       const start = this.now();
-      if (!c.prompt && c.cost > EXPENSIVE_DRAW_MS && start - c.drawnAt < c.cost * DUTY) {
+      const expensive = !c.prompt && c.cost > EXPENSIVE_DRAW_MS;
+      if (
+        expensive &&
+        (start - c.drawnAt < c.cost * DUTY ||
+          (streamingDrawn > 0 && streamingDrawn + c.cost > STREAMING_FRAME_BUDGET_MS))
+      ) {
         more = true; // still dirty: drawn in a later frame
         continue;
       }
+      const wasPrompt = c.prompt;
       c.dirty = false;
       c.prompt = false;
       try {
@@ -154,6 +167,7 @@ export class RafScheduler {
       }
       c.drawnAt = start;
       c.cost = this.now() - start;
+      if (!wasPrompt) streamingDrawn += c.cost;
     }
     const t2 = this.now();
     this.lastUpdateMs = t1 - t0;
