@@ -149,7 +149,34 @@ let listener: AnalysisListener | null = null;
 /** Where the analysis runs: 'worker', or 'page' when no worker could be started. */
 export let analysisThread: 'worker' | 'page' = 'worker';
 
+// ---- chunk memory: written first by the worker, so its page faults are not the UI thread's ----
+
+/** Buffers kept ready (a chunk is 65,536 events: ~0.3 s of streaming at full speed). */
+const MEMORY_AHEAD = 2;
+const memoryPool: ArrayBuffer[] = [];
+let memoryAsked = 0;
+
+/**
+ * A buffer of `bytes` the worker has already touched, or null (none ready yet: the caller
+ * allocates). Each one taken is replaced, so the next is ready when it is wanted.
+ */
+export function takeChunkMemory(bytes: number): ArrayBuffer | null {
+  const i = memoryPool.findIndex((b) => b.byteLength === bytes);
+  const b = i >= 0 ? (memoryPool.splice(i, 1)[0] ?? null) : null;
+  if (analysisThread === 'worker' && memoryPool.length + memoryAsked < MEMORY_AHEAD) {
+    const count = MEMORY_AHEAD - memoryPool.length - memoryAsked;
+    memoryAsked += count;
+    toAnalysis({ t: 'memory', bytes, count });
+  }
+  return b;
+}
+
 function deliver(m: FromWorker): void {
+  if (m.t === 'memory') {
+    memoryAsked = Math.max(0, memoryAsked - m.buffers.length);
+    memoryPool.push(...m.buffers);
+    return;
+  }
   const l = listener;
   if (!l) return;
   if (m.t === 'frame') l.frame(m);

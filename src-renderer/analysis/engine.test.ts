@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../src-shared/ledger/ledger';
 import { AllocAnalysis, ColumnEvents } from '../data/analysis';
-import { EventColumns } from '../data/eventColumns';
+import { EVENT_CHUNK_BYTES, EventColumns } from '../data/eventColumns';
 import { alloc, encode, free } from '../data/testEvents';
 import type { TestEvent } from '../data/testEvents';
 import { EventKind } from '../lib/traceEvents';
 import { AnalysisView } from './client';
 import { AnalysisEngine } from './engine';
-import type { FromWorker } from './protocol';
+import { MAX_MEMORY_BYTES, type FromWorker } from './protocol';
 
 /** A trace with allocations, frees, failures and violations, enough for several checkpoints. */
 function trace(n: number): TestEvent[] {
@@ -144,5 +144,36 @@ describe('AnalysisEngine', () => {
     engine.handle({ t: 'limit', gen: 2, limit: null });
     drain();
     expect(out.filter((m) => m.t === 'frame').at(-1)).toMatchObject({ gen: 2, to: 5000 });
+  });
+
+  it('hands out zeroed chunk memory of the size asked, within its cap, and nothing for nonsense', () => {
+    const posted: { m: FromWorker; transfer: ArrayBuffer[] }[] = [];
+    const engine = new AnalysisEngine(
+      (m, transfer) => posted.push({ m, transfer }),
+      () => undefined,
+    );
+    engine.handle({ t: 'memory', bytes: EVENT_CHUNK_BYTES, count: 2 });
+    const first = posted[0];
+    expect(first?.m.t).toBe('memory');
+    const buffers = first?.m.t === 'memory' ? first.m.buffers : [];
+    expect(buffers.map((b) => b.byteLength)).toEqual([EVENT_CHUNK_BYTES, EVENT_CHUNK_BYTES]);
+    expect(first?.transfer).toEqual(buffers);
+    expect(new Uint8Array(buffers[0] as ArrayBuffer).every((x) => x === 0)).toBe(true);
+    // The page's columns take such a buffer as a chunk: their views are on it.
+    const given = buffers[0] as ArrayBuffer;
+    const c = new EventColumns(() => given);
+    c.append(encode([alloc(0x5000n, 32)]), 0);
+    expect(c.kind.chunks[0]?.buffer).toBe(given);
+    expect(c.address.get(0)).toBe(0x5000);
+    // A buffer of the wrong size is not used.
+    const odd = new EventColumns(() => new ArrayBuffer(64));
+    odd.append(encode([alloc(0x5000n, 32)]), 0);
+    expect(odd.size.get(0)).toBe(32);
+
+    posted.length = 0;
+    engine.handle({ t: 'memory', bytes: MAX_MEMORY_BYTES / 4, count: 1000 });
+    engine.handle({ t: 'memory', bytes: -1, count: 3 });
+    engine.handle({ t: 'memory', bytes: 4096, count: Number.NaN });
+    expect(posted.map((p) => (p.m.t === 'memory' ? p.m.buffers.length : -1))).toEqual([4, 0, 0]);
   });
 });

@@ -11,7 +11,9 @@ import { AllocAnalysis, CHUNK, ColumnEvents } from '../data/analysis';
 import { AnalysisColumns } from '../data/eventColumns';
 import {
   FRAME_MS,
+  MAX_MEMORY_BYTES,
   stateBuffers,
+  touchedBuffer,
   type AnalysisFrame,
   type FromWorker,
   type ToWorker,
@@ -68,6 +70,15 @@ export class AnalysisEngine {
       case 'stateAt':
         if (m.gen === this.gen) this.pendingQuery = { id: m.id, n: m.n, gen: m.gen };
         break;
+      case 'memory': {
+        const n = Number.isSafeInteger(m.bytes) && m.bytes > 0 ? m.bytes : 0;
+        const asked = Number.isSafeInteger(m.count) && n > 0 ? m.count : 0;
+        const count = Math.min(asked, Math.floor(MAX_MEMORY_BYTES / Math.max(1, n)));
+        const buffers: ArrayBuffer[] = [];
+        for (let i = 0; i < count; i++) buffers.push(touchedBuffer(n));
+        this.post({ t: 'memory', buffers }, buffers);
+        return;
+      }
     }
     this.schedule();
   }

@@ -24,7 +24,12 @@ export type ToWorker =
   /** Analyse no further than this seq (a replay's clock); null: no limit. */
   | { t: 'limit'; gen: number; limit: number | null }
   /** The ledger's state after the first `n` events (the time cursor). */
-  | { t: 'stateAt'; gen: number; id: number; n: number };
+  | { t: 'stateAt'; gen: number; id: number; n: number }
+  /**
+   * `count` zeroed buffers of `bytes`, every page already written here: chunks of the page's
+   * event columns, whose page faults then cost this thread and not the UI thread.
+   */
+  | { t: 'memory'; bytes: number; count: number };
 
 export interface AnalysisFrame {
   t: 'frame';
@@ -57,7 +62,20 @@ export interface AnalysisFrame {
 export type FromWorker =
   | AnalysisFrame
   | { t: 'stateAt'; gen: number; id: number; n: number; state: LedgerState }
-  | { t: 'error'; message: string };
+  | { t: 'error'; message: string }
+  /** The buffers asked for with `memory` (transferred). */
+  | { t: 'memory'; buffers: ArrayBuffer[] };
+
+/** Most bytes one `memory` message may ask for (a page bug must not exhaust the worker). */
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** A zeroed buffer of `bytes` with every 4 KiB page written (faulted in by this thread). */
+export function touchedBuffer(bytes: number): ArrayBuffer {
+  const b = new ArrayBuffer(bytes);
+  const u = new Uint8Array(b);
+  for (let i = 0; i < bytes; i += 4096) u[i] = 0;
+  return b;
+}
 
 /** The buffers of a ledger state (to transfer rather than copy). */
 export function stateBuffers(s: LedgerState): ArrayBuffer[] {

@@ -16,6 +16,17 @@ import { CHUNK_ROWS, CHUNK_SHIFT, ChunkedColumn, type NumberColumn } from '../li
 /** Kind value of a row we know exists but have not received. */
 export const MISSING_KIND = 255;
 
+/** Bytes of one chunk of the page's columns (all eleven: 40 bytes a row). */
+export const EVENT_CHUNK_BYTES = CHUNK_ROWS * 40;
+
+/**
+ * Where the page's column chunks come from: memory already touched by another thread (the
+ * analysis worker, analysis/client.ts), or null to allocate here. Fresh memory costs its page
+ * faults to the thread that first writes it — ~3 ms per MB on the machines measured, most of
+ * the UI thread's cost of taking events in.
+ */
+export type ChunkMemory = (bytes: number) => ArrayBuffer | null;
+
 export class EventColumns {
   /** Rows known (received or missing) = highest known seq + 1. */
   length = 0;
@@ -36,33 +47,38 @@ export class EventColumns {
   readonly aux0 = new ChunkedColumn(Uint32Array);
   readonly aux1 = new ChunkedColumn(Uint32Array);
 
-  private readonly all = [
-    this.timeNs,
-    this.address,
-    this.size,
-    this.kind,
-    this.api,
-    this.cls,
-    this.strategy,
-    this.markerId,
-    this.threadId,
-    this.aux0,
-    this.aux1,
-  ];
+  constructor(private readonly memory: ChunkMemory = () => null) {}
 
   get capacity(): number {
     return this.kind.capacity;
   }
 
+  /** Adds chunks until rows [0, n) exist: one buffer a chunk, carved into the eleven columns. */
   private ensure(n: number): void {
-    for (const c of this.all) c.ensure(n);
+    const R = CHUNK_ROWS;
+    while (this.capacity < n) {
+      const given = this.memory(EVENT_CHUNK_BYTES);
+      const b =
+        given && given.byteLength === EVENT_CHUNK_BYTES
+          ? given
+          : new ArrayBuffer(EVENT_CHUNK_BYTES);
+      this.timeNs.adopt(new Float64Array(b, 0, R));
+      this.address.adopt(new Float64Array(b, 8 * R, R));
+      this.size.adopt(new Uint32Array(b, 16 * R, R));
+      this.markerId.adopt(new Uint32Array(b, 20 * R, R));
+      this.threadId.adopt(new Uint32Array(b, 24 * R, R));
+      this.aux0.adopt(new Uint32Array(b, 28 * R, R));
+      this.aux1.adopt(new Uint32Array(b, 32 * R, R));
+      this.kind.adopt(new Uint8Array(b, 36 * R, R));
+      this.api.adopt(new Uint8Array(b, 37 * R, R));
+      this.cls.adopt(new Uint8Array(b, 38 * R, R));
+      this.strategy.adopt(new Uint8Array(b, 39 * R, R));
+    }
   }
 
   /** Bytes held by the columns (for the memory read-out). */
   get byteSize(): number {
-    let perRow = 0;
-    for (const c of this.all) perRow += c.bytesPerRow;
-    return this.capacity * perRow;
+    return (this.capacity / CHUNK_ROWS) * EVENT_CHUNK_BYTES;
   }
 
   /**

@@ -34,6 +34,12 @@ export class ChunkedColumn<T extends TypedArray> {
     while (this.chunks.length * CHUNK_ROWS < n) this.chunks.push(new this.ctor(CHUNK_ROWS));
   }
 
+  /** Appends a chunk made elsewhere (CHUNK_ROWS elements, e.g. a view of shared chunk memory). */
+  adopt(chunk: T): void {
+    if (chunk.length !== CHUNK_ROWS) throw new RangeError(`a chunk holds ${CHUNK_ROWS} rows`);
+    this.chunks.push(chunk);
+  }
+
   /** Row i (i < capacity). */
   get(i: number): number {
     return (this.chunks[i >>> CHUNK_SHIFT] as T)[i & MASK] as number;

@@ -7,7 +7,7 @@
 import type { WalkableClass } from '../../src-shared/pss/constants';
 import type { WalkEntry } from '../../src-shared/pss/entries';
 import { Ledger, type LedgerState } from '../../src-shared/ledger/ledger';
-import { AnalysisView, toAnalysis } from '../analysis/client';
+import { AnalysisView, takeChunkMemory, toAnalysis } from '../analysis/client';
 import { EventColumns } from '../data/eventColumns';
 import { FilteredIndex } from '../data/eventFilter';
 
@@ -16,7 +16,8 @@ let generation = 0;
 let queryId = 0;
 
 export class SessionData {
-  readonly columns = new EventColumns();
+  /** Its chunks come from memory the analysis worker has already touched. */
+  readonly columns = new EventColumns(takeChunkMemory);
   /** Replaced when the analysis starts over (a replay, ./replay.ts). */
   analysis: AnalysisView;
   readonly filtered = new FilteredIndex();
