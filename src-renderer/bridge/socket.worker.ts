@@ -1,10 +1,9 @@
 /**
- * The page's connection worker (web mode): owns the WebSocket to the host so that receiving
- * event batches never runs on the UI thread (relay.ts). Bundled by Vite as its own module,
- * loaded from the page's origin (CSP `worker-src 'self'`).
+ * The page's connection worker (web mode): owns the WebSocket to the host and decodes its binary
+ * frames, so that receiving event batches never runs on the UI thread (relay.ts). Bundled by Vite
+ * as its own module, loaded from the page's origin (CSP `worker-src 'self'`).
  */
-import { serveBridge, type FromSocket, type ToSocket } from './relay';
-import { createWebSocketBridge } from './websocket';
+import { serveSocket, type FromSocket, type ToSocket, type WorkerSocket } from './relay';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<ToSocket>) => void) | null;
@@ -12,12 +11,12 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-serveBridge(
+serveSocket(
   {
     post: (m, transfer) => scope.postMessage(m, transfer),
     listen: (fn) => {
       scope.onmessage = (e) => fn(e.data);
     },
   },
-  (url) => createWebSocketBridge({ url }),
+  (url) => new WebSocket(url) as unknown as WorkerSocket,
 );
