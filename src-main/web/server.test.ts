@@ -76,10 +76,16 @@ function get(path: string, headers: Record<string, string> = {}, method = 'GET')
 const cookie = (): string => `${tokenCookieName(server.port)}=${server.token}`;
 
 function openWs(
-  opts: { token?: string | null; origin?: string | null; host?: string; cookie?: string } = {},
+  opts: {
+    token?: string | null;
+    origin?: string | null;
+    host?: string;
+    cookie?: string;
+    query?: string;
+  } = {},
 ): Promise<WebSocket> {
   const t = opts.token === undefined ? server.token : opts.token;
-  const url = `ws://127.0.0.1:${server.port}/pss-ws${t ? `?token=${t}` : ''}`;
+  const url = `ws://127.0.0.1:${server.port}/pss-ws?${t ? `token=${t}` : ''}${opts.query ?? ''}`;
   const headers: Record<string, string> = {};
   if (opts.host) headers.host = opts.host;
   if (opts.cookie) headers.cookie = opts.cookie;
@@ -236,6 +242,76 @@ describe('web server: WebSocket', () => {
     ws.close();
     await until(() => host.connectionCount === 0, 'the host to drop the closed connection');
     expect(host.connectionCount).toBe(0);
+  });
+});
+
+describe('web server: a page’s events socket', () => {
+  it('carries only the events of the connection paired by channel; the page’s socket the rest', async () => {
+    await expect(openWs({ query: '&channel=nobody1234&role=events' })).rejects.toThrow(/409/);
+    await expect(openWs({ query: '&channel=bad!' })).rejects.toThrow(/400/);
+    const page = await openWs({ query: '&channel=pagechan01' });
+    await expect(openWs({ query: '&channel=pagechan01' })).rejects.toThrow(/409/);
+    const events = await openWs({ query: '&channel=pagechan01&role=events' });
+    await expect(openWs({ query: '&channel=pagechan01&role=events' })).rejects.toThrow(/409/);
+    const onPage: WireFrame[] = [];
+    const onEvents: WireFrame[] = [];
+    const collect = (to: WireFrame[]) => (data: ArrayBuffer | Buffer, isBinary: boolean) => {
+      const r = decodeFrame(isBinary ? (data as ArrayBuffer) : data.toString());
+      if (r.ok) to.push(r.frame);
+    };
+    page.on('message', collect(onPage));
+    events.on('message', collect(onEvents));
+    page.send(
+      JSON.stringify({
+        t: 'req',
+        id: 1,
+        name: 'startSession',
+        params: {
+          pid: 4242,
+          flags: 0,
+          allocator: { strategy: 'heap' },
+          classes: ['THREADS'],
+          pace: { mode: 'run' },
+          onAllocFailure: 'stop',
+        },
+      }),
+    );
+    const pushes = (to: WireFrame[], name: string) =>
+      to.filter((f) => f.t === 'push' && f.name === name);
+    await until(() => pushes(onPage, 'summary').length > 0, 'the session to end');
+    await until(
+      () =>
+        pushes(onEvents, 'events').reduce(
+          (n, f) => n + (f as { msg: { bytes: ArrayBuffer } }).msg.bytes.byteLength / 48,
+          0,
+        ) ===
+        walk.plan.batches * walk.plan.eventsPerBatch,
+      'every event on the events socket',
+    );
+    expect(onPage.find((f) => f.t === 'rep' && f.id === 1)).toMatchObject({ reply: { ok: true } });
+    expect(pushes(onPage, 'events')).toEqual([]);
+    expect(onEvents.every((f) => f.t === 'push' && f.name === 'events')).toBe(true);
+    // The events' acks are answered on it; closing the page's socket closes it.
+    const sessionId = (
+      onPage.find((f) => f.t === 'rep' && f.id === 1) as { reply: { value: { sessionId: string } } }
+    ).reply.value.sessionId;
+    const acked = nextFrame(events);
+    events.send(
+      JSON.stringify({ t: 'req', id: 7, name: 'ackEvents', params: { sessionId, seq: 0 } }),
+    );
+    expect(await acked).toMatchObject({ t: 'rep', id: 7, reply: { ok: true } });
+    const closed = new Promise<void>((resolve) => events.once('close', () => resolve()));
+    page.close();
+    await closed;
+    // Any other request closes an events socket.
+    const page2 = await openWs({ query: '&channel=pagechan02' });
+    const events2 = await openWs({ query: '&channel=pagechan02&role=events' });
+    const refused = new Promise<number>((resolve) =>
+      events2.once('close', (code) => resolve(code)),
+    );
+    events2.send(JSON.stringify({ t: 'req', id: 1, name: 'appInfo', params: {} }));
+    expect(await refused).toBe(1008);
+    page2.close();
   });
 });
 

@@ -226,7 +226,20 @@ interface Link {
   /** Last time the peer showed life: a message, a pong, or bytes of ours it read. */
   lastActivity: number;
   lastPing: number;
+  /** The page's pairing id (`channel` in the socket URL), when it gave one. */
+  channel: string | null;
+  /** The socket its `events` pushes go over, when the page opened one (see EVENTS_ROLE). */
+  eventsWs: WebSocket | null;
 }
+
+/**
+ * A page may open a second socket, `?channel=ID&role=events` (ID: the one its first socket gave),
+ * that carries only its `events` pushes and their `ackEvents`: the page receives them in a
+ * worker, off its UI thread (src-renderer/bridge/relay.ts). Every other push and request stays on
+ * the first socket. Without it, events go over the first socket.
+ */
+export const EVENTS_ROLE = 'events';
+const CHANNEL_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const bindHost = options.bindHost ?? '127.0.0.1';
@@ -425,11 +438,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const origin = req.headers.origin;
     if (origin !== `http://${req.headers.host}`) return refuse(socket, 403, 'Forbidden');
     if (!authorized(req, url)) return refuse(socket, 403, 'Forbidden');
+    const channel = url.searchParams.get('channel');
+    if (channel !== null && !CHANNEL_ID.test(channel)) return refuse(socket, 400, 'Bad Request');
+    if (url.searchParams.get('role') === EVENTS_ROLE) {
+      // The events socket of a page whose first socket is open (and has none yet).
+      const owner = [...links].find((l) => l.channel === channel);
+      if (channel === null || !owner || owner.eventsWs)
+        return refuse(socket, 409, 'Conflict: no such page connection');
+      wss.handleUpgrade(req, socket, head, (ws) => attachEvents(owner, ws));
+      return;
+    }
+    if (channel !== null && [...links].some((l) => l.channel === channel))
+      return refuse(socket, 409, 'Conflict: channel in use');
     if (links.size >= limits.maxWebSockets) {
       log(`[web] refused a WebSocket: ${links.size} are open, the most web mode serves`);
       return refuse(socket, 503, 'Service Unavailable: too many connections');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, channel));
   });
 
   const links = new Set<Link>();
@@ -446,8 +471,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   /** Sends one frame; `done` runs once its bytes were handed to the OS (or the socket died). */
-  const sendFrame = (link: Link, frame: WireFrame, done?: () => void): void => {
-    const ws = link.ws;
+  const sendFrame = (link: Link, frame: WireFrame, done?: () => void, via = link.ws): void => {
+    const ws = via;
     if (ws.readyState !== ws.OPEN) {
       done?.();
       return;
@@ -545,15 +570,20 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
   };
 
-  function attach(ws: WebSocket): void {
+  function attach(ws: WebSocket, channel: string | null): void {
     const now = Date.now();
     const link: Link = {
       ws,
       conn: options.host.connect({
         push<P extends PushName>(name: P, msg: PushMessages[P]) {
-          sendFrame(link, { t: 'push', name, msg });
+          const events = link.eventsWs;
+          if (name === 'events' && events && events.readyState === events.OPEN)
+            sendFrame(link, { t: 'push', name, msg }, undefined, events);
+          else sendFrame(link, { t: 'push', name, msg });
         },
-        congested: () => ws.bufferedAmount >= limits.sendHighWaterBytes,
+        congested: () =>
+          ws.bufferedAmount >= limits.sendHighWaterBytes ||
+          (link.eventsWs?.bufferedAmount ?? 0) >= limits.sendHighWaterBytes,
       }),
       inFlight: 0,
       executing: 0,
@@ -561,6 +591,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       paused: false,
       lastActivity: now,
       lastPing: now,
+      channel,
+      eventsWs: null,
     };
     links.add(link);
     const pushError = (message: string): void =>
@@ -632,7 +664,43 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       links.delete(link);
       waiting.delete(link);
       link.queue.length = 0;
+      link.eventsWs?.close(1000, 'the page connection closed');
       void link.conn.close();
+    });
+  }
+
+  /**
+   * A page's events socket: it receives the events, and the one request it takes is their
+   * `ackEvents` (answered on it, so the page's UI thread sees neither); anything else closes it.
+   */
+  function attachEvents(owner: Link, ws: WebSocket): void {
+    if (!links.has(owner)) {
+      ws.close(1008, 'the page connection closed');
+      return;
+    }
+    owner.eventsWs = ws;
+    let acking = 0;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const r =
+        isBinary || bytes.byteLength > 1024
+          ? null
+          : decodeFrame(bytes.toString('utf8'), REQUEST_LIMITS);
+      if (!r?.ok || r.frame.t !== 'req' || r.frame.name !== 'ackEvents' || acking >= 8) {
+        ws.close(1008, 'the events socket takes only ackEvents requests');
+        return;
+      }
+      owner.lastActivity = Date.now();
+      const { id, params } = r.frame;
+      acking++;
+      void owner.conn.handle('ackEvents', params).then((reply) => {
+        acking--;
+        sendFrame(owner, { t: 'rep', id, reply }, undefined, ws);
+      });
+    });
+    ws.on('error', () => setTimeout(() => ws.terminate(), 1000).unref());
+    ws.on('close', () => {
+      if (owner.eventsWs === ws) owner.eventsWs = null;
     });
   }
 

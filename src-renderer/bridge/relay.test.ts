@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { relaySocket, serveSocket, type FromSocket, type RelayEnd, type ToSocket } from './relay';
+import {
+  eventsFeed,
+  newChannelId,
+  serveEvents,
+  withChannel,
+  type FromSocket,
+  type RelayEnd,
+  type ToSocket,
+} from './relay';
 import { createWebSocketBridge, type WebSocketBridge } from './websocket';
 import { FakeSocket } from './fakeSocket';
 
@@ -22,13 +30,15 @@ afterEach(() => {
   FakeSocket.all = [];
 });
 
-/** The page's bridge over a socket served by a "worker" at the other end of a MessageChannel. */
-function relayed() {
+const URL_ = 'ws://127.0.0.1:9/pss-ws?token=t';
+
+/** The page's bridge, its events socket served by a "worker" across a MessageChannel. */
+function fed() {
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
   const posted: { m: FromSocket; transfer: ArrayBuffer[] }[] = [];
   const workerEnd = end<ToSocket, FromSocket>(port2);
-  serveSocket(
+  serveEvents(
     {
       post(m, transfer) {
         posted.push({ m, transfer });
@@ -38,93 +48,117 @@ function relayed() {
     },
     (url) => new FakeSocket(url),
   );
-  const relay = relaySocket(end<FromSocket, ToSocket>(port1));
-  bridge = createWebSocketBridge({
-    url: 'ws://127.0.0.1:9/pss-ws?token=t',
-    createSocket: relay.createSocket,
-    backoff: { initialMs: 10, maxMs: 20 },
+  const primary = createWebSocketBridge({
+    url: withChannel(URL_, 'abcdefgh12', false),
+    createSocket: (u) => new FakeSocket(u),
   });
-  return { page: bridge, relay, posted };
+  bridge = eventsFeed(
+    primary,
+    end<FromSocket, ToSocket>(port1),
+    withChannel(URL_, 'abcdefgh12', true),
+    30,
+  );
+  return { page: bridge, posted };
 }
 
 const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const socket = (): FakeSocket => FakeSocket.all[FakeSocket.all.length - 1] as FakeSocket;
+const sockets = (events: boolean): FakeSocket[] =>
+  FakeSocket.all.filter((s) => s.url.includes('role=events') === events);
+const events = (sessionId: string, firstSeq: number, fill: number) => ({
+  t: 'push' as const,
+  name: 'events',
+  msg: { sessionId, firstSeq, bytes: new Uint8Array(48).fill(fill).buffer },
+});
 
-describe('the WebSocket in the connection worker', () => {
-  it('opens the page’s URL there; requests, text replies and the state cross the relay', async () => {
-    const { page, posted } = relayed();
+describe('the events socket in the connection worker', () => {
+  it('opens once the page’s own socket is open, paired by the channel, and hands over events', async () => {
+    const { page, posted } = fed();
     await tick();
-    expect(socket().url).toBe('ws://127.0.0.1:9/pss-ws?token=t');
-    expect(socket().binaryType).toBe('arraybuffer');
-    const reply = page.request('sessionSummary', { sessionId: 's1' });
-    socket().open();
+    expect(sockets(true)).toHaveLength(0);
+    const primary = sockets(false)[0] as FakeSocket;
+    expect(primary.url).toBe(`${URL_}&channel=abcdefgh12`);
+    primary.open();
     await tick();
-    expect(page.state.status).toBe('open');
-    const sent = socket().sent[0] as { t: string; id: number };
-    expect(sent).toMatchObject({ t: 'req', name: 'sessionSummary', params: { sessionId: 's1' } });
-    socket().deliver({ t: 'rep', id: sent.id, reply: { ok: false, error: { kind: 'not-found' } } });
-    expect(await reply).toMatchObject({ ok: false, error: { kind: 'not-found' } });
-    // A text frame crosses as the string (parsed on the page).
-    expect(posted.some((p) => p.m.t === 'message' && typeof p.m.data === 'string')).toBe(true);
-  });
-
-  it('decodes a binary events push there and hands its bytes over, transferred', async () => {
-    const { page, posted } = relayed();
+    const ev = sockets(true)[0] as FakeSocket;
+    expect(ev.url).toBe(`${URL_}&channel=abcdefgh12&role=events`);
+    expect(ev.binaryType).toBe('arraybuffer');
+    ev.open();
+    const got: { firstSeq: number; fill: number }[] = [];
+    page.on('events', (m) =>
+      got.push({ firstSeq: m.firstSeq, fill: new Uint8Array(m.bytes)[0] ?? -1 }),
+    );
+    const states: string[] = [];
+    page.on('sessionState', (m) => states.push(m.state));
+    ev.deliver(events('s', 0, 7));
+    // Only events pushes count on the events socket; the page's socket still carries events
+    // (before the events socket opened, or after it dropped).
+    ev.deliver({ t: 'push', name: 'sessionState', msg: { state: 'running' } });
+    primary.deliver(events('s', 1, 8));
     await tick();
-    socket().open();
-    const got: { firstSeq: number; bytes: ArrayBuffer }[] = [];
-    page.on('events', (m) => got.push(m));
-    socket().deliver({
-      t: 'push',
-      name: 'events',
-      msg: { sessionId: 's', firstSeq: 4, bytes: new Uint8Array(96).fill(9).buffer },
-    });
-    await tick();
-    expect(got).toHaveLength(1);
-    expect(got[0]?.firstSeq).toBe(4);
-    expect(new Uint8Array(got[0]?.bytes as ArrayBuffer)).toEqual(new Uint8Array(96).fill(9));
-    const push = posted.find((p) => p.m.t === 'decoded');
+    expect(got).toEqual(
+      expect.arrayContaining([
+        { firstSeq: 0, fill: 7 },
+        { firstSeq: 1, fill: 8 },
+      ]),
+    );
+    expect(got).toHaveLength(2);
+    expect(states).toEqual([]);
+    const push = posted.find((p) => p.m.t === 'events');
     expect(push?.transfer).toHaveLength(1);
     // The worker's copy went with the message: it is detached there.
     expect(push?.transfer[0]?.byteLength).toBe(0);
   });
 
-  it('passes a binary frame that does not decode on to the page, which ignores it', async () => {
-    const { page, posted } = relayed();
+  it('reopens a dropped events socket while the page’s socket is open; close ends both', async () => {
+    const { page } = fed();
     await tick();
-    socket().open();
-    const got: unknown[] = [];
-    page.on('events', (m) => got.push(m));
-    socket().onmessage?.({ data: new Uint8Array([1, 2, 3, 4, 5]).buffer });
+    (sockets(false)[0] as FakeSocket).open();
     await tick();
-    expect(posted.some((p) => p.m.t === 'message' && p.m.data instanceof ArrayBuffer)).toBe(true);
-    expect(got).toEqual([]);
-    expect(page.state.status).toBe('open');
+    (sockets(true)[0] as FakeSocket).open();
+    await tick();
+    (sockets(true)[0] as FakeSocket).drop();
+    await tick(80);
+    expect(sockets(true)).toHaveLength(2);
+    (sockets(true)[1] as FakeSocket).open();
+    await tick();
+    page.close();
+    await tick();
+    expect((sockets(true)[1] as FakeSocket).readyState).toBe(3);
+    expect((sockets(false)[0] as FakeSocket).readyState).toBe(3);
   });
 
-  it('a dropped socket is reconnected through the worker; a dead worker fails what is pending', async () => {
-    const { page, relay } = relayed();
+  it('sends the events’ acks on the events socket while it is open, else on the page’s', async () => {
+    const { page } = fed();
     await tick();
-    socket().open();
+    const primary = sockets(false)[0] as FakeSocket;
+    primary.open();
     await tick();
-    const pending = page.request('listProcesses', {});
+    const ev = sockets(true)[0] as FakeSocket;
+    ev.open();
     await tick();
-    socket().drop();
-    expect(await pending).toMatchObject({ ok: false, error: { kind: 'io' } });
-    await tick(60);
-    expect(FakeSocket.all).toHaveLength(2);
-    socket().open();
+    const acked = page.request('ackEvents', { sessionId: 's', seq: 41 });
     await tick();
-    expect(page.state).toMatchObject({ status: 'open', generation: 2 });
+    const req = ev.sent[0] as { t: string; id: number; name: string; params: unknown };
+    expect(req).toMatchObject({ t: 'req', name: 'ackEvents', params: { sessionId: 's', seq: 41 } });
+    ev.deliver({ t: 'rep', id: req.id, reply: { ok: true, value: {} } });
+    expect(await acked).toEqual({ ok: true, value: {} });
+    expect(primary.sent).toEqual([]);
+    // One in flight when the socket drops: it fails (the ack is sent again later); the next goes
+    // to the page's socket until the events socket is back.
+    const lost = page.request('ackEvents', { sessionId: 's', seq: 50 });
+    await tick();
+    ev.drop();
+    expect(await lost).toMatchObject({ ok: false, error: { kind: 'io' } });
+    void page.request('ackEvents', { sessionId: 's', seq: 51 });
+    expect(primary.sent[0]).toMatchObject({ t: 'req', name: 'ackEvents', params: { seq: 51 } });
+  });
 
-    const again = page.request('appInfo', {});
-    await tick();
-    relay.fail('it crashed');
-    expect(await again).toMatchObject({
-      ok: false,
-      error: { kind: 'io', message: /connection worker stopped: it crashed/ },
-    });
-    expect(page.state.status).toBe('reconnecting');
-    expect(page.state.lastError).toMatch(/connection worker stopped: it crashed/);
+  it('makes channel ids the host accepts', () => {
+    let k = 0;
+    const id = newChannelId((a) => a.fill(k++ * 37));
+    expect(id).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+    expect(newChannelId((a) => crypto.getRandomValues(a))).not.toBe(
+      newChannelId((a) => crypto.getRandomValues(a)),
+    );
   });
 });

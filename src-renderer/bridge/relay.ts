@@ -1,54 +1,48 @@
 /**
- * The web-mode WebSocket run off the UI thread. The page's socket lives in a worker of its own
- * (socket.worker.ts): receiving a binary WebSocket message costs the thread that owns the
- * socket ~20 ms per MB in Chromium (measured: 48 MB of 64 KiB–4 MiB messages kept the UI thread
- * busy 1.1–1.8 s with a handler that did nothing, 58 ms when the socket was in a worker), which
- * at full streaming speed was most of the UI thread's frame budget.
+ * The web-mode event stream received off the UI thread. Receiving a binary WebSocket message
+ * costs the thread that owns the socket ~20 ms per MB in Chromium (measured: 48 MB of 64 KiB–
+ * 4 MiB messages kept the UI thread busy 1.1–1.8 s with a handler that did nothing, 58 ms when
+ * the socket was in a worker), which at full streaming speed was most of the UI thread's frame
+ * budget. So a page opens a second socket, in its connection worker (socket.worker.ts), that
+ * carries only its `events` pushes (src-main/web/server.ts EVENTS_ROLE); the page's own socket
+ * keeps requests, replies and every other push. (The whole socket in the worker was measured
+ * too: large text replies then loaded ~5× slower, 1.5–1.8 s instead of 0.25–0.34 s for the VA
+ * table of 60,233 rows.)
  *
- * The worker is only the socket and the decoder of `events` pushes (`serveSocket`): such a
- * frame is decoded there and handed over decoded, its bytes transferred (the page gets a small
- * object). Every other frame is handed over as received — a string, or the binary frame
- * transferred — and decoded on the page: a structured clone of the objects a large reply makes
- * costs the page more than parsing it (the VA table's 10,000-row pages loaded ~5× slower). The
- * page keeps createWebSocketBridge — ids, timeouts, reconnects, the connection state — over a
- * SocketLike whose far end is the worker (`relaySocket`).
+ * `serveEvents` (worker) opens the events socket when the page asks, decodes each frame and
+ * hands over the `events` pushes, their bytes transferred; `eventsFeed` (page) asks for the
+ * socket whenever the page's own socket is open, reopens it when it drops, and sends the
+ * events' acks on it (each reply on the page's socket cost its UI thread ~2 ms here).
  */
-import { decodeFrame, type WireFrame } from '../../src-shared/contract/wire';
-import type { SocketLike } from './websocket';
+import {
+  type PushMessages,
+  type PushName,
+  type Reply,
+  type RequestName,
+  type RequestParams,
+} from '../../src-shared/contract/contract';
+import { decodeFrame, PushListeners } from '../../src-shared/contract/wire';
+import type { ConnectionState, WebSocketBridge } from './websocket';
 
-/** Page → worker. `n` numbers the page's sockets (a reconnect is a new one). */
+/** Page → worker. `n` numbers the page's events sockets (a reopened one is a new one). */
 export type ToSocket =
   | { t: 'connect'; n: number; url: string }
-  | { t: 'send'; n: number; data: string | ArrayBuffer }
-  | { t: 'close'; n: number; code: number | undefined; reason: string | undefined };
+  /** A request frame (the events' acks) to send on it. */
+  | { t: 'send'; n: number; data: string }
+  | { t: 'close'; n: number };
 
 /** Worker → page. */
 export type FromSocket =
   | { t: 'open'; n: number }
-  | { t: 'close'; n: number; code: number; reason: string }
-  | { t: 'error'; n: number }
-  /** A frame as received (decoded on the page; one that does not decode is reported there). */
-  | { t: 'message'; n: number; data: string | ArrayBuffer }
-  /** An `events` push, decoded and checked here. */
-  | { t: 'decoded'; n: number; frame: WireFrame };
+  | { t: 'closed'; n: number; code: number; reason: string }
+  | { t: 'events'; n: number; msg: PushMessages['events'] }
+  /** The reply to a request sent on it. */
+  | { t: 'reply'; n: number; id: number; reply: Reply<RequestName> };
 
 /** One end of a postMessage channel (a Worker, a worker's scope, a MessagePort). */
 export interface RelayEnd<In, Out> {
   post(m: Out, transfer: ArrayBuffer[]): void;
   listen(fn: (m: In) => void): void;
-}
-
-/** A frame the connection worker decoded: createWebSocketBridge takes it as it is. */
-export class DecodedFrame {
-  constructor(readonly frame: WireFrame) {}
-}
-
-/** The ArrayBuffers inside a decoded frame (the parts of a binary frame), to transfer. */
-function buffersOf(x: unknown, out: ArrayBuffer[], depth = 0): ArrayBuffer[] {
-  if (x instanceof ArrayBuffer) out.push(x);
-  else if (depth < 8 && typeof x === 'object' && x !== null)
-    for (const v of Object.values(x)) buffersOf(v, out, depth + 1);
-  return out;
 }
 
 /** The part of the DOM WebSocket the worker uses. */
@@ -58,114 +52,176 @@ export interface WorkerSocket {
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
-  send(data: string | ArrayBuffer): void;
+  send(data: string): void;
   close(code?: number, reason?: string): void;
 }
 
-/** Worker side: the page's sockets, opened, fed and closed as it asks. */
-export function serveSocket(
+/** Worker side: the page's events sockets, opened and closed as it asks. */
+export function serveEvents(
   page: RelayEnd<ToSocket, FromSocket>,
   open: (url: string) => WorkerSocket,
 ): void {
   const sockets = new Map<number, WorkerSocket>();
   page.listen((m) => {
-    if (m.t === 'connect') {
-      let s: WorkerSocket;
-      try {
-        s = open(m.url);
-      } catch {
-        page.post({ t: 'close', n: m.n, code: 1006, reason: 'the socket could not be opened' }, []);
+    if (m.t === 'close') {
+      sockets.get(m.n)?.close(1000, 'closed by the page');
+      return;
+    }
+    if (m.t === 'send') {
+      sockets.get(m.n)?.send(m.data);
+      return;
+    }
+    const n = m.n;
+    let s: WorkerSocket;
+    try {
+      s = open(m.url);
+    } catch (e) {
+      page.post({ t: 'closed', n, code: 1006, reason: String(e) }, []);
+      return;
+    }
+    sockets.set(n, s);
+    s.binaryType = 'arraybuffer';
+    s.onopen = () => page.post({ t: 'open', n }, []);
+    s.onerror = () => undefined; // onclose follows
+    s.onclose = (ev) => {
+      sockets.delete(n);
+      page.post({ t: 'closed', n, code: ev.code, reason: ev.reason }, []);
+    };
+    s.onmessage = (ev) => {
+      if (typeof ev.data !== 'string' && !(ev.data instanceof ArrayBuffer)) return;
+      const r = decodeFrame(ev.data);
+      if (!r.ok) {
+        console.warn(`pss: ignored a malformed frame on the events socket: ${r.error}`);
         return;
       }
-      const n = m.n;
-      sockets.set(n, s);
-      s.binaryType = 'arraybuffer';
-      s.onopen = () => page.post({ t: 'open', n }, []);
-      s.onerror = () => page.post({ t: 'error', n }, []);
-      s.onclose = (ev) => {
-        sockets.delete(n);
-        page.post({ t: 'close', n, code: ev.code, reason: ev.reason }, []);
-      };
-      s.onmessage = (ev) => {
-        const data = ev.data;
-        if (typeof data === 'string') {
-          page.post({ t: 'message', n, data }, []);
-        } else if (data instanceof ArrayBuffer) {
-          // An events push is decoded here (its bytes then cross as one transferred buffer).
-          // Anything else crosses as the frame it is and is decoded on the page: a structured
-          // clone of the objects a large reply makes costs the page more than decoding it.
-          const r = decodeFrame(data);
-          if (r.ok && r.frame.t === 'push' && r.frame.name === 'events')
-            page.post({ t: 'decoded', n, frame: r.frame }, buffersOf(r.frame, []));
-          else page.post({ t: 'message', n, data }, [data]);
-        }
-      };
-    } else if (m.t === 'send') {
-      sockets.get(m.n)?.send(m.data);
-    } else if (m.t === 'close') {
-      sockets.get(m.n)?.close(m.code, m.reason);
-    }
+      const f = r.frame;
+      if (f.t === 'rep') {
+        page.post({ t: 'reply', n, id: f.id, reply: f.reply as Reply<RequestName> }, []);
+        return;
+      }
+      if (f.t !== 'push' || f.name !== 'events') return;
+      const msg = f.msg as PushMessages['events'];
+      page.post({ t: 'events', n, msg }, msg.bytes instanceof ArrayBuffer ? [msg.bytes] : []);
+    };
   });
 }
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSED = 3;
+/** A pairing id for the page's two sockets (not a secret: the token is). */
+export function newChannelId(random: (a: Uint8Array<ArrayBuffer>) => unknown): string {
+  const b = new Uint8Array(16);
+  random(b);
+  let out = '';
+  for (const x of b) out += x.toString(16).padStart(2, '0');
+  return out;
+}
 
-/** Page side: createSocket for createWebSocketBridge, each socket living in the worker. */
-export function relaySocket(worker: RelayEnd<FromSocket, ToSocket>): {
-  createSocket: (url: string) => SocketLike;
-  /** The worker is gone: the socket on it closes (the bridge reconnects, and fails again). */
-  fail(why: string): void;
-} {
-  const live = new Map<number, RelayedSocket>();
-  let next = 1;
-  let failed: string | null = null;
-  class RelayedSocket implements SocketLike {
-    binaryType = 'arraybuffer';
-    readyState = CONNECTING;
-    onopen: ((ev: unknown) => void) | null = null;
-    onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-    onerror: ((ev: unknown) => void) | null = null;
-    onmessage: ((ev: { data: unknown }) => void) | null = null;
-    constructor(readonly n: number) {}
-    send(data: string | ArrayBuffer): void {
-      if (this.readyState !== OPEN) throw new Error('the socket is not open');
-      worker.post({ t: 'send', n: this.n, data }, []);
+/** `url` with the pairing id (and the events role) in its query. */
+export function withChannel(url: string, channel: string, events: boolean): string {
+  const u = new URL(url);
+  u.searchParams.set('channel', channel);
+  if (events) u.searchParams.set('role', 'events');
+  return u.toString();
+}
+
+/**
+ * Page side: a bridge whose `events` pushes also come from the worker's events socket (kept
+ * open while the page's own socket is; reopened a second after it drops). Everything else is
+ * `bridge` itself, whose URL must carry the same channel.
+ */
+export function eventsFeed(
+  bridge: WebSocketBridge,
+  worker: RelayEnd<FromSocket, ToSocket>,
+  eventsUrl: string,
+  retryMs = 1000,
+): WebSocketBridge & { readonly eventsSocket: 'open' | 'closed' } {
+  const listeners = new PushListeners();
+  let n = 0;
+  let open = false;
+  let connecting = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let closedForGood = false;
+  /** Acks sent on the events socket, waiting for their reply. */
+  const acks = new Map<number, (r: Reply<RequestName>) => void>();
+  let ackId = 0;
+  const failAcks = (): void => {
+    for (const [id, resolve] of [...acks]) {
+      acks.delete(id);
+      resolve({
+        ok: false,
+        error: {
+          kind: 'io',
+          code: null,
+          codeName: null,
+          message: 'the events socket closed',
+          hint: 'It reopens by itself; the events are sent again from where they stopped.',
+        },
+      });
     }
-    close(code?: number, reason?: string): void {
-      if (this.readyState === CLOSED) return;
-      worker.post({ t: 'close', n: this.n, code, reason }, []);
-    }
-    closed(code: number, reason: string): void {
-      if (this.readyState === CLOSED) return;
-      this.readyState = CLOSED;
-      live.delete(this.n);
-      this.onclose?.({ code, reason });
-    }
-  }
+  };
+  const connect = (): void => {
+    if (closedForGood || connecting || open || bridge.state.status !== 'open') return;
+    connecting = true;
+    worker.post({ t: 'connect', n: ++n, url: eventsUrl }, []);
+  };
   worker.listen((m) => {
-    const s = live.get(m.n);
-    if (!s) return;
+    if (m.n !== n) return;
     if (m.t === 'open') {
-      s.readyState = OPEN;
-      s.onopen?.({});
-    } else if (m.t === 'close') s.closed(m.code, m.reason);
-    else if (m.t === 'error') s.onerror?.({});
-    else if (m.t === 'message') s.onmessage?.({ data: m.data });
-    else if (m.t === 'decoded') s.onmessage?.({ data: new DecodedFrame(m.frame) });
+      connecting = false;
+      open = true;
+    } else if (m.t === 'closed') {
+      connecting = false;
+      open = false;
+      failAcks();
+      if (timer === null && !closedForGood)
+        timer = setTimeout(() => {
+          timer = null;
+          connect();
+        }, retryMs);
+    } else if (m.t === 'events') {
+      listeners.dispatch('events', m.msg);
+    } else if (m.t === 'reply') {
+      const resolve = acks.get(m.id);
+      acks.delete(m.id);
+      resolve?.(m.reply);
+    }
   });
+  bridge.watch((s) => {
+    if (s.status === 'open') connect();
+  });
+  connect();
   return {
-    createSocket(url) {
-      if (failed !== null) throw new Error(`the connection worker stopped: ${failed}`);
-      const s = new RelayedSocket(next++);
-      live.set(s.n, s);
-      worker.post({ t: 'connect', n: s.n, url }, []);
-      return s;
+    transport: 'web',
+    get state(): ConnectionState {
+      return bridge.state;
     },
-    fail(why) {
-      failed = why;
-      for (const s of [...live.values()]) s.closed(1006, `the connection worker stopped: ${why}`);
+    get eventsSocket() {
+      return open ? 'open' : 'closed';
+    },
+    request<N extends RequestName>(name: N, params: RequestParams<N>): Promise<Reply<N>> {
+      // The events' acks go where the events come from: the page's socket (and its UI thread)
+      // sees neither.
+      if (name !== 'ackEvents' || !open) return bridge.request(name, params);
+      return new Promise<Reply<N>>((resolve) => {
+        const id = ++ackId;
+        acks.set(id, resolve as (r: Reply<RequestName>) => void);
+        worker.post({ t: 'send', n, data: JSON.stringify({ t: 'req', id, name, params }) }, []);
+      });
+    },
+    on<P extends PushName>(name: P, listener: (message: PushMessages[P]) => void): () => void {
+      const off = bridge.on(name, listener);
+      if (name !== 'events') return off;
+      const off2 = listeners.add(name, listener);
+      return () => {
+        off();
+        off2();
+      };
+    },
+    watch: (l) => bridge.watch(l),
+    close() {
+      closedForGood = true;
+      if (timer !== null) clearTimeout(timer);
+      worker.post({ t: 'close', n }, []);
+      bridge.close();
     },
   };
 }

@@ -1,9 +1,9 @@
 /**
- * The page's connection worker (web mode): owns the WebSocket to the host and decodes its binary
- * frames, so that receiving event batches never runs on the UI thread (relay.ts). Bundled by Vite
- * as its own module, loaded from the page's origin (CSP `worker-src 'self'`).
+ * The page's connection worker (web mode): owns the page's events socket and decodes its frames,
+ * so that receiving event batches never runs on the UI thread (relay.ts). Bundled by Vite as its
+ * own module, loaded from the page's origin (CSP `worker-src 'self'`).
  */
-import { serveSocket, type FromSocket, type ToSocket, type WorkerSocket } from './relay';
+import { serveEvents, type FromSocket, type ToSocket, type WorkerSocket } from './relay';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<ToSocket>) => void) | null;
@@ -11,7 +11,7 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-serveSocket(
+serveEvents(
   {
     post: (m, transfer) => scope.postMessage(m, transfer),
     listen: (fn) => {

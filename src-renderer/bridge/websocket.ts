@@ -17,7 +17,6 @@ import {
 } from '../../src-shared/contract/contract';
 import type { ErrorReply } from '../../src-shared/contract/model';
 import { decodeFrame, encodeFrame, PushListeners } from '../../src-shared/contract/wire';
-import { DecodedFrame } from './relay';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -139,14 +138,8 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
   };
 
   const onMessage = (data: unknown): void => {
-    // A binary frame the connection worker already decoded and checked (relay.ts).
-    const r =
-      data instanceof DecodedFrame
-        ? ({ ok: true, frame: data.frame } as const)
-        : typeof data === 'string' || data instanceof ArrayBuffer
-          ? decodeFrame(data)
-          : null;
-    if (!r) return;
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer)) return;
+    const r = decodeFrame(data);
     if (!r.ok) {
       console.warn(`pss: ignored a malformed frame from the host: ${r.error}`);
       return;
