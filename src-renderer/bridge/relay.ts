@@ -22,7 +22,7 @@ import {
   type RequestParams,
 } from '../../src-shared/contract/contract';
 import { decodeFrame, PushListeners } from '../../src-shared/contract/wire';
-import type { ConnectionState, WebSocketBridge } from './websocket';
+import { ioError, type ConnectionState, type WebSocketBridge } from './websocket';
 
 /** Page → worker. `n` numbers the page's events sockets (a reopened one is a new one). */
 export type ToSocket =
@@ -148,13 +148,10 @@ export function eventsFeed(
       acks.delete(id);
       resolve({
         ok: false,
-        error: {
-          kind: 'io',
-          code: null,
-          codeName: null,
-          message: 'the events socket closed',
-          hint: 'It reopens by itself; the events are sent again from where they stopped.',
-        },
+        error: ioError(
+          'the events socket closed',
+          'It reopens by itself; the events are sent again from where they stopped.',
+        ),
       });
     }
   };

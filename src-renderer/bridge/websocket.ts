@@ -72,7 +72,8 @@ const DEFAULT_TIMEOUTS: Partial<Record<RequestName, number>> = {
   listProcesses: 60_000,
 };
 
-function ioError(message: string, hint: string): ErrorReply {
+/** The reply of a request the transport could not complete (errors are data). */
+export function ioError(message: string, hint: string): ErrorReply {
   return { kind: 'io', code: null, codeName: null, message, hint };
 }
 
