@@ -303,15 +303,17 @@ describe('web server: a page’s events socket', () => {
     const closed = new Promise<void>((resolve) => events.once('close', () => resolve()));
     page.close();
     await closed;
-    // Any other request closes an events socket.
+    // Any other request closes an events socket, and with it the page's (batches in flight on
+    // it are lost: the page starts afresh).
     const page2 = await openWs({ query: '&channel=pagechan02' });
     const events2 = await openWs({ query: '&channel=pagechan02&role=events' });
-    const refused = new Promise<number>((resolve) =>
-      events2.once('close', (code) => resolve(code)),
-    );
+    const closeCode = (ws: WebSocket) =>
+      new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const refused = closeCode(events2);
+    const pageClosed = closeCode(page2);
     events2.send(JSON.stringify({ t: 'req', id: 1, name: 'appInfo', params: {} }));
     expect(await refused).toBe(1008);
-    page2.close();
+    expect(await pageClosed).toBe(1011);
   });
 });
 

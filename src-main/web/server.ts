@@ -236,7 +236,8 @@ interface Link {
  * A page may open a second socket, `?channel=ID&role=events` (ID: the one its first socket gave),
  * that carries only its `events` pushes and their `ackEvents`: the page receives them in a
  * worker, off its UI thread (src-renderer/bridge/relay.ts). Every other push and request stays on
- * the first socket. Without it, events go over the first socket.
+ * the first socket. Without it, events go over the first socket. The two are one connection:
+ * either closing closes the other.
  */
 export const EVENTS_ROLE = 'events';
 const CHANNEL_ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -700,7 +701,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     });
     ws.on('error', () => setTimeout(() => ws.terminate(), 1000).unref());
     ws.on('close', () => {
-      if (owner.eventsWs === ws) owner.eventsWs = null;
+      if (owner.eventsWs !== ws) return;
+      owner.eventsWs = null;
+      // Batches it was sending are lost with it: the two sockets are one connection, so the
+      // page's socket closes too and the page reconnects afresh (its sessions end, as on any
+      // disconnect) rather than waiting for events that will never come.
+      if (links.has(owner)) owner.ws.close(1011, 'the events socket closed');
     });
   }
 

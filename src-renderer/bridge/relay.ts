@@ -11,8 +11,9 @@
  *
  * `serveEvents` (worker) opens the events socket when the page asks, decodes each frame and
  * hands over the `events` pushes, their bytes transferred; `eventsFeed` (page) asks for the
- * socket whenever the page's own socket is open, reopens it when it drops, and sends the
- * events' acks on it (each reply on the page's socket cost its UI thread ~2 ms here).
+ * socket whenever the page's own socket is open (the host closes both when either closes, so
+ * after a drop both are opened afresh), and sends the events' acks on it (each reply on the
+ * page's socket cost its UI thread ~2 ms here).
  */
 import {
   type PushMessages,
