@@ -28,6 +28,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   Channels,
+  WEB_SOCKET_CHANNEL_ID,
   type PushMessages,
   type PushName,
   type Reply,
@@ -239,8 +240,7 @@ interface Link {
  * the first socket. Without it, events go over the first socket. The two are one connection:
  * either closing closes the other.
  */
-export const EVENTS_ROLE = 'events';
-const CHANNEL_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export const EVENTS_ROLE = Channels.webSocketEventsRole;
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const bindHost = options.bindHost ?? '127.0.0.1';
@@ -439,9 +439,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const origin = req.headers.origin;
     if (origin !== `http://${req.headers.host}`) return refuse(socket, 403, 'Forbidden');
     if (!authorized(req, url)) return refuse(socket, 403, 'Forbidden');
-    const channel = url.searchParams.get('channel');
-    if (channel !== null && !CHANNEL_ID.test(channel)) return refuse(socket, 400, 'Bad Request');
-    if (url.searchParams.get('role') === EVENTS_ROLE) {
+    const channel = url.searchParams.get(Channels.webSocketChannelParam);
+    if (channel !== null && !WEB_SOCKET_CHANNEL_ID.test(channel))
+      return refuse(socket, 400, 'Bad Request');
+    if (url.searchParams.get(Channels.webSocketRoleParam) === EVENTS_ROLE) {
       // The events socket of a page whose first socket is open (and has none yet).
       const owner = [...links].find((l) => l.channel === channel);
       if (channel === null || !owner || owner.eventsWs)

@@ -16,6 +16,7 @@
  * page's socket cost its UI thread ~2 ms here).
  */
 import {
+  Channels,
   type PushMessages,
   type PushName,
   type Reply,
@@ -119,8 +120,8 @@ export function newChannelId(random: (a: Uint8Array<ArrayBuffer>) => unknown): s
 /** `url` with the pairing id (and the events role) in its query. */
 export function withChannel(url: string, channel: string, events: boolean): string {
   const u = new URL(url);
-  u.searchParams.set('channel', channel);
-  if (events) u.searchParams.set('role', 'events');
+  u.searchParams.set(Channels.webSocketChannelParam, channel);
+  if (events) u.searchParams.set(Channels.webSocketRoleParam, Channels.webSocketEventsRole);
   return u.toString();
 }
 

@@ -254,7 +254,17 @@ export const Channels = {
   port: 'pss:port',
   /** Web mode: the WebSocket path. */
   webSocket: '/pss-ws',
+  /**
+   * Web mode: a page's second socket, `?channel=ID&role=events` (ID: the one its first socket
+   * gave), carries only its `events` pushes and their `ackEvents` (src-main/web/server.ts).
+   */
+  webSocketChannelParam: 'channel',
+  webSocketRoleParam: 'role',
+  webSocketEventsRole: 'events',
 } as const;
+
+/** A pairing id a page may give its sockets (Channels.webSocketChannelParam). */
+export const WEB_SOCKET_CHANNEL_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** The API the renderer sees, identical over the preload (Electron) and the WebSocket bridge. */
 export interface PssApi {
