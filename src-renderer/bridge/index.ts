@@ -1,8 +1,8 @@
 /**
  * The renderer's way to the host: `getPssApi()` returns `window.pss` when the Electron preload
  * provided it, otherwise a WebSocket bridge to the page's own origin (web mode). Both offer the
- * identical PssApi (src-shared/contract/contract.ts); in web mode the socket itself lives in a
- * worker (relay.ts). `watchConnection` reports the transport's
+ * identical PssApi (src-shared/contract/contract.ts); in web mode the app's page receives its
+ * event stream on a second socket in a worker (setSocketStarter, relay.ts). `watchConnection` reports the transport's
  * state for a connection indicator (the Electron transport is always open).
  */
 import { Channels, type PssApi } from '../../src-shared/contract/contract';

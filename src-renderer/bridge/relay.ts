@@ -135,7 +135,7 @@ export function eventsFeed(
   worker: RelayEnd<FromSocket, ToSocket>,
   eventsUrl: string,
   retryMs = 1000,
-): WebSocketBridge & { readonly eventsSocket: 'open' | 'closed' } {
+): WebSocketBridge {
   const listeners = new PushListeners();
   let n = 0;
   let open = false;
@@ -192,9 +192,6 @@ export function eventsFeed(
     transport: 'web',
     get state(): ConnectionState {
       return bridge.state;
-    },
-    get eventsSocket() {
-      return open ? 'open' : 'closed';
     },
     request<N extends RequestName>(name: N, params: RequestParams<N>): Promise<Reply<N>> {
       // The events' acks go where the events come from: the page's socket (and its UI thread)

@@ -2,8 +2,8 @@
  * The module-owned columnar store of a session's trace events (never in the zustand store).
  *
  * Sequence numbers run from 0 without gaps, so the row index IS the seq. Columns are chunked
- * typed arrays (lib/chunkedColumn): growing never copies. Events arrive by `events` pushes, in order, each seq once (the
- * host's credit stream); a batch that started past the end would leave its gap recorded in
+ * typed arrays (lib/chunkedColumn): growing never copies. Events arrive by `events` pushes, in
+ * order, each seq once (the host's credit stream); a batch that started past the end would leave its gap recorded in
  * `missing` (rows of MISSING_KIND with interpolated times, so the time column stays monotonic
  * for binary search), and the analysis stops before it.
  *
@@ -11,7 +11,13 @@
  */
 import { EventBatchView, isCallEnding } from '../lib/traceEvents';
 import { RangeSet } from '../lib/rangeSet';
-import { CHUNK_ROWS, CHUNK_SHIFT, ChunkedColumn, type NumberColumn } from '../lib/chunkedColumn';
+import {
+  CHUNK_ROWS,
+  CHUNK_SHIFT,
+  ChunkedColumn,
+  forEachChunkRun,
+  type NumberColumn,
+} from '../lib/chunkedColumn';
 
 /** Kind value of a row we know exists but have not received. */
 export const MISSING_KIND = 255;
@@ -126,12 +132,7 @@ export class EventColumns {
       this.missing.remove(firstSeq, Math.min(end, this.length));
     } else {
       // New rows, chunk by chunk.
-      for (let i = 0; i < n;) {
-        const s = firstSeq + i;
-        const rows = Math.min(n - i, CHUNK_ROWS - (s & (CHUNK_ROWS - 1)));
-        this.copyRows(v, i, s, rows);
-        i += rows;
-      }
+      forEachChunkRun(firstSeq, n, (i, s, rows) => this.copyRows(v, i, s, rows));
       added = n;
     }
     if (end > this.length) this.length = end;
@@ -248,11 +249,9 @@ export class AnalysisColumns implements AnalysedColumns {
       for (let s = this.length; s < firstSeq; s++) this.kind.set(s, MISSING_KIND);
       this.missing.add(this.length, firstSeq);
     }
-    for (let i = 0; i < n;) {
-      const s = firstSeq + i;
+    forEachChunkRun(firstSeq, n, (i, s, rows) => {
       const ch = s >>> CHUNK_SHIFT;
       const at = s & (CHUNK_ROWS - 1);
-      const rows = Math.min(n - i, CHUNK_ROWS - at);
       const address = this.address.chunks[ch] as Float64Array;
       const size = this.size.chunks[ch] as Uint32Array;
       const kind = this.kind.chunks[ch] as Uint8Array;
@@ -271,8 +270,7 @@ export class AnalysisColumns implements AnalysedColumns {
         strategy[o] = v.strategy(r);
         aux0[o] = v.aux0(r);
       }
-      i += rows;
-    }
+    });
     if (firstSeq < this.length) this.missing.remove(firstSeq, Math.min(end, this.length));
     if (end > this.length) this.length = end;
   }

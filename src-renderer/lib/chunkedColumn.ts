@@ -48,10 +48,22 @@ export class ChunkedColumn<T extends TypedArray> {
   set(i: number, v: number): void {
     (this.chunks[i >>> CHUNK_SHIFT] as T)[i & MASK] = v;
   }
+}
 
-  /** Drops every chunk. */
-  clear(): void {
-    this.chunks.length = 0;
+/**
+ * Splits rows [first, first + n) at chunk boundaries: fn(i, s, rows) for each run of `rows` rows
+ * from row s (the i-th of the n), all in one chunk.
+ */
+export function forEachChunkRun(
+  first: number,
+  n: number,
+  fn: (i: number, s: number, rows: number) => void,
+): void {
+  for (let i = 0; i < n;) {
+    const s = first + i;
+    const rows = Math.min(n - i, CHUNK_ROWS - (s & MASK));
+    fn(i, s, rows);
+    i += rows;
   }
 }
 
