@@ -5,12 +5,14 @@
  * side by side (see data/blockLayout.ts) so that blocks stay visible.
  */
 import { useRef, memo } from 'react';
+import type { AllocatorOptions } from '../../src-shared/alloc/options';
 import { FADE_EVENTS, classSlot } from '../data/analysis';
 import { blockRects, layoutBlockMap, pxToAddress, type BlockMapLayout } from '../data/blockLayout';
 import { API_SHORT, CLASS_SLOT_LABELS, describeEvent } from '../data/eventText';
 import { formatBytes, formatNs, hexNumber } from '../lib/format';
 import { EventKind, FAULTY_BIT, StrategyId } from '../lib/traceEvents';
 import { palette } from '../render/theme';
+import { setText } from '../render/dom';
 import { useRafCanvas } from '../render/useCanvas';
 import { BlockPainter, type BlockLayers, type PaintSource } from '../data/blockPainter';
 import { sessionData, type SessionData } from '../session/sessionData';
@@ -58,6 +60,17 @@ function blockAt(d: SessionData, addr: number): number {
 function redZoneOf(d: SessionData, seq: number, fallback: number): number {
   if ((d.columns.strategy.get(seq) & ~FAULTY_BIT) !== StrategyId.guard) return 0;
   return d.columns.aux0.get(seq) || fallback;
+}
+
+/** The red zone (bytes, rounded up to 16) of a guard allocator, faulty or not; else 0. */
+function guardRedZoneOf(allocator: AllocatorOptions | null): number {
+  const guard =
+    allocator?.strategy === 'guard'
+      ? allocator
+      : allocator?.strategy === 'faulty' && allocator.inner.strategy === 'guard'
+        ? allocator.inner
+        : null;
+  return guard ? Math.ceil(guard.redZoneBytes / 16) * 16 : 0;
 }
 
 /** A CSS colour as a little-endian RGBA pixel (ImageData's Uint32 layout), cached. */
@@ -150,7 +163,9 @@ function composeBlockImage(
 
 export const BlockMap = memo(function BlockMap() {
   const colorBy = useApp((s) => s.colorBy);
-  const allocator = useApp((s) => s.session?.allocator ?? null);
+  // A number, not the allocator object: every state push brings a new SessionState (and a new
+  // allocator object), which re-rendered the map ten times a second while events streamed.
+  const guardFallback = useApp((s) => guardRedZoneOf(s.session?.allocator ?? null));
   const layout = useRef<BlockMapLayout | null>(null);
   const rasters = useRef({
     painter: new BlockPainter(),
@@ -167,12 +182,6 @@ export const BlockMap = memo(function BlockMap() {
   const tooltip = useRef<HTMLDivElement | null>(null);
   const info = useRef<HTMLDivElement | null>(null);
   const panel = useRef<HTMLDivElement | null>(null);
-  const guardFallback =
-    allocator?.strategy === 'guard'
-      ? Math.ceil(allocator.redZoneBytes / 16) * 16
-      : allocator?.strategy === 'faulty' && allocator.inner.strategy === 'guard'
-        ? Math.ceil(allocator.inner.redZoneBytes / 16) * 16
-        : 0;
 
   const { ref: baseRef, markDirty: markBase } = useRafCanvas(
     ['events', 'theme', 'layout', 'cursor'],
@@ -188,7 +197,7 @@ export const BlockMap = memo(function BlockMap() {
           8,
           20,
         );
-        if (info.current) info.current.textContent = '';
+        setText(info.current, '');
         return;
       }
       const by = appStore.get().colorBy;
@@ -206,9 +215,10 @@ export const BlockMap = memo(function BlockMap() {
           gapPx: 14,
         });
       layout.current = l;
-      if (info.current) {
-        info.current.textContent = `${hexNumber(d.analysis.spans.min)} – ${hexNumber(d.analysis.spans.max)} · ${d.analysis.spans.count} range${d.analysis.spans.count === 1 ? '' : 's'} · ${formatBytes(l.bytesPerPx)}/px`;
-      }
+      setText(
+        info.current,
+        `${hexNumber(d.analysis.spans.min)} – ${hexNumber(d.analysis.spans.max)} · ${d.analysis.spans.count} range${d.analysis.spans.count === 1 ? '' : 's'} · ${formatBytes(l.bytesPerPx)}/px`,
+      );
       const tmp: number[] = [];
       const colours = by === 'api' ? p.api : p.cls;
       const A = d.columns.address;

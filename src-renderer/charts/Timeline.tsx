@@ -15,6 +15,7 @@ import {
   type TimeWindow,
 } from '../data/timeline';
 import { formatBytes, formatNs } from '../lib/format';
+import { setText } from '../render/dom';
 import { raf } from '../render/raf';
 import { palette } from '../render/theme';
 import { useRafCanvas } from '../render/useCanvas';
@@ -63,8 +64,7 @@ export const Timeline = memo(function Timeline() {
       return;
     }
     const w = windowNow(win.current, endNs());
-    if (label.current)
-      label.current.textContent = `${formatNs(w.t0)} – ${formatNs(w.t1)}${w.follow ? ' (all)' : ''}`;
+    setText(label.current, `${formatNs(w.t0)} – ${formatNs(w.t1)}${w.follow ? ' (all)' : ''}`);
     const b = downsample(d.columns, d.analysis, w.t0, w.t1, plotW, bins.current);
     const maxLive = Math.max(1, b.maxLiveAll) * 1.1;
     const yOf = (v: number): number => MARK_H + liveH - (v / maxLive) * liveH;

@@ -12,6 +12,7 @@ import type { ReactNode } from 'react';
 import type { ColumnSpec } from '../data/entryColumns';
 import type { SortSpec } from '../data/tableIndex';
 import { fitColumns } from '../data/columnFit';
+import { createTextMeasurer } from '../render/textWidth';
 import { computeWindow, isAtBottom, scrollTopForRow } from '../data/virtualWindow';
 
 export interface ScrollRequest {
@@ -53,13 +54,12 @@ const MONO_FAMILY = "ui-monospace, 'SF Mono', Menlo, Consolas, monospace";
 const CELL_PADDING = 17;
 /** No column asks for more than this for its content (a long path stays cut). */
 const MAX_WANT = 560;
-let measurer: CanvasRenderingContext2D | null | undefined;
-function textWidth(text: string, font: string): number {
-  if (measurer === undefined) measurer = document.createElement('canvas').getContext('2d');
-  if (!measurer) return 0;
-  measurer.font = font;
-  return measurer.measureText(text).width;
-}
+const measurer = createTextMeasurer(() => {
+  // A font that finishes loading changes the widths of texts measured before with a fallback.
+  document.fonts?.addEventListener('loadingdone', () => measurer.forget());
+  return document.createElement('canvas').getContext('2d');
+});
+const textWidth = (text: string, font: string): number => measurer.width(text, font);
 
 export function VirtualTable<T>(props: VirtualTableProps<T>) {
   const {
@@ -131,18 +131,23 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
           grew = true;
         }
       }
+      const rows: T[] = [];
       for (let i = win.first; i < win.last; i++) {
         const row = rowAt(i);
-        if (row === undefined) continue;
-        for (const c of columns) {
-          const w = Math.min(
-            MAX_WANT,
-            Math.ceil(textWidth(c.text(row), c.mono ? `12px ${MONO_FAMILY}` : font)) + CELL_PADDING,
+        if (row !== undefined) rows.push(row);
+      }
+      // Column by column: one font at a time.
+      for (const c of columns) {
+        const cellFont = c.mono ? `12px ${MONO_FAMILY}` : font;
+        let widest = px[c.id] ?? 0;
+        for (const row of rows)
+          widest = Math.max(
+            widest,
+            Math.min(MAX_WANT, Math.ceil(textWidth(c.text(row), cellFont)) + CELL_PADDING),
           );
-          if (w > (px[c.id] ?? 0)) {
-            px[c.id] = w;
-            grew = true;
-          }
+        if (widest > (px[c.id] ?? 0)) {
+          px[c.id] = widest;
+          grew = true;
         }
       }
       return grew ? { columns, px } : prev;
@@ -246,7 +251,9 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
 
   // Rows are keyed by slot (index modulo the window size), so scrolling reuses the DOM rows
   // and React only updates their text instead of unmounting and mounting them.
-  const pool = Math.ceil(viewport / rowHeight) + 16;
+  // An even pool: a slot's rows are all odd or all even, so its class does not flip each time the
+  // window moves (a class change restyles the row and its cells).
+  const pool = 2 * Math.ceil((Math.ceil(viewport / rowHeight) + 16) / 2);
   const rows: ReactNode[] = [];
   for (let i = win.first; i < win.last; i++) {
     const row = rowAt(i);
@@ -291,7 +298,9 @@ export function VirtualTable<T>(props: VirtualTableProps<T>) {
                 key={c.id}
                 className={`vt-cell vt-col-${c.id}${c.align === 'right' ? ' vt-right' : ''}${c.mono ? ' mono' : ''}`}
                 style={{ width: w }}
-                title={c.cellTitle?.(row) ?? (text.length > 8 || w < c.width ? text : undefined)}
+                title={
+                  c.cellTitle?.(row) ?? (w < (measured?.[c.id] ?? Infinity) ? text : undefined)
+                }
                 role={selectable ? 'gridcell' : 'cell'}
               >
                 {renderCell ? renderCell(c, row, i) : text}
