@@ -6,6 +6,7 @@
  */
 import { useRef, memo } from 'react';
 import type { AllocatorOptions } from '../../src-shared/alloc/options';
+import { apiRow, packedApiRow, packedClassRow } from '../../src-shared/ledger/ledger';
 import { FADE_EVENTS, classSlot } from '../data/analysis';
 import { blockRects, layoutBlockMap, pxToAddress, type BlockMapLayout } from '../data/blockLayout';
 import { API_SHORT, CLASS_SLOT_LABELS, describeEvent } from '../data/eventText';
@@ -24,8 +25,9 @@ const REBUILD_BLOCKS_PER_FRAME = 400_000;
 /** …and at most this many ms of the frame. */
 const REBUILD_MS = 6;
 
+/** Colour of a block by its Alloc event: the ledger's byApi / byClass row, as packed facts have it. */
 function colourIndex(d: SessionData, seq: number, by: 'api' | 'class'): number {
-  return by === 'api' ? d.columns.api.get(seq) : classSlot(d.columns.cls.get(seq));
+  return by === 'api' ? apiRow(d.columns.api.get(seq)) : classSlot(d.columns.cls.get(seq));
 }
 
 /**
@@ -238,8 +240,8 @@ export const BlockMap = memo(function BlockMap() {
       for (let i = 0; i < l.spanStart.length; i++) key += `|${l.spanStart[i]}@${l.spanPx[i]}`;
       if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
       const src: PaintSource = {
-        // Read only when a rebuild starts (from the state's arrays: no live set is built).
-        liveEntries: () => shown.liveEntries(),
+        // Read only when a rebuild starts (a posted state's own arrays: no live set is built).
+        live: () => shown.liveArrays(),
         frontier: shown.events,
         kind: d.columns.kind,
         address: A,
@@ -247,6 +249,8 @@ export const BlockMap = memo(function BlockMap() {
         allocKind: EventKind.Alloc,
         freeKind: EventKind.Free,
         liveCode: (seq) => LIVE + colourIndex(d, seq, by),
+        liveCodeOf: (packed) =>
+          LIVE + (by === 'api' ? packedApiRow(packed) : packedClassRow(packed)),
         redZone: (seq) => redZoneOf(d, seq, guardFallback),
       };
       // Moving the cursor is new data (a rebuild from that state's live set); "now" is the

@@ -1,25 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import { flatColumn } from '../lib/chunkedColumn';
+import { LiveSet } from '../../src-shared/ledger/ledger';
 import { AddressSpans, layoutBlockMap } from './blockLayout';
 import { BlockPainter, type PaintSource } from './blockPainter';
 
 const ALLOC = 0;
 const FREE = 2;
 
-/** A tiny analysis: events appended in order, the live map kept as the real one is. */
-function source() {
+/**
+ * A tiny analysis: events appended in order, the live set kept as the real one is (the ledger's
+ * LiveSet). `sparse`: the rebuild reads a copy of its hash slots (empty slots between blocks), as
+ * it does for "now"; else dense arrays, as a posted state's.
+ */
+function source(sparse = false) {
   const kind: number[] = [];
   const address: number[] = [];
   const size: number[] = [];
-  const live = new Map<number, number>();
+  const blocks = new LiveSet();
   const src: PaintSource & {
-    live: Map<number, number>;
+    blocks: LiveSet;
     alloc(a: number, n: number): void;
     free(a: number): void;
   } = {
-    live,
+    blocks,
     // A copy, as a posted ledger state is: frees after the rebuild started must still count.
-    liveEntries: () => new Map(live).entries(),
+    live: () => {
+      const slots = blocks.slots();
+      if (sparse) return slots;
+      const n = blocks.size;
+      const out = {
+        addr: new Float64Array(n),
+        seq: new Float64Array(n),
+        packed: new Float64Array(n),
+        sparse: false,
+        zero: null,
+      };
+      let j = 0;
+      blocks.forEach((a, q, p) => {
+        out.addr[j] = a;
+        out.seq[j] = q;
+        out.packed[j++] = p;
+      });
+      return out;
+    },
     frontier: 0,
     kind: flatColumn(kind),
     address: flatColumn(address),
@@ -27,20 +50,21 @@ function source() {
     allocKind: ALLOC,
     freeKind: FREE,
     liveCode: () => 5,
+    liveCodeOf: () => 5,
     redZone: () => 0,
     alloc(a, n) {
       kind.push(ALLOC);
       address.push(a);
       size.push(n);
-      live.set(a, kind.length - 1);
+      blocks.set(a, kind.length - 1, n * 64);
       src.frontier = kind.length;
     },
     free(a) {
-      const s = live.get(a) as number;
+      const s = blocks.get(a) as number;
       kind.push(FREE);
       address.push(a);
       size.push(size[s] as number);
-      live.delete(a);
+      blocks.take(a);
       src.frontier = kind.length;
     },
   };
@@ -75,7 +99,7 @@ describe('BlockPainter', () => {
       layers = painter.update(l, 'k2', 'd', src, 3, 10);
       frames.push(pixels(layers.blocks.codes, n));
     }
-    expect(frames.length).toBe(Math.ceil(src.live.size / 10));
+    expect(frames.length).toBe(Math.ceil(src.blocks.size / 10));
     expect(frames[0]).not.toBe(incremental);
     expect(frames.at(-1)).toBe(incremental);
   });
@@ -94,5 +118,34 @@ describe('BlockPainter', () => {
     let expected = fresh.update(l, 'k', 'other', src, 0, 1e9);
     expected = fresh.update(l, 'k', 'other', src, 1, 1e9);
     expect(pixels(layers.blocks.codes, n)).toBe(pixels(expected.blocks.codes, n));
+  });
+
+  it("paints the same from a copy of the live set's slots (empty slots, a block at address 0) as from dense arrays", () => {
+    const dense = source(false);
+    const sparse = source(true);
+    for (const src of [dense, sparse]) {
+      src.alloc(0, 30); // address 0: kept beside the slots
+      for (let a = 40; a < 4000; a += 40) src.alloc(a, 20);
+      for (let a = 120; a < 4000; a += 120) src.free(a);
+    }
+    expect(sparse.live().addr.length).toBeGreaterThan(sparse.blocks.size); // there are empty slots
+    const painted = (src: ReturnType<typeof source>): string[] => {
+      const painter = new BlockPainter();
+      const frames: string[] = [];
+      let layers = painter.update(l, 'k', 'd', src, 0, 7);
+      frames.push(pixels(layers.blocks.codes, n));
+      while (painter.rebuilding) {
+        layers = painter.update(l, 'k', 'd', src, 1, 7);
+        frames.push(pixels(layers.blocks.codes, n));
+      }
+      return frames;
+    };
+    const fromDense = painted(dense);
+    const fromSparse = painted(sparse);
+    // 7 blocks a frame either way (empty slots are not blocks), the same picture at the end.
+    expect(fromSparse.length).toBe(fromDense.length);
+    expect(fromDense.length).toBe(Math.ceil(dense.blocks.size / 7));
+    expect(fromSparse.at(-1)).toBe(fromDense.at(-1));
+    expect(fromDense.at(-1)?.[0]).toBe('x'); // the block at address 0 is drawn
   });
 });

@@ -8,12 +8,16 @@
  * While a rebuild after a layout change runs, the partly rebuilt back raster is shown (the old
  * one has pixels in the wrong places); a periodic refresh keeps showing the front one.
  */
+import { packedSize, type LiveArrays } from '../../src-shared/ledger/ledger';
 import { BlockRaster, type BlockMapLayout } from './blockLayout';
 import type { NumberColumn } from '../lib/chunkedColumn';
 
 export interface PaintSource {
-  /** [address, seq of its Alloc] of every block live at `frontier` (read when a rebuild starts). */
-  liveEntries(): Iterator<[number, number]>;
+  /**
+   * Every block live at `frontier` (read when a rebuild starts): its address, size and colour
+   * come from the arrays' packed facts, so a rebuild reads no event column but the red zones'.
+   */
+  live(): LiveArrays;
   /** Events below this seq are analysed. */
   frontier: number;
   kind: NumberColumn;
@@ -21,8 +25,10 @@ export interface PaintSource {
   size: NumberColumn;
   allocKind: number;
   freeKind: number;
-  /** Raster code of a live block (≥ 1). */
+  /** Raster code of a live block (≥ 1), from its Alloc event… */
   liveCode(seq: number): number;
+  /** …or from its packed facts (LiveArrays.packed): the same code. */
+  liveCodeOf(packed: number): number;
   /** Red-zone bytes on each side of the block (guard), else 0. */
   redZone(seq: number): number;
 }
@@ -54,9 +60,12 @@ export class BlockLayers {
   }
 
   paintLive(l: BlockMapLayout, src: PaintSource, addr: number, seq: number): void {
-    const size = src.size.get(seq);
-    this.blocks.paint(l, addr, size, src.liveCode(seq));
-    const rz = src.redZone(seq);
+    this.paintBlock(l, addr, src.size.get(seq), src.liveCode(seq), src.redZone(seq));
+  }
+
+  /** A live block of `size` bytes at `addr` in `code`, with red zones of `rz` bytes. */
+  paintBlock(l: BlockMapLayout, addr: number, size: number, code: number, rz: number): void {
+    this.blocks.paint(l, addr, size, code);
     if (rz > 0) {
       this.zones.paint(l, addr - rz, rz, 1);
       this.zones.paint(l, addr + size, rz, 1);
@@ -89,8 +98,10 @@ export const REFRESH_MS = 2000;
 export class BlockPainter {
   private front = new BlockLayers();
   private back: BlockLayers | null = null;
-  private iterator: Iterator<[number, number]> | null = null;
-  /** Blocks freed since the rebuild started: address → seq of the Free (the iterator skips them). */
+  /** The live blocks a rebuild paints, and the next entry to paint. */
+  private live: LiveArrays | null = null;
+  private next = 0;
+  /** Blocks freed since the rebuild started: address → seq of the Free (the rebuild skips them). */
   private readonly freedDuring = new Map<number, number>();
   private showBack = false;
   private key = '';
@@ -148,26 +159,31 @@ export class BlockPainter {
       for (let seq = this.frontier; seq < src.frontier; seq++)
         if (src.kind.get(seq) === src.freeKind) this.freedDuring.set(src.address.get(seq), seq);
       this.back.paintEvents(l, src, this.frontier, src.frontier);
-      const it = this.iterator as Iterator<[number, number]>;
+      const live = this.live as LiveArrays;
+      const { addr, seq, packed } = live;
+      const end = addr.length;
+      const freedDuring = this.freedDuring;
+      const anyFreed = freedDuring.size > 0;
+      let j = this.next;
       let n = 0;
-      let done = false;
       const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
-      while (n < budget) {
+      while (j < end && n < budget) {
         if ((n & 4095) === 4095 && performance.now() > until) break;
-        const r = it.next();
-        if (r.done) {
-          done = true;
-          break;
-        }
-        const freed = this.freedDuring.get(r.value[0]);
-        if (freed === undefined || freed < r.value[1])
-          this.back.paintLive(l, src, r.value[0], r.value[1]);
+        const a = addr[j] as number;
+        const s = seq[j] as number;
+        const p = packed[j] as number;
+        j++;
+        if (live.sparse && a === 0) continue; // an empty slot
         n++;
+        const freed = anyFreed ? freedDuring.get(a) : undefined;
+        if (freed === undefined || freed < s)
+          this.back.paintBlock(l, a, packedSize(p), src.liveCodeOf(p), src.redZone(s));
       }
-      if (done) {
+      this.next = j;
+      if (j >= end) {
         this.front = this.back;
         this.back = null;
-        this.iterator = null;
+        this.live = null;
         this.freedDuring.clear();
         this.showBack = false;
         this.refreshedAt = now;
@@ -182,7 +198,18 @@ export class BlockPainter {
     back.reset(l);
     back.paintSpans(l);
     this.back = back;
-    this.iterator = src.liveEntries();
+    const live = src.live();
+    // A block at address 0 (only in a corrupt trace) is painted first, at once.
+    if (live.zero)
+      back.paintBlock(
+        l,
+        0,
+        packedSize(live.zero.packed),
+        src.liveCodeOf(live.zero.packed),
+        src.redZone(live.zero.seq),
+      );
+    this.live = live;
+    this.next = 0;
     this.freedDuring.clear();
     this.showBack = showBack;
   }

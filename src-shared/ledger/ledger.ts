@@ -54,7 +54,7 @@ export function classRow(cls: number): number {
 }
 
 /** Row of byApi for an api byte (unknown values count as None). */
-function apiRow(api: number): number {
+export function apiRow(api: number): number {
   return api < API_ROWS ? api : 0;
 }
 
@@ -197,6 +197,29 @@ function unpackApi(p: number): number {
 }
 function unpackCls(p: number): number {
   return p & 7;
+}
+
+/** Size (bytes) of a live block from its packed facts (LiveArrays.packed). */
+export const packedSize = unpackSize;
+/** byApi row (0–6) of a live block from its packed facts. */
+export const packedApiRow = unpackApi;
+/** byClass row (0–5, see classRow) of a live block from its packed facts. */
+export const packedClassRow = unpackCls;
+
+/**
+ * The live blocks as parallel arrays, for a scan spread over time (the block map's rebuild):
+ * entry j is the block at addr[j], allocated by event seq[j], with packed facts packed[j]
+ * (packedSize, packedApiRow, packedClassRow). `sparse`: the arrays are a copy of the live set's
+ * hash slots, and an entry whose address is 0 is an empty slot (a block at address 0 is
+ * `zero`); otherwise every entry is a block. The arrays are the set as it was when they were
+ * taken, whatever changes after; they are read, never written.
+ */
+export interface LiveArrays {
+  addr: Float64Array;
+  seq: Float64Array;
+  packed: Float64Array;
+  sparse: boolean;
+  zero: { seq: number; packed: number } | null;
 }
 
 /** Ledger.fromBytes's error: the bytes are not a state this ledger can take. */
@@ -425,6 +448,17 @@ export class LiveSet implements Iterable<[number, number]> {
     this.keys.fill(0);
     this.count = 0;
     this.hasZero = false;
+  }
+
+  /** A copy of the slots (LiveArrays, sparse): three typed-array copies, no object per block. */
+  slots(): LiveArrays {
+    return {
+      addr: this.keys.slice(),
+      seq: this.seqs.slice(),
+      packed: this.packs.slice(),
+      sparse: true,
+      zero: this.hasZero ? { seq: this.zeroSeq, packed: this.zeroPack } : null,
+    };
   }
 
   /** [address, alloc seq] pairs (order not defined), as the set was when iteration started. */
@@ -886,15 +920,14 @@ export class Ledger {
       fn(c.liveAddr[j] as number, c.liveSeq[j] as number, c.livePacked[j] as number);
   }
 
-  /** [address, seq of its Alloc] of every live block, without building a posted state's set. */
-  *liveEntries(): IterableIterator<[number, number]> {
+  /**
+   * The live blocks as arrays (LiveArrays): a posted state's own arrays as they are (its set is
+   * not built), else a copy of the live set's slots.
+   */
+  liveArrays(): LiveArrays {
     const c = this.pendingLive;
-    if (!c) {
-      yield* this.liveBlocksSet.entries();
-      return;
-    }
-    for (let j = 0; j < c.liveAddr.length; j++)
-      yield [c.liveAddr[j] as number, c.liveSeq[j] as number];
+    if (!c) return this.liveBlocksSet.slots();
+    return { addr: c.liveAddr, seq: c.liveSeq, packed: c.livePacked, sparse: false, zero: null };
   }
 
   /** Live blocks, sorted by address. */

@@ -38,6 +38,19 @@ function check(ops: Op[]): void {
     seen.push([a, seq]);
   });
   expect(sorted(seen)).toEqual(sorted(s));
+  // slots(): the same blocks, empty slots at address 0, a block at address 0 beside them.
+  const slots = s.slots();
+  expect(slots.sparse).toBe(true);
+  const fromSlots: [number, number, number][] = [];
+  if (slots.zero) fromSlots.push([0, slots.zero.seq, slots.zero.packed]);
+  for (let j = 0; j < slots.addr.length; j++)
+    if (slots.addr[j] !== 0)
+      fromSlots.push([slots.addr[j] as number, slots.seq[j] as number, slots.packed[j] as number]);
+  expect(fromSlots.sort((x, y) => x[0] - y[0])).toEqual(
+    [...m]
+      .map(([a, [seq, packed]]): [number, number, number] => [a, seq, packed])
+      .sort((x, y) => x[0] - y[0]),
+  );
 }
 
 /** Addresses as the ledger sees them: 0, small ones, and 47-bit heap addresses that collide. */
@@ -89,6 +102,16 @@ describe('LiveSet', () => {
     expect(sorted([first, ...rest])).toEqual(
       Array.from({ length: 100 }, (_, k) => [(k + 1) * 16, k + 1]),
     );
+  });
+
+  it('slots() is a copy: the set as it was, whatever changes after', () => {
+    const s = new LiveSet();
+    for (let i = 1; i <= 100; i++) s.set(i * 16, i, i * 64);
+    const slots = s.slots();
+    for (let i = 1; i <= 100; i++) s.take(i * 16);
+    for (let i = 101; i <= 5000; i++) s.set(i * 16, i, 0); // grows (rehash) meanwhile
+    const blocks = [...slots.addr].filter((a) => a !== 0).sort((x, y) => x - y);
+    expect(blocks).toEqual(Array.from({ length: 100 }, (_, k) => (k + 1) * 16));
   });
 
   it('reserve keeps every block and clear empties it', () => {
