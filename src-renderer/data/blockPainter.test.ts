@@ -81,6 +81,22 @@ describe('BlockPainter', () => {
   const l = layoutBlockMap(spans, 100, 1000, { rowHeight: 10, rowGap: 2 });
   const n = l.width * l.rows;
 
+  /** The pictures shown frame after frame until a rebuild (started by `key`) is complete. */
+  function rebuildFrames(
+    painter: BlockPainter,
+    src: PaintSource,
+    key: string,
+    perFrame: number,
+  ): string[] {
+    const frames: string[] = [];
+    let now = 10;
+    do {
+      const layers = painter.update(l, key, 'd', src, now++, perFrame);
+      frames.push(pixels(layers.blocks.codes, n));
+    } while (painter.rebuilding);
+    return frames;
+  }
+
   it('incremental updates draw what a full rebuild draws; rebuilds spread over frames', () => {
     const src = source();
     const painter = new BlockPainter();
@@ -92,19 +108,13 @@ describe('BlockPainter', () => {
     expect(painter.rebuilding).toBe(false);
     const incremental = pixels(inc.blocks.codes, n);
     // Same data, new layout key: rebuilt 10 blocks a frame, the partial raster is shown.
-    const frames: string[] = [];
-    let layers = painter.update(l, 'k2', 'd', src, 2, 10);
-    frames.push(pixels(layers.blocks.codes, n));
-    while (painter.rebuilding) {
-      layers = painter.update(l, 'k2', 'd', src, 3, 10);
-      frames.push(pixels(layers.blocks.codes, n));
-    }
+    const frames = rebuildFrames(painter, src, 'k2', 10);
     expect(frames.length).toBe(Math.ceil(src.blocks.size / 10));
     expect(frames[0]).not.toBe(incremental);
     expect(frames.at(-1)).toBe(incremental);
   });
 
-  it('frees during a rebuild are honoured whether or not the iterator passed the block', () => {
+  it('frees during a rebuild are honoured whether or not the rebuild passed the block', () => {
     const src = source();
     const painter = new BlockPainter();
     for (let a = 0; a < 4000; a += 40) src.alloc(a, 20);
@@ -129,19 +139,8 @@ describe('BlockPainter', () => {
       for (let a = 120; a < 4000; a += 120) src.free(a);
     }
     expect(sparse.live().addr.length).toBeGreaterThan(sparse.blocks.size); // there are empty slots
-    const painted = (src: ReturnType<typeof source>): string[] => {
-      const painter = new BlockPainter();
-      const frames: string[] = [];
-      let layers = painter.update(l, 'k', 'd', src, 0, 7);
-      frames.push(pixels(layers.blocks.codes, n));
-      while (painter.rebuilding) {
-        layers = painter.update(l, 'k', 'd', src, 1, 7);
-        frames.push(pixels(layers.blocks.codes, n));
-      }
-      return frames;
-    };
-    const fromDense = painted(dense);
-    const fromSparse = painted(sparse);
+    const fromDense = rebuildFrames(new BlockPainter(), dense, 'k', 7);
+    const fromSparse = rebuildFrames(new BlockPainter(), sparse, 'k', 7);
     // 7 blocks a frame either way (empty slots are not blocks), the same picture at the end.
     expect(fromSparse.length).toBe(fromDense.length);
     expect(fromDense.length).toBe(Math.ceil(dense.blocks.size / 7));
