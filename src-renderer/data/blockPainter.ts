@@ -17,7 +17,7 @@ export interface PaintSource {
    * Every block live at `frontier` (read when a rebuild starts): its address, size and colour
    * come from the arrays' packed facts, so a rebuild reads no event column but the red zones'.
    */
-  live(): LiveArrays;
+  live(reuse?: LiveArrays): LiveArrays;
   /** Events below this seq are analysed. */
   frontier: number;
   kind: NumberColumn;
@@ -101,6 +101,10 @@ export class BlockPainter {
   /** The live blocks a rebuild paints, and the next entry to paint. */
   private live: LiveArrays | null = null;
   private next = 0;
+  /** A finished rebuild's copy of the live set, whose arrays the next copy fills… */
+  private spare: LiveArrays | null = null;
+  /** …and the layers it replaced, which the next rebuild paints into. */
+  private spareLayers: BlockLayers | null = null;
   /** Blocks freed since the rebuild started: address → seq of the Free (the rebuild skips them). */
   private readonly freedDuring = new Map<number, number>();
   private showBack = false;
@@ -161,7 +165,7 @@ export class BlockPainter {
       this.back.paintEvents(l, src, this.frontier, src.frontier);
       const live = this.live as LiveArrays;
       const { addr, seq, packed } = live;
-      const end = addr.length;
+      const end = live.length;
       const freedDuring = this.freedDuring;
       const anyFreed = freedDuring.size > 0;
       let j = this.next;
@@ -173,7 +177,6 @@ export class BlockPainter {
         const s = seq[j] as number;
         const p = packed[j] as number;
         j++;
-        if (live.sparse && a === 0) continue; // an empty slot
         n++;
         const freed = anyFreed ? freedDuring.get(a) : undefined;
         if (freed === undefined || freed < s)
@@ -181,8 +184,10 @@ export class BlockPainter {
       }
       this.next = j;
       if (j >= end) {
+        this.spareLayers = this.front;
         this.front = this.back;
         this.back = null;
+        if (this.live?.copy) this.spare = this.live;
         this.live = null;
         this.freedDuring.clear();
         this.showBack = false;
@@ -194,21 +199,16 @@ export class BlockPainter {
   }
 
   private startRebuild(l: BlockMapLayout, src: PaintSource, showBack: boolean): void {
-    const back = new BlockLayers();
+    // The layers and the copy of the live set of the rebuild before are filled again (fresh
+    // memory costs more than painting here): a finished one's, or an abandoned one's.
+    const back = this.spareLayers ?? this.back ?? new BlockLayers();
+    this.spareLayers = null;
     back.reset(l);
     back.paintSpans(l);
     this.back = back;
-    const live = src.live();
-    // A block at address 0 (only in a corrupt trace) is painted first, at once.
-    if (live.zero)
-      back.paintBlock(
-        l,
-        0,
-        packedSize(live.zero.packed),
-        src.liveCodeOf(live.zero.packed),
-        src.redZone(live.zero.seq),
-      );
-    this.live = live;
+    const reuse = this.spare ?? (this.live?.copy ? this.live : undefined);
+    this.spare = null;
+    this.live = src.live(reuse);
     this.next = 0;
     this.freedDuring.clear();
     this.showBack = showBack;

@@ -281,20 +281,24 @@ describe('ledger (property)', () => {
         // The counts first (the live set of a copy is built when first read).
         expect(copy.liveBlockCount).toBe(ledger.liveBlockCount);
         expect(copy.summary()).toEqual(ledger.summary());
-        // liveArrays: the posted arrays as they are (dense), the original's slots (sparse); the
-        // same blocks, address, seq and size/API/class, either way.
+        // liveArrays: the posted arrays as they are, the original's a copy of its set; the same
+        // blocks, address, seq and size/API/class, either way.
         const blocksOf = (a: LiveArrays): [number, number, number, number, number][] => {
           const out: [number, number, number, number, number][] = [];
-          const add = (addr: number, seq: number, p: number): void => {
-            out.push([addr, seq, packedSize(p), packedApiRow(p), packedClassRow(p)]);
-          };
-          if (a.zero) add(0, a.zero.seq, a.zero.packed);
-          for (let j = 0; j < a.addr.length; j++)
-            if (!a.sparse || a.addr[j] !== 0)
-              add(a.addr[j] as number, a.seq[j] as number, a.packed[j] as number);
+          for (let j = 0; j < a.length; j++) {
+            const p = a.packed[j] as number;
+            out.push([
+              a.addr[j] as number,
+              a.seq[j] as number,
+              packedSize(p),
+              packedApiRow(p),
+              packedClassRow(p),
+            ]);
+          }
           return out.sort((x, y) => x[0] - y[0]);
         };
-        expect(copy.liveArrays().sparse).toBe(false);
+        expect(copy.liveArrays().copy).toBe(false);
+        expect(ledger.liveArrays().copy).toBe(true);
         expect(blocksOf(copy.liveArrays())).toEqual(blocksOf(ledger.liveArrays()));
         expect(blocksOf(ledger.liveArrays())).toEqual(
           ledger.liveBlocks().map((b) => [b.address, b.seq, b.size, b.api, b.cls]),

@@ -208,18 +208,18 @@ export const packedClassRow = unpackCls;
 
 /**
  * The live blocks as parallel arrays, for a scan spread over time (the block map's rebuild):
- * entry j is the block at addr[j], allocated by event seq[j], with packed facts packed[j]
- * (packedSize, packedApiRow, packedClassRow). `sparse`: the arrays are a copy of the live set's
- * hash slots, and an entry whose address is 0 is an empty slot (a block at address 0 is
- * `zero`); otherwise every entry is a block. The arrays are the set as it was when they were
- * taken, whatever changes after; they are read, never written.
+ * entry j < length is the block at addr[j], allocated by event seq[j], with packed facts
+ * packed[j] (packedSize, packedApiRow, packedClassRow). They hold the set as it was when they
+ * were taken, whatever changes after. `copy`: the arrays are a copy their reader may hand back
+ * to be filled again (Ledger.liveArrays(reuse)); otherwise they are a posted state's own, only
+ * read.
  */
 export interface LiveArrays {
   addr: Float64Array;
   seq: Float64Array;
   packed: Float64Array;
-  sparse: boolean;
-  zero: { seq: number; packed: number } | null;
+  length: number;
+  copy: boolean;
 }
 
 /** Ledger.fromBytes's error: the bytes are not a state this ledger can take. */
@@ -450,15 +450,41 @@ export class LiveSet implements Iterable<[number, number]> {
     this.hasZero = false;
   }
 
-  /** A copy of the slots (LiveArrays, sparse): three typed-array copies, no object per block. */
-  slots(): LiveArrays {
-    return {
-      addr: this.keys.slice(),
-      seq: this.seqs.slice(),
-      packed: this.packs.slice(),
-      sparse: true,
-      zero: this.hasZero ? { seq: this.zeroSeq, packed: this.zeroPack } : null,
-    };
+  /**
+   * A copy of the set as LiveArrays (dense: one entry a block), into `reuse`'s arrays when they
+   * have room (no fresh memory: a copy of a large set into new arrays cost more in page faults
+   * than in copying), else into new ones with room to grow.
+   */
+  copyInto(reuse?: LiveArrays): LiveArrays {
+    const n = this.size;
+    const out: LiveArrays =
+      reuse && reuse.copy && reuse.addr.length >= n
+        ? reuse
+        : {
+            addr: new Float64Array(Math.ceil(n * 1.25) + 16),
+            seq: new Float64Array(Math.ceil(n * 1.25) + 16),
+            packed: new Float64Array(Math.ceil(n * 1.25) + 16),
+            length: 0,
+            copy: true,
+          };
+    const { addr, seq, packed } = out;
+    let j = 0;
+    if (this.hasZero) {
+      addr[0] = 0;
+      seq[0] = this.zeroSeq;
+      packed[0] = this.zeroPack;
+      j = 1;
+    }
+    const { keys, seqs, packs } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as number;
+      if (k === 0) continue;
+      addr[j] = k;
+      seq[j] = seqs[i] as number;
+      packed[j++] = packs[i] as number;
+    }
+    out.length = j;
+    return out;
   }
 
   /** [address, alloc seq] pairs (order not defined), as the set was when iteration started. */
@@ -922,12 +948,18 @@ export class Ledger {
 
   /**
    * The live blocks as arrays (LiveArrays): a posted state's own arrays as they are (its set is
-   * not built), else a copy of the live set's slots.
+   * not built), else a copy of the live set (into `reuse`'s arrays if it is a copy with room).
    */
-  liveArrays(): LiveArrays {
+  liveArrays(reuse?: LiveArrays): LiveArrays {
     const c = this.pendingLive;
-    if (!c) return this.liveBlocksSet.slots();
-    return { addr: c.liveAddr, seq: c.liveSeq, packed: c.livePacked, sparse: false, zero: null };
+    if (!c) return this.liveBlocksSet.copyInto(reuse);
+    return {
+      addr: c.liveAddr,
+      seq: c.liveSeq,
+      packed: c.livePacked,
+      length: c.liveAddr.length,
+      copy: false,
+    };
   }
 
   /** Live blocks, sorted by address. */

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LiveSet } from './ledger';
+import { LiveSet, type LiveArrays } from './ledger';
 
 type Op = { t: 'set'; a: number; seq: number } | { t: 'take'; a: number };
 
@@ -38,19 +38,26 @@ function check(ops: Op[]): void {
     seen.push([a, seq]);
   });
   expect(sorted(seen)).toEqual(sorted(s));
-  // slots(): the same blocks, empty slots at address 0, a block at address 0 beside them.
-  const slots = s.slots();
-  expect(slots.sparse).toBe(true);
-  const fromSlots: [number, number, number][] = [];
-  if (slots.zero) fromSlots.push([0, slots.zero.seq, slots.zero.packed]);
-  for (let j = 0; j < slots.addr.length; j++)
-    if (slots.addr[j] !== 0)
-      fromSlots.push([slots.addr[j] as number, slots.seq[j] as number, slots.packed[j] as number]);
-  expect(fromSlots.sort((x, y) => x[0] - y[0])).toEqual(
-    [...m]
-      .map(([a, [seq, packed]]): [number, number, number] => [a, seq, packed])
-      .sort((x, y) => x[0] - y[0]),
-  );
+  // copyInto(): the same blocks (a block at address 0 too), into new arrays or reused ones.
+  const want = [...m]
+    .map(([a, [seq, packed]]): [number, number, number] => [a, seq, packed])
+    .sort((x, y) => x[0] - y[0]);
+  const rows = (c: LiveArrays): [number, number, number][] =>
+    Array.from({ length: c.length }, (_, j): [number, number, number] => [
+      c.addr[j] as number,
+      c.seq[j] as number,
+      c.packed[j] as number,
+    ]).sort((x, y) => x[0] - y[0]);
+  const fresh = s.copyInto();
+  expect(fresh.copy).toBe(true);
+  expect(rows(fresh)).toEqual(want);
+  const big = s.copyInto({
+    ...fresh,
+    addr: new Float64Array(s.size + 5),
+    seq: new Float64Array(s.size + 5),
+    packed: new Float64Array(s.size + 5),
+  });
+  expect(rows(big)).toEqual(want);
 }
 
 /** Addresses as the ledger sees them: 0, small ones, and 47-bit heap addresses that collide. */
@@ -104,14 +111,26 @@ describe('LiveSet', () => {
     );
   });
 
-  it('slots() is a copy: the set as it was, whatever changes after', () => {
+  it('copyInto() is a copy (the set as it was), reusing arrays that are a copy with room', () => {
     const s = new LiveSet();
     for (let i = 1; i <= 100; i++) s.set(i * 16, i, i * 64);
-    const slots = s.slots();
+    const first = s.copyInto();
     for (let i = 1; i <= 100; i++) s.take(i * 16);
-    for (let i = 101; i <= 5000; i++) s.set(i * 16, i, 0); // grows (rehash) meanwhile
-    const blocks = [...slots.addr].filter((a) => a !== 0).sort((x, y) => x - y);
-    expect(blocks).toEqual(Array.from({ length: 100 }, (_, k) => (k + 1) * 16));
+    for (let i = 101; i <= 150; i++) s.set(i * 16, i, 0); // grows meanwhile
+    expect(Array.from(first.addr.subarray(0, first.length)).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 100 }, (_, k) => (k + 1) * 16),
+    );
+    // 50 blocks fit in the first copy's arrays: filled again, no new arrays.
+    const again = s.copyInto(first);
+    expect(again.addr).toBe(first.addr);
+    expect(again.length).toBe(50);
+    // A posted state's arrays (copy: false) are never written.
+    const posted = { ...again, addr: new Float64Array(200), copy: false };
+    expect(s.copyInto(posted).addr).not.toBe(posted.addr);
+    expect(posted.addr.every((v) => v === 0)).toBe(true);
+    // Too small: new arrays.
+    for (let i = 151; i <= 400; i++) s.set(i * 16, i, 0);
+    expect(s.copyInto(first).addr).not.toBe(first.addr);
   });
 
   it('reserve keeps every block and clear empties it', () => {
