@@ -26,6 +26,7 @@ import { Ledger, apiRow, packedApiRow } from '../src-shared/ledger/ledger';
 import { createWalkService } from '../src-main/walk/client';
 import { DEFAULT_CAPTURE_FLAGS, PssCaptureFlags } from '../src-shared/pss/constants';
 import { startFixture } from '../src-main/testing/fixture';
+import { availableParallelism, loadavg } from 'node:os';
 import { figure, median, writeResults } from './lib/results';
 
 const EVENTS = Number(process.env['BENCH_BLOCKMAP_EVENTS'] ?? 1_000_000);
@@ -126,6 +127,7 @@ function timeMs(fn: () => unknown): number {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg();
   const fixture = await startFixture(FIXTURE);
   let batches: [ArrayBuffer, number][];
   try {
@@ -229,6 +231,8 @@ async function main(): Promise<void> {
   writeResults('blockmap', figures, {
     events: total,
     positions: blocks.length,
+    'load at start (1/5/15 min)': loadAtStart,
+    cores: availableParallelism(),
     layout: { width: l.width, rows: l.rows, bytesPerPx: l.bytesPerPx },
   });
 }
