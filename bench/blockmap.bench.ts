@@ -27,22 +27,12 @@ import { createWalkService } from '../src-main/walk/client';
 import { DEFAULT_CAPTURE_FLAGS, PssCaptureFlags } from '../src-shared/pss/constants';
 import { startFixture } from '../src-main/testing/fixture';
 import { availableParallelism, loadavg } from 'node:os';
+import { bigFixture, EVENTS_PER_PASS } from './lib/big-fixture';
 import { figure, median, writeResults } from './lib/results';
 
 const EVENTS = Number(process.env['BENCH_BLOCKMAP_EVENTS'] ?? 1_000_000);
 const POSITIONS = 24;
 const REPS = 7;
-const FIXTURE = {
-  threads: 50,
-  files: 12_000,
-  pipes: 2_000,
-  eventfds: 2_000,
-  memfds: 1_000,
-  sockets: 2_000,
-  maps: 30_000,
-};
-/** Events a pass of the walk over the fixture makes, or a little fewer. */
-const EVENTS_PER_PASS = 80_000;
 /** The block map's colours (live codes start after the fading ones, as in BlockMap.tsx). */
 const LIVE = 1 + 7 * 6;
 
@@ -128,7 +118,7 @@ function timeMs(fn: () => unknown): number {
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
-  const fixture = await startFixture(FIXTURE);
+  const fixture = await startFixture(bigFixture());
   let batches: [ArrayBuffer, number][];
   try {
     batches = await sessionEvents(fixture.pid, Math.ceil(EVENTS / EVENTS_PER_PASS));

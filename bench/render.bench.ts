@@ -32,22 +32,12 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { startFixture } from '../src-main/testing/fixture';
 import { CHROMIUM_ARGS, chromiumPath } from '../e2e/support/chromium';
 import { startWebMode, ROOT } from '../e2e/support/web-mode';
+import { bigFixture, EVENTS_PER_PASS } from './lib/big-fixture';
 import { figure, percentile, writeResults, type Figure } from './lib/results';
 
 const EVENTS = Number(process.env['BENCH_RENDER_EVENTS'] ?? 1_000_000);
 const MAPS = Number(process.env['BENCH_RENDER_MAPS'] ?? 30_000);
-/** ≈19,000 fds (the hard RLIMIT_NOFILE here is 20,000) and MAPS mappings: 81–97 K events a pass. */
-const BIG_FIXTURE = {
-  threads: 50,
-  files: 12_000,
-  pipes: 2_000,
-  eventfds: 2_000,
-  memfds: 1_000,
-  sockets: 2_000,
-  maps: MAPS,
-};
-/** Events one pass of the walk over the fixture makes, or a little fewer (measured 81–97 K). */
-const EVENTS_PER_PASS = 80_000;
+const BIG_FIXTURE = bigFixture(MAPS);
 /** Passes of the walk: enough for EVENTS. */
 const PASSES = Number(process.env['BENCH_RENDER_PASSES'] ?? Math.ceil(EVENTS / EVENTS_PER_PASS));
 /**
