@@ -72,7 +72,7 @@ async function sessionEvents(pid: number, passes: number): Promise<[ArrayBuffer,
 /** The page's PaintSource over its event columns for a state (colour by API). */
 function paintSource(c: EventColumns, state: Ledger): PaintSource {
   return {
-    live: () => state.liveArrays(),
+    live: (reuse) => state.liveArrays(reuse),
     frontier: state.events,
     kind: c.kind,
     address: c.address,

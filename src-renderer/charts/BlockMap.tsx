@@ -241,7 +241,7 @@ export const BlockMap = memo(function BlockMap() {
       if (l.spanStart.length > 1) key += `|${l.spanEnd[l.spanStart.length - 2]}`;
       const src: PaintSource = {
         // Read only when a rebuild starts (a posted state's own arrays: no live set is built).
-        live: () => shown.liveArrays(),
+        live: (reuse) => shown.liveArrays(reuse),
         frontier: shown.events,
         kind: d.columns.kind,
         address: A,
