@@ -54,6 +54,12 @@ const IDLE_MS = 3000;
 const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 /** BENCH_RENDER_PROFILE=1 prints the page's hottest functions while events stream. */
 const PROFILE = process.env['BENCH_RENDER_PROFILE'] === '1';
+/**
+ * BENCH_RENDER_LOAF=1 prints the long animation frames (> 16 ms) of the streaming: when, how long,
+ * the share of style and layout, and the scripts that ran in them (the Long Animation Frames API:
+ * no tracing overhead, unlike BENCH_RENDER_TRACE).
+ */
+const LOAF = process.env['BENCH_RENDER_LOAF'] === '1';
 /** BENCH_RENDER_TRACE=FILE writes a Chrome trace of the streaming (open it in chrome://tracing or Perfetto). */
 const TRACE = process.env['BENCH_RENDER_TRACE'] ?? '';
 
@@ -137,6 +143,28 @@ const STOP_FRAMES = `new Promise((resolve) => {
   globalThis.__frameStop = true;
   setTimeout(() => resolve({ deltas: globalThis.__frames.slice(1), work: globalThis.__work.slice(1), maxRowsInDom: globalThis.__maxRows ?? 0 }), 100);
 })`;
+
+/** Records long animation frames (see LOAF). */
+const START_LOAF = `(() => {
+  const g = globalThis;
+  g.__loaf = [];
+  g.__loafT0 = performance.now();
+  g.__loafObs = new PerformanceObserver((l) => g.__loaf.push(...l.getEntries()));
+  g.__loafObs.observe({ type: 'long-animation-frame' });
+})()`;
+
+/** One line per long animation frame recorded since START_LOAF. */
+const STOP_LOAF = `(() => {
+  const g = globalThis;
+  g.__loafObs.disconnect();
+  const f = (x) => x.toFixed(1);
+  return g.__loaf.map((e) => {
+    const layout = e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0;
+    const render = e.renderStart ? e.startTime + e.duration - e.renderStart : 0;
+    const scripts = e.scripts.map((s) => s.invoker + ' ' + (s.sourceFunctionName || '') + ' ' + f(s.duration) + (s.forcedStyleAndLayoutDuration ? ' (forced layout ' + f(s.forcedStyleAndLayoutDuration) + ')' : '')).join('; ');
+    return 'at ' + f(e.startTime - g.__loafT0) + ' ms: ' + f(e.duration) + ' ms, render ' + f(render) + ', style+layout ' + f(layout) + ' | ' + scripts;
+  });
+})()`;
 
 async function startFrames(page: Page): Promise<void> {
   await page.evaluate(START_FRAMES);
@@ -517,7 +545,9 @@ async function main(): Promise<void> {
         if (TRACE)
           await browser.startTracing(page, {
             path: TRACE,
-            categories: [
+            // BENCH_RENDER_TRACE_CATEGORIES=a,b: fewer categories, less overhead (the v8 CPU
+            // profiler's sampling inflates every task).
+            categories: process.env['BENCH_RENDER_TRACE_CATEGORIES']?.split(',') ?? [
               'devtools.timeline',
               'disabled-by-default-devtools.timeline',
               'toplevel',
@@ -526,6 +556,7 @@ async function main(): Promise<void> {
               'disabled-by-default-v8.cpu_profiler',
             ],
           });
+        if (LOAF) await page.evaluate(START_LOAF);
         await startFrames(page);
         const t0 = Date.now();
         let received = 0;
@@ -543,6 +574,7 @@ async function main(): Promise<void> {
         await page.waitForTimeout(600);
         received = num(await page.textContent('[data-testid=count-events]'));
         const streamFrames = await stopFrames(page);
+        if (LOAF) console.log(((await page.evaluate(STOP_LOAF)) as string[]).join('\n'));
         if (TRACE) await browser.stopTracing();
         if (cdp) {
           const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
@@ -560,8 +592,12 @@ async function main(): Promise<void> {
             ? 'streaming 1M events at full speed'
             : `streaming 1M events paced (${pace} entries/s)`;
         extra[`events received, ${label}`] = received;
+        const missedPct =
+          (streamFrames.deltas.filter((x) => x > 25).length /
+            Math.max(1, streamFrames.deltas.length)) *
+          100;
         console.log(
-          `${label}: ${received} events of a real ${PASSES}-pass session in ${streamMs} ms (${streamFrames.deltas.length} frames)`,
+          `${label}: ${received} events of a real ${PASSES}-pass session in ${streamMs} ms (${streamFrames.deltas.length} frames; frame work p95 ${percentile(streamFrames.work, 95).toFixed(1)} ms, ${missedPct.toFixed(1)} % missed)`,
         );
         figures.push(...frameFigures(label, streamFrames, idle, 'target p95 ≤ 16 ms'));
         figures.push(
@@ -574,6 +610,9 @@ async function main(): Promise<void> {
         );
       }
       extra['passes'] = PASSES;
+      // BENCH_RENDER_STREAM_ONLY=1: the streaming runs alone (their figures are printed above;
+      // nothing is written), e.g. to compare two builds quickly.
+      if (process.env['BENCH_RENDER_STREAM_ONLY'] === '1') return;
       await measureLoaded(page, '1M', EVENTS, idle, figures, extra, browserPids);
       // A session of LOADED_EVENTS events (a real walk of PASSES_LOADED passes at full speed),
       // then the same scroll, zoom and cursor moves with all of it loaded.

@@ -22,7 +22,7 @@ import { appStore, useApp } from '../store';
 const ROW_H = 10;
 /** Live blocks a frame repaints while the map is rebuilt (a layout change, a cursor move)… */
 const REBUILD_BLOCKS_PER_FRAME = 400_000;
-/** …and at most this many ms of the frame. */
+/** …and at most this many ms of painting a frame, of any kind (new events, a rebuild, its catch-up). */
 const REBUILD_MS = 6;
 
 /** Colour of a block by its Alloc event: the ledger's byApi / byClass row, as packed facts have it. */
@@ -267,9 +267,9 @@ export const BlockMap = memo(function BlockMap() {
       );
       // The rest of a time-cursor state being painted is drawn in the next frame (each frame
       // paints at most REBUILD_MS of it): the user moved the cursor and waits for it. While
-      // events stream in ("now"), rebuilds (the address ranges grew) and refreshes wait like any
-      // expensive draw, so streaming frames stay short.
-      if (r.painter.rebuilding) baseDirty.current(r.painter.showingRebuild && cursor !== null);
+      // events stream in ("now"), the events a frame had no time for, rebuilds (the address
+      // ranges grew) and refreshes wait like any expensive draw, so streaming frames stay short.
+      if (r.painter.behind) baseDirty.current(r.painter.showingRebuild && cursor !== null);
       // What is drawn, for tests and tools: the state's event count, live set and completeness.
       const el = panel.current;
       if (el) {
@@ -279,7 +279,7 @@ export const BlockMap = memo(function BlockMap() {
         set('events', String(shown.events));
         set('liveBlocks', String(shown.liveBlockCount));
         set('liveBytes', String(shown.liveBytes));
-        set('complete', String(!r.painter.rebuilding));
+        set('complete', String(!r.painter.behind));
       }
       // Fading blocks (at most a few thousand) are repainted every frame, under the live ones.
       const blocks = layers.blocks;

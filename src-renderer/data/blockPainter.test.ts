@@ -135,4 +135,47 @@ describe('BlockPainter', () => {
       expect(second?.slice(40, 48)).toBe('xxxxxxxx'); // a block live since the first rebuild
     }
   });
+
+  it('paints at most a slice of events a frame past its budget, and catches up to the same picture', () => {
+    const src = source();
+    const painter = new BlockPainter();
+    painter.update(l, 'k', 'd', src, 0, 1e9, 0);
+    // 3 × 4,096 + 1 events: allocations and frees of the same addresses, so order matters.
+    for (let i = 0; src.frontier < 3 * 4096 + 1; i++) {
+      const a = (i * 40) % 4000;
+      if (src.blocks.get(a) === undefined) src.alloc(a, 20);
+      else src.free(a);
+    }
+    let frames = 0;
+    let layers = painter.update(l, 'k', 'd', src, 1, 1e9, 0);
+    frames++;
+    expect(painter.behind).toBe(true);
+    while (painter.behind) {
+      layers = painter.update(l, 'k', 'd', src, 1, 1e9, 0);
+      frames++;
+    }
+    expect(frames).toBe(4); // one slice a frame: a zero budget still makes progress
+    const fresh = rebuildFrames(new BlockPainter(), src, 'k', 1e9).at(-1);
+    expect(pixels(layers.blocks.codes, n)).toBe(fresh);
+  });
+
+  it("a rebuild's live set is followed by the events analysed while it was painted, in order", () => {
+    const src = source();
+    const painter = new BlockPainter();
+    for (let a = 0; a < 4000; a += 40) src.alloc(a, 20);
+    painter.update(l, 'k', 'd', src, 0, 1e9);
+    painter.update(l, 'k2', 'd', src, 1, 10); // a new layout: 10 live blocks a frame
+    for (let round = 0; painter.rebuilding; round++) {
+      // Frees and allocations of the same addresses arrive between the rebuild's frames.
+      const a = (round * 80) % 4000;
+      if (src.blocks.get(a) === undefined) src.alloc(a, 30);
+      else src.free(a);
+      painter.update(l, 'k2', 'd', src, 2, 10);
+    }
+    const shown = painter.update(l, 'k2', 'd', src, 3, 10);
+    expect(painter.behind).toBe(false);
+    expect(pixels(shown.blocks.codes, n)).toBe(
+      rebuildFrames(new BlockPainter(), src, 'k2', 1e9).at(-1),
+    );
+  });
 });

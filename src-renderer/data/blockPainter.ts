@@ -1,10 +1,11 @@
 /**
  * Keeps the block map's rasters (data/blockLayout.ts BlockRaster) up to date with the analysis,
- * at a bounded cost per frame:
+ * at a bounded cost per frame (one time budget for all of it):
  * - between layout changes, only the events analysed since the last frame are painted;
  * - a full rebuild from the live set (needed when the layout moves pixels, and every
  *   REFRESH_MS to correct pixels shared by several blocks) is spread over frames, at most
- *   `budget` blocks a frame, into a back raster that replaces the front one when complete.
+ *   `budget` blocks a frame, into a back raster; then the events analysed since the live set was
+ *   read are painted into it in order, and it replaces the front one when it has caught up.
  * While a rebuild after a layout change runs, the partly rebuilt back raster is shown (the old
  * one has pixels in the wrong places); a periodic refresh keeps showing the front one.
  */
@@ -95,6 +96,9 @@ export class BlockLayers {
 /** A full rebuild is started at least this often (ms), to correct shared pixels. */
 export const REFRESH_MS = 2000;
 
+/** Events painted between two looks at the clock. */
+const EVENT_SLICE = 4096;
+
 export class BlockPainter {
   private front = new BlockLayers();
   private back: BlockLayers | null = null;
@@ -105,17 +109,28 @@ export class BlockPainter {
   private spare: LiveArrays | null = null;
   /** …and the layers it replaced, which the next rebuild paints into. */
   private spareLayers: BlockLayers | null = null;
-  /** Blocks freed since the rebuild started: address → seq of the Free (the rebuild skips them). */
-  private readonly freedDuring = new Map<number, number>();
   private showBack = false;
   private key = '';
   private owner: unknown = null;
+  /** Events below this are painted into the front layers… */
   private frontier = 0;
+  /** …into the back layers, once its live set is painted (the live set is the state here)… */
+  private backFrontier = 0;
+  /** …and the analysis's frontier at the last update. */
+  private srcFrontier = 0;
   private refreshedAt = -Infinity;
 
   /** True while a rebuild is spread over frames (the map needs more frames). */
   get rebuilding(): boolean {
     return this.back !== null;
+  }
+
+  /**
+   * True while the layers shown lag behind the analysis (events arrived faster than a frame's
+   * budget paints them): the map needs more frames, as during a rebuild.
+   */
+  get behind(): boolean {
+    return this.back !== null || this.frontier < this.srcFrontier;
   }
 
   /**
@@ -127,8 +142,11 @@ export class BlockPainter {
   }
 
   /**
-   * Brings the rasters up to date and returns the layers to show. `key` changes whenever the
-   * layout moves pixels; `owner` identifies the data (a new session starts over).
+   * Brings the rasters up to date, within a frame's budget, and returns the layers to show.
+   * `key` changes whenever the layout moves pixels; `owner` identifies the data (a new session
+   * starts over). Every kind of painting shares the budget (events newly analysed, a rebuild's
+   * live set, the events that arrived while it was painted): what does not fit waits for the
+   * next frame (`behind`), so no frame paints a backlog at once.
    */
   update(
     l: BlockMapLayout,
@@ -136,11 +154,12 @@ export class BlockPainter {
     owner: unknown,
     src: PaintSource,
     now: number,
+    /** At most this many blocks of a rebuild's live set a frame… */
     budget: number,
-    /** …and at most this many ms of rebuilding a frame (checked every 4,096 blocks). */
+    /** …and at most this many ms of painting a frame (the clock read every 4,096 items). */
     budgetMs = Infinity,
   ): BlockLayers {
-    if (owner !== this.owner || src.frontier < this.frontier) {
+    if (owner !== this.owner || src.frontier < this.srcFrontier) {
       this.owner = owner;
       // The rebuild starts from the live set at src.frontier: no event before it is replayed.
       this.frontier = src.frontier;
@@ -153,48 +172,53 @@ export class BlockPainter {
     } else if (!this.back && now - this.refreshedAt > REFRESH_MS) {
       this.startRebuild(l, src, false);
     }
-    if (!this.showBack) {
+    this.srcFrontier = src.frontier;
+    const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
+    if (this.showBack) {
+      // The front's pixels are in the wrong places: it is replaced, not brought up to date.
+      this.frontier = src.frontier;
+    } else {
       this.front.ensure(l);
       this.front.paintSpans(l);
-      this.front.paintEvents(l, src, this.frontier, src.frontier);
+      this.frontier = paintEventsUntil(this.front, l, src, this.frontier, src.frontier, until);
     }
-    if (this.back) {
-      this.back.ensure(l);
-      for (let seq = this.frontier; seq < src.frontier; seq++)
-        if (src.kind.get(seq) === src.freeKind) this.freedDuring.set(src.address.get(seq), seq);
-      this.back.paintEvents(l, src, this.frontier, src.frontier);
+    const back = this.back;
+    if (back) {
+      back.ensure(l);
       const live = this.live as LiveArrays;
       const { addr, seq, packed } = live;
       const end = live.length;
-      const freedDuring = this.freedDuring;
-      const anyFreed = freedDuring.size > 0;
       let j = this.next;
       let n = 0;
-      const until = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
       while (j < end && n < budget) {
         if ((n & 4095) === 4095 && performance.now() > until) break;
-        const a = addr[j] as number;
-        const s = seq[j] as number;
         const p = packed[j] as number;
+        back.paintBlock(
+          l,
+          addr[j] as number,
+          packedSize(p),
+          src.liveCodeOf(p),
+          src.redZone(seq[j] as number),
+        );
         j++;
         n++;
-        const freed = anyFreed ? freedDuring.get(a) : undefined;
-        if (freed === undefined || freed < s)
-          this.back.paintBlock(l, a, packedSize(p), src.liveCodeOf(p), src.redZone(s));
       }
       this.next = j;
-      if (j >= end) {
+      // The live set painted, the events since it was read follow in order: a block freed
+      // meanwhile is cleared, one allocated is painted, as they happened.
+      if (j >= end)
+        this.backFrontier = paintEventsUntil(back, l, src, this.backFrontier, src.frontier, until);
+      if (j >= end && this.backFrontier >= src.frontier) {
         this.spareLayers = this.front;
-        this.front = this.back;
+        this.front = back;
+        this.frontier = this.backFrontier;
         this.back = null;
         if (this.live?.copy) this.spare = this.live;
         this.live = null;
-        this.freedDuring.clear();
         this.showBack = false;
         this.refreshedAt = now;
       }
     }
-    this.frontier = src.frontier;
     return this.showBack && this.back ? this.back : this.front;
   }
 
@@ -209,8 +233,30 @@ export class BlockPainter {
     const reuse = this.spare ?? (this.live?.copy ? this.live : undefined);
     this.spare = null;
     this.live = src.live(reuse);
+    this.backFrontier = src.frontier;
     this.next = 0;
-    this.freedDuring.clear();
     this.showBack = showBack;
   }
+}
+
+/**
+ * Paints the events [from, to) into `layers`, slice by slice until the clock passes `until`
+ * (at least one slice), and returns where it stopped.
+ */
+function paintEventsUntil(
+  layers: BlockLayers,
+  l: BlockMapLayout,
+  src: PaintSource,
+  from: number,
+  to: number,
+  until: number,
+): number {
+  let at = from;
+  while (at < to) {
+    const end = Math.min(to, at + EVENT_SLICE);
+    layers.paintEvents(l, src, at, end);
+    at = end;
+    if (until !== Infinity && performance.now() > until) break;
+  }
+  return at;
 }
