@@ -16,6 +16,7 @@ import { appStore } from '../store';
 import type { LiveCounts } from '../store';
 import { openSessionData, sessionData, type SessionData } from './sessionData';
 import { replayStep, replaying, shownEvents } from './replay';
+import { AckPacer } from './ackPacer';
 
 const COUNTS_INTERVAL_MS = 250;
 const ENTRIES_INTERVAL_MS = 250;
@@ -170,17 +171,41 @@ function analysisStep(): boolean {
 
 // ---- acks --------------------------------------------------------------------------------
 
+// What is analysed is acked as the frames let it (./ackPacer.ts): one ack request in flight,
+// always for the newest seq let through.
+const pacer = new AckPacer();
 let ackWanted = -1;
 let ackSent = -1;
 let ackInFlight = false;
 let ackSession = '';
+
+const pageHidden = (): boolean =>
+  typeof document !== 'undefined' && document.visibilityState === 'hidden';
 
 function ack(sessionId: string, seq: number): void {
   if (sessionId !== ackSession) {
     ackSession = sessionId;
     ackWanted = -1;
     ackSent = -1;
+    pacer.reset();
   }
+  pacer.analysed(seq);
+  if (pageHidden()) sendAck(pacer.unmetered());
+  else raf.wake(); // ackStep, in the next frame
+}
+
+/** A frame step: lets the next events through (see AckPacer). */
+function ackStep(): boolean {
+  if (!pacer.waiting) {
+    pacer.idle();
+    return false;
+  }
+  sendAck(pacer.frame(performance.now()));
+  return pacer.waiting;
+}
+
+function sendAck(seq: number): void {
+  if (seq < 0) return;
   if (seq > ackWanted) ackWanted = seq;
   void pumpAck();
 }
@@ -301,7 +326,16 @@ export function startIngest(): () => void {
     onPush('error', handlers.error),
     onPush('command', handlers.command),
     raf.addUpdate(analysisStep),
+    raf.addUpdate(ackStep),
   ];
+  // A hidden page has no frames: what it analysed is acked at once.
+  const onVisibility = (): void => {
+    if (pageHidden()) sendAck(pacer.unmetered());
+  };
+  if (typeof document !== 'undefined') {
+    document.addEventListener('visibilitychange', onVisibility);
+    offs.push(() => document.removeEventListener('visibilitychange', onVisibility));
+  }
   listenToAnalysis();
   return () => {
     for (const off of offs) off();
