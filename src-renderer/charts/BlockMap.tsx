@@ -22,8 +22,13 @@ import { appStore, useApp } from '../store';
 const ROW_H = 10;
 /** Live blocks a frame repaints while the map is rebuilt (a layout change, a cursor move)… */
 const REBUILD_BLOCKS_PER_FRAME = 400_000;
-/** …and at most this many ms of painting a frame, of any kind (new events, a rebuild, its catch-up). */
+/** …and at most this many ms of painting a frame, of any kind (new events, a rebuild, its catch-up)… */
 const REBUILD_MS = 6;
+/**
+ * …or this many while the time cursor is set: a state at the cursor is what the user waits
+ * for, and it takes no new events (frames of a cursor move measured 8.5–9.5 ms p95 at 6 ms).
+ */
+const CURSOR_REBUILD_MS = 10;
 
 /** Colour of a block by its Alloc event: the ledger's byApi / byClass row, as packed facts have it. */
 function colourIndex(d: SessionData, seq: number, by: 'api' | 'class'): number {
@@ -263,10 +268,10 @@ export const BlockMap = memo(function BlockMap() {
         src,
         performance.now(),
         REBUILD_BLOCKS_PER_FRAME,
-        REBUILD_MS,
+        cursor === null ? REBUILD_MS : CURSOR_REBUILD_MS,
       );
       // The rest of a time-cursor state being painted is drawn in the next frame (each frame
-      // paints at most REBUILD_MS of it): the user moved the cursor and waits for it. While
+      // paints at most CURSOR_REBUILD_MS of it): the user moved the cursor and waits for it. While
       // events stream in ("now"), the events a frame had no time for, rebuilds (the address
       // ranges grew) and refreshes wait like any expensive draw, so streaming frames stay short.
       if (r.painter.behind) baseDirty.current(r.painter.showingRebuild && cursor !== null);
