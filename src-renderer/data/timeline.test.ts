@@ -4,7 +4,7 @@ import { AllocAnalysis, CHUNK } from './analysis';
 import { EventColumns } from './eventColumns';
 import { alloc, encode, free } from './testEvents';
 import type { TestEvent } from './testEvents';
-import { downsample, nearestSeq, panWindow, zoomWindow } from './timeline';
+import { downsample, nearestSeq, panWindow, SNAP_CHUNKS, zoomWindow } from './timeline';
 
 function setup(n: number): { c: EventColumns; a: AllocAnalysis } {
   // Alloc, alloc, free pattern; t = 1000 × seq.
@@ -50,6 +50,46 @@ describe('downsample', () => {
     expect(frees).toBe(a.ledger.summary().frees);
     expect([...bins.fails.subarray(0, 7)].reduce((x, y) => x + y, 0)).toBe(1);
     expect(bins.firstProblem.includes(501)).toBe(true);
+  });
+
+  it('ends bins of many chunks on chunk edges: each bin within a chunk of its time range, totals exact', () => {
+    const bins = 9;
+    const n = CHUNK * SNAP_CHUNKS * bins + 3 * CHUNK + 77;
+    const { c, a } = setup(n);
+    const b = downsample(c, a, 0, n * 1000, bins);
+    // The events of [from, to), clamped: min and max live bytes.
+    const range = (from: number, to: number): [number, number] => {
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let s = Math.max(0, from); s < Math.min(n, to); s++) {
+        mn = Math.min(mn, a.liveAfter[s] as number);
+        mx = Math.max(mx, a.liveAfter[s] as number);
+      }
+      return [mn, mx];
+    };
+    let allocs = 0;
+    let frees = 0;
+    let snapped = 0;
+    for (let i = 0; i < bins; i++) {
+      allocs += b.allocs[i] as number;
+      frees += b.frees[i] as number;
+      // Seqs of the bin's time range (t = 1000 × seq).
+      const from = Math.ceil((i * n) / bins);
+      const to = Math.ceil(((i + 1) * n) / bins);
+      const [innerMin, innerMax] = range(from + CHUNK, to - CHUNK);
+      const [outerMin, outerMax] = range(from - CHUNK, to + CHUNK);
+      const [exactMin, exactMax] = range(from, to);
+      expect(b.minLive[i]).toBeGreaterThanOrEqual(outerMin);
+      expect(b.minLive[i]).toBeLessThanOrEqual(innerMin);
+      expect(b.maxLive[i]).toBeLessThanOrEqual(outerMax);
+      expect(b.maxLive[i]).toBeGreaterThanOrEqual(innerMax);
+      if (b.minLive[i] !== exactMin || b.maxLive[i] !== exactMax) snapped++;
+    }
+    expect(snapped).toBeGreaterThan(0); // the edges did move
+    expect(allocs).toBe(a.ledger.summary().allocations);
+    expect(frees).toBe(a.ledger.summary().frees);
+    expect([...b.fails.subarray(0, bins)].reduce((x, y) => x + y, 0)).toBe(1);
+    expect(b.firstProblem.includes(501)).toBe(true);
   });
 
   it('carries the last level through empty bins', () => {

@@ -1,7 +1,8 @@
 /**
  * Timeline downsampling: the analysed events of a time window reduced to one bin per pixel
  * column (min/max live bytes, alloc/free/failure/violation counts). Whole CHUNKs inside a bin
- * come from the analysis' chunk summaries, so a frame costs O(pixels × CHUNK), not O(events).
+ * come from the analysis' chunk summaries, and bins of many chunks end on chunk edges, so a
+ * frame costs O(pixels × CHUNK) at most, not O(events).
  */
 import { EventKind, isViolation } from '../lib/traceEvents';
 import type { AllocAnalysis } from './analysis';
@@ -42,6 +43,9 @@ export class TimelineBins {
   }
 }
 
+/** Bins of at least this many chunks on average end on chunk edges (see downsample). */
+export const SNAP_CHUNKS = 8;
+
 /** Reduces the analysed events with time in [t0, t1) into `bins` bins. */
 export function downsample(
   c: EventColumns,
@@ -58,9 +62,15 @@ export function downsample(
   const dt = (t1 - t0) / bins;
   const K = c.kind;
   let lo = c.lowerBoundTime(t0, limit);
+  const end = c.lowerBoundTime(t1, limit);
+  // Bins of many chunks end on a chunk's edge (the nearest to their time): the events of a
+  // partial chunk at each edge were read one by one, O(pixels × CHUNK) a frame, most of a
+  // streaming frame's timeline with a million events. The shift is under a chunk (< 1/SNAP_CHUNKS
+  // of a bin, less than a pixel); every event still falls in exactly one bin.
+  const snap = end - lo >= bins * CHUNK * SNAP_CHUNKS;
   for (let b = 0; b < bins; b++) {
-    const hi =
-      b === bins - 1 ? c.lowerBoundTime(t1, limit) : c.lowerBoundTime(t0 + (b + 1) * dt, limit);
+    let hi = b === bins - 1 ? end : c.lowerBoundTime(t0 + (b + 1) * dt, limit);
+    if (snap && b < bins - 1) hi = Math.min(end, Math.max(lo, Math.round(hi / CHUNK) * CHUNK));
     let mn = Infinity;
     let mx = -Infinity;
     let al = 0;
