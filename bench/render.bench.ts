@@ -315,9 +315,12 @@ async function connected(page: Page): Promise<void> {
   });
 }
 
+/** Missed frames (%): rAF deltas above 25 ms, 1.5 frames at 60 Hz. */
+function missedPct(deltas: readonly number[]): number {
+  return (deltas.filter((x) => x > 25).length / Math.max(1, deltas.length)) * 100;
+}
+
 function frameFigures(name: string, f: Frames, idle: Frames, note: string): Figure[] {
-  const missed = (d: number[]): number =>
-    (d.filter((x) => x > 25).length / Math.max(1, d.length)) * 100;
   return [
     figure(
       `${name}: frame work p50`,
@@ -343,7 +346,7 @@ function frameFigures(name: string, f: Frames, idle: Frames, note: string): Figu
     ),
     figure(
       `${name}: missed frames (delta > 25 ms)`,
-      missed(f.deltas),
+      missedPct(f.deltas),
       '%',
       null,
       `${f.deltas.length} frames`,
@@ -592,12 +595,8 @@ async function main(): Promise<void> {
             ? 'streaming 1M events at full speed'
             : `streaming 1M events paced (${pace} entries/s)`;
         extra[`events received, ${label}`] = received;
-        const missedPct =
-          (streamFrames.deltas.filter((x) => x > 25).length /
-            Math.max(1, streamFrames.deltas.length)) *
-          100;
         console.log(
-          `${label}: ${received} events of a real ${PASSES}-pass session in ${streamMs} ms (${streamFrames.deltas.length} frames; frame work p95 ${percentile(streamFrames.work, 95).toFixed(1)} ms, ${missedPct.toFixed(1)} % missed)`,
+          `${label}: ${received} events of a real ${PASSES}-pass session in ${streamMs} ms (${streamFrames.deltas.length} frames; frame work p95 ${percentile(streamFrames.work, 95).toFixed(1)} ms, ${missedPct(streamFrames.deltas).toFixed(1)} % missed)`,
         );
         figures.push(...frameFigures(label, streamFrames, idle, 'target p95 ≤ 16 ms'));
         figures.push(
