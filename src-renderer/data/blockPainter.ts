@@ -97,7 +97,7 @@ export class BlockLayers {
 export const REFRESH_MS = 2000;
 
 /** Events painted between two looks at the clock. */
-const EVENT_SLICE = 4096;
+export const EVENT_SLICE = 4096;
 
 export class BlockPainter {
   private front = new BlockLayers();

@@ -47,7 +47,7 @@ export class AckPacer {
     return this.wanted > this.granted;
   }
 
-  /** The events a frame currently lets through (for tests and the status bar). */
+  /** The events a frame currently lets through (read by the tests). */
   get perFrame(): number {
     return this.grant;
   }

@@ -1,9 +1,10 @@
 /**
  * Push handling: events into the column store and on to the analysis worker (../analysis; the
  * buffer is transferred), walk entries, session state, summaries and errors into the store.
- * The worker's frames (ready data) go into the session's AnalysisView; each frame acks what it
- * analysed, which is the host's credit stream's cue to send more (src-main/host/flow.ts): the
- * page gets every event once, at the pace it analyses them, and never asks for any again.
+ * The worker's frames (ready data) go into the session's AnalysisView; what they analysed is
+ * acked as the page's animation frames let it (./ackPacer.ts), and the acks are the host's
+ * credit stream's cue to send more (src-main/host/flow.ts): the page gets every event once, at
+ * the pace it analyses and draws them, and never asks for any again.
  * The store's counts are refreshed at most every COUNTS_INTERVAL_MS.
  */
 import type { PushMessages } from '../../src-shared/contract/contract';
